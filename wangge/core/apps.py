@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "wangge.core"
+    label = "core"
+    verbose_name = "核心 Core"
+
+    def ready(self) -> None:
+        from wangge.core import checks  # noqa: F401  (registers the system checks)

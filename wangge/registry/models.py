@@ -1,0 +1,212 @@
+"""The grid registry: the five-level area tree, departments, people and households."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from wangge.core.masking import mask_phone
+
+
+class Level(models.TextChoices):
+    """The five linked levels (五级联动), top to bottom."""
+
+    CITY = "city", _("City")
+    TOWN = "town", _("Town / street")
+    VILLAGE = "village", _("Village / community")
+    BRANCH = "branch", _("Party branch / group")
+    GRID = "grid", _("Micro-grid")
+
+
+LEVEL_ORDER: list[str] = [Level.CITY, Level.TOWN, Level.VILLAGE, Level.BRANCH, Level.GRID]
+LEVEL_DEPTH: dict[str, int] = {level: i for i, level in enumerate(LEVEL_ORDER)}
+PARENT_LEVEL: dict[str, str | None] = {
+    Level.CITY: None,
+    Level.TOWN: Level.CITY,
+    Level.VILLAGE: Level.TOWN,
+    Level.BRANCH: Level.VILLAGE,
+    Level.GRID: Level.BRANCH,
+}
+
+
+class Area(models.Model):
+    """A node of the area tree; its materialised path makes "this and below" one prefix filter.
+
+    `path` is the codes from the city down, each followed by "/" (so `430181/` never matches
+    `4301810/`). `household_count` is kept by the registry services: on a grid, its households;
+    above, the sum below.
+    """
+
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    code = models.CharField(_("code"), max_length=32, unique=True, help_text=_("National division code where one exists"))
+    name = models.CharField(_("name"), max_length=100)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    path = models.CharField(_("path"), max_length=255, unique=True, editable=False)
+    depth = models.PositiveSmallIntegerField(_("depth"), editable=False)
+    number = models.PositiveIntegerField(_("number"), null=True, blank=True, help_text=_("Grid number inside its branch"))
+    leader = models.ForeignKey(
+        "registry.Person",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="led_areas",
+        verbose_name=_("leader"),
+    )
+    boundary = models.JSONField(_("boundary (GeoJSON)"), null=True, blank=True)
+    centre_lat = models.FloatField(_("centre latitude"), null=True, blank=True)
+    centre_lng = models.FloatField(_("centre longitude"), null=True, blank=True)
+    household_count = models.PositiveIntegerField(_("households"), default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("area")
+        verbose_name_plural = _("areas")
+        ordering = ["path"]
+        indexes = [models.Index(fields=["level", "path"], name="area_level_path")]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="area_unique_name_in_parent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def parent_path(self) -> str:
+        parts = self.path.rstrip("/").split("/")
+        return "/".join(parts[:-1]) + "/" if len(parts) > 1 else ""
+
+    def ancestor_paths(self) -> list[str]:
+        """Paths of this area and each ancestor, top first."""
+        parts = self.path.rstrip("/").split("/")
+        return ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+
+
+class Department(models.Model):
+    """A functional department (职能部门) that receives work no area level can do."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="departments", verbose_name=_("city"))
+    area_path = models.CharField(max_length=255, db_index=True, editable=False)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CareTag(models.TextChoices):
+    """Care tags grid leaders watch (the list is open: importers accept these words)."""
+
+    ELDERLY_ALONE = "elderly_alone", _("Elderly living alone")
+    LEFT_BEHIND_CHILD = "left_behind_child", _("Left-behind children")
+    LOW_INCOME = "low_income", _("Low income")
+    DISABLED = "disabled", _("Disabled")
+
+
+# Chinese words found in county spreadsheets for each tag.
+CARE_TAG_WORDS: dict[str, str] = {
+    "独居老人": CareTag.ELDERLY_ALONE,
+    "空巢老人": CareTag.ELDERLY_ALONE,
+    "留守儿童": CareTag.LEFT_BEHIND_CHILD,
+    "低保户": CareTag.LOW_INCOME,
+    "低保": CareTag.LOW_INCOME,
+    "残疾人": CareTag.DISABLED,
+    "残疾": CareTag.DISABLED,
+}
+
+
+class Person(models.Model):
+    """A resident or cadre, possibly a party member; grid leaders are people first."""
+
+    name = models.CharField(_("name"), max_length=50)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
+    id_number_enc = models.TextField(_("ID number (encrypted)"), blank=True, editable=False)
+    id_number_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    is_party_member = models.BooleanField(_("party member"), default=False)
+    party_joined_on = models.DateField(_("joined the party on"), null=True, blank=True)
+    branch = models.ForeignKey(
+        Area,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="members",
+        verbose_name=_("party branch"),
+        limit_choices_to={"level": Level.BRANCH},
+    )
+    area_path = models.CharField(max_length=255, db_index=True, blank=True, editable=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="person"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        indexes = [models.Index(fields=["name", "phone"], name="person_name_phone")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def phone_masked(self) -> str:
+        return mask_phone(self.phone)
+
+
+class Household(models.Model):
+    """A household (户); belongs to exactly one micro-grid, which holds at most 30."""
+
+    grid = models.ForeignKey(
+        Area,
+        on_delete=models.PROTECT,
+        related_name="households",
+        verbose_name=_("micro-grid"),
+        limit_choices_to={"level": Level.GRID},
+    )
+    area_path = models.CharField(max_length=255, db_index=True, editable=False)
+    # Stable identity for re-imports: the head's ID hash, or village + address + head name.
+    key = models.CharField(max_length=64, unique=True, editable=False)
+    address = models.CharField(_("address"), max_length=200)
+    head_name = models.CharField(_("head of household"), max_length=50)
+    head_id_number_enc = models.TextField(_("head's ID number (encrypted)"), blank=True, editable=False)
+    head_id_number_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
+    members = models.PositiveSmallIntegerField(_("members"), default=1)
+    # Care tags as ",tag,tag," so one `contains` filter works on SQLite and PostgreSQL alike.
+    care_tags = models.CharField(_("care tags"), max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+        ordering = ["grid_id", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.head_name} · {self.address}"
+
+    @property
+    def phone_masked(self) -> str:
+        return mask_phone(self.phone)
+
+    @property
+    def tag_list(self) -> list[str]:
+        return [t for t in self.care_tags.split(",") if t]
+
+    def tag_labels(self) -> list[str]:
+        labels = dict(CareTag.choices)
+        return [str(labels.get(t, t)) for t in self.tag_list]
+
+
+def tags_to_column(tags: list[str] | set[str]) -> str:
+    """Store care tags as ',a,b,' (sorted, unique) or '' when none."""
+    clean = sorted({t for t in tags if t})
+    return "," + ",".join(clean) + "," if clean else ""

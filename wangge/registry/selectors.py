@@ -1,0 +1,98 @@
+"""Reads of the registry, every one filtered by the acting user's scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from wangge.accounts.scope import scope_for
+from wangge.core.errors import NotFound
+from wangge.registry.models import Area, Department, Household, Level
+
+
+def area_list(*, user: Any, level: str | None = None, parent: Area | None = None) -> QuerySet[Area]:
+    """Areas inside the user's scope (departments see none)."""
+    scope = scope_for(user)
+    qs = Area.objects.filter(scope.area_q("path")).select_related("leader")
+    if level:
+        qs = qs.filter(level=level)
+    if parent is not None:
+        qs = qs.filter(parent=parent)
+    return qs.order_by("path")
+
+
+def area_roots(*, user: Any) -> QuerySet[Area]:
+    """The top areas of a user's scope (their own town, village or grid)."""
+    scope = scope_for(user)
+    if scope.is_global:
+        return Area.objects.filter(parent__isnull=True).order_by("path")
+    return Area.objects.filter(path__in=scope.area_paths).order_by("path")
+
+
+def area_get(*, user: Any, pk: int) -> Area:
+    """One area inside the user's scope, or NotFound (never reveal what lies outside)."""
+    try:
+        area = Area.objects.select_related("leader", "parent").get(pk=pk)
+    except Area.DoesNotExist:
+        raise NotFound("找不到该区域", "area not found") from None
+    if not scope_for(user).covers_path(area.path):
+        raise NotFound("找不到该区域", "area not found")
+    return area
+
+
+def area_breadcrumb(*, user: Any, area: Area) -> list[Area]:
+    """The area's ancestors that the user may name (their own and those below), top first."""
+    scope = scope_for(user)
+    ancestors = {a.path: a for a in Area.objects.filter(path__in=area.ancestor_paths())}
+    return [ancestors[p] for p in area.ancestor_paths() if p in ancestors and scope.covers_path(p)]
+
+
+def household_list(
+    *,
+    user: Any,
+    area: Area | None = None,
+    tag: str | None = None,
+    q: str | None = None,
+) -> QuerySet[Household]:
+    """Households inside the user's scope, optionally below one area, with a care tag or matching words."""
+    scope = scope_for(user)
+    qs = Household.objects.filter(scope.area_q("area_path")).select_related("grid")
+    if area is not None:
+        qs = qs.filter(area_path__startswith=area.path)
+    if tag:
+        qs = qs.filter(care_tags__contains="," + tag + ",")
+    if q:
+        q = q.strip()
+        cond = Q(address__icontains=q) | Q(head_name__icontains=q)
+        if q.isdigit() and len(q) >= 7:
+            cond |= Q(phone=q)
+        qs = qs.filter(cond)
+    return qs.order_by("area_path", "id")
+
+
+def household_get(*, user: Any, pk: int) -> Household:
+    try:
+        household = Household.objects.select_related("grid").get(pk=pk)
+    except Household.DoesNotExist:
+        raise NotFound("找不到该户", "household not found") from None
+    if not scope_for(user).covers_path(household.area_path):
+        raise NotFound("找不到该户", "household not found")
+    return household
+
+
+def grids_outside_advised(*, user: Any, area: Area | None = None) -> QuerySet[Area]:
+    """Micro-grids holding fewer than 10 or more than 15 households (the advised size)."""
+    qs = area_list(user=user, level=Level.GRID)
+    if area is not None:
+        qs = qs.filter(path__startswith=area.path)
+    return qs.filter(
+        Q(household_count__lt=settings.GRID_ADVISED_MIN) | Q(household_count__gt=settings.GRID_ADVISED_MAX)
+    )
+
+
+def department_list(*, user: Any) -> QuerySet[Department]:
+    """Departments the user may see: their own, or all of a city they cover."""
+    scope = scope_for(user)
+    return Department.objects.filter(scope.department_q("id") | scope.area_q("area_path")).order_by("code")

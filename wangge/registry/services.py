@@ -1,0 +1,382 @@
+"""The only writers of the registry: areas, departments, people and households.
+
+Rules kept here: paths follow the tree; a grid holds at most GRID_HARD_MAX households (the
+check is a conditional UPDATE on the grid's count, so two clerks adding the 30th and 31st at once
+cannot both win); cumulative counts on every ancestor follow each add, move and removal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, F
+
+from wangge.core.errors import ValidationFailed
+from wangge.core.masking import encrypt, id_checksum_ok, is_valid_phone, lookup_hash, normalise_phone
+from wangge.registry.models import (
+    LEVEL_DEPTH,
+    LEVEL_ORDER,
+    PARENT_LEVEL,
+    Area,
+    Department,
+    Household,
+    Level,
+    Person,
+    tags_to_column,
+)
+
+LEVEL_ZH = {"city": "市", "town": "乡镇(街道)", "village": "村(社区)", "branch": "党支部(村民小组)", "grid": "微网格"}
+
+
+def _path_for(parent: Area | None, code: str) -> str:
+    return (parent.path if parent else "") + code + "/"
+
+
+@transaction.atomic
+def area_create(
+    *,
+    level: str,
+    code: str,
+    name: str,
+    parent: Area | None = None,
+    number: int | None = None,
+    boundary: dict | None = None,
+    centre_lat: float | None = None,
+    centre_lng: float | None = None,
+) -> Area:
+    """Create an area one level below its parent (city has none); the path follows the tree."""
+    if level not in LEVEL_DEPTH:
+        raise ValidationFailed("未知的层级", f"unknown level {level!r}", field="level")
+    expected_parent = PARENT_LEVEL[level]
+    if expected_parent is None and parent is not None:
+        raise ValidationFailed("市级区域不能有上级", "a city has no parent", field="parent")
+    if expected_parent is not None and (parent is None or parent.level != expected_parent):
+        raise ValidationFailed(
+            f"{LEVEL_ZH[level]}的上级必须是{LEVEL_ZH[expected_parent]}",
+            f"the parent of a {level} must be a {expected_parent}",
+            field="parent",
+        )
+    if not code or "/" in code:
+        raise ValidationFailed("编码不能为空且不能含“/”", "code must be non-empty and contain no '/'", field="code")
+    if Area.objects.filter(code=code).exists():
+        raise ValidationFailed(f"编码 {code} 已存在", f"code {code} already exists", field="code")
+    return Area.objects.create(
+        level=level,
+        code=code,
+        name=name,
+        parent=parent,
+        path=_path_for(parent, code),
+        depth=LEVEL_DEPTH[level],
+        number=number,
+        boundary=boundary,
+        centre_lat=centre_lat,
+        centre_lng=centre_lng,
+    )
+
+
+@transaction.atomic
+def area_move(*, area: Area, new_parent: Area) -> Area:
+    """Move an area (and everything below it) under another parent of the right level.
+
+    Paths below are rewritten with one UPDATE per table, and the household counts move from the
+    old ancestors to the new ones.
+    """
+    area = Area.objects.select_for_update().get(pk=area.pk)
+    expected = PARENT_LEVEL[area.level]
+    if expected is None or new_parent.level != expected:
+        raise ValidationFailed(
+            f"只能移动到{LEVEL_ZH.get(expected or '', '')}之下",
+            f"a {area.level} can only move under a {expected}",
+            field="parent",
+        )
+    if new_parent.path.startswith(area.path):
+        raise ValidationFailed("不能移动到自身之下", "cannot move an area under itself", field="parent")
+    old_path = area.path
+    new_path = _path_for(new_parent, area.code)
+    if old_path == new_path:
+        return area
+    count = area.household_count
+    old_ancestors = [p for p in area.ancestor_paths() if p != old_path]
+    Area.objects.filter(path__in=old_ancestors).update(household_count=F("household_count") - count)
+    new_ancestors = new_parent.ancestor_paths()
+    Area.objects.filter(path__in=new_ancestors).update(household_count=F("household_count") + count)
+    _rewrite_paths(old_path, new_path)
+    area.refresh_from_db()
+    Area.objects.filter(pk=area.pk).update(parent=new_parent)
+    area.refresh_from_db()
+    return area
+
+
+def _rewrite_paths(old: str, new: str) -> None:
+    """Replace the prefix `old` by `new` in every table that stores an area path."""
+    from django.apps import apps
+    from django.db.models import Value
+    from django.db.models.functions import Concat, Substr
+
+    cut = len(old) + 1
+    Area.objects.filter(path__startswith=old).update(path=Concat(Value(new), Substr("path", cut)))
+    for model in apps.get_models():
+        names = {f.name for f in model._meta.get_fields()}
+        if "area_path" in names:
+            model._default_manager.filter(area_path__startswith=old).update(
+                area_path=Concat(Value(new), Substr("area_path", cut))
+            )
+
+
+@transaction.atomic
+def department_create(*, code: str, name: str, city: Area, phone: str = "") -> Department:
+    """A department belongs to a city; it is seen by its own staff and by the city."""
+    if city.level != Level.CITY:
+        raise ValidationFailed("部门必须隶属于市", "a department belongs to a city", field="area")
+    return Department.objects.create(code=code, name=name, area=city, area_path=city.path, phone=phone)
+
+
+def clean_phone(raw: object, *, field: str = "phone", required: bool = False) -> str:
+    phone = normalise_phone(raw)
+    if not phone:
+        if required:
+            raise ValidationFailed("电话不能为空", "phone is required", field=field)
+        return ""
+    if not is_valid_phone(phone):
+        raise ValidationFailed(
+            f"电话号码格式不正确：{phone}", f"malformed phone number: {phone}", field=field, code="bad_phone"
+        )
+    return phone
+
+
+def clean_id_number(raw: object, *, field: str = "id_number") -> str:
+    """An 18-digit ID as text; a float (Excel's 4.30181199001011e+17) has lost digits and is refused."""
+    if raw is None or raw == "":
+        return ""
+    if isinstance(raw, float):
+        raise ValidationFailed(
+            "身份证号被 Excel 存成了数字，后几位已丢失；请把该列设为文本后重新录入",
+            "the ID number was stored by Excel as a number and has lost its last digits; "
+            "format the column as text and enter it again",
+            field=field,
+            code="id_number_float",
+        )
+    text = str(raw).strip().upper()
+    if "E+" in text or (text.replace(".", "", 1).isdigit() and "." in text):
+        raise ValidationFailed(
+            "身份证号被 Excel 存成了数字（科学计数法），后几位已丢失",
+            "the ID number was turned into a number (scientific notation) and has lost digits",
+            field=field,
+            code="id_number_float",
+        )
+    if not id_checksum_ok(text):
+        raise ValidationFailed(
+            f"身份证号不是有效的 18 位号码：{text[:6]}…", "not a valid 18-digit ID number", field=field, code="bad_id"
+        )
+    return text
+
+
+@transaction.atomic
+def person_create(
+    *,
+    name: str,
+    phone: str = "",
+    id_number: str = "",
+    is_party_member: bool = False,
+    branch: Area | None = None,
+    user: object | None = None,
+) -> Person:
+    """A person, with the ID number encrypted and its lookup hash kept."""
+    if not name.strip():
+        raise ValidationFailed("姓名不能为空", "name is required", field="name")
+    phone = clean_phone(phone)
+    id_number = clean_id_number(id_number)
+    return Person.objects.create(
+        name=name.strip(),
+        phone=phone,
+        id_number_enc=encrypt(id_number),
+        id_number_hash=lookup_hash(id_number),
+        is_party_member=is_party_member,
+        branch=branch,
+        area_path=branch.path if branch else "",
+        user=user,
+    )
+
+
+@transaction.atomic
+def grid_set_leader(*, grid: Area, leader: Person) -> Area:
+    """A micro-grid has exactly one leader, a person (usually a party member)."""
+    if grid.level != Level.GRID:
+        raise ValidationFailed("只有微网格有网格长", "only a micro-grid has a grid leader", field="grid")
+    Area.objects.filter(pk=grid.pk).update(leader=leader)
+    grid.leader = leader
+    return grid
+
+
+def household_key(*, village_code: str, address: str, head_name: str, id_hash: str) -> str:
+    """Stable identity across re-imports: the head's ID when known, else village + address + head."""
+    if id_hash:
+        return "id:" + id_hash[:60]
+    raw = f"{village_code}|{address.strip()}|{head_name.strip()}"
+    return "ah:" + hashlib.sha256(raw.encode()).hexdigest()[:60]
+
+
+def _village_code(grid: Area) -> str:
+    parts = grid.path.rstrip("/").split("/")
+    return parts[LEVEL_DEPTH[Level.VILLAGE]] if len(parts) > LEVEL_DEPTH[Level.VILLAGE] else ""
+
+
+def _take_place(grid: Area) -> None:
+    """Reserve a place in a grid, refusing the 31st household (race-safe conditional UPDATE)."""
+    limit = settings.GRID_HARD_MAX
+    took = Area.objects.filter(pk=grid.pk, household_count__lt=limit).update(household_count=F("household_count") + 1)
+    if not took:
+        raise ValidationFailed(
+            f"微网格「{grid.name}」已有 {limit} 户，不能再加入",
+            f"micro-grid '{grid.name}' already holds {limit} households; no more may join",
+            field="grid",
+            code="grid_full",
+        )
+    ancestors = [p for p in grid.ancestor_paths() if p != grid.path]
+    Area.objects.filter(path__in=ancestors).update(household_count=F("household_count") + 1)
+
+
+def _give_place(grid: Area) -> None:
+    Area.objects.filter(path__in=grid.ancestor_paths()).update(household_count=F("household_count") - 1)
+
+
+@transaction.atomic
+def household_create(
+    *,
+    grid: Area,
+    address: str,
+    head_name: str,
+    phone: object = "",
+    id_number: object = "",
+    members: int = 1,
+    care_tags: list[str] | None = None,
+) -> Household:
+    """Add a household to a micro-grid; the 31st is refused and nothing is written."""
+    if grid.level != Level.GRID:
+        raise ValidationFailed("户只能归属于微网格", "a household belongs to a micro-grid", field="grid")
+    if not address.strip():
+        raise ValidationFailed("户地址不能为空", "address is required", field="address")
+    if not head_name.strip():
+        raise ValidationFailed("户主姓名不能为空", "head of household is required", field="head_name")
+    if members < 1 or members > 50:
+        raise ValidationFailed("家庭人口应在 1 到 50 之间", "members must be between 1 and 50", field="members")
+    phone_s = clean_phone(phone)
+    id_s = clean_id_number(id_number, field="head_id_number")
+    id_hash = lookup_hash(id_s)
+    key = household_key(village_code=_village_code(grid), address=address, head_name=head_name, id_hash=id_hash)
+    if Household.objects.filter(key=key).exists():
+        raise ValidationFailed("该户已登记", "this household is already registered", field="address", code="duplicate")
+    _take_place(grid)
+    return Household.objects.create(
+        grid=grid,
+        area_path=grid.path,
+        key=key,
+        address=address.strip(),
+        head_name=head_name.strip(),
+        head_id_number_enc=encrypt(id_s),
+        head_id_number_hash=id_hash,
+        phone=phone_s,
+        members=members,
+        care_tags=tags_to_column(care_tags or []),
+    )
+
+
+@transaction.atomic
+def household_update(
+    *,
+    household: Household,
+    address: str | None = None,
+    head_name: str | None = None,
+    phone: object | None = None,
+    members: int | None = None,
+    care_tags: list[str] | None = None,
+) -> Household:
+    """Change a household's details (not its grid: that is `household_move`)."""
+    if address is not None:
+        if not address.strip():
+            raise ValidationFailed("户地址不能为空", "address is required", field="address")
+        household.address = address.strip()
+    if head_name is not None:
+        if not head_name.strip():
+            raise ValidationFailed("户主姓名不能为空", "head of household is required", field="head_name")
+        household.head_name = head_name.strip()
+    if phone is not None:
+        household.phone = clean_phone(phone)
+    if members is not None:
+        if members < 1 or members > 50:
+            raise ValidationFailed("家庭人口应在 1 到 50 之间", "members must be between 1 and 50", field="members")
+        household.members = members
+    if care_tags is not None:
+        household.care_tags = tags_to_column(care_tags)
+    household.save()
+    return household
+
+
+@transaction.atomic
+def household_move(*, household: Household, grid: Area) -> Household:
+    """Move a household to another micro-grid; the target's 30-household limit holds."""
+    if grid.level != Level.GRID:
+        raise ValidationFailed("户只能归属于微网格", "a household belongs to a micro-grid", field="grid")
+    household = Household.objects.select_for_update().select_related("grid").get(pk=household.pk)
+    if household.grid_id == grid.pk:
+        return household
+    old = household.grid
+    _take_place(grid)
+    _give_place(old)
+    Household.objects.filter(pk=household.pk).update(grid=grid, area_path=grid.path)
+    household.refresh_from_db()
+    return household
+
+
+@transaction.atomic
+def household_delete(*, household: Household) -> None:
+    """Remove a household and give its place back."""
+    grid = household.grid
+    household.delete()
+    _give_place(grid)
+
+
+@transaction.atomic
+def registry_recount() -> int:
+    """Recompute every area's cumulative household count from the rows (after bulk imports).
+
+    Returns the number of areas whose count changed.
+    """
+    per_grid = dict(Household.objects.values_list("grid_id").annotate(n=Count("id")).values_list("grid_id", "n"))
+    areas = list(Area.objects.only("id", "path", "level", "household_count"))
+    totals: dict[str, int] = defaultdict(int)
+    by_path = {a.path: a for a in areas}
+    for a in areas:
+        if a.level == Level.GRID:
+            n = per_grid.get(a.id, 0)
+            for p in a.ancestor_paths():
+                totals[p] += n
+    changed = []
+    for path, area in by_path.items():
+        n = totals.get(path, 0)
+        if area.household_count != n:
+            area.household_count = n
+            changed.append(area)
+    Area.objects.bulk_update(changed, ["household_count"], batch_size=2000)
+    return len(changed)
+
+
+__all__ = [
+    "LEVEL_ORDER",
+    "area_create",
+    "area_move",
+    "clean_id_number",
+    "clean_phone",
+    "department_create",
+    "grid_set_leader",
+    "household_create",
+    "household_delete",
+    "household_key",
+    "household_move",
+    "household_update",
+    "person_create",
+    "registry_recount",
+]

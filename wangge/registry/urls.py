@@ -1,0 +1,11 @@
+from django.urls import path
+
+from wangge.registry import views
+
+app_name = "registry"
+urlpatterns = [
+    path("areas/", views.area_index, name="areas"),
+    path("areas/<int:pk>/", views.area_detail, name="area"),
+    path("households/", views.household_index, name="households"),
+    path("grid-sizes/", views.grid_size_report, name="grid_sizes"),
+]
