@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "wangge.registry",
     "wangge.demands",
     "wangge.triage",
+    "wangge.onestop",
+    "wangge.parking",
 ]
 
 MIDDLEWARE = [
@@ -180,3 +182,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- demands pages --------------------------------------------------------------------
+# Absolute base of the links printed in grid QR codes (the resident page must open from a phone).
+WANGGE_PUBLIC_BASE_URL = os.environ.get("WANGGE_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# Public (no account) endpoints: submissions per client IP ("count/period", period s, m, h or d).
+WANGGE_REPORT_RATE = os.environ.get("WANGGE_REPORT_RATE", "10/h")
+WANGGE_TRACK_RATE = os.environ.get("WANGGE_TRACK_RATE", "30/h")
+# Only behind a reverse proxy that sets X-Forwarded-For may the limiter trust that header.
+WANGGE_TRUST_X_FORWARDED_FOR = env_bool("WANGGE_TRUST_X_FORWARDED_FOR", False)

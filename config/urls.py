@@ -16,6 +16,8 @@ urlpatterns = [
     path("demands/", include("wangge.demands.urls")),
     path("notifications/", include("wangge.notifications.urls")),
     path("triage/", include("wangge.triage.urls")),
+    path("onestop/", include("wangge.onestop.urls")),
+    path("parking/", include("wangge.parking.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
