@@ -1,2 +1,9 @@
+from django.urls import path
+
+from wangge.notifications import views
+
 app_name = "notifications"
-urlpatterns: list = []
+urlpatterns = [
+    path("outbox/", views.outbox, name="outbox"),
+    path("outbox/<int:pk>/", views.message_detail, name="message"),
+]

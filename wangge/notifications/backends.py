@@ -1,0 +1,341 @@
+"""Delivery backends: one per channel, chosen by dotted path in settings.NOTIFY_BACKENDS.
+
+A backend's `send(message)` returns a `DeliveryResult` and should not raise; the delivering
+service still catches anything that escapes, so a broken backend only fails its own message.
+HTTP goes through urllib (no new dependency), without following redirects (a webhook that
+moved is a configuration error to see, not to follow with a GET) and without environment
+proxies unless NOTIFY_USE_ENV_PROXY is on (county intranets talk to gateways directly).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import re
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.module_loading import import_string
+
+from wangge.core import clock
+from wangge.core.masking import mask_phone, normalise_phone
+
+logger = logging.getLogger("wangge.notifications")
+
+ERROR_TRIM = 300
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+# One SMS segment holds 70 characters in UCS-2 (any Chinese text), sign name included; longer
+# texts are split into 67-character segments, each billed. We keep every message to one segment.
+SMS_SEGMENT_CHARS = 70
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """What one try gave: ok, the remote status, an error to show, and whether retrying can help."""
+
+    ok: bool
+    status_code: int | None = None
+    error: str = ""
+    permanent: bool = False
+
+    @classmethod
+    def success(cls, status_code: int | None = None) -> DeliveryResult:
+        return cls(ok=True, status_code=status_code)
+
+    @classmethod
+    def failure(cls, error: str, status_code: int | None = None, *, permanent: bool = False) -> DeliveryResult:
+        return cls(ok=False, status_code=status_code, error=trim(error), permanent=permanent)
+
+
+def trim(text: str, limit: int = ERROR_TRIM) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class Backend:
+    """Base of every backend; subclasses implement send()."""
+
+    def send(self, message: Any) -> DeliveryResult:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class LogBackend(Backend):
+    """Writes the message to the Python log and counts it as sent (the local default)."""
+
+    def send(self, message: Any) -> DeliveryResult:
+        recipient = message.recipient
+        if MOBILE_RE.match(normalise_phone(recipient)):
+            recipient = mask_phone(normalise_phone(recipient))
+        logger.info(
+            "notification #%s %s to %s [%s] %s: %s",
+            message.pk,
+            message.channel,
+            recipient,
+            message.kind,
+            message.subject,
+            trim(message.body, 200),
+        )
+        return DeliveryResult.success()
+
+
+class LocalBackend(Backend):
+    """Outbox only: the message stays for the administrators' page and counts as sent."""
+
+    def send(self, message: Any) -> DeliveryResult:
+        return DeliveryResult.success()
+
+
+# --- HTTP ---------------------------------------------------------------------------------
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+@lru_cache(maxsize=2)
+def _opener(use_env_proxy: bool) -> urllib.request.OpenerDirector:
+    proxy = urllib.request.ProxyHandler() if use_env_proxy else urllib.request.ProxyHandler({})
+    return urllib.request.build_opener(proxy, _NoRedirect())
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    status: int | None
+    text: str
+    error: str
+
+
+def post_json(url: str, body: bytes, headers: dict[str, str], *, timeout: float) -> HttpAnswer:
+    """POST bytes as JSON; never raises for network trouble, it is reported in the answer."""
+    request = urllib.request.Request(url, data=body, method="POST")
+    request.add_header("Content-Type", "application/json; charset=utf-8")
+    request.add_header("User-Agent", "wangge-notifications/1")
+    for key, value in headers.items():
+        request.add_header(key, value)
+    opener = _opener(bool(getattr(settings, "NOTIFY_USE_ENV_PROXY", False)))
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            text = response.read(64 * 1024).decode("utf-8", "replace")
+            return HttpAnswer(status=response.status, text=text, error="")
+    except urllib.error.HTTPError as exc:
+        try:
+            text = exc.read(4096).decode("utf-8", "replace")
+        except Exception:  # the body of an error answer is only a hint
+            text = ""
+        return HttpAnswer(status=exc.code, text=text, error=f"HTTP {exc.code}")
+    except TimeoutError:
+        return HttpAnswer(status=None, text="", error=f"timed out after {timeout:g} s")
+    except urllib.error.URLError as exc:
+        reason = exc.reason
+        if isinstance(reason, TimeoutError):
+            return HttpAnswer(status=None, text="", error=f"timed out after {timeout:g} s")
+        return HttpAnswer(status=None, text="", error=f"cannot connect: {reason}")
+    except (OSError, ValueError) as exc:  # refused, reset, or a malformed URL
+        return HttpAnswer(status=None, text="", error=f"{type(exc).__name__}: {exc}")
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """`sha256=<hex>` of HMAC-SHA256 over "timestamp.body" (the receiver recomputes it)."""
+    mac = hmac.new(secret.encode("utf-8"), timestamp.encode("ascii") + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def verify_signature(
+    *, secret: str, timestamp: str, body: bytes, signature: str, now: float | None = None, tolerance: int = 300
+) -> bool:
+    """What a receiver does: recompute the signature in constant time and refuse old timestamps (replays)."""
+    if not secret or not signature or not timestamp.isdigit():
+        return False
+    if now is not None and abs(now - int(timestamp)) > tolerance:
+        return False
+    return hmac.compare_digest(sign(secret, timestamp, body), signature)
+
+
+def _dumps(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, cls=DjangoJSONEncoder, separators=(",", ":")).encode("utf-8")
+
+
+def _timeout() -> float:
+    return float(getattr(settings, "NOTIFY_TIMEOUT", 5))
+
+
+def _webhook_url(recipient: str) -> str:
+    """A URL recipient is used as given; an endpoint name is looked up; anything else goes to the default."""
+    if recipient.startswith(("http://", "https://")):
+        return recipient
+    endpoints: dict[str, str] = getattr(settings, "NOTIFY_WEBHOOK_ENDPOINTS", {}) or {}
+    return str(endpoints.get(recipient) or getattr(settings, "NOTIFY_WEBHOOK_URL", ""))
+
+
+class WebhookBackend(Backend):
+    """POSTs the message as signed JSON; any 2xx is sent, anything else a failure with status and body."""
+
+    def send(self, message: Any) -> DeliveryResult:
+        url = _webhook_url(message.recipient)
+        if not url:
+            return DeliveryResult.failure(
+                "no webhook URL: set NOTIFY_WEBHOOK_URL or use a URL as recipient", permanent=True
+            )
+        body = _dumps(
+            {
+                "id": message.pk,
+                "channel": message.channel,
+                "recipient": message.recipient,
+                "kind": message.kind,
+                "subject": message.subject,
+                "body": message.body,
+                "payload": message.payload,
+                "created_at": message.created_at,
+                "attempt": message.attempts,
+            }
+        )
+        timestamp = str(int(clock.now().timestamp()))
+        headers = {"X-Wangge-Timestamp": timestamp, "X-Wangge-Message-Id": str(message.pk)}
+        secret = getattr(settings, "NOTIFY_WEBHOOK_SECRET", "")
+        if secret:
+            headers["X-Wangge-Signature"] = sign(secret, timestamp, body)
+        answer = post_json(url, body, headers, timeout=_timeout())
+        if answer.status is not None and 200 <= answer.status < 300:
+            return DeliveryResult.success(answer.status)
+        detail = f"{answer.error}: {answer.text}" if answer.text else answer.error
+        return DeliveryResult.failure(detail or f"HTTP {answer.status}", answer.status)
+
+
+# --- SMS ------------------------------------------------------------------------------------
+
+# Gateway codes that no retry can fix: the number, the sign or the template is wrong.
+SMS_PERMANENT_CODES = {
+    "MOBILE_NUMBER_ILLEGAL",
+    "INVALID_PHONE",
+    "SIGN_NAME_ILLEGAL",
+    "SMS_SIGNATURE_ILLEGAL",
+    "TEMPLATE_ILLEGAL",
+    "SMS_TEMPLATE_ILLEGAL",
+    "TEMPLATE_MISSING_PARAMETERS",
+    "INVALID_PARAMETERS",
+    "BLACK_KEY_CONTROL_LIMIT",
+}
+
+
+def sms_phones(recipient: str) -> list[str]:
+    """The 11-digit mobile numbers in a recipient ("13800001111" or several, comma-separated); [] if any is bad."""
+    phones = [normalise_phone(p) for p in re.split(r"[,，;；]+", recipient) if p.strip()]
+    if not phones or not all(MOBILE_RE.match(p) for p in phones):
+        return []
+    return phones
+
+
+def sms_text(sign_name: str, body: str) -> str:
+    """The body cut so that 【sign】 + text fits one 70-character segment."""
+    room = SMS_SEGMENT_CHARS - (len(sign_name) + 2 if sign_name else 0)
+    text = " ".join(body.split())
+    return text if len(text) <= room else text[: max(room - 1, 0)] + "…"
+
+
+class SmsGatewayBackend(Backend):
+    """Adapter for a typical Chinese SMS HTTP gateway: JSON with numbers, sign, template and params.
+
+    Request: POST NOTIFY_SMS_URL, header `X-Api-Key: NOTIFY_SMS_KEY`, body
+    `{"phone_numbers": "138…,139…", "sign_name": "…", "template_code": "…", "template_param": {…},
+    "out_id": "<message id>"}`; answer `{"code": "OK", "message": "…", "biz_id": "…"}` or another
+    code. A message's payload may name `template_code` and `template_param`; otherwise the
+    default template gets `{"content": <body trimmed to one segment>}`.
+    """
+
+    def send(self, message: Any) -> DeliveryResult:
+        url = getattr(settings, "NOTIFY_SMS_URL", "")
+        if not url:
+            return DeliveryResult.failure("no SMS gateway: set NOTIFY_SMS_URL", permanent=True)
+        phones = sms_phones(message.recipient)
+        if not phones:
+            return DeliveryResult.failure(
+                f"not an 11-digit mobile number: {mask_phone(message.recipient)}", permanent=True
+            )
+        sign_name = getattr(settings, "NOTIFY_SMS_SIGN", "")
+        payload = message.payload if isinstance(message.payload, dict) else {}
+        template_code = payload.get("template_code") or getattr(settings, "NOTIFY_SMS_TEMPLATE", "")
+        params = payload.get("template_param")
+        if not isinstance(params, dict):
+            params = {"content": sms_text(sign_name, message.body or message.subject)}
+        body = _dumps(
+            {
+                "phone_numbers": ",".join(phones),
+                "sign_name": sign_name,
+                "template_code": template_code,
+                "template_param": params,
+                "out_id": str(message.pk),
+            }
+        )
+        answer = post_json(url, body, {"X-Api-Key": getattr(settings, "NOTIFY_SMS_KEY", "")}, timeout=_timeout())
+        return _gateway_result(answer, ok_field="code", ok_value="OK", message_field="message")
+
+
+def _gateway_result(answer: HttpAnswer, *, ok_field: str, ok_value: Any, message_field: str) -> DeliveryResult:
+    """A gateway says yes only with 2xx and its success code in JSON; its error code is kept for the page."""
+    if answer.status is None or not 200 <= answer.status < 300:
+        detail = f"{answer.error}: {answer.text}" if answer.text else answer.error
+        return DeliveryResult.failure(detail, answer.status)
+    try:
+        data = json.loads(answer.text)
+    except ValueError:
+        return DeliveryResult.failure(f"gateway answered non-JSON: {answer.text}", answer.status)
+    if not isinstance(data, dict):
+        return DeliveryResult.failure(f"gateway answered non-object JSON: {answer.text}", answer.status)
+    code = data.get(ok_field)
+    if code == ok_value:
+        return DeliveryResult.success(answer.status)
+    text = data.get(message_field) or ""
+    code_text = str(code)
+    permanent = code_text.rsplit(".", 1)[-1].upper() in SMS_PERMANENT_CODES
+    return DeliveryResult.failure(f"gateway code {code_text}: {text}", answer.status, permanent=permanent)
+
+
+class WeChatTemplateBackend(Backend):
+    """Adapter for a WeChat template-message relay (which holds the access token).
+
+    Request: POST NOTIFY_WECHAT_URL, header `X-Api-Key: NOTIFY_WECHAT_KEY`, body
+    `{"touser": "<openid>", "template_id": "…", "url": "…", "data": {"first": {"value": subject},
+    "keyword1": {"value": body}, …}}`; answer `{"errcode": 0, "errmsg": "ok"}` or an error code.
+    """
+
+    def send(self, message: Any) -> DeliveryResult:
+        url = getattr(settings, "NOTIFY_WECHAT_URL", "")
+        if not url:
+            return DeliveryResult.failure("no WeChat gateway: set NOTIFY_WECHAT_URL", permanent=True)
+        openid = message.recipient.removeprefix("wechat:")
+        payload = message.payload if isinstance(message.payload, dict) else {}
+        data = payload.get("wechat_data")
+        if not isinstance(data, dict):
+            data = {"first": {"value": message.subject}, "keyword1": {"value": trim(message.body, 200)}}
+        body = _dumps(
+            {
+                "touser": openid,
+                "template_id": payload.get("template_id") or getattr(settings, "NOTIFY_WECHAT_TEMPLATE", ""),
+                "url": payload.get("url", ""),
+                "data": data,
+            }
+        )
+        answer = post_json(url, body, {"X-Api-Key": getattr(settings, "NOTIFY_WECHAT_KEY", "")}, timeout=_timeout())
+        return _gateway_result(answer, ok_field="errcode", ok_value=0, message_field="errmsg")
+
+
+def backend_for(channel: str) -> Backend:
+    """The configured backend of a channel; an unknown channel or a bad path raises (the caller records it)."""
+    paths: dict[str, str] = settings.NOTIFY_BACKENDS
+    if channel not in paths:
+        raise LookupError(f"no backend configured for channel {channel!r}")
+    return _backend(paths[channel])
+
+
+@lru_cache(maxsize=16)
+def _backend(path: str) -> Backend:
+    # Backends keep no state (they read settings on each send), so one instance per path is enough.
+    return import_string(path)()  # type: ignore[no-any-return]

@@ -1,0 +1,265 @@
+"""Writers of the outbox: enqueue in the caller's transaction, deliver later, retry, requeue, purge.
+
+Delivery is at least once: a message is claimed (conditional UPDATE; `FOR UPDATE SKIP LOCKED` on
+PostgreSQL) before it is sent, the claim is renewed just before each send, and a claim left by a
+crashed worker is taken back after NOTIFY_CLAIM_TIMEOUT_SECONDS. Receivers that must not act
+twice use the message id (webhook header `X-Wangge-Message-Id`, SMS `out_id`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import random
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
+
+from wangge.core import clock
+from wangge.core.errors import Conflict, ValidationFailed
+from wangge.notifications.backends import DeliveryResult, backend_for, trim
+from wangge.notifications.models import Channel, DeliveryAttempt, OutboxMessage, State
+
+logger = logging.getLogger("wangge.notifications")
+
+CHANNELS = frozenset(c.value for c in Channel)
+DUE_STATES = (State.PENDING, State.FAILED)
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """What one delivery round did (claimed = sent + failed + dead + skipped)."""
+
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+    skipped: int = 0
+
+    def __str__(self) -> str:
+        return f"outbox: {self.sent} sent, {self.failed} failed, {self.dead} dead"
+
+
+def _setting(name: str, default: Any) -> Any:
+    return getattr(settings, name, default)
+
+
+@transaction.atomic
+def outbox_enqueue(
+    *,
+    channel: str,
+    recipient: str,
+    subject: str,
+    body: str,
+    payload: dict[str, Any] | None = None,
+    kind: str = "",
+    area_path: str = "",
+    dedupe_key: str | None = None,
+) -> OutboxMessage | None:
+    """Write a message in the caller's transaction (nothing is sent here); a repeated dedupe_key writes nothing."""
+    if channel not in CHANNELS:
+        raise ValidationFailed(
+            f"未知的通知渠道：{channel}", f"unknown notification channel: {channel}", field="channel"
+        )
+    recipient = (recipient or "").strip()
+    if not recipient:
+        raise ValidationFailed("通知缺少接收人", "a notification needs a recipient", field="recipient")
+    if payload is not None and not isinstance(payload, dict):
+        raise ValidationFailed("通知附加数据必须是字典", "payload must be a dict", field="payload")
+    if dedupe_key is not None and OutboxMessage.objects.filter(dedupe_key=dedupe_key).exists():
+        return None
+    now = clock.now()
+    message = OutboxMessage(
+        channel=channel,
+        recipient=recipient[:500],
+        subject=(subject or "")[:200],
+        body=body or "",
+        payload=payload or {},
+        kind=kind[:64],
+        area_path=area_path,
+        dedupe_key=dedupe_key,
+        state=State.PENDING,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    if dedupe_key is None:
+        message.save(force_insert=True)
+        return message
+    # Two transactions with one key at once: the unique index lets one in; the loser's savepoint
+    # rolls back alone, so the caller's transaction carries on.
+    try:
+        with transaction.atomic():
+            message.save(force_insert=True)
+    except IntegrityError:
+        return None
+    return message
+
+
+def backoff_delay(attempts: int, *, rand: float | None = None) -> dt.timedelta:
+    """Delay before try `attempts + 1`: base × 2^(attempts−1) capped, ±10 % jitter so retries do not stampede."""
+    base = float(_setting("NOTIFY_BACKOFF_BASE_SECONDS", 60))
+    cap = float(_setting("NOTIFY_BACKOFF_MAX_SECONDS", 3600))
+    seconds = min(cap, base * (2 ** max(attempts - 1, 0)))
+    r = random.random() if rand is None else rand
+    return dt.timedelta(seconds=seconds * (0.9 + 0.2 * r))
+
+
+def _default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _claim(*, limit: int, worker_id: str) -> tuple[str, list[OutboxMessage]]:
+    """Take up to `limit` due messages for this round; returns the round's claim token and the messages."""
+    now = clock.now()
+    stale_before = now - dt.timedelta(seconds=int(_setting("NOTIFY_CLAIM_TIMEOUT_SECONDS", 300)))
+    max_attempts = int(_setting("NOTIFY_MAX_ATTEMPTS", 8))
+    # The token tells this round's rows from any other worker's, even one with the same worker_id.
+    token = f"{worker_id[:90]}#{uuid.uuid4().hex[:8]}"
+    due = Q(state__in=DUE_STATES, next_attempt_at__lte=now) | Q(state=State.SENDING, claimed_at__lt=stale_before)
+    with transaction.atomic():
+        # A message whose worker died during its last allowed try would be retried forever if
+        # that try kills workers: give up on it instead of sending once more.
+        OutboxMessage.objects.filter(
+            state=State.SENDING, claimed_at__lt=stale_before, attempts__gte=max_attempts
+        ).update(state=State.DEAD, last_error="worker stopped during the last try", next_attempt_at=None)
+        candidates = OutboxMessage.objects.filter(due).order_by("next_attempt_at", "id")
+        if connection.features.has_select_for_update_skip_locked:
+            # Rows another worker is claiming right now are passed over, not waited for.
+            candidates = candidates.select_for_update(skip_locked=True)
+        ids = list(candidates.values_list("id", flat=True)[:limit])
+        if not ids:
+            return token, []
+        # Compare-and-set: the UPDATE repeats the due condition, so a row someone else claimed
+        # between our SELECT and this UPDATE is left alone (SQLite serialises writers anyway).
+        OutboxMessage.objects.filter(due, id__in=ids).update(
+            state=State.SENDING,
+            claimed_by=token,
+            claimed_at=now,
+            # Counted at claim time, so a message that crashes its worker still reaches the limit.
+            attempts=F("attempts") + 1,
+        )
+    claimed = list(
+        OutboxMessage.objects.filter(claimed_by=token, state=State.SENDING).order_by("next_attempt_at", "id")
+    )
+    return token, claimed
+
+
+def _renew(*, message: OutboxMessage, token: str) -> bool:
+    """Renew our claim just before sending; False when another worker took the message back meanwhile."""
+    now = clock.now()
+    renewed = OutboxMessage.objects.filter(pk=message.pk, claimed_by=token, state=State.SENDING).update(claimed_at=now)
+    return renewed == 1
+
+
+def _send(message: OutboxMessage) -> tuple[DeliveryResult, int]:
+    """Call the channel's backend; any exception becomes a failed result (a backend never stops the round)."""
+    started = time.perf_counter()
+    try:
+        result = backend_for(message.channel).send(message)
+        if not isinstance(result, DeliveryResult):
+            result = DeliveryResult.failure(f"backend returned {type(result).__name__}, not a DeliveryResult")
+    except Exception as exc:
+        logger.exception("notification #%s: backend for %s raised", message.pk, message.channel)
+        result = DeliveryResult.failure(f"{type(exc).__name__}: {exc}")
+    return result, int((time.perf_counter() - started) * 1000)
+
+
+def _record(*, message: OutboxMessage, token: str, result: DeliveryResult, duration_ms: int) -> str:
+    """Keep the attempt and move the message on; returns the state it reached."""
+    now = clock.now()
+    max_attempts = int(_setting("NOTIFY_MAX_ATTEMPTS", 8))
+    fields: dict[str, Any] = {"claimed_by": "", "claimed_at": None}
+    if result.ok:
+        fields.update(state=State.SENT, sent_at=now, last_error="", next_attempt_at=None)
+    elif result.permanent or message.attempts >= max_attempts:
+        fields.update(state=State.DEAD, last_error=result.error, next_attempt_at=None)
+    else:
+        fields.update(
+            state=State.FAILED, last_error=result.error, next_attempt_at=now + backoff_delay(message.attempts)
+        )
+    with transaction.atomic():
+        DeliveryAttempt.objects.create(
+            message=message,
+            number=message.attempts,
+            at=now,
+            ok=result.ok,
+            status_code=result.status_code,
+            error=trim(result.error, 1000),
+            duration_ms=duration_ms,
+            worker=token[:100],
+        )
+        moved = OutboxMessage.objects.filter(pk=message.pk, claimed_by=token, state=State.SENDING).update(**fields)
+    if not moved:
+        # Our claim was taken back while we sent (we were slower than the claim timeout): the
+        # other worker owns the message now; the attempt row above still tells what happened.
+        return "skipped"
+    return str(fields["state"])
+
+
+def outbox_deliver_due(*, limit: int = 200, worker_id: str = "") -> DeliveryReport:
+    """Deliver due messages once each; retry failures with backoff; dead after NOTIFY_MAX_ATTEMPTS; never raise.
+
+    Deliberately not one transaction: a network call must never hold row locks (or, on SQLite,
+    the single write lock that every user's action needs). Each claim and each record is its own
+    short transaction.
+    """
+    token, claimed = _claim(limit=limit, worker_id=worker_id or _default_worker_id())
+    counts = {"sent": 0, "failed": 0, "dead": 0, "skipped": 0}
+    for message in claimed:
+        if not _renew(message=message, token=token):
+            counts["skipped"] += 1
+            continue
+        result, duration_ms = _send(message)
+        state = _record(message=message, token=token, result=result, duration_ms=duration_ms)
+        counts[state if state in counts else "skipped"] += 1
+        if not result.ok:
+            logger.warning(
+                "notification #%s via %s failed (try %s): %s",
+                message.pk,
+                message.channel,
+                message.attempts,
+                result.error,
+            )
+    return DeliveryReport(claimed=len(claimed), **counts)
+
+
+@transaction.atomic
+def outbox_retry(*, message: OutboxMessage) -> OutboxMessage:
+    """An administrator requeues a dead or failed message: due now, with a fresh set of tries."""
+    now = clock.now()
+    moved = OutboxMessage.objects.filter(pk=message.pk, state__in=(State.DEAD, State.FAILED)).update(
+        state=State.PENDING, attempts=0, next_attempt_at=now, claimed_by="", claimed_at=None
+    )
+    if not moved:
+        raise Conflict("只有失败或已放弃的通知可以重发", "only a failed or dead message can be retried", field="state")
+    message.refresh_from_db()
+    return message
+
+
+def outbox_purge_sent(*, older_than_days: int = 90) -> int:
+    """Delete sent messages (and their attempts) older than the retention period; returns how many.
+
+    One short transaction per batch rather than one for all: a first purge of a large table must
+    not hold the write lock that users' actions need.
+    """
+    if older_than_days < 1:
+        raise ValidationFailed("保留天数至少为 1", "older_than_days must be at least 1", field="older_than_days")
+    cutoff = clock.now() - dt.timedelta(days=older_than_days)
+    total = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                OutboxMessage.objects.filter(state=State.SENT, sent_at__lt=cutoff).values_list("id", flat=True)[:2000]
+            )
+            if not ids:
+                return total
+            DeliveryAttempt.objects.filter(message_id__in=ids).delete()
+            OutboxMessage.objects.filter(id__in=ids, state=State.SENT).delete()
+        total += len(ids)
