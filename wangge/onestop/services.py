@@ -1,0 +1,600 @@
+"""The only writers of one-stop services: the catalogue, applications and the departments' tasks.
+
+Each move of an application or a task is a conditional UPDATE on its state and version, so two
+staff acting on the same thing at once give exactly one winner and one clear Conflict.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Model
+
+from wangge.accounts.models import Role
+from wangge.accounts.scope import scope_for
+from wangge.core import clock
+from wangge.core.errors import Conflict, FieldProblem, PermissionDenied, ValidationFailed
+from wangge.core.masking import decrypt, encrypt, lookup_hash
+from wangge.onestop import workdays
+from wangge.onestop.facts import APPLICANT_KEYS, clean_facts, protect, reveal, unknown_keys
+from wangge.onestop.figures import bundle_items, combined_fact_keys, combined_materials, figures_for
+from wangge.onestop.models import (
+    LEVEL_RANK,
+    Application,
+    ApplicationTask,
+    AppState,
+    BundleItem,
+    HandleLevel,
+    IdentityMethod,
+    Material,
+    ServiceBundle,
+    ServiceItem,
+    TaskState,
+)
+from wangge.registry.models import Area, Department, Level
+
+# Roles that staff a service window: the town centre, the village point, the city hall.
+WINDOW_ROLES = (Role.TOWN, Role.VILLAGE, Role.CITY_ADMIN)
+POINT_LEVELS = (Level.TOWN, Level.VILLAGE)
+
+
+# --- catalogue --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def material_create(
+    *,
+    code: str,
+    name: str,
+    kind: str = "original",
+    count: int = 1,
+    description: str = "",
+    deferrable: bool = False,
+) -> Material:
+    """A material is defined once and shared by items, so that a bundle asks for it once."""
+    if Material.objects.filter(code=code).exists():
+        raise ValidationFailed(f"材料编码 {code} 已存在", f"material code {code} is taken", field="code")
+    if count < 1:
+        raise ValidationFailed("份数至少为 1", "at least one copy", field="count")
+    return Material.objects.create(
+        code=code, name=name, kind=kind, count=count, description=description, deferrable=deferrable
+    )
+
+
+@transaction.atomic
+def service_item_create(
+    *,
+    code: str,
+    name: str,
+    department: Department,
+    handle_level: str,
+    time_limit_days: int = 1,
+    fee_fen: int = 0,
+    village_ok: bool = False,
+    materials: Iterable[Material] = (),
+    form_fields: list[str] | None = None,
+    produces: Material | None = None,
+) -> ServiceItem:
+    """An item names known facts only, and only a village-level item may be offered at village points."""
+    form_fields = list(form_fields or [])
+    if ServiceItem.objects.filter(code=code).exists():
+        raise ValidationFailed(f"事项编码 {code} 已存在", f"item code {code} is taken", field="code")
+    if handle_level not in HandleLevel.values:
+        raise ValidationFailed("办理层级应为市、乡镇或村", "level must be city, town or village", field="handle_level")
+    if village_ok and handle_level != HandleLevel.VILLAGE:
+        raise ValidationFailed(
+            "村级可办事项的办理层级必须是村",
+            "an item for village points must be handled at village level",
+            field="village_ok",
+        )
+    unknown = unknown_keys(form_fields)
+    if unknown:
+        raise ValidationFailed(
+            f"未知的表单信息项：{'、'.join(unknown)}", f"unknown facts: {', '.join(unknown)}", field="form_fields"
+        )
+    if fee_fen < 0 or time_limit_days < 0:
+        raise ValidationFailed("收费和时限不能为负", "fee and time limit cannot be negative", field="fee_fen")
+    item = ServiceItem.objects.create(
+        code=code,
+        name=name,
+        department=department,
+        handle_level=handle_level,
+        time_limit_days=time_limit_days,
+        fee_fen=fee_fen,
+        village_ok=village_ok,
+        form_fields=list(dict.fromkeys(form_fields)),
+        produces=produces,
+    )
+    item.materials.set(list(materials))
+    return item
+
+
+@transaction.atomic
+def service_bundle_create(
+    *,
+    code: str,
+    name: str,
+    items: list[ServiceItem],
+    description: str = "",
+    promised_materials: int | None = None,
+    promised_steps: int | None = None,
+    promised_days: int | None = None,
+    promised_fee_fen: int | None = None,
+    ordering: int = 0,
+) -> ServiceBundle:
+    """A bundle holds distinct active items in order; its figures are computed from them, never typed."""
+    if not items:
+        raise ValidationFailed("“一件事”至少包含一个事项", "a bundle needs at least one item", field="items")
+    if len({i.pk for i in items}) != len(items):
+        raise ValidationFailed("同一事项不能重复加入", "an item appears twice", field="items")
+    if any(not i.is_active for i in items):
+        raise ValidationFailed("不能加入已停用的事项", "an item is inactive", field="items")
+    if ServiceBundle.objects.filter(code=code).exists():
+        raise ValidationFailed(f"编码 {code} 已存在", f"bundle code {code} is taken", field="code")
+    bundle = ServiceBundle.objects.create(
+        code=code,
+        name=name,
+        description=description,
+        promised_materials=promised_materials,
+        promised_steps=promised_steps,
+        promised_days=promised_days,
+        promised_fee_fen=promised_fee_fen,
+        ordering=ordering,
+    )
+    BundleItem.objects.bulk_create([BundleItem(bundle=bundle, item=item, position=i) for i, item in enumerate(items)])
+    return bundle
+
+
+# --- checks shared by the moves ----------------------------------------------------------------
+
+
+def _check_window(user: Any, point: Area) -> None:
+    scope = scope_for(user)
+    if scope.read_only or not (scope.is_global or user.role in WINDOW_ROLES):
+        raise PermissionDenied("只有服务窗口人员可以受理", "only window staff may take applications", field="point")
+    if not scope.covers_path(point.path):
+        raise PermissionDenied("该服务点不在您的管辖范围内", "this service point is outside your scope", field="point")
+
+
+def _check_department(user: Any, task: ApplicationTask) -> None:
+    scope = scope_for(user)
+    if scope.read_only or not scope.covers_department(task.department_id):
+        raise PermissionDenied(
+            "只有该事项所属部门的人员可以办理", "only staff of the item's department may handle it", field="department"
+        )
+
+
+def point_problems(items: list[ServiceItem], point: Area) -> list[FieldProblem]:
+    """Why this point may not take these items: a village point takes only village items (44 事项村级可办)."""
+    if point.level not in POINT_LEVELS:
+        return [
+            FieldProblem(
+                "bad_point",
+                "服务点必须是乡镇（街道）或村（社区）",
+                "the service point must be a town or a village",
+                "point",
+            )
+        ]
+    if point.level == Level.VILLAGE:
+        refused = [i.name for i in items if not i.village_ok]
+        if refused:
+            return [
+                FieldProblem(
+                    "not_village_item",
+                    f"村级服务点不能受理：{'、'.join(refused)}（须到乡镇便民服务中心办理）",
+                    f"a village service point cannot take: {', '.join(refused)} (go to the town centre)",
+                    "bundle",
+                )
+            ]
+    rank = LEVEL_RANK[HandleLevel.TOWN if point.level == Level.TOWN else HandleLevel.VILLAGE]
+    refused = [i.name for i in items if LEVEL_RANK[i.handle_level] < rank]
+    if refused:
+        return [
+            FieldProblem(
+                "level_too_low",
+                f"该服务点层级不能受理：{'、'.join(refused)}",
+                f"this service point's level cannot take: {', '.join(refused)}",
+                "bundle",
+            )
+        ]
+    return []
+
+
+def _raise(problems: list[FieldProblem]) -> None:
+    if not problems:
+        return
+    if len(problems) == 1:
+        p = problems[0]
+        raise ValidationFailed(p.zh, p.en, field=p.field, code=p.code, problems=problems)
+    raise ValidationFailed(
+        f"有 {len(problems)} 处需要更正：" + "；".join(p.zh for p in problems),
+        f"{len(problems)} things to correct: " + "; ".join(p.en for p in problems),
+        field=problems[0].field,
+        problems=problems,
+    )
+
+
+def _move(obj: Model, states: Iterable[str], **changes: Any) -> None:
+    """Apply a move only if nobody moved the row since it was read (state and version unchanged)."""
+    model = type(obj)
+    updated = model.objects.filter(pk=obj.pk, state__in=list(states), version=obj.version).update(  # type: ignore[attr-defined]
+        version=F("version") + 1, **changes
+    )
+    if updated != 1:
+        raise Conflict(
+            "已被他人处理或状态已变化，请刷新后再试",
+            "someone else acted on this first or its state changed; reload and try again",
+            field="state",
+        )
+    obj.refresh_from_db()
+
+
+def _split_facts(
+    raw: dict[str, Any], keys: list[str], *, required: Iterable[str]
+) -> tuple[dict[str, str], list[FieldProblem]]:
+    """Clean the facts of this form: required ones must be there, others only if given."""
+    outside = [k for k, v in raw.items() if k not in keys and v not in (None, "")]
+    problems = [
+        FieldProblem("not_in_form", f"「{k}」不是本事项需要的信息", f"'{k}' is not asked by this bundle", k)
+        for k in outside
+    ]
+    wanted = [k for k in keys if k in set(required) or str(raw.get(k) or "").strip()]
+    clean, more = clean_facts(wanted, raw, today=clock.today_local())
+    return clean, problems + more
+
+
+def _store_facts(application: Application, clean: dict[str, str]) -> None:
+    if "applicant_name" in clean:
+        application.applicant_name = clean["applicant_name"]
+    if "phone" in clean:
+        application.applicant_phone = clean["phone"]
+    if "id_number" in clean:
+        application.applicant_id_enc = encrypt(clean["id_number"])
+        application.applicant_id_hash = lookup_hash(clean["id_number"])
+    rest = {k: v for k, v in clean.items() if k not in APPLICANT_KEYS}
+    application.facts = {**application.facts, **protect(rest)}
+
+
+def _material_ids(bundle_materials: list[Material], ids: Iterable[int | str], field: str) -> list[int]:
+    allowed = {m.pk for m in bundle_materials}
+    picked: list[int] = []
+    for raw in ids:
+        try:
+            pk = int(raw)
+        except (TypeError, ValueError):
+            raise ValidationFailed("材料编号无效", "invalid material id", field=field) from None
+        if pk not in allowed:
+            raise ValidationFailed("该材料不属于本事项清单", "this material is not on the bundle's list", field=field)
+        picked.append(pk)
+    return sorted(set(picked))
+
+
+# --- applications at the window ---------------------------------------------------------------
+
+
+@transaction.atomic
+def application_create(
+    *,
+    user: Any,
+    bundle: ServiceBundle,
+    point: Area,
+    facts: dict[str, Any],
+    materials_received: Iterable[int | str] = (),
+) -> Application:
+    """A draft at a service point in the user's scope: the applicant's name, ID and phone are required."""
+    _check_window(user, point)
+    if not bundle.is_active:
+        raise ValidationFailed("该“一件事”已停办", "this bundle is no longer offered", field="bundle")
+    items = bundle_items(bundle)
+    _raise(point_problems(items, point))
+    keys = combined_fact_keys(items)
+    clean, problems = _split_facts(facts, keys, required=APPLICANT_KEYS)
+    _raise(problems)
+    now = clock.now()
+    application = Application(
+        number=f"YJS{clock.today_local():%Y%m%d}{secrets.token_hex(3).upper()}",
+        bundle=bundle,
+        point=point,
+        area_path=point.path,
+        created_by=user,
+        created_at=now,
+        materials_received=_material_ids(combined_materials(items), materials_received, "materials_received"),
+    )
+    _store_facts(application, clean)
+    application.save()
+    return application
+
+
+@transaction.atomic
+def application_update(
+    *,
+    user: Any,
+    application: Application,
+    facts: dict[str, Any] | None = None,
+    materials_received: Iterable[int | str] | None = None,
+) -> Application:
+    """Correct a draft (or a returned application) before it goes (back) to the departments."""
+    _check_window(user, application.point)
+    if application.state not in (AppState.DRAFT, AppState.RETURNED):
+        raise ValidationFailed(
+            "只能修改草稿或退回补正的申请", "only drafts and returned applications can change", field="state"
+        )
+    items = bundle_items(application.bundle)
+    if facts is not None:
+        clean, problems = _split_facts(facts, combined_fact_keys(items), required=())
+        _raise(problems)
+        _store_facts(application, clean)
+    if materials_received is not None:
+        ids = _material_ids(combined_materials(items), materials_received, "materials_received")
+        application.materials_received = sorted(set(application.materials_received) | set(ids))
+    _move(
+        application,
+        [application.state],
+        applicant_name=application.applicant_name,
+        applicant_phone=application.applicant_phone,
+        applicant_id_enc=application.applicant_id_enc,
+        applicant_id_hash=application.applicant_id_hash,
+        facts=application.facts,
+        materials_received=application.materials_received,
+    )
+    return application
+
+
+@transaction.atomic
+def application_verify_identity(
+    *, user: Any, application: Application, method: str, id_number_read: str = ""
+) -> Application:
+    """One identity check per application; a card reader's number must be the applicant's own."""
+    _check_window(user, application.point)
+    if method not in IdentityMethod.values:
+        raise ValidationFailed("请选择核验方式", "choose how the identity was checked", field="identity_method")
+    if application.state != AppState.DRAFT:
+        raise ValidationFailed("身份已在受理时核验", "the identity was checked at acceptance", field="identity_method")
+    if id_number_read and lookup_hash(id_number_read.strip().upper()) != application.applicant_id_hash:
+        raise ValidationFailed(
+            "读取的身份证号码与申请人不一致", "the ID card read does not belong to the applicant", field="id_number"
+        )
+    _move(
+        application,
+        [AppState.DRAFT],
+        identity_method=method,
+        identity_verified_at=clock.now(),
+        identity_verified_by=user,
+    )
+    return application
+
+
+@transaction.atomic
+def application_submit(
+    *,
+    user: Any,
+    application: Application,
+    deferred: Iterable[int | str] = (),
+    deficiency_note: str = "",
+) -> Application:
+    """Accept at the window (一次受理): every fact valid, every material in or promised (容缺), identity checked.
+
+    Then one task per item goes to its department at once (并联办理), with the bundle's working-day limit.
+    """
+    _check_window(user, application.point)
+    if application.state != AppState.DRAFT:
+        raise ValidationFailed("只有草稿可以提交受理", "only a draft can be submitted", field="state")
+    bundle = application.bundle
+    items = bundle_items(bundle)
+    problems = point_problems(items, application.point)
+    # Facts: everything the combined form asks, checked again as stored (a draft may be partial).
+    current = {
+        **reveal(application.facts),
+        "applicant_name": application.applicant_name,
+        "phone": application.applicant_phone,
+        "id_number": _applicant_id(application),
+    }
+    _, fact_problems = clean_facts(combined_fact_keys(items), current, today=clock.today_local())
+    problems += fact_problems
+    # Materials: each on the combined list is received, or promised under 容缺受理 if it may be.
+    materials = combined_materials(items)
+    deferred_ids = _material_ids(materials, deferred, "materials_deferred")
+    received = set(application.materials_received)
+    for material in materials:
+        if material.pk in received:
+            continue
+        if material.pk in deferred_ids:
+            if not material.deferrable:
+                problems.append(
+                    FieldProblem(
+                        "not_deferrable",
+                        f"「{material.name}」是必需材料，不能容缺受理",
+                        f"'{material.name}' is essential and cannot be supplied later",
+                        "materials_deferred",
+                    )
+                )
+            continue
+        problems.append(
+            FieldProblem(
+                "missing_material",
+                f"缺少材料「{material.name}」",
+                f"material missing: {material.name}",
+                "materials_received",
+            )
+        )
+    if deferred_ids and not deficiency_note.strip():
+        problems.append(
+            FieldProblem(
+                "note_required",
+                "容缺受理须写明补交承诺",
+                "accepting with a material to follow needs a note of the promise",
+                "deficiency_note",
+            )
+        )
+    if application.identity_verified_at is None:
+        problems.append(
+            FieldProblem(
+                "identity_unchecked", "申请人身份尚未核验", "the applicant's identity is not checked", "identity_method"
+            )
+        )
+    _raise(problems)
+    now = clock.now()
+    figures = figures_for(items)
+    _move(
+        application,
+        [AppState.DRAFT],
+        state=AppState.SUBMITTED,
+        submitted_at=now,
+        limit_days=figures.days,
+        due_at=workdays.due_at(now, figures.days),
+        materials_deferred=[pk for pk in deferred_ids if pk not in received],
+        deficiency_note=deficiency_note.strip()[:300],
+    )
+    ApplicationTask.objects.bulk_create(
+        [
+            ApplicationTask(
+                application=application,
+                item=item,
+                department_id=item.department_id,
+                position=i,
+                due_at=workdays.due_at(now, item.time_limit_days),
+            )
+            for i, item in enumerate(items)
+        ]
+    )
+    return application
+
+
+def _applicant_id(application: Application) -> str:
+    return decrypt(application.applicant_id_enc)
+
+
+@transaction.atomic
+def application_receive_material(
+    *, user: Any, application: Application, material_ids: Iterable[int | str]
+) -> Application:
+    """A material promised under 容缺受理 is handed in before the results are issued."""
+    _check_window(user, application.point)
+    if application.state not in (AppState.SUBMITTED, AppState.IN_PROGRESS, AppState.RETURNED):
+        raise ValidationFailed("该申请不再接收材料", "this application no longer takes materials", field="state")
+    ids = _material_ids(combined_materials(bundle_items(application.bundle)), material_ids, "materials_received")
+    received = sorted(set(application.materials_received) | set(ids))
+    _move(
+        application,
+        [application.state],
+        materials_received=received,
+        materials_deferred=[pk for pk in application.materials_deferred if pk not in received],
+    )
+    return application
+
+
+@transaction.atomic
+def application_resupply(
+    *,
+    user: Any,
+    application: Application,
+    facts: dict[str, Any] | None = None,
+    materials_received: Iterable[int | str] = (),
+) -> Application:
+    """After a return for missing material, the window records what was supplied and the tasks start again."""
+    _check_window(user, application.point)
+    if application.state != AppState.RETURNED:
+        raise ValidationFailed("该申请没有被退回", "this application was not returned", field="state")
+    application_update(user=user, application=application, facts=facts, materials_received=materials_received)
+    returned = list(application.tasks.filter(state=TaskState.RETURNED))
+    if not returned:
+        raise ValidationFailed("没有被退回的部门事项", "no department task was returned", field="state")
+    for task in returned:
+        # Back to the queue; the reason stays on the row as the record of what was asked.
+        _move(task, [TaskState.RETURNED], state=TaskState.PENDING)
+    accepted = application.tasks.exclude(state=TaskState.PENDING).exists()
+    _move(application, [AppState.RETURNED], state=AppState.IN_PROGRESS if accepted else AppState.SUBMITTED)
+    return application
+
+
+@transaction.atomic
+def application_issue(*, user: Any, application: Application) -> Application:
+    """Issue every result together (一次送达): only when every department's task is done and nothing is owed."""
+    _check_window(user, application.point)
+    if application.state != AppState.IN_PROGRESS:
+        raise ValidationFailed(
+            "只有办理中的申请可以出件", "only an application in progress can be issued", field="state"
+        )
+    open_tasks = [t.item.name for t in application.tasks.select_related("item") if t.state != TaskState.DONE]
+    if open_tasks:
+        raise ValidationFailed(
+            f"以下部门事项尚未办结：{'、'.join(open_tasks)}",
+            f"not every department is done: {', '.join(open_tasks)}",
+            field="tasks",
+        )
+    if application.materials_deferred:
+        names = list(Material.objects.filter(pk__in=application.materials_deferred).values_list("name", flat=True))
+        raise ValidationFailed(
+            f"容缺材料尚未补交：{'、'.join(names)}",
+            f"materials promised are not yet handed in: {', '.join(names)}",
+            field="materials_deferred",
+        )
+    now = clock.now()
+    assert application.submitted_at is not None
+    _move(
+        application,
+        [AppState.IN_PROGRESS],
+        state=AppState.ISSUED,
+        issued_at=now,
+        issued_by=user,
+        elapsed_days=round(workdays.working_days_between(application.submitted_at, now), 3),
+    )
+    return application
+
+
+# --- the departments' parallel tasks ----------------------------------------------------------
+
+
+@transaction.atomic
+def task_accept(*, user: Any, task: ApplicationTask) -> ApplicationTask:
+    """A department takes its part; the application is then in progress."""
+    _check_department(user, task)
+    _move(task, [TaskState.PENDING], state=TaskState.ACCEPTED, accepted_at=clock.now(), accepted_by=user)
+    Application.objects.filter(pk=task.application_id, state=AppState.SUBMITTED).update(
+        state=AppState.IN_PROGRESS, version=F("version") + 1
+    )
+    return task
+
+
+@transaction.atomic
+def task_complete(
+    *, user: Any, task: ApplicationTask, result: str = "", certificate_number: str = ""
+) -> ApplicationTask:
+    """A department finishes its part with its result; the first of two staff completing at once wins."""
+    _check_department(user, task)
+    if task.state == TaskState.PENDING:
+        raise ValidationFailed("请先签收再办结", "accept the task before completing it", field="state")
+    if not (result.strip() or certificate_number.strip()):
+        raise ValidationFailed("请填写办理结果或证照编号", "give the result or the certificate number", field="result")
+    _move(
+        task,
+        [TaskState.ACCEPTED],
+        state=TaskState.DONE,
+        completed_at=clock.now(),
+        completed_by=user,
+        result=result.strip()[:300],
+        certificate_number=certificate_number.strip()[:60],
+    )
+    return task
+
+
+@transaction.atomic
+def task_return(*, user: Any, task: ApplicationTask, reason: str) -> ApplicationTask:
+    """A department sends the application back to the window for a missing or wrong material, with a reason."""
+    _check_department(user, task)
+    if not reason.strip():
+        raise ValidationFailed("请写明退回原因", "give the reason for the return", field="return_reason")
+    _move(
+        task,
+        [TaskState.PENDING, TaskState.ACCEPTED],
+        state=TaskState.RETURNED,
+        returned_at=clock.now(),
+        return_reason=reason.strip()[:300],
+    )
+    Application.objects.filter(pk=task.application_id, state__in=[AppState.SUBMITTED, AppState.IN_PROGRESS]).update(
+        state=AppState.RETURNED, version=F("version") + 1
+    )
+    return task
