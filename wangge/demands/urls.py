@@ -1,2 +1,20 @@
+from django.urls import path
+
+from wangge.demands import views
+
 app_name = "demands"
-urlpatterns: list = []
+urlpatterns = [
+    # Residents (no account): the report page, its place picker, the private tracking page.
+    path("report/", views.report, name="report"),
+    path("report/places/", views.places, name="places"),
+    path("t/<str:token>/", views.track, name="track"),
+    path("t/<str:token>/photos/<int:pk>/", views.track_photo, name="track_photo"),
+    # Staff.
+    path("", views.demand_index, name="list"),
+    path("new/", views.demand_new, name="new"),
+    path("<int:pk>/", views.demand_detail, name="detail"),
+    path("<int:pk>/move/<str:move>/", views.demand_move, name="move"),
+    path("photos/<int:pk>/", views.photo, name="photo"),
+    path("grids/<int:pk>/qr.png", views.grid_qr, name="grid_qr"),
+    path("areas/<int:pk>/qr-sheet/", views.grid_qr_sheet, name="grid_qr_sheet"),
+]

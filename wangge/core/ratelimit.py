@@ -1,0 +1,91 @@
+"""A small cache-based rate limiter for public endpoints (the resident pages have no account).
+
+Fixed windows counted in the default cache: cheap, good enough to stop a script flooding the
+intake, and shared between processes whenever the cache is (use a shared cache in production;
+the per-process local-memory cache still limits each worker).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+
+from wangge.core import clock
+from wangge.core.errors import WanggeError
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class RateLimited(WanggeError):
+    """Too many requests from one client in one window."""
+
+    status = 429
+    code = "rate_limited"
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """'20/h' → (20, 3600); '5/10m' → (5, 600)."""
+    count, _, period = rate.partition("/")
+    period = period.strip() or "m"
+    unit = period[-1]
+    if unit not in _UNITS:
+        raise ValueError(f"bad rate {rate!r}")
+    multiple = int(period[:-1]) if period[:-1] else 1
+    return int(count), multiple * _UNITS[unit]
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client address; X-Forwarded-For only behind a proxy we were told to trust."""
+    if getattr(settings, "WANGGE_TRUST_X_FORWARDED_FOR", False):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            # The proxy appends the address it saw last; earlier entries are client-supplied.
+            return forwarded.split(",")[-1].strip()
+    return str(request.META.get("REMOTE_ADDR", "") or "unknown")
+
+
+def hit(key: str, *, limit: int, window: int) -> bool:
+    """Count one request for `key`; False once `limit` is exceeded inside the current window."""
+    bucket = int(clock.now().timestamp()) // window
+    cache_key = f"rl:{key}:{bucket}"
+    # add() is atomic where the cache backend is; the first request of a window creates it.
+    if cache.add(cache_key, 1, timeout=window + 1):
+        return limit >= 1
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:  # expired between add() and incr()
+        cache.set(cache_key, 1, timeout=window + 1)
+        count = 1
+    return count <= limit
+
+
+def check(request: HttpRequest, scope: str, rate: str) -> None:
+    """Raise RateLimited when this client went over `rate` for `scope`."""
+    limit, window = parse_rate(rate)
+    if not hit(f"{scope}:{client_ip(request)}", limit=limit, window=window):
+        minutes = max(1, window // 60)
+        raise RateLimited(
+            f"提交太频繁，请 {minutes} 分钟后再试",
+            f"Too many submissions; please try again in {minutes} minutes",
+        )
+
+
+def ratelimit(scope: str, rate_setting: str, *, methods: Iterable[str] = ("POST",)) -> Callable[..., Any]:
+    """Decorate a view: limit `methods` per client IP at the rate named by a setting ('20/h')."""
+    methods = tuple(m.upper() for m in methods)
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            if request.method in methods:
+                check(request, scope, getattr(settings, rate_setting))
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

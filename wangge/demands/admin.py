@@ -1,0 +1,113 @@
+"""Back office: the category catalogue is edited here; demands are only read here (moves go through pages/API)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from wangge.demands.models import Category, Demand, DemandEvent
+from wangge.demands.selectors import visible_q
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = (
+        "code",
+        "name",
+        "parent",
+        "default_department",
+        "accept_hours_normal",
+        "accept_hours_urgent",
+        "resolve_value_normal",
+        "resolve_value_urgent",
+        "resolve_unit",
+        "is_active",
+        "sort",
+    )
+    list_filter = ("is_active", "resolve_unit", "parent")
+    list_editable = ("is_active", "sort")
+    search_fields = ("code", "name")
+    ordering = ("sort", "code")
+
+
+class EventInline(admin.TabularInline):
+    """Events are append-only: shown, never added, changed or deleted here."""
+
+    model = DemandEvent
+    extra = 0
+    can_delete = False
+    fields = ("at", "action", "actor", "actor_kind", "from_state", "to_state", "from_holder", "to_holder", "note")
+    readonly_fields = fields
+    ordering = ("at", "id")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Demand)
+class DemandAdmin(admin.ModelAdmin):
+    """Read-only and scoped like every list: the admin sees only demands inside their scope."""
+
+    list_display = ("code", "title", "state", "holder_name", "urgency", "reporter_phone_masked", "created_at")
+    list_filter = ("state", "urgency", "channel", "warning")
+    search_fields = ("code", "title")
+    list_select_related = ("holder_area", "holder_department")
+    inlines = [EventInline]
+    exclude = ("reporter_phone", "tracking_token", "idempotency_key")
+    readonly_fields = (
+        "code",
+        "kind",
+        "channel",
+        "category",
+        "urgency",
+        "title",
+        "description",
+        "address",
+        "reporter_name",
+        "reporter_phone_masked",
+        "area",
+        "holder_area",
+        "holder_department",
+        "holder_user",
+        "state",
+        "version",
+        "accept_due_at",
+        "resolve_due_at",
+        "accepted_at",
+        "resolved_at",
+        "closed_at",
+        "warning",
+        "escalations",
+        "highest_level",
+        "satisfaction",
+        "rating_reason",
+        "merged_into",
+        "created_at",
+    )
+    fields = readonly_fields
+
+    @admin.display(description="承办方")
+    def holder_name(self, obj: Demand) -> str:
+        return obj.holder_label
+
+    @admin.display(description="联系电话")
+    def reporter_phone_masked(self, obj: Demand) -> str:
+        return obj.reporter_phone_masked
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Demand]:
+        return super().get_queryset(request).filter(visible_q(request.user))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

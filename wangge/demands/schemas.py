@@ -1,0 +1,143 @@
+"""Input and output shapes of the demands API (validation shared with nothing else: pages use forms)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ninja import Field, Schema
+
+
+class DemandIn(Schema):
+    title: str = Field("", max_length=200)
+    description: str = Field(..., max_length=5000)
+    kind: str = "help"
+    channel: str = "api"
+    category: str | None = Field(None, description="category code, e.g. 0102")
+    urgency: str = "normal"
+    reporter_name: str = Field("", max_length=50)
+    reporter_phone: str = Field("", max_length=20)
+    grid: str | None = Field(None, description="micro-grid code (as in its QR code)")
+    area_id: int | None = None
+    household_id: int | None = None
+    lat: float | None = None
+    lng: float | None = None
+    address: str = Field("", max_length=300)
+
+
+class DemandOut(Schema):
+    id: int
+    code: str
+    kind: str
+    channel: str
+    category: str | None
+    category_name: str | None
+    urgency: str
+    title: str
+    description: str
+    address: str
+    lat: float | None
+    lng: float | None
+    reporter_name: str
+    reporter_phone_masked: str
+    area_id: int
+    area_name: str
+    holder: str
+    holder_kind: str
+    holder_area_id: int | None
+    holder_department_id: int | None
+    holder_user_id: int | None
+    state: str
+    version: int
+    warning: str
+    escalations: int
+    highest_level: str
+    accept_due_at: dt.datetime | None
+    resolve_due_at: dt.datetime | None
+    accepted_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    resolution: str
+    satisfaction: str | None
+    merged_into_id: int | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class DemandCreatedOut(DemandOut):
+    # Returned once to the client that filed it, so it can give the resident the private link.
+    tracking_token: str
+
+
+class DemandPage(Schema):
+    items: list[DemandOut]
+    next_cursor: str | None
+
+
+class EventOut(Schema):
+    id: int
+    at: dt.datetime
+    action: str
+    actor: str | None
+    actor_kind: str
+    from_state: str
+    to_state: str
+    from_holder: str
+    to_holder: str
+    note: str
+    is_public: bool
+
+
+class CategoryOut(Schema):
+    id: int
+    code: str
+    name: str
+    parent_code: str | None
+    default_department_id: int | None
+    accept_hours_normal: int
+    accept_hours_urgent: int
+    resolve_value_normal: int
+    resolve_value_urgent: int
+    resolve_unit: str
+
+
+class VersionIn(Schema):
+    version: int | None = Field(None, description="the version you saw; a stale one gives 409")
+
+
+class ResolveIn(VersionIn):
+    result: str = Field(..., max_length=5000)
+
+
+class ReasonIn(VersionIn):
+    reason: str = Field(..., max_length=5000)
+
+
+class DispatchIn(VersionIn):
+    department_id: int
+    note: str = Field("", max_length=5000)
+
+
+class ReturnIn(VersionIn):
+    to_area_id: int | None = None
+    instructions: str = Field(..., max_length=5000)
+
+
+class ReassignIn(VersionIn):
+    to_user_id: int
+    note: str = Field("", max_length=5000)
+
+
+class MergeIn(VersionIn):
+    into_id: int
+
+
+class CommentIn(Schema):
+    body: str = Field(..., max_length=5000)
+    visibility: str = "staff"
+
+
+class CommentOut(Schema):
+    id: int
+    body: str
+    visibility: str
+    created_at: dt.datetime

@@ -1,0 +1,182 @@
+"""The worker's pass over demands: time limits to accept and resolve, silent closing, then the outbox.
+
+Safe with several workers at once: every move is a conditional UPDATE (a demand that another
+worker already moved no longer matches and gives a `Conflict`, counted and skipped). On PostgreSQL
+each batch is also selected `FOR UPDATE SKIP LOCKED` inside one transaction, so two workers take
+disjoint batches instead of queueing behind each other's row locks. On SQLite each move is its own
+short transaction, so the single write lock is never held for a whole batch.
+
+Each query repeats the partial indexes' condition (`state IN open states`) so that SQLite and
+PostgreSQL can use the indexes over open demands; a pass with nothing due reads index ranges only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
+
+from wangge.core import clock
+from wangge.core.errors import Conflict, WanggeError
+from wangge.demands import services
+from wangge.demands.models import OPEN_STATES, WAITING_STATES, Demand, State, WarningLevel
+from wangge.demands.transitions import CAN_ESCALATE
+
+log = logging.getLogger("wangge.worker")
+
+
+@dataclass
+class SweepReport:
+    """What one pass did."""
+
+    escalated: int = 0
+    yellow: int = 0
+    red: int = 0
+    closed: int = 0
+    conflicts: int = 0
+    errors: int = 0
+    outbox: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        box = ", ".join(f"{k} {v}" for k, v in self.outbox.items()) or "-"
+        return (
+            f"escalated {self.escalated}, yellow {self.yellow}, red {self.red}, closed {self.closed}, "
+            f"conflicts {self.conflicts}, errors {self.errors}; outbox: {box}; {self.seconds * 1000:.1f} ms"
+        )
+
+
+# The partial indexes' condition, written out literally: SQLite uses a partial index only when the
+# query repeats its WHERE term word for word, and a bound parameter (`state IN (?, ?)`) never does.
+OPEN_SQL = "state IN (" + ", ".join(f"'{s}'" for s in OPEN_STATES) + ")"
+
+
+def _open() -> QuerySet[Demand]:
+    return Demand.objects.filter(state__in=OPEN_STATES).extra(where=[OPEN_SQL])
+
+
+def due_to_escalate(now: dt.datetime) -> QuerySet[Demand]:
+    """Waiting for acceptance past the limit, held by a level that can still climb."""
+    return (
+        _open()
+        .filter(state__in=WAITING_STATES, accept_due_at__lte=now, holder_department__isnull=True)
+        .filter(holder_level__in=sorted(CAN_ESCALATE))
+        .order_by("accept_due_at", "id")
+    )
+
+
+def due_for_red(now: dt.datetime) -> QuerySet[Demand]:
+    return _open().filter(resolve_due_at__lte=now).exclude(warning=WarningLevel.RED).order_by("resolve_due_at", "id")
+
+
+def due_for_yellow(now: dt.datetime) -> QuerySet[Demand]:
+    return (
+        _open()
+        .filter(warning=WarningLevel.NONE, yellow_at__lte=now, resolve_due_at__gt=now)
+        .extra(where=["warning = 'none'"])  # the yellow index's own condition, literally (see OPEN_SQL)
+        .order_by("yellow_at", "id")
+    )
+
+
+def due_to_close(now: dt.datetime) -> QuerySet[Demand]:
+    days = int(getattr(settings, "DEMAND_AUTO_CLOSE_DAYS", 7))
+    return Demand.objects.filter(state=State.RESOLVED, resolved_at__lte=now - dt.timedelta(days=days)).order_by(
+        "resolved_at", "id"
+    )
+
+
+def _process(qs: QuerySet[Demand], key: str, move: Callable[[int], Any], *, batch: int, report: SweepReport) -> int:
+    """Apply `move` to every matching demand, a batch at a time, in (key, id) order; returns how many moved.
+
+    Batches follow the order by keyset (after the last (key, id) seen), so a demand that could not
+    be moved is not read again in this pass and the query never grows with what was tried.
+    """
+    done = 0
+    after: tuple[Any, int] | None = None
+    postgres = connection.vendor == "postgresql"
+    while True:
+        page = qs
+        if after is not None:
+            page = qs.filter(Q(**{f"{key}__gt": after[0]}) | Q(**{key: after[0], "pk__gt": after[1]}))
+        if postgres:
+            with transaction.atomic():
+                rows = list(page.select_for_update(skip_locked=True).values_list(key, "pk")[:batch])
+                for _due, pk in rows:
+                    done += _one(pk, move, report)
+        else:
+            rows = list(page.values_list(key, "pk")[:batch])
+            for _due, pk in rows:
+                done += _one(pk, move, report)
+        if len(rows) < batch:
+            return done
+        after = rows[-1]
+
+
+def _one(pk: int, move: Callable[[int], Any], report: SweepReport) -> int:
+    try:
+        with transaction.atomic():
+            move(pk)
+        return 1
+    except Conflict:
+        report.conflicts += 1  # another worker (or a person) moved it first
+    except WanggeError as exc:
+        report.errors += 1
+        log.warning("demand %s not moved: %s", pk, exc)
+    return 0
+
+
+def sweep_once(*, batch: int | None = None, worker_id: str = "", deliver: bool = True) -> SweepReport:
+    """One pass: (a) auto-escalate, (b) red then yellow flags, (c) silent closing, (d) deliver the outbox."""
+    started = time.perf_counter()
+    batch = batch or int(getattr(settings, "DEMAND_WORKER_BATCH", 500))
+    report = SweepReport()
+    now = clock.now()
+    report.escalated = _process(
+        due_to_escalate(now),
+        "accept_due_at",
+        lambda pk: services.demand_auto_escalate(demand=pk),
+        batch=batch,
+        report=report,
+    )
+    report.red = _process(
+        due_for_red(now),
+        "resolve_due_at",
+        lambda pk: services.demand_warn(demand=pk, level=WarningLevel.RED),
+        batch=batch,
+        report=report,
+    )
+    report.yellow = _process(
+        due_for_yellow(now),
+        "yellow_at",
+        lambda pk: services.demand_warn(demand=pk, level=WarningLevel.YELLOW),
+        batch=batch,
+        report=report,
+    )
+    report.closed = _process(
+        due_to_close(now),
+        "resolved_at",
+        lambda pk: services.demand_close_silent(demand=pk),
+        batch=batch,
+        report=report,
+    )
+    if deliver:
+        from wangge.notifications.services import outbox_deliver_due
+
+        delivered = outbox_deliver_due(
+            limit=int(getattr(settings, "DEMAND_WORKER_OUTBOX_LIMIT", 200)), worker_id=worker_id
+        )
+        report.outbox = {
+            "sent": delivered.sent,
+            "failed": delivered.failed,
+            "dead": delivered.dead,
+            "skipped": delivered.skipped,
+        }
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,126 @@
+"""The one table of moves: which move is allowed in which state for which holder, and where it leads.
+
+No database access here (tested on its own with a hypothesis state machine). Services ask
+`allowed_moves` before acting and `next_state` for the target, then apply the move with a
+conditional UPDATE on state and version.
+
+Holder kinds: the level of the holding area ("grid", "branch", "village", "town", "city") or
+"department" when a department holds the demand (dispatched by an area level that it can
+return the demand to).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Move(StrEnum):
+    SUBMIT = "submit"
+    ACCEPT = "accept"
+    RESOLVE = "resolve"
+    ESCALATE = "escalate"
+    DISPATCH = "dispatch"
+    RETURN = "return_"
+    REASSIGN = "reassign"
+    REJECT = "reject"
+    MERGE = "merge"
+    REOPEN = "reopen"
+    RATE = "rate"
+    COMMENT = "comment"
+    ADD_INFO = "add_info"
+    CLOSE = "close"
+    AUTO_ESCALATE = "auto_escalate"
+    WARN = "warn"
+
+
+class IllegalMove(ValueError):
+    """A move that the table does not allow in this state for this holder."""
+
+
+SUBMITTED, IN_PROGRESS, ESCALATED, RESOLVED = "submitted", "in_progress", "escalated", "resolved"
+CLOSED, REJECTED, MERGED, REOPENED = "closed", "rejected", "merged", "reopened"
+STATES: frozenset[str] = frozenset({SUBMITTED, IN_PROGRESS, ESCALATED, RESOLVED, CLOSED, REJECTED, MERGED, REOPENED})
+WAITING: frozenset[str] = frozenset({SUBMITTED, ESCALATED, REOPENED})  # the holder has not accepted yet
+OPEN: frozenset[str] = WAITING | {IN_PROGRESS}
+FINAL: frozenset[str] = frozenset({CLOSED, REJECTED, MERGED})
+
+LEVELS: tuple[str, ...] = ("grid", "branch", "village", "town", "city")  # bottom to top
+DEPARTMENT = "department"
+HOLDER_KINDS: tuple[str, ...] = (*LEVELS, DEPARTMENT)
+# Levels that may still climb one step, that may dispatch, and that have a lower level to return to.
+CAN_ESCALATE: frozenset[str] = frozenset({"grid", "branch", "village", "town"})
+CAN_DISPATCH: frozenset[str] = frozenset({"branch", "village", "town", "city"})
+CAN_RETURN: frozenset[str] = frozenset({"branch", "village", "town", "city", DEPARTMENT})
+AREA_ONLY: frozenset[str] = frozenset(LEVELS)
+
+# Moves made by a staff member holding the demand (the rest are the resident's or the system's).
+STAFF_MOVES: frozenset[Move] = frozenset(
+    {Move.ACCEPT, Move.RESOLVE, Move.ESCALATE, Move.DISPATCH, Move.RETURN, Move.REASSIGN, Move.REJECT, Move.MERGE}
+)
+# Moves that change neither state nor holder, so they do not bump the version (no false conflicts).
+NOTE_MOVES: frozenset[Move] = frozenset({Move.COMMENT, Move.ADD_INFO})
+
+
+def allowed_moves(state: str, holder_kind: str) -> set[Move]:
+    """Every move the table allows now (who may make it is the services' business)."""
+    if state not in STATES:
+        raise IllegalMove(f"unknown state {state!r}")
+    if holder_kind not in HOLDER_KINDS:
+        raise IllegalMove(f"unknown holder kind {holder_kind!r}")
+    moves: set[Move] = {Move.COMMENT}
+    if state in OPEN:
+        moves |= {Move.RESOLVE, Move.REASSIGN, Move.REJECT, Move.ADD_INFO, Move.WARN}
+        if state in WAITING:
+            moves.add(Move.ACCEPT)
+        if holder_kind in CAN_ESCALATE:
+            moves.add(Move.ESCALATE)
+            if state in WAITING:
+                moves.add(Move.AUTO_ESCALATE)
+        if holder_kind in CAN_DISPATCH:
+            moves.add(Move.DISPATCH)
+        if holder_kind in CAN_RETURN:
+            moves.add(Move.RETURN)
+        if holder_kind in AREA_ONLY:
+            moves.add(Move.MERGE)
+    elif state == RESOLVED:
+        moves |= {Move.RATE, Move.REOPEN, Move.CLOSE, Move.ADD_INFO}
+    return moves
+
+
+def next_state(state: str, move: Move | str, *, holder_kind: str = "grid", satisfied: bool | None = None) -> str:
+    """The state a move leads to; `IllegalMove` when the table does not allow it.
+
+    Facts: `holder_kind` (a department's reject sends the demand back to its dispatcher instead of
+    ending it), `satisfied` for a rating (unsatisfied reopens it with the same holder).
+    """
+    move = Move(move)
+    if move == Move.SUBMIT:
+        if state != "":
+            raise IllegalMove("a demand is submitted once")
+        return SUBMITTED
+    if move not in allowed_moves(state, holder_kind):
+        raise IllegalMove(f"{move.value} is not allowed in {state} for a {holder_kind} holder")
+    if move in (Move.COMMENT, Move.ADD_INFO, Move.WARN, Move.REASSIGN):
+        return state
+    if move == Move.ACCEPT:
+        return IN_PROGRESS
+    if move == Move.RESOLVE:
+        return RESOLVED
+    if move in (Move.ESCALATE, Move.AUTO_ESCALATE, Move.DISPATCH):
+        return ESCALATED  # a new holder must accept it
+    if move == Move.RETURN:
+        return IN_PROGRESS  # the lower level works on it with the instructions given
+    if move == Move.REJECT:
+        # A department that refuses a dispatched demand sends it back; an area level ends it.
+        return ESCALATED if holder_kind == DEPARTMENT else REJECTED
+    if move == Move.MERGE:
+        return MERGED
+    if move == Move.REOPEN:
+        return REOPENED
+    if move == Move.RATE:
+        if satisfied is None:
+            raise IllegalMove("a rating needs the fact 'satisfied'")
+        return CLOSED if satisfied else REOPENED
+    if move == Move.CLOSE:
+        return CLOSED
+    raise IllegalMove(f"no rule for {move.value}")  # pragma: no cover - every Move is handled above
