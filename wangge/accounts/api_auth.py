@@ -1,13 +1,30 @@
-"""API authentication: a bearer token (staff apps) or the browser session (with CSRF)."""
+"""API authentication: a bearer token (staff apps), an integrator's key (`X-Api-Key`), or the session (with CSRF).
+
+A key acts through its service account, whose scope is the key's (accounts/scope.py). On top of
+the scope, a key may use only the routes its permissions name: reads of a resource need
+`<family>:read`, a POST to a collection `<family>:create`; moves on a demand need a person who
+holds it, so keys never make them, and routes of families not listed here refuse keys.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.http import HttpRequest
-from ninja.security import HttpBearer, SessionAuth
+from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
-from wangge.accounts.services import api_token_authenticate
+from wangge.accounts.models import ApiKey
+from wangge.accounts.services import api_key_authenticate, api_token_authenticate
+from wangge.core import ratelimit
+from wangge.core.errors import PermissionDenied
+
+# First path segment under /api/v1/ → the permission family that governs it.
+KEY_ROUTE_FAMILIES = {
+    "demands": "demands",
+    "categories": "demands",
+    "areas": "registry",
+    "households": "registry",
+}
 
 
 class TokenAuth(HttpBearer):
@@ -18,8 +35,57 @@ class TokenAuth(HttpBearer):
         return user
 
 
+def key_permission_for(request: HttpRequest) -> str | None:
+    """The permission a key needs for this API route, or None when keys may not use it at all."""
+    match = getattr(request, "resolver_match", None)
+    route = (match.route if match is not None else "") or request.path_info
+    rest = route.split("api/v1/", 1)[-1].strip("/")
+    parts = [p for p in rest.split("/") if p]
+    family = KEY_ROUTE_FAMILIES.get(parts[0]) if parts else None
+    if family is None:
+        return None
+    if request.method in ("GET", "HEAD"):
+        return f"{family}:read"
+    if request.method == "POST" and len(parts) == 1:
+        return f"{family}:create"
+    return None
+
+
+def key_rate_check(key: ApiKey) -> None:
+    """Count one request against the key's own limit per minute (shared by the JSON API and Open311)."""
+    if not ratelimit.hit(f"apikey:{key.pk}", limit=key.rate_limit_per_minute, window=60):
+        raise ratelimit.RateLimited(
+            f"该 API 密钥每分钟最多 {key.rate_limit_per_minute} 次请求，请稍后再试",
+            f"this API key is limited to {key.rate_limit_per_minute} requests a minute; try again shortly",
+        )
+
+
+class ApiKeyAuth(APIKeyHeader):
+    """An integrator's key in the `X-Api-Key` header: scoped, permission-checked, rate-limited."""
+
+    param_name = "X-Api-Key"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        if not key:
+            return None
+        found = api_key_authenticate(key)
+        if found is None:
+            return None
+        key_rate_check(found)
+        needed = key_permission_for(request)
+        if needed is None or not found.allows(needed):
+            raise PermissionDenied(
+                "该 API 密钥无权使用此接口",
+                f"this API key may not use this route (it needs {needed or 'a staff account'})",
+                code="key_forbidden",
+            )
+        request.user = found.account
+        return found.account
+
+
 class StaffSessionAuth(SessionAuth):
     """Session auth; CSRF stays on (never turned off for the API)."""
 
 
-STAFF_AUTH = [TokenAuth(), StaffSessionAuth()]
+# The key comes before the session: a session check that fails CSRF ends the search with 403.
+STAFF_AUTH = [TokenAuth(), ApiKeyAuth(), StaffSessionAuth()]

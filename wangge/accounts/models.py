@@ -17,6 +17,8 @@ class Role(models.TextChoices):
     DEPARTMENT = "department", _("Department staff")
     CITY_ADMIN = "city_admin", _("City administrator")
     AUDITOR = "auditor", _("Auditor (read-only)")
+    # The service account behind one integrator's API key: holds nothing, sees the key's scope.
+    INTEGRATION = "integration", _("Integration (API key)")
 
 
 # The area level each area-bound role is normally scoped to.
@@ -96,3 +98,56 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class KeyPermission(models.TextChoices):
+    """What an integrator's key may do; everything not listed here is refused to keys."""
+
+    DEMANDS_READ = "demands:read", _("Read demands and categories")
+    DEMANDS_CREATE = "demands:create", _("File demands")
+    REGISTRY_READ = "registry:read", _("Read areas and households")
+    OPEN311 = "open311", _("Open311 GeoReport v2 (post and read requests)")
+
+
+class ApiKey(models.Model):
+    """An integrator's key (12345 hotline, mini-program): hashed, scoped to areas/departments, rate-limited.
+
+    It acts through its own service account (role `integration`, no scope rows, no password), so
+    that demands it files name it as their creator; `scope_for` gives that account the key's scope.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=12, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    account = models.OneToOneField(
+        User, on_delete=models.PROTECT, related_name="api_key", editable=False, verbose_name=_("service account")
+    )
+    areas = models.ManyToManyField(
+        "registry.Area", blank=True, related_name="api_keys", verbose_name=_("areas (with everything below)")
+    )
+    departments = models.ManyToManyField(
+        "registry.Department", blank=True, related_name="api_keys", verbose_name=_("departments")
+    )
+    permissions = models.JSONField(_("permissions"), default=list)
+    rate_limit_per_minute = models.PositiveIntegerField(_("requests per minute"), default=60)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="api_keys_created", editable=False
+    )
+    created_at = models.DateTimeField(_("created at"), editable=False)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def allows(self, permission: str) -> bool:
+        return permission in (self.permissions or [])

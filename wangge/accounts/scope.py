@@ -79,7 +79,9 @@ def scope_for(user: Any) -> Scope:
     cached = getattr(user, "_wangge_scope", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    if user.is_superuser:
+    if user.role == Role.INTEGRATION:
+        scope = _key_scope(user)
+    elif user.is_superuser:
         scope = Scope(area_paths=(), department_ids=(), is_global=True, role="superuser")
     else:
         paths: list[str] = []
@@ -100,6 +102,24 @@ def scope_for(user: Any) -> Scope:
         )
     user._wangge_scope = scope
     return scope
+
+
+def _key_scope(account: Any) -> Scope:
+    """An API key's service account sees the key's areas and departments; a revoked key sees nothing."""
+    from wangge.accounts.models import ApiKey, KeyPermission
+
+    key = getattr(account, "acting_key", None) or ApiKey.objects.filter(account=account).first()
+    if key is None or key.revoked_at is not None:
+        return _EMPTY
+    paths = sorted({a.path for a in key.areas.all()})
+    outer = [p for p in paths if not any(p != q and p.startswith(q) for q in paths)]
+    writes = {KeyPermission.DEMANDS_CREATE, KeyPermission.OPEN311}
+    return Scope(
+        area_paths=tuple(outer),
+        department_ids=tuple(sorted(d.pk for d in key.departments.all())),
+        read_only=not writes.intersection(key.permissions or []),
+        role=Role.INTEGRATION,
+    )
 
 
 def forget_scope(user: Any) -> None:

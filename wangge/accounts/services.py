@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 from django.db import transaction
 
-from wangge.accounts.models import ROLE_LEVEL, ApiToken, Role, User, UserScope
+from wangge.accounts.models import ROLE_LEVEL, ApiKey, ApiToken, KeyPermission, Role, User, UserScope
 from wangge.accounts.scope import forget_scope
 from wangge.core.errors import ValidationFailed
 
@@ -66,6 +67,35 @@ def user_set_scope(*, user: User, areas: Iterable[object] = (), departments: Ite
     return user
 
 
+@transaction.atomic
+def user_set_flags(
+    *,
+    user: User,
+    is_staff: bool | None = None,
+    is_superuser: bool | None = None,
+    is_active: bool | None = None,
+    password_hash: str | None = None,
+) -> User:
+    """Back-office access, superuser and active flags, or a precomputed password hash (demo users)."""
+    changes: dict[str, object] = {}
+    if is_staff is not None:
+        changes["is_staff"] = is_staff
+    if is_superuser is not None:
+        changes["is_superuser"] = is_superuser
+    if is_active is not None:
+        changes["is_active"] = is_active
+    if password_hash is not None:
+        changes["password"] = password_hash
+    if changes:
+        User.objects.filter(pk=user.pk).update(**changes)
+        user.refresh_from_db()
+        forget_scope(user)
+    return user
+
+
+_LAST_USED_GRANULARITY = dt.timedelta(minutes=1)
+
+
 def _hash_token(raw: str) -> str:
     import hashlib
 
@@ -101,5 +131,114 @@ def api_token_authenticate(raw: str) -> User | None:
     token = ApiToken.objects.select_related("user").filter(token_hash=_hash_token(raw), revoked_at__isnull=True).first()
     if token is None or not token.user.is_active:
         return None
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now())
+    # Refresh "last used" at most once a minute: a busy staff app should not write on every request.
+    current = now()
+    if token.last_used_at is None or current - token.last_used_at > _LAST_USED_GRANULARITY:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=current)
     return token.user
+
+
+# --- API keys for integrators -------------------------------------------------------------
+
+_KEY_PREFIX = "wgk_"
+
+
+def _key_account_username(prefix: str) -> str:
+    return f"apikey-{prefix}"
+
+
+@transaction.atomic
+def api_key_create(
+    *,
+    name: str,
+    permissions: Iterable[str],
+    areas: Iterable[object] = (),
+    departments: Iterable[object] = (),
+    rate_limit_per_minute: int = 60,
+    created_by: User | None = None,
+) -> tuple[ApiKey, str]:
+    """Issue an integrator's key with a scope and permissions; the raw key is returned once, only its hash is kept."""
+    import secrets
+
+    from wangge.core.clock import now
+
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed("请填写密钥名称", "the key needs a name", field="name")
+    if len(name) > 100:
+        raise ValidationFailed("名称不能超过 100 字", "the name is longer than 100 characters", field="name")
+    perms = sorted({str(p) for p in permissions})
+    unknown = [p for p in perms if p not in KeyPermission.values]
+    if unknown or not perms:
+        raise ValidationFailed(
+            "请从列表中选择权限",
+            f"choose permissions from the list (unknown: {', '.join(unknown) or 'none given'})",
+            field="permissions",
+        )
+    areas, departments = list(areas), list(departments)
+    if not areas and not departments:
+        # An unscoped key would see nothing; refusing it here saves a confused integrator.
+        raise ValidationFailed("密钥须关联区域或部门", "a key is scoped to areas or departments", field="areas")
+    if not 1 <= int(rate_limit_per_minute) <= 100_000:
+        raise ValidationFailed(
+            "每分钟请求数须在 1 到 100000 之间",
+            "requests per minute must be 1 to 100000",
+            field="rate_limit_per_minute",
+        )
+    for _attempt in range(5):
+        raw = _KEY_PREFIX + secrets.token_urlsafe(32)
+        prefix = raw[len(_KEY_PREFIX) : len(_KEY_PREFIX) + 8]
+        if not User.objects.filter(username=_key_account_username(prefix)).exists():
+            break
+    account = User(username=_key_account_username(prefix), role=Role.INTEGRATION, display_name=f"{name}（API）")
+    account.set_unusable_password()
+    account.save()
+    key = ApiKey.objects.create(
+        name=name,
+        prefix=prefix,
+        key_hash=_hash_token(raw),
+        account=account,
+        permissions=perms,
+        rate_limit_per_minute=int(rate_limit_per_minute),
+        created_by=created_by,
+        created_at=now(),
+    )
+    key.areas.set(areas)  # type: ignore[arg-type]
+    key.departments.set(departments)  # type: ignore[arg-type]
+    return key, raw
+
+
+@transaction.atomic
+def api_key_revoke(*, key: ApiKey) -> ApiKey:
+    """A revoked key stops working at once, and its service account with it."""
+    from wangge.core.clock import now
+
+    ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=now())
+    User.objects.filter(pk=key.account_id).update(is_active=False)
+    key.refresh_from_db()
+    return key
+
+
+def api_key_authenticate(raw: str | None) -> ApiKey | None:
+    """The live key behind a raw value (its account carries it as `acting_key`), or None."""
+    from datetime import timedelta
+
+    from wangge.core.clock import now
+
+    raw = (raw or "").strip()
+    if not raw.startswith(_KEY_PREFIX) or len(raw) > 100:
+        return None
+    key = (
+        ApiKey.objects.select_related("account")
+        .filter(key_hash=_hash_token(raw), revoked_at__isnull=True, account__is_active=True)
+        .first()
+    )
+    if key is None:
+        return None
+    moment = now()
+    # One write a minute at most: a busy integrator must not turn every read into an UPDATE.
+    if key.last_used_at is None or moment - key.last_used_at > timedelta(minutes=1):
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=moment)
+        key.last_used_at = moment
+    key.account.acting_key = key  # type: ignore[attr-defined]
+    return key

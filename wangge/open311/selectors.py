@@ -1,0 +1,206 @@
+"""Which demands Open311 shows, and as what: scoped for a key, the public set (no personal data) without one.
+
+A key reads through `demands.selectors.visible_q` with its service account, so its scope is the one
+`accounts.scope.scope_for` gives. Without a key (allowed when OPEN311_PUBLIC_READ is on, as the spec
+has it) the set is every demand of the jurisdiction except reports (举报: whistle-blowers are never
+published), with descriptions scrubbed of phone and ID numbers, the address reduced to area names
+and the point rounded to about 100 m.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from wangge.core.masking import mask_phone
+from wangge.demands.models import OPEN_STATES, Category, Demand, DemandEvent, Kind, State
+from wangge.demands.selectors import visible_q
+from wangge.open311.formats import w3c
+from wangge.registry.models import Area, Level
+
+UNCLASSIFIED_CODE = "unclassified"
+STATE_TEXT: dict[str, tuple[str, str]] = {
+    State.SUBMITTED: ("待受理", "waiting to be accepted"),
+    State.IN_PROGRESS: ("已受理，办理中", "accepted, in progress"),
+    State.ESCALATED: ("已上报上级，待受理", "escalated to a higher level, waiting to be accepted"),
+    State.RESOLVED: ("已办结", "resolved"),
+    State.CLOSED: ("已关闭", "closed"),
+    State.REJECTED: ("已驳回", "rejected"),
+    State.MERGED: ("已合并为重复诉求", "merged as a duplicate"),
+    State.REOPENED: ("已返工，待受理", "reopened, waiting to be accepted"),
+}
+# The richer state as mySociety's update statuses (lower case, as FixMyStreet reads them).
+UPDATE_STATUS: dict[str, str] = {
+    State.SUBMITTED: "open",
+    State.IN_PROGRESS: "in_progress",
+    State.ESCALATED: "internal_referral",
+    State.RESOLVED: "fixed",
+    State.CLOSED: "closed",
+    State.REJECTED: "no_further_action",
+    State.MERGED: "duplicate",
+    State.REOPENED: "reopen",
+}
+MAX_RESULTS = 1000
+_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+_ID_NUMBER = re.compile(r"(?<!\d)\d{17}[\dXx](?!\w)")
+
+
+class Jurisdiction:
+    """The deployment (OPEN311_JURISDICTION_ID) or one city of it (its area code)."""
+
+    def __init__(self, path: str = "") -> None:
+        self.path = path
+
+    def q(self, field: str = "area_path") -> Q:
+        return Q(**{f"{field}__startswith": self.path}) if self.path else Q()
+
+
+def jurisdiction_for(value: str) -> Jurisdiction | None:
+    """None when the id names no jurisdiction here (the caller answers 404)."""
+    value = (value or "").strip()
+    if not value or value == settings.OPEN311_JURISDICTION_ID:
+        return Jurisdiction()
+    city = Area.objects.filter(code=value, level=Level.CITY).only("path").first()
+    return Jurisdiction(city.path) if city is not None else None
+
+
+def scrub(text: str) -> str:
+    """Public text: phone and ID numbers a resident typed into a description are masked."""
+    text = _PHONE.sub(lambda m: mask_phone(m.group(0)), text or "")
+    return _ID_NUMBER.sub(lambda m: m.group(0)[:6] + "********" + m.group(0)[-4:], text)
+
+
+def service_categories() -> list[Category]:
+    """What a demand is filed under (active second-level categories), in catalogue order."""
+    return list(
+        Category.objects.filter(is_active=True, parent__isnull=False, parent__is_active=True)
+        .select_related("parent")
+        .order_by("parent__sort", "parent__code", "sort", "code")
+    )
+
+
+def service_get(code: str) -> Category | None:
+    return (
+        Category.objects.filter(code=code, is_active=True, parent__isnull=False, parent__is_active=True)
+        .select_related("parent")
+        .first()
+    )
+
+
+def readable(*, account: Any | None, jurisdiction: Jurisdiction) -> QuerySet[Demand]:
+    """Demands this reader may see: the key's scope, or (account None) the public set."""
+    qs = Demand.objects.select_related(
+        "category", "area", "area__parent", "holder_area", "holder_department", "merged_into", "open311_submission"
+    ).filter(jurisdiction.q())
+    if account is not None:
+        return qs.filter(visible_q(account))
+    return qs.exclude(kind=Kind.REPORT)
+
+
+def status_of(demand: Demand) -> str:
+    return "open" if demand.state in OPEN_STATES else "closed"
+
+
+def status_notes(demand: Demand) -> str:
+    """The richer state in Chinese and English, with who holds it (the spec's open/closed is too coarse)."""
+    zh, en = STATE_TEXT.get(demand.state, (demand.state, demand.state))
+    holder = demand.holder_label
+    if demand.state == State.MERGED and demand.merged_into_id and demand.merged_into:
+        zh, en = f"{zh}，并入 {demand.merged_into.code}", f"{en} into {demand.merged_into.code}"
+    elif holder:
+        zh, en = f"{zh}（{holder}）", f"{en} ({holder})"
+    if demand.is_open and demand.warning == "red":
+        zh, en = f"{zh}，已超时", f"{en}, overdue"
+    return f"{zh} / {en} [state: {demand.state}]"
+
+
+def _area_label(area: Area | None) -> str:
+    """Grid, village or town names from the most specific up (the spec's address order)."""
+    names: list[str] = []
+    node = area
+    while node is not None and node.level != Level.CITY and len(names) < 3:
+        names.append(node.name)
+        node = node.parent if node.parent_id else None
+    return "，".join(names)
+
+
+def request_out(demand: Demand, *, public: bool) -> dict[str, Any]:
+    """One `request` element; never the reporter's name, phone or the tracking token."""
+    category = demand.category if demand.category_id else None
+    submission = getattr(demand, "open311_submission", None)
+    closed = demand.state not in OPEN_STATES
+    # For a closed request the spec wants the time it was closed.
+    updated = (demand.closed_at or demand.resolved_at or demand.updated_at) if closed else demand.updated_at
+    lat, lng = demand.lat, demand.lng
+    if public and lat is not None and lng is not None:
+        lat, lng = round(lat, 3), round(lng, 3)
+    address = _area_label(demand.area) if public else (demand.address or _area_label(demand.area))
+    return {
+        "service_request_id": demand.code,
+        "status": status_of(demand),
+        "status_notes": status_notes(demand),
+        "service_name": category.name if category else "未分类",
+        "service_code": category.code if category else UNCLASSIFIED_CODE,
+        "description": (scrub(demand.description) if public else demand.description)[:4000],
+        "agency_responsible": demand.holder_label or None,
+        "service_notice": None,
+        "requested_datetime": w3c(demand.created_at),
+        "updated_datetime": w3c(updated),
+        "expected_datetime": None if closed else w3c(demand.resolve_due_at),
+        "address": address or None,
+        "address_id": demand.area.code if demand.area_id else None,
+        "zipcode": None,
+        "lat": lat,
+        "long": lng,
+        "media_url": submission.media_urls[0] if submission is not None and submission.media_urls else None,
+    }
+
+
+def updates(*, demands: QuerySet[Demand], start: Any, end: Any) -> QuerySet[DemandEvent]:
+    """Public events of readable demands in [start, end], oldest first, at most MAX_RESULTS."""
+    return (
+        DemandEvent.objects.filter(demand__in=demands.values("pk"), is_public=True, at__gte=start, at__lte=end)
+        .select_related("demand")
+        .order_by("at", "id")[:MAX_RESULTS]
+    )
+
+
+MOVE_TEXT: dict[str, tuple[str, str]] = {
+    "submit": ("已登记", "filed"),
+    "accept": ("已受理", "accepted"),
+    "resolve": ("已办结", "resolved"),
+    "escalate": ("已上报上级", "escalated"),
+    "auto_escalate": ("超时自动上报", "escalated automatically (limit passed)"),
+    "dispatch": ("已派发职能部门", "dispatched to a department"),
+    "return_": ("已退回下级", "returned to a lower level"),
+    "reassign": ("已转交", "reassigned"),
+    "reject": ("已驳回", "rejected"),
+    "merge": ("已合并", "merged"),
+    "reopen": ("已返工", "reopened"),
+    "rate": ("居民已评价", "rated by the resident"),
+    "comment": ("新留言", "new comment"),
+    "add_info": ("居民补充了信息", "the resident added information"),
+    "close": ("已关闭", "closed"),
+    "warn": ("临近或超过时限", "near or past the limit"),
+}
+
+
+def update_out(event: DemandEvent, *, public: bool) -> dict[str, Any]:
+    """One `request_update` (mySociety's extension): public notes only for keys, a plain label otherwise."""
+    state = event.to_state or event.demand.state
+    zh, en = MOVE_TEXT.get(event.action, (event.action, event.action))
+    description = f"{zh} / {en}"
+    if not public and event.note:
+        description = f"{description}：{event.note}"
+    return {
+        "update_id": str(event.pk),
+        "service_request_id": event.demand.code,
+        "status": UPDATE_STATUS.get(state, "open"),
+        "updated_datetime": w3c(event.at),
+        "description": description[:4000],
+        "media_url": None,
+        "external_status_code": state,
+    }
