@@ -168,10 +168,8 @@ class AreaForm(ServiceForm):
             parent = data.get("parent", area.parent)
             if parent is not None and parent.pk != area.parent_id:
                 area = services.area_move(area=area, new_parent=parent)
-            # Name, number and shape carry no rule beyond their field types.
             plain = {k: data[k] for k in ("name", "number", "boundary", "centre_lat", "centre_lng") if k in data}
-            Area.objects.filter(pk=area.pk).update(**plain)
-            area.refresh_from_db()
+            area = services.area_update(area=area, **plain)
         leader = data.get("leader")
         if leader is not None and leader.pk != area.leader_id:
             area = services.grid_set_leader(grid=area, leader=leader)
@@ -235,13 +233,14 @@ class DepartmentForm(ServiceForm):
                 code=data["code"], name=data["name"], city=data["area"], phone=data.get("phone", "")
             )
             if not data.get("is_active", True):
-                Department.objects.filter(pk=department.pk).update(is_active=False)
-                department.is_active = False
+                department = services.department_update(department=department, is_active=False)
             return department
-        Department.objects.filter(pk=self.instance.pk).update(
-            name=data["name"], phone=data.get("phone", ""), is_active=data.get("is_active", True)
+        return services.department_update(
+            department=Department.objects.get(pk=self.instance.pk),
+            name=data["name"],
+            phone=data.get("phone", ""),
+            is_active=data.get("is_active", True),
         )
-        return Department.objects.get(pk=self.instance.pk)
 
 
 @admin.register(Department)
@@ -309,17 +308,15 @@ class PersonForm(ServiceForm):
                 user=data.get("user"),
             )
             if data.get("party_joined_on"):
-                Person.objects.filter(pk=person.pk).update(party_joined_on=data["party_joined_on"])
-            return Person.objects.get(pk=person.pk)
-        changes: dict[str, Any] = {
-            "name": data["name"].strip(),
-            "is_party_member": data.get("is_party_member", False),
-            "party_joined_on": data.get("party_joined_on"),
-        }
-        if data.get("new_phone"):
-            changes["phone"] = services.clean_phone(data["new_phone"])
-        Person.objects.filter(pk=self.instance.pk).update(**changes)
-        return Person.objects.get(pk=self.instance.pk)
+                person = services.person_update(person=person, party_joined_on=data["party_joined_on"])
+            return person
+        return services.person_update(
+            person=Person.objects.get(pk=self.instance.pk),
+            name=data["name"],
+            is_party_member=data.get("is_party_member", False),
+            party_joined_on=data.get("party_joined_on"),
+            phone=data["new_phone"] if data.get("new_phone") else None,
+        )
 
 
 @admin.register(Person)

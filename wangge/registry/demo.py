@@ -29,10 +29,10 @@ from django.db import reset_queries, transaction
 
 from wangge.accounts.management.commands.demo_logins import DEMO_LOGINS, DEMO_PASSWORD
 from wangge.accounts.models import ROLE_LEVEL, User
-from wangge.accounts.services import user_create
+from wangge.accounts.services import user_create, user_set_flags
 from wangge.core.masking import encrypt, lookup_hash
 from wangge.registry.models import LEVEL_DEPTH, Area, Department, Household, Level, Person, tags_to_column
-from wangge.registry.services import department_create, household_key
+from wangge.registry.services import department_create, household_key, person_update
 
 CITY_CODE = "430181"
 CITY_NAME = "浏阳市"
@@ -635,11 +635,10 @@ def create_demo_users(*, city: Area) -> list[str]:
             areas=[chain[scope_level]] if scope_level else [],
             departments=[department] if login.role == "department" else [],
         )
-        # No service sets these yet; the demo is the only place that needs them.
-        User.objects.filter(pk=user.pk).update(
-            password=hashed, is_staff=login.staff or login.superuser, is_superuser=login.superuser
+        user_set_flags(
+            user=user, password_hash=hashed, is_staff=login.staff or login.superuser, is_superuser=login.superuser
         )
         if login.role == "grid_leader" and grid.leader is not None:
-            Person.objects.filter(pk=grid.leader.pk).update(user=user)
+            person_update(person=grid.leader, user=user)
         created.append(login.username)
     return created

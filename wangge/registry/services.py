@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F
 
+from wangge.core.clock import now
 from wangge.core.errors import ValidationFailed
 from wangge.core.masking import encrypt, id_checksum_ok, is_valid_phone, lookup_hash, normalise_phone
 from wangge.registry.models import (
@@ -346,31 +348,133 @@ def registry_recount() -> int:
     Returns the number of areas whose count changed.
     """
     per_grid = dict(Household.objects.values_list("grid_id").annotate(n=Count("id")).values_list("grid_id", "n"))
-    areas = list(Area.objects.only("id", "path", "level", "household_count"))
+    # Plain tuples and one executemany: at 32,000 grids, model instances and bulk_update's
+    # CASE WHEN statements took seconds; this takes a fraction of one.
+    areas = list(Area.objects.values_list("id", "path", "level", "household_count"))
     totals: dict[str, int] = defaultdict(int)
-    by_path = {a.path: a for a in areas}
-    for a in areas:
-        if a.level == Level.GRID:
-            n = per_grid.get(a.id, 0)
-            for p in a.ancestor_paths():
-                totals[p] += n
-    changed = []
-    for path, area in by_path.items():
-        n = totals.get(path, 0)
-        if area.household_count != n:
-            area.household_count = n
-            changed.append(area)
-    Area.objects.bulk_update(changed, ["household_count"], batch_size=2000)
+    for area_id, path, level, _count in areas:
+        if level == Level.GRID:
+            n = per_grid.get(area_id, 0)
+            if n:
+                prefix = ""
+                for code in path.split("/")[:-1]:
+                    prefix += code + "/"
+                    totals[prefix] += n
+    changed = [(totals.get(path, 0), area_id) for area_id, path, _level, count in areas if count != totals.get(path, 0)]
+    if changed:
+        table = connection.ops.quote_name(Area._meta.db_table)
+        column = connection.ops.quote_name(Area._meta.get_field("household_count").column)
+        with connection.cursor() as cursor:
+            cursor.executemany(f"UPDATE {table} SET {column} = %s WHERE id = %s", changed)
     return len(changed)
+
+
+_UNSET: Any = object()
+
+
+@transaction.atomic
+def area_update(
+    *,
+    area: Area,
+    name: str | None = None,
+    number: Any = _UNSET,
+    boundary: Any = _UNSET,
+    centre_lat: Any = _UNSET,
+    centre_lng: Any = _UNSET,
+) -> Area:
+    """Rename an area or change its number or shape; its place in the tree changes only by `area_move`."""
+    changes: dict[str, Any] = {}
+    if name is not None:
+        if not name.strip():
+            raise ValidationFailed("名称不能为空", "name is required", field="name")
+        if Area.objects.filter(parent_id=area.parent_id, name=name.strip()).exclude(pk=area.pk).exists():
+            raise ValidationFailed("同一上级下已有同名区域", "a sibling area already has this name", field="name")
+        changes["name"] = name.strip()
+    if (
+        boundary is not _UNSET
+        and boundary is not None
+        and (not isinstance(boundary, dict) or boundary.get("type") not in ("Polygon", "MultiPolygon", "Feature"))
+    ):
+        raise ValidationFailed(
+            "边界须为 GeoJSON 多边形", "boundary must be a GeoJSON Polygon or MultiPolygon", field="boundary"
+        )
+    fields = {"number": number, "boundary": boundary, "centre_lat": centre_lat, "centre_lng": centre_lng}
+    for key, value in fields.items():
+        if value is not _UNSET:
+            changes[key] = value
+    if changes:
+        changes["updated_at"] = now()
+        Area.objects.filter(pk=area.pk).update(**changes)
+        area.refresh_from_db()
+    return area
+
+
+@transaction.atomic
+def department_update(
+    *, department: Department, name: str | None = None, phone: str | None = None, is_active: bool | None = None
+) -> Department:
+    """Rename, re-phone or (de)activate a department; an inactive one receives no new dispatches."""
+    changes: dict[str, Any] = {}
+    if name is not None:
+        if not name.strip():
+            raise ValidationFailed("名称不能为空", "name is required", field="name")
+        changes["name"] = name.strip()
+    if phone is not None:
+        changes["phone"] = clean_phone(phone) if phone else ""
+    if is_active is not None:
+        changes["is_active"] = is_active
+    if changes:
+        Department.objects.filter(pk=department.pk).update(**changes)
+        department.refresh_from_db()
+    return department
+
+
+@transaction.atomic
+def person_update(
+    *,
+    person: Person,
+    name: str | None = None,
+    phone: str | None = None,
+    is_party_member: bool | None = None,
+    party_joined_on: Any = _UNSET,
+    branch: Any = _UNSET,
+    user: Any = _UNSET,
+) -> Person:
+    """Change a person's details; moving to another branch keeps their area path with it."""
+    changes: dict[str, Any] = {}
+    if name is not None:
+        if not name.strip():
+            raise ValidationFailed("姓名不能为空", "name is required", field="name")
+        changes["name"] = name.strip()
+    if phone is not None:
+        changes["phone"] = clean_phone(phone)
+    if is_party_member is not None:
+        changes["is_party_member"] = is_party_member
+    if party_joined_on is not _UNSET:
+        changes["party_joined_on"] = party_joined_on
+    if branch is not _UNSET:
+        if branch is not None and branch.level != Level.BRANCH:
+            raise ValidationFailed("所属支部必须是党支部", "branch must be a party branch", field="branch")
+        changes["branch"] = branch
+        changes["area_path"] = branch.path if branch else ""
+    if user is not _UNSET:
+        changes["user"] = user
+    if changes:
+        changes["updated_at"] = now()
+        Person.objects.filter(pk=person.pk).update(**changes)
+        person.refresh_from_db()
+    return person
 
 
 __all__ = [
     "LEVEL_ORDER",
     "area_create",
     "area_move",
+    "area_update",
     "clean_id_number",
     "clean_phone",
     "department_create",
+    "department_update",
     "grid_set_leader",
     "household_create",
     "household_delete",
@@ -378,5 +482,6 @@ __all__ = [
     "household_move",
     "household_update",
     "person_create",
+    "person_update",
     "registry_recount",
 ]

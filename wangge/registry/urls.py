@@ -8,4 +8,7 @@ urlpatterns = [
     path("areas/<int:pk>/", views.area_detail, name="area"),
     path("households/", views.household_index, name="households"),
     path("grid-sizes/", views.grid_size_report, name="grid_sizes"),
+    path("imports/", views.import_index, name="import"),
+    path("imports/template.xlsx", views.import_template, name="import_template"),
+    path("imports/<int:pk>/", views.import_job, name="import_job"),
 ]

@@ -1,12 +1,20 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 
+from wangge.core.errors import PermissionDenied, ValidationFailed
 from wangge.core.htmx import render_page_or_fragment
 from wangge.registry import selectors
+from wangge.registry.importing import import_job_create, import_job_start
+from wangge.registry.importing.forms import ImportUploadForm
+from wangge.registry.importing.jobs import live_progress
+from wangge.registry.importing.selectors import can_import, import_cities, import_job_get, import_job_list
+from wangge.registry.importing.template import template_workbook
 from wangge.registry.models import CareTag, Level
 
 
@@ -61,3 +69,67 @@ def grid_size_report(request: HttpRequest) -> HttpResponse:
     qs = selectors.grids_outside_advised(user=request.user)
     page = Paginator(qs, 100).get_page(request.GET.get("page"))
     return render(request, "registry/grid_sizes.html", {"page": page})
+
+
+# --- registry import (city administrators) ------------------------------------------------
+
+
+@login_required
+def import_index(request: HttpRequest) -> HttpResponse:
+    """Upload a county spreadsheet (city administrators only) and list the city's import jobs."""
+    cities = import_cities(user=request.user)
+    form = ImportUploadForm(cities=cities)
+    status = 200
+    if request.method == "POST":
+        # Refuse an oversized upload before Django reads (and spools) its body.
+        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.IMPORT_MAX_BYTES + 1024 * 1024:
+            raise ValidationFailed(
+                f"文件太大：最大 {settings.IMPORT_MAX_BYTES // (1024 * 1024)} MB",
+                f"the file is too large: at most {settings.IMPORT_MAX_BYTES // (1024 * 1024)} MB",
+                field="file",
+                code="too_large",
+            )
+        form = ImportUploadForm(request.POST, request.FILES, cities=cities)
+        if form.is_valid():
+            job = import_job_create(
+                user=request.user,
+                city=form.cleaned_data["city"],
+                upload=form.cleaned_data["file"],
+                keep_good=form.cleaned_data["keep_good"],
+            )
+            import_job_start(job=job)
+            return redirect("registry:import_job", pk=job.pk)
+        status = 400
+    jobs = Paginator(import_job_list(user=request.user), 20).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "registry/import.html",
+        {"form": form, "page": jobs, "max_mb": settings.IMPORT_MAX_BYTES // (1024 * 1024)},
+        status=status,
+    )
+
+
+@login_required
+def import_template(request: HttpRequest) -> HttpResponse:
+    """The blank workbook to fill in (ID and phone columns already formatted as text)."""
+    if not can_import(request.user):
+        raise PermissionDenied("只有市级管理员可以导入户籍数据", "only city administrators may import the registry")
+    response = HttpResponse(
+        template_workbook(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = content_disposition_header(True, "微网格户籍导入模板.xlsx")
+    return response
+
+
+@login_required
+def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+    """One import job: a progress bar polled by htmx every second, then the result and every error."""
+    job = import_job_get(user=request.user, pk=pk)
+    stage, done, total = live_progress(job)
+    errors = Paginator(job.errors or [], 500).get_page(request.GET.get("page"))
+    return render_page_or_fragment(
+        request,
+        "registry/import_job.html",
+        "registry/partials/_import_job.html",
+        {"job": job, "stage": stage, "done": done, "total": total, "errors": errors},
+    )

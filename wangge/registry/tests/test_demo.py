@@ -220,7 +220,8 @@ def test_every_demo_login_lands_on_its_own_area(db: Any) -> None:
         user = User.objects.get(username=login.username)
         client = Client()
         client.force_login(user)
-        body = client.get(reverse("core:home")).content.decode()
+        # follow=True: grid leaders are sent on to their workbench (visits app).
+        body = client.get(reverse("core:home"), follow=True).content.decode()
         if login.username in own:
             area = Area.objects.get(user_scopes__user=user)
             assert area.level == own[login.username]
