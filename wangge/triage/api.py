@@ -1,0 +1,151 @@
+"""Triage API under /api/v1/triage/: suggestion, duplicates nearby and hot issues, for staff apps.
+
+Reads are limited to the caller's scope: the area asked about must be inside it, and duplicate
+demands outside it are dropped from the answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from wangge.accounts.api_auth import STAFF_AUTH
+from wangge.accounts.scope import scope_for
+from wangge.core import clock
+from wangge.core.errors import ValidationFailed
+from wangge.registry.selectors import area_get
+from wangge.triage import selectors, services
+
+router = Router(tags=["triage"], auth=STAFF_AUTH)
+
+
+class SuggestIn(Schema):
+    title: str
+    description: str = ""
+
+
+class ScoredLabel(Schema):
+    code: str
+    score: float
+
+
+class SuggestOut(Schema):
+    category_code: str | None = None
+    department_code: str | None = None
+    confidence: float | None = None
+    auto_apply: bool = False
+    source: str | None = None
+    explanation: str = ""
+    top: list[ScoredLabel] = []
+
+
+class DuplicatesIn(Schema):
+    title: str
+    description: str = ""
+    area_id: int
+    category_code: str | None = None
+    lat: float | None = None
+    lng: float | None = None
+
+
+class DuplicateOut(Schema):
+    demand_id: int
+    code: str
+    title: str
+    state: str
+    created_at: dt.datetime
+    score: float
+    reason: str
+
+
+class HotGroupOut(Schema):
+    name: str
+    key_words: list[str]
+    size: int
+    users: int
+    areas: int
+    support: int
+    heat: float
+    demand_ids: list[int]
+    titles: list[str]
+
+
+@router.post("/triage/suggest", response=SuggestOut)
+def suggest(request: HttpRequest, payload: SuggestIn) -> SuggestOut:
+    """Category and department suggestion for a text (rules first, then the active model)."""
+    s = services.suggest(title=payload.title, description=payload.description)
+    if s is None:
+        return SuggestOut()
+    return SuggestOut(
+        category_code=s.category_code,
+        department_code=s.department_code,
+        confidence=s.confidence,
+        auto_apply=s.auto_apply,
+        source=s.source,
+        explanation=s.explanation,
+        top=[ScoredLabel(code=code, score=score) for code, score in s.top],
+    )
+
+
+@router.post("/triage/duplicates", response=list[DuplicateOut])
+def duplicates(request: HttpRequest, payload: DuplicatesIn) -> list[DuplicateOut]:
+    """Open demands nearby that look like the same problem (only those the caller may see)."""
+    area = area_get(user=request.user, pk=payload.area_id)
+    scope = scope_for(request.user)
+    found = selectors.duplicate_candidates(
+        title=payload.title,
+        description=payload.description,
+        area_path=area.path,
+        category_code=payload.category_code,
+        lat=payload.lat,
+        lng=payload.lng,
+    )
+    return [
+        DuplicateOut(
+            demand_id=c.demand.pk,
+            code=c.demand.code,
+            title=c.demand.title,
+            state=c.demand.state,
+            created_at=c.demand.created_at,
+            score=c.score,
+            reason=c.reason,
+        )
+        for c in found
+        if scope.covers_path(c.demand.area_path)
+    ]
+
+
+@router.get("/triage/hot", response=list[HotGroupOut])
+def hot(request: HttpRequest, days: int = 7, area_id: int | None = None, top: int = 10) -> list[HotGroupOut]:
+    """Hot issues of the last `days` days under an area of the caller's scope (default: all of it)."""
+    if not 1 <= days <= 366:
+        raise ValidationFailed("天数须在 1 到 366 之间", "days must be 1–366", field="days")
+    top = max(1, min(top, 50))
+    since = clock.now() - dt.timedelta(days=days)
+    scope = scope_for(request.user)
+    if area_id is not None:
+        paths: list[str | None] = [area_get(user=request.user, pk=area_id).path]
+    elif scope.is_global:
+        paths = [None]
+    else:
+        paths = list(scope.area_paths)
+    groups = []
+    for path in paths:
+        groups.extend(selectors.hot_issues(since=since, area_path=path, top=top))
+    groups.sort(key=lambda g: -g.heat)
+    return [
+        HotGroupOut(
+            name=g.name,
+            key_words=g.key_words,
+            size=g.size,
+            users=g.users,
+            areas=g.areas,
+            support=g.support,
+            heat=round(g.heat, 2),
+            demand_ids=list(g.extra.get("demand_ids", [])),  # type: ignore[arg-type]
+            titles=g.titles,
+        )
+        for g in groups[:top]
+    ]

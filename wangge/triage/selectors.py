@@ -1,0 +1,209 @@
+"""Triage reads: models by name, training rows from the database, duplicates nearby, hot issues."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, F, Q
+
+from wangge.core import clock
+from wangge.core.errors import NotFound
+from wangge.triage import runtime
+from wangge.triage.ml import TriageClassifier
+from wangge.triage.models import TrainingExample, TriageModel
+from wangge.triage.similarity import Candidate, HotGroup, HotRecord, Match, hot_groups, rank_duplicates
+
+# How many recent open demands nearby are compared with a new one (the newest first).
+DUPLICATE_POOL = 400
+
+
+def model_get(*, name: str, version: int | None = None) -> TriageModel:
+    """The named model (latest version unless one is given), or NotFound."""
+    qs = TriageModel.objects.filter(name=name)
+    if version is not None:
+        qs = qs.filter(version=version)
+    row = qs.order_by("-version").first()
+    if row is None:
+        suffix_zh = f" 第 {version} 版" if version is not None else ""
+        suffix_en = f" version {version}" if version is not None else ""
+        raise NotFound(f"找不到模型 {name}{suffix_zh}", f"no model {name}{suffix_en}", field="model")
+    return row
+
+
+def model_load(*, model: TriageModel) -> TriageClassifier:
+    """The classifier inside a stored model (skops, trusted types only)."""
+    return TriageClassifier.loads(bytes(model.file))
+
+
+def active_model() -> TriageModel | None:
+    return TriageModel.objects.filter(is_active=True).first()
+
+
+def model_list() -> list[TriageModel]:
+    return list(TriageModel.objects.defer("file").order_by("name", "-version"))
+
+
+def training_rows_from_db() -> list[tuple[str, str, str]]:
+    """(title, description, category code) a person stands behind.
+
+    A person's explicit confirmation or correction (TrainingExample, the latest per demand) wins;
+    then every demand with a category that staff carried to resolved or closed, i.e. handled under
+    that category, unless the category was applied by the machine and never looked at since
+    (auto-applied suggestion with no feedback).
+    """
+    from wangge.demands.models import Demand
+
+    rows: list[tuple[str, str, str]] = []
+    seen: set[int] = set()
+    for ex in TrainingExample.objects.order_by("-created_at", "-id"):
+        if ex.demand_id is not None:
+            if ex.demand_id in seen:
+                continue
+            seen.add(ex.demand_id)
+        rows.append((ex.title, ex.description, ex.category_code))
+    handled = (
+        Demand.objects.filter(category__isnull=False, state__in=["resolved", "closed"])
+        .exclude(pk__in=seen)
+        .exclude(Q(suggested_category__isnull=False) & Q(category=F("suggested_category")))
+        .values_list("title", "description", "category__code")
+    )
+    rows.extend((t, d, c) for t, d, c in handled.iterator())
+    return rows
+
+
+# --- duplicates -----------------------------------------------------------------------------------
+
+
+def village_prefix(area_path: str) -> str:
+    """The village (third level) part of a path: duplicates are looked for in the whole village."""
+    parts = [p for p in (area_path or "").split("/") if p]
+    return "/".join(parts[:3]) + "/" if len(parts) >= 3 else area_path
+
+
+@dataclass(frozen=True)
+class DuplicateCandidate:
+    demand: Any
+    score: float
+    similarity: float
+    reason: str
+
+
+def duplicate_candidates(
+    *,
+    title: str,
+    description: str,
+    area_path: str,
+    category_code: str | None = None,
+    lat: float | None = None,
+    lng: float | None = None,
+    window_days: int | None = None,
+    limit: int = 5,
+    threshold: float | None = None,
+    exclude_id: int | None = None,
+) -> list[DuplicateCandidate]:
+    """Open demands in the same grid or village within the window whose text is similar, best first."""
+    from wangge.demands.models import OPEN_STATES, Demand
+
+    if not area_path:
+        return []
+    snap = runtime.snapshot()
+    window = window_days if window_days is not None else snap.duplicate_window_days
+    limit_score = threshold if threshold is not None else snap.duplicate_threshold
+    since = clock.now() - dt.timedelta(days=window)
+    qs = (
+        Demand.objects.filter(
+            state__in=OPEN_STATES, area_path__startswith=village_prefix(area_path), created_at__gte=since
+        )
+        .select_related("category")
+        .order_by("-created_at", "-id")
+    )
+    if exclude_id is not None:
+        qs = qs.exclude(pk=exclude_id)
+    pool = list(qs[:DUPLICATE_POOL])
+    by_id = {d.pk: d for d in pool}
+    matches: list[Match] = rank_duplicates(
+        title=title,
+        description=description,
+        candidates=[
+            Candidate(
+                id=d.pk,
+                title=d.title,
+                description=d.description,
+                category_code=d.category.code if d.category is not None else None,
+                area_path=d.area_path,
+                lat=d.lat,
+                lng=d.lng,
+            )
+            for d in pool
+        ],
+        area_path=area_path,
+        category_code=category_code,
+        lat=lat,
+        lng=lng,
+        threshold=limit_score,
+        limit=limit,
+    )
+    return [
+        DuplicateCandidate(
+            demand=by_id[m.id],
+            score=m.score,
+            similarity=m.similarity,
+            reason=f"{window} 天内；" + m.reason,
+        )
+        for m in matches
+    ]
+
+
+# --- hot issues -----------------------------------------------------------------------------------
+
+
+def hot_issues(
+    *,
+    since: dt.datetime | dt.date,
+    until: dt.datetime | dt.date | None = None,
+    area_path: str | None = None,
+    top: int = 10,
+    max_rows: int = 20000,
+) -> list[HotGroup]:
+    """Groups of demands about the same problem in the period (under an area when given), hottest first.
+
+    Spread counts distinct reporters (phone, else household, else the demand itself) and grids;
+    support is the number of demands merged into the group's demands. Callers pass the area path
+    of the user's scope: this function does not decide visibility.
+    """
+    from wangge.demands.models import Demand
+
+    start = _as_datetime(since)
+    qs = Demand.objects.filter(created_at__gte=start)
+    if until is not None:
+        qs = qs.filter(created_at__lt=_as_datetime(until, end=True))
+    if area_path:
+        qs = qs.filter(area_path__startswith=area_path)
+    qs = qs.exclude(state="merged").annotate(merged=Count("duplicates")).order_by("-created_at")[:max_rows]
+    records = [
+        HotRecord(
+            id=str(d.pk),
+            title=d.title,
+            body=d.description,
+            user=d.reporter_phone or (f"h{d.household_id}" if d.household_id else f"d{d.pk}"),
+            area=d.area_path,
+            support=d.merged,
+            created_at=d.created_at,
+        )
+        for d in qs.only("id", "title", "description", "reporter_phone", "household_id", "area_path", "created_at")
+    ]
+    groups = hot_groups(records, top=top)
+    for g in groups:
+        g.extra["demand_ids"] = [int(i) for i in g.ids]
+    return groups
+
+
+def _as_datetime(value: dt.datetime | dt.date, *, end: bool = False) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value
+    from django.utils import timezone
+
+    day = value + dt.timedelta(days=1) if end else value
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))

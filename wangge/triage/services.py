@@ -1,0 +1,373 @@
+"""Triage writes: models (save, activate, roll back), rules, mapping, settings, feedback; and the
+suggestion intake asks for through settings.WANGGE_TRIAGE_SUGGEST (so demands never imports us)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+
+from wangge.core import clock
+from wangge.core.errors import Conflict, ValidationFailed
+from wangge.triage import runtime
+from wangge.triage.ml import TriageClassifier, UntrustedModel, join_text
+from wangge.triage.models import (
+    KeywordRule,
+    LabelMapping,
+    RuleKind,
+    TrainingExample,
+    TriageModel,
+    TriageSettings,
+)
+
+# Reads that the brief names under services live in selectors (services write, selectors read).
+from wangge.triage.selectors import duplicate_candidates, hot_issues  # noqa: F401  (re-exported)
+
+
+def _changed() -> None:
+    # Now, so the rest of this request sees the change; again after commit for the next ones.
+    runtime.invalidate()
+    transaction.on_commit(runtime.invalidate)
+
+
+# --- models -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def triage_model_create(
+    *,
+    name: str,
+    classifier: TriageClassifier,
+    trained_on: str,
+    trained_rows: int,
+    metrics: dict[str, Any] | None = None,
+    actor: Any = None,
+) -> TriageModel:
+    """Save a trained classifier as the next version of `name`; a new model is never active by itself."""
+    name = (name or "").strip()
+    if not name or not re.fullmatch(r"[\w.\-]{1,64}", name):
+        raise ValidationFailed(
+            "模型名称只能包含字母、数字、下划线、点和连字符", "model name: letters, digits, _ . - only", field="name"
+        )
+    data = classifier.dumps()
+    # Refuse to store what we could not load back.
+    TriageClassifier.loads(data)
+    last = TriageModel.objects.select_for_update().filter(name=name).aggregate(v=Max("version"))["v"] or 0
+    return TriageModel.objects.create(
+        name=name,
+        version=last + 1,
+        created_at=clock.now(),
+        created_by=actor,
+        trained_on=trained_on[:255],
+        trained_rows=trained_rows,
+        labels=list(classifier.labels),
+        params=classifier.params_dict(),
+        metrics=metrics or {},
+        file=data,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size_bytes=len(data),
+    )
+
+
+@transaction.atomic
+def triage_model_activate(*, model: TriageModel, actor: Any, via: str = "") -> TriageModel:
+    """Make this model the one intake uses; only a person does this, and the previous one is kept."""
+    if actor is None and not via:
+        raise ValidationFailed("启用模型须由具体人员操作", "a model is activated by a person", field="actor")
+    model = TriageModel.objects.select_for_update().get(pk=model.pk)
+    try:
+        TriageClassifier.loads(bytes(model.file))
+    except UntrustedModel as exc:
+        raise ValidationFailed("模型文件包含不受信任的类型，拒绝启用", f"untrusted model file: {exc}", field="model")
+    if model.is_active:
+        return model
+    previous = TriageModel.objects.select_for_update().filter(is_active=True).first()
+    if previous is not None:
+        previous.is_active = False
+        previous.save(update_fields=["is_active"])
+    model.is_active = True
+    model.activated_by = actor
+    model.activated_at = clock.now()
+    model.activated_via = via[:100]
+    # Remember what this one replaced, unless it is itself the target of a rollback chain.
+    if previous is not None and model.replaced_id != previous.pk:
+        model.replaced = previous
+    model.save(update_fields=["is_active", "activated_by", "activated_at", "activated_via", "replaced"])
+    _changed()
+    return model
+
+
+@transaction.atomic
+def triage_model_rollback(*, actor: Any, via: str = "") -> TriageModel:
+    """Return to the model the active one replaced (kept for exactly this)."""
+    if actor is None and not via:
+        raise ValidationFailed("回退模型须由具体人员操作", "a rollback is made by a person", field="actor")
+    current = TriageModel.objects.select_for_update().filter(is_active=True).first()
+    if current is None or current.replaced_id is None:
+        raise Conflict("没有可回退的上一个模型", "there is no previous model to roll back to", field="model")
+    target = TriageModel.objects.select_for_update().get(pk=current.replaced_id)
+    current.is_active = False
+    current.save(update_fields=["is_active"])
+    target.is_active = True
+    target.activated_by = actor
+    target.activated_at = clock.now()
+    target.activated_via = (via or "rollback")[:100]
+    target.save(update_fields=["is_active", "activated_by", "activated_at", "activated_via"])
+    _changed()
+    return target
+
+
+@transaction.atomic
+def triage_model_deactivate(*, actor: Any, via: str = "") -> None:
+    """Stop model suggestions (rules still act)."""
+    if actor is None and not via:
+        raise ValidationFailed("停用模型须由具体人员操作", "a model is deactivated by a person", field="actor")
+    TriageModel.objects.filter(is_active=True).update(is_active=False)
+    _changed()
+
+
+# --- rules, mapping, settings -------------------------------------------------------------------
+
+
+def _check_category(code: str, fieldname: str = "category_code") -> None:
+    from wangge.demands.models import Category
+
+    if not Category.objects.filter(code=code).exists():
+        raise ValidationFailed(f"类别编码 {code} 不存在", f"no category with code {code}", field=fieldname)
+
+
+def _check_department(code: str) -> None:
+    from wangge.registry.models import Department
+
+    if code and not Department.objects.filter(code=code).exists():
+        raise ValidationFailed(f"部门编码 {code} 不存在", f"no department with code {code}", field="department_code")
+
+
+def _check_pattern(pattern: str, kind: str) -> None:
+    if kind not in RuleKind.values:
+        raise ValidationFailed("规则类型无效", "unknown rule kind", field="kind")
+    if not (pattern or "").strip():
+        raise ValidationFailed("请填写关键词或正则表达式", "pattern is required", field="pattern")
+    if kind == RuleKind.REGEX:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValidationFailed(f"正则表达式有误：{exc}", f"invalid regular expression: {exc}", field="pattern")
+    elif not runtime.split_words(pattern):
+        raise ValidationFailed("请填写至少一个关键词", "at least one word is required", field="pattern")
+
+
+@transaction.atomic
+def keyword_rule_create(
+    *,
+    pattern: str,
+    category_code: str,
+    kind: str = RuleKind.WORDS,
+    department_code: str = "",
+    priority: int = 100,
+    enabled: bool = True,
+    note: str = "",
+    actor: Any = None,
+) -> KeywordRule:
+    """A rule names an existing category (and department) and a pattern that compiles."""
+    _check_pattern(pattern, kind)
+    _check_category(category_code)
+    _check_department(department_code)
+    rule = KeywordRule.objects.create(
+        pattern=pattern.strip(),
+        kind=kind,
+        category_code=category_code,
+        department_code=department_code,
+        priority=priority,
+        enabled=enabled,
+        note=note,
+        updated_at=clock.now(),
+        updated_by=actor,
+    )
+    _changed()
+    return rule
+
+
+@transaction.atomic
+def keyword_rule_update(*, rule: KeywordRule, actor: Any = None, **changes: Any) -> KeywordRule:
+    """Same checks as creation; every edit is stamped so other processes reload their rules."""
+    allowed = {"pattern", "kind", "category_code", "department_code", "priority", "enabled", "note"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationFailed("无法修改这些字段", f"cannot change {sorted(unknown)}", field=sorted(unknown)[0])
+    for key, value in changes.items():
+        setattr(rule, key, value)
+    _check_pattern(rule.pattern, rule.kind)
+    _check_category(rule.category_code)
+    _check_department(rule.department_code)
+    rule.updated_at = clock.now()
+    rule.updated_by = actor
+    rule.save()
+    _changed()
+    return rule
+
+
+@transaction.atomic
+def keyword_rule_delete(*, rule: KeywordRule, actor: Any = None) -> None:
+    """Remove a rule (disable it instead to keep its history)."""
+    rule.delete()
+    _changed()
+
+
+@transaction.atomic
+def label_mapping_set(*, label: str, category_code: str, department_code: str = "", note: str = "") -> LabelMapping:
+    """Point a model label at a county category (and optionally a department)."""
+    if not (label or "").strip():
+        raise ValidationFailed("请填写模型标签", "label is required", field="label")
+    _check_category(category_code)
+    _check_department(department_code)
+    mapping, _ = LabelMapping.objects.update_or_create(
+        label=label.strip(),
+        defaults={"category_code": category_code, "department_code": department_code, "note": note},
+    )
+    _changed()
+    return mapping
+
+
+@transaction.atomic
+def triage_settings_update(
+    *,
+    auto_apply_confidence: float | None = None,
+    rules_auto_apply: bool | None = None,
+    duplicate_threshold: float | None = None,
+    duplicate_window_days: int | None = None,
+) -> TriageSettings:
+    """Thresholds are probabilities (0–1) and a window of 1–365 days."""
+    conf = TriageSettings.objects.select_for_update().first() or TriageSettings(
+        auto_apply_confidence=float(getattr(settings, "TRIAGE_AUTO_APPLY_CONFIDENCE", 0.85)),
+        duplicate_threshold=float(getattr(settings, "TRIAGE_DUPLICATE_THRESHOLD", 0.45)),
+        duplicate_window_days=int(getattr(settings, "TRIAGE_DUPLICATE_WINDOW_DAYS", 14)),
+    )
+    if auto_apply_confidence is not None:
+        if not 0 < auto_apply_confidence <= 1:
+            raise ValidationFailed(
+                "置信度须在 0 到 1 之间", "confidence must be in (0, 1]", field="auto_apply_confidence"
+            )
+        conf.auto_apply_confidence = auto_apply_confidence
+    if rules_auto_apply is not None:
+        conf.rules_auto_apply = rules_auto_apply
+    if duplicate_threshold is not None:
+        if not 0 < duplicate_threshold <= 1:
+            raise ValidationFailed(
+                "相似度阈值须在 0 到 1 之间", "threshold must be in (0, 1]", field="duplicate_threshold"
+            )
+        conf.duplicate_threshold = duplicate_threshold
+    if duplicate_window_days is not None:
+        if not 1 <= duplicate_window_days <= 365:
+            raise ValidationFailed(
+                "时间窗须在 1 到 365 天之间", "window must be 1–365 days", field="duplicate_window_days"
+            )
+        conf.duplicate_window_days = duplicate_window_days
+    conf.updated_at = clock.now()
+    conf.save()
+    _changed()
+    return conf
+
+
+# --- feedback -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def triage_feedback(
+    *,
+    demand: Any,
+    category_code: str,
+    department_code: str = "",
+    actor: Any,
+    accepted: bool,
+) -> TrainingExample:
+    """Every confirmation or correction by a person becomes a training example (nothing is lost)."""
+    if actor is None:
+        raise ValidationFailed("确认须由具体人员操作", "feedback comes from a person", field="actor")
+    _check_category(category_code)
+    _check_department(department_code)
+    suggested = demand.suggested_category.code if getattr(demand, "suggested_category_id", None) else ""
+    return TrainingExample.objects.create(
+        demand=demand,
+        title=demand.title[:200],
+        description=demand.description or "",
+        category_code=category_code,
+        department_code=department_code,
+        suggested_category_code=suggested,
+        suggested_confidence=getattr(demand, "suggestion_confidence", None),
+        accepted=accepted,
+        actor=actor,
+        created_at=clock.now(),
+    )
+
+
+# --- the suggestion -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """What intake and the consoles show: a category (and department), how sure, and why."""
+
+    category_code: str | None
+    department_code: str | None
+    confidence: float
+    auto_apply: bool
+    source: str  # "rule" | "model"
+    explanation: str
+    label: str = ""
+    top: list[tuple[str, float]] = field(default_factory=list)
+    rule_id: int | None = None
+    model: str = ""
+
+
+def suggest(*, title: str, description: str = "") -> Suggestion | None:
+    """Rules first (they explain themselves), then the active model; None when neither has an answer."""
+    snap = runtime.snapshot()
+    text = runtime.normalise_for_rules(f"{title}\n{description}")
+    for rule in snap.rules:
+        hit = rule.match(text)
+        if hit is None:
+            continue
+        dept = rule.department_code or snap.category_departments.get(rule.category_code, "")
+        return Suggestion(
+            category_code=rule.category_code,
+            department_code=dept or None,
+            confidence=1.0,
+            auto_apply=snap.rules_auto_apply and rule.category_code in snap.category_departments,
+            source="rule",
+            explanation="命中关键词：" + "、".join(hit),
+            label=rule.category_code,
+            rule_id=rule.id,
+        )
+    if snap.classifier is None:
+        return None
+    pred = snap.classifier.predict_one(join_text(title, description))
+    category, dept = snap.mapping.get(pred.label, ("", ""))
+    if not category and pred.label in snap.category_departments:
+        category = pred.label  # a model trained on county data predicts category codes directly
+    known = bool(category) and category in snap.category_departments
+    dept = dept or (snap.category_departments.get(category, "") if category else "")
+    why = f"模型判断「{pred.label}」（置信度 {pred.confidence:.0%}）"
+    if pred.explanation:
+        why += "，依据：" + "、".join(pred.explanation)
+    return Suggestion(
+        category_code=category or None,
+        department_code=dept or None,
+        confidence=round(pred.confidence, 4),
+        auto_apply=known and pred.confidence >= snap.auto_apply_confidence,
+        source="model",
+        explanation=why,
+        label=pred.label,
+        top=pred.top,
+        model=snap.model_name,
+    )
+
+
+def suggest_for_intake(*, title: str, description: str = "") -> Suggestion | None:
+    """The callable named by settings.WANGGE_TRIAGE_SUGGEST: a suggestion for a new demand, or None."""
+    return suggest(title=title, description=description)

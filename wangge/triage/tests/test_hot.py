@@ -1,0 +1,77 @@
+"""Hot issues: two obvious groups are found, named by their words and ranked by heat."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import time_machine
+from django.utils import timezone
+
+from wangge.triage.selectors import hot_issues
+from wangge.triage.similarity import HotRecord, heat_of, hot_groups
+
+LIGHTS = [
+    "荷花小区路灯不亮好几天了",
+    "荷花小区的路灯坏了晚上不亮",
+    "荷花小区路灯晚上不亮请维修",
+    "反映荷花小区路灯不亮的问题",
+    "荷花小区路灯又不亮了",
+]
+NOISE = [
+    "白沙路夜宵摊噪音扰民",
+    "白沙路夜宵摊深夜噪音太大",
+    "投诉白沙路夜宵摊噪音扰民",
+]
+SINGLES = ["孩子入学报名咨询", "幼儿园收费过高", "河道漂浮垃圾无人打捞", "公交站台破损"]
+
+
+def _records() -> list[HotRecord]:
+    out = []
+    for i, t in enumerate(LIGHTS):
+        out.append(HotRecord(id=f"L{i}", title=t, user=f"u{i}", support=1))
+    for i, t in enumerate(NOISE):
+        out.append(HotRecord(id=f"N{i}", title=t, user="same-user" if i else "other", support=10))
+    for i, t in enumerate(SINGLES):
+        out.append(HotRecord(id=f"S{i}", title=t, user=f"s{i}"))
+    return out
+
+
+def test_two_obvious_groups_are_found_and_named() -> None:
+    groups = hot_groups(_records(), top=5)
+    assert len(groups) == 2
+    by_first = {g.ids[0][0]: g for g in groups}
+    lights, noise = by_first["L"], by_first["N"]
+    assert sorted(lights.ids) == [f"L{i}" for i in range(5)] and lights.size == 5 and lights.users == 5
+    assert noise.size == 3 and noise.users == 2 and noise.support == 30
+    assert "路灯" in lights.name and "荷花" in lights.name
+    assert "噪音" in noise.name or "夜宵" in noise.name
+    # Ranked by heat: five people outweigh two people with many likes.
+    assert groups[0] is lights
+    assert lights.heat == heat_of(size=5, users=5, areas=1, support=5)
+
+
+def test_nothing_hot_in_unrelated_messages() -> None:
+    assert hot_groups([HotRecord(id=str(i), title=t) for i, t in enumerate(SINGLES)]) == []
+
+
+def test_hot_issues_over_demands_in_a_period_and_area(tree: Any) -> None:
+    from wangge.demands.testing import make_demand
+
+    t0 = timezone.make_aware(dt.datetime(2026, 4, 6, 9, 0))
+    with time_machine.travel(t0, tick=False):
+        for i, t in enumerate(LIGHTS[:4]):
+            make_demand(
+                grid=tree.grid if i % 2 else tree.sibling_grid, title=t, description=t, reporter_phone=f"1390000{i:04d}"
+            )
+        make_demand(grid=tree.other_grid, title=LIGHTS[4], description=LIGHTS[4], reporter_phone="13900009999")
+    with time_machine.travel(t0 - dt.timedelta(days=30), tick=False):
+        make_demand(grid=tree.grid, title=LIGHTS[0], description=LIGHTS[0], reporter_phone="13900008888")
+
+    with time_machine.travel(t0 + dt.timedelta(days=1), tick=False):
+        groups = hot_issues(since=t0.date() - dt.timedelta(days=6), area_path=tree.village.path)
+    assert len(groups) == 1
+    g = groups[0]
+    assert g.size == 4 and g.users == 4 and g.areas == 2
+    assert "路灯" in g.name
+    assert len(g.extra["demand_ids"]) == 4
