@@ -39,6 +39,7 @@ SCALED = {"towns": 2, "villages": 6, "grids": 60, "households": 786}
 
 def _seed(**options: Any) -> str:
     out = io.StringIO()
+    options.setdefault("registry_only", True)  # the other apps' demo data have tests of their own
     call_command("seed_demo", stdout=out, **options)
     return out.getvalue()
 
@@ -261,3 +262,21 @@ def test_demo_logins_prints_only_existing_users_and_hides_changed_passwords(db: 
     text = out.getvalue()
     assert "http://127.0.0.1:8000/accounts/login/" in text
     assert "demo_grid" in text and "(changed)" in text
+
+
+def test_seed_demo_runs_every_app_hook(settings: Any) -> None:
+    """Without --registry-only each app's demo hook runs once on the demo city."""
+    calls: list[str] = []
+    settings.WANGGE_DEMO_HOOKS = ["wangge.registry.tests.test_demo._record_hook"]
+    _RECORDED.clear()
+    _seed(scale="small", registry_only=False)
+    calls.extend(_RECORDED)
+    assert calls == ["430181"]
+
+
+_RECORDED: list[str] = []
+
+
+def _record_hook(city: Any) -> dict[str, int]:
+    _RECORDED.append(city.code)
+    return {"called": 1}

@@ -6,7 +6,9 @@ import argparse
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.module_loading import import_string
 
 from wangge.accounts.management.commands.demo_logins import demo_login_rows, format_logins
 from wangge.registry.demo import CITY_CODE, PLANS, DemoPlan, build_demo
@@ -20,6 +22,11 @@ class Command(BaseCommand):
         parser.add_argument("--scale", choices=sorted(PLANS), default="small")
         parser.add_argument("--if-empty", action="store_true", help="do nothing when any area exists")
         parser.add_argument("--seed", type=int, default=2026, help="same seed, same city")
+        parser.add_argument(
+            "--registry-only",
+            action="store_true",
+            help="only the area tree, households and logins (skip the demo data of the other apps)",
+        )
         # Hidden overrides: a scaled-down reference city through the very same code path (tests, benches).
         for name in ("towns", "villages", "grids", "households"):
             parser.add_argument(f"--{name}", type=int, default=None, help=argparse.SUPPRESS)
@@ -48,6 +55,14 @@ class Command(BaseCommand):
             result = build_demo(plan, seed=options["seed"], progress=self.stdout.write if verbose else None)
         except ValueError as exc:
             raise CommandError(f"演示数据参数无效 / invalid demo plan: {exc}") from exc
+        if not options["registry_only"]:
+            city = Area.objects.get(code=CITY_CODE)
+            for dotted in settings.WANGGE_DEMO_HOOKS:
+                hook = import_string(dotted)
+                hook_started = time.perf_counter()
+                counts = hook(city)
+                if verbose:
+                    self.stdout.write(f"  {dotted}: {counts} ({time.perf_counter() - hook_started:.1f} s)")
         elapsed = time.perf_counter() - started
         summary = ", ".join(f"{k} {v:,}" for k, v in result.counts.items())
         self.stdout.write(self.style.SUCCESS(f"演示数据已生成 / demo data loaded in {elapsed:.1f} s: {summary}"))
