@@ -1,0 +1,328 @@
+"""The only writers of livelihood projects: creating a project, reporting progress, the city's check.
+
+A report moves submitted → checked or returned by a conditional UPDATE on its state and version, so
+two administrators checking the same report at once give one winner and one clear Conflict. The
+project's checked figure is changed only here, under a row lock, so the public page never counts
+an unchecked figure and never goes backwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+
+from wangge.accounts.models import Role
+from wangge.accounts.scope import scope_for
+from wangge.core import clock
+from wangge.core.errors import Conflict, PermissionDenied, ValidationFailed
+from wangge.projects.models import (
+    Domain,
+    LivelihoodProject,
+    Milestone,
+    ProgressReport,
+    ReportPhoto,
+    ReportState,
+    WorksKind,
+)
+from wangge.registry.models import Area, Department, Level
+
+# A cumulative figure far above the target is almost always a typing slip (an extra zero).
+MAX_TARGET_MULTIPLE = 3
+# Targets stay well inside a 32-bit column even at three times over (14,500 spaces is a big one).
+MAX_TARGET = 100_000_000
+MAX_BUDGET_FEN = 10**15
+
+
+def clean_text(value: Any, *, field: str, max_len: int, zh: str, en: str, required: bool = False) -> str:
+    """Trimmed text without control characters (PostgreSQL refuses NUL), within its column's length."""
+    text = "".join(ch for ch in str(value or "") if ch in "\n\t" or ord(ch) >= 32).strip()
+    if required and not text:
+        raise ValidationFailed(f"请填写{zh}", f"the {en} is required", field=field)
+    if len(text) > max_len:
+        raise ValidationFailed(f"{zh}不超过 {max_len} 字", f"the {en} is at most {max_len} characters", field=field)
+    return text
+
+
+# --- who may do what (one place, used by pages and API to show or hide the buttons) -------------
+
+
+def can_manage(user: Any, area_path: str) -> bool:
+    """City administrators of the project's city create projects and check reports."""
+    scope = scope_for(user)
+    if scope.read_only:
+        return False
+    if scope.is_global:
+        return True
+    return getattr(user, "role", "") == Role.CITY_ADMIN and scope.covers_path(area_path)
+
+
+def can_report(user: Any, project: LivelihoodProject) -> bool:
+    """Staff of the responsible department, and town staff of the project's area, report progress."""
+    scope = scope_for(user)
+    if scope.read_only:
+        return False
+    if scope.is_global:
+        return True
+    role = getattr(user, "role", "")
+    if role == Role.DEPARTMENT:
+        return scope.covers_department(project.department_id)
+    if role == Role.TOWN:
+        return scope.covers_path(project.area_path)
+    return False
+
+
+# --- projects ---------------------------------------------------------------------------------
+
+
+def _clean_people(people: Iterable[Any]) -> list[dict[str, str]]:
+    out = []
+    for i, p in enumerate(people or []):
+        if not isinstance(p, dict):
+            raise ValidationFailed(
+                f"第 {i + 1} 位负责人格式不对", f"responsible person {i + 1} is malformed", field="people"
+            )
+        name = clean_text(p.get("name"), field="people", max_len=50, zh="负责人姓名", en="person's name", required=True)
+        role = clean_text(p.get("role"), field="people", max_len=50, zh="负责人职务", en="person's role")
+        out.append({"name": name, "role": role})
+    return out
+
+
+@transaction.atomic
+def project_create(
+    *,
+    user: Any,
+    code: str,
+    name: str,
+    year: int,
+    domain: str,
+    target: int,
+    unit: str,
+    department: Department,
+    deadline: dt.date,
+    area: Area,
+    works_kind: str = "",
+    budget_fen: int = 0,
+    people: Iterable[dict[str, str]] = (),
+    milestones: Iterable[tuple[str, dt.date]] = (),
+    description: str = "",
+) -> LivelihoodProject:
+    """A project of the city or a town: a positive target and unit, a department of its city, a deadline in its year."""
+    if not can_manage(user, area.path):
+        raise PermissionDenied(
+            "只有市级管理员可以设立民生实事项目", "only city administrators create projects", field="area"
+        )
+    code = clean_text(code, field="code", max_len=40, zh="项目编号", en="code", required=True)
+    name = clean_text(name, field="name", max_len=120, zh="项目名称", en="name", required=True)
+    unit = clean_text(unit, field="unit", max_len=10, zh="目标单位（如 学位、个、张）", en="unit", required=True)
+    description = clean_text(description, field="description", max_len=4000, zh="项目说明", en="description")
+    if LivelihoodProject.objects.filter(code=code).exists():
+        raise ValidationFailed(f"项目编号 {code} 已存在", f"project code {code} is taken", field="code")
+    if domain not in Domain.values:
+        raise ValidationFailed("未知的项目领域", "unknown domain", field="domain")
+    if domain == Domain.MAJOR_WORKS and works_kind not in WorksKind.values:
+        raise ValidationFailed(
+            "重大工程须注明类型（道路、隧道或桥梁）",
+            "major works need a kind: road, tunnel or bridge",
+            field="works_kind",
+        )
+    if domain != Domain.MAJOR_WORKS and works_kind:
+        raise ValidationFailed("只有重大工程才有工程类型", "only major works have a kind", field="works_kind")
+    if not isinstance(target, int) or not 0 < target <= MAX_TARGET:
+        raise ValidationFailed(
+            f"目标数必须是 1 至 {MAX_TARGET} 之间的整数",
+            f"the target must be a whole number from 1 to {MAX_TARGET}",
+            field="target",
+        )
+    if not 0 <= budget_fen <= MAX_BUDGET_FEN:
+        raise ValidationFailed("预算不能为负或超出范围", "the budget is negative or out of range", field="budget_fen")
+    if area.level not in (Level.CITY, Level.TOWN):
+        raise ValidationFailed("项目区域必须是市或乡镇（街道）", "the area must be the city or a town", field="area")
+    if not area.path.startswith(department.area_path):
+        raise ValidationFailed("责任部门不属于该市", "the department belongs to another city", field="department")
+    if not 2000 <= year <= 2100:
+        raise ValidationFailed("年度不正确", "the year is not valid", field="year")
+    if deadline < dt.date(year, 1, 1):
+        raise ValidationFailed(
+            "完成期限不能早于项目年度", "the deadline is before the project's year", field="deadline"
+        )
+    clean_people = _clean_people(people)
+    steps = list(milestones)
+    clean_steps = []
+    for i, (ms_name, due_on) in enumerate(steps):
+        ms_name = clean_text(
+            ms_name, field="milestones", max_len=120, zh="节点名称", en="milestone name", required=True
+        )
+        if not isinstance(due_on, dt.date):
+            raise ValidationFailed(f"第 {i + 1} 个节点缺少日期", f"milestone {i + 1} has no date", field="milestones")
+        clean_steps.append((ms_name, due_on))
+    project = LivelihoodProject.objects.create(
+        year=year,
+        code=code,
+        name=name,
+        description=description,
+        domain=domain,
+        works_kind=works_kind,
+        target=target,
+        unit=unit,
+        budget_fen=budget_fen,
+        department=department,
+        people=clean_people,
+        deadline=deadline,
+        area=area,
+        area_path=area.path,
+        created_at=clock.now(),
+    )
+    Milestone.objects.bulk_create(
+        [Milestone(project=project, name=n, due_on=d, position=i) for i, (n, d) in enumerate(clean_steps)]
+    )
+    return project
+
+
+# --- progress reports -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def report_submit(
+    *,
+    user: Any,
+    project: LivelihoodProject,
+    period: dt.date,
+    achieved_to_date: int,
+    narrative: str = "",
+    photos: Iterable[Any] = (),
+    milestone: Milestone | None = None,
+) -> ProgressReport:
+    """A report gives the cumulative figure to date (not below the checked one); photos: images only, EXIF stripped."""
+    from wangge.demands.uploads import clean_photos
+
+    if not can_report(user, project):
+        raise PermissionDenied(
+            "只有责任部门或项目所在乡镇的工作人员可以填报进度",
+            "only staff of the responsible department or of the project's town may report progress",
+            field="project",
+        )
+    project = LivelihoodProject.objects.get(pk=project.pk)  # the checked figure as it is now
+    today = clock.today_local()
+    if not isinstance(period, dt.date):
+        raise ValidationFailed("请填写数据截止日期", "the date of the figures is required", field="period")
+    if period > today:
+        raise ValidationFailed("数据截止日期不能晚于今天", "the figures cannot be dated in the future", field="period")
+    if period < dt.date(project.year, 1, 1):
+        raise ValidationFailed(
+            f"数据截止日期不能早于 {project.year} 年",
+            f"the figures cannot be dated before {project.year}",
+            field="period",
+        )
+    if not isinstance(achieved_to_date, int) or achieved_to_date < 0:
+        raise ValidationFailed(
+            "累计完成数必须是不小于 0 的整数",
+            "the cumulative figure must be a whole number of at least 0",
+            field="achieved_to_date",
+        )
+    if achieved_to_date < project.achieved:
+        raise ValidationFailed(
+            f"累计完成数不能低于已核定的 {project.achieved}{project.unit}（填写累计数，不是本期增量）",
+            f"the cumulative figure cannot be below the checked {project.achieved} (give the total, not the increment)",
+            field="achieved_to_date",
+        )
+    if achieved_to_date > project.target * MAX_TARGET_MULTIPLE:
+        raise ValidationFailed(
+            f"累计完成数超过目标 {MAX_TARGET_MULTIPLE} 倍，请核对",
+            f"the figure is over {MAX_TARGET_MULTIPLE} times the target; please check it",
+            field="achieved_to_date",
+        )
+    if milestone is not None:
+        if milestone.project_id != project.pk:
+            raise ValidationFailed("该节点不属于本项目", "the milestone belongs to another project", field="milestone")
+        if milestone.done_on is not None:
+            raise ValidationFailed("该节点已完成", "the milestone is already done", field="milestone")
+    narrative = clean_text(narrative, field="narrative", max_len=4000, zh="进展说明", en="narrative")
+    cleaned = clean_photos(photos)  # refuses before anything is written
+    now = clock.now()
+    report = ProgressReport.objects.create(
+        project=project,
+        period=period,
+        achieved_to_date=achieved_to_date,
+        increment=achieved_to_date - project.achieved,  # provisional until checked
+        narrative=narrative,
+        milestone=milestone,
+        area_path=project.area_path,
+        reported_by=user,
+        reported_at=now,
+    )
+    for photo in cleaned:
+        item = ReportPhoto(report=report, uploaded_at=now)
+        item.image.save(photo.name, photo.content, save=False)
+        item.save()
+    return report
+
+
+@transaction.atomic
+def report_check(*, user: Any, report: ProgressReport, accepted: bool, reason: str = "") -> ProgressReport:
+    """The city accepts a report (its figure becomes the project's checked figure) or sends it back with a reason."""
+    if not can_manage(user, report.area_path):
+        raise PermissionDenied("只有市级管理员可以核定进度", "only city administrators check progress", field="report")
+    if report.reported_by_id == getattr(user, "pk", None):
+        raise PermissionDenied("不能核定自己填报的进度", "you cannot check your own report", field="report")
+    reason = clean_text(reason, field="reason", max_len=300, zh="退回原因", en="reason")
+    if not accepted and not reason:
+        raise ValidationFailed("退回时请说明原因", "give a reason for sending it back", field="reason")
+    now = clock.now()
+    if not accepted:
+        _move(report, user=user, now=now, state=ReportState.RETURNED, return_reason=reason)
+        _tell_reporter(report, reason)
+        return report
+    # The project row is locked so two checks of two reports of one project apply one after the other.
+    project = LivelihoodProject.objects.select_for_update().get(pk=report.project_id)
+    if report.achieved_to_date < project.achieved or (
+        project.achieved_as_of is not None and report.period < project.achieved_as_of
+    ):
+        raise ValidationFailed(
+            f"已核定了更新的数字（{project.achieved}{project.unit}，截至 {project.achieved_as_of}），请退回此报告",
+            f"a later figure is checked ({project.achieved} as of {project.achieved_as_of}); send this one back",
+            field="achieved_to_date",
+        )
+    increment = report.achieved_to_date - project.achieved
+    _move(report, user=user, now=now, state=ReportState.CHECKED, increment=increment)
+    project.achieved = report.achieved_to_date
+    project.achieved_as_of = report.period
+    fields = ["achieved", "achieved_as_of"]
+    if project.completed_on is None and project.achieved >= project.target:
+        project.completed_on = report.period
+        fields.append("completed_on")
+    project.save(update_fields=fields)
+    if report.milestone_id:
+        Milestone.objects.filter(pk=report.milestone_id, done_on__isnull=True).update(done_on=report.period)
+    return report
+
+
+def _move(report: ProgressReport, *, user: Any, now: dt.datetime, state: str, **fields: Any) -> None:
+    """Apply a check as a conditional UPDATE on the submitted state and the version (one winner)."""
+    changed = ProgressReport.objects.filter(pk=report.pk, state=ReportState.SUBMITTED, version=report.version).update(
+        state=state, checked_by=user, checked_at=now, version=F("version") + 1, **fields
+    )
+    if not changed:
+        raise Conflict(
+            "该报告已被他人核定或已变化，请刷新", "the report was checked or changed by someone else; reload"
+        )
+    report.refresh_from_db()
+
+
+def _tell_reporter(report: ProgressReport, reason: str) -> None:
+    from django.conf import settings
+
+    from wangge.notifications.services import outbox_enqueue
+
+    outbox_enqueue(
+        channel=str(getattr(settings, "DEMAND_NOTIFY_STAFF_CHANNEL", "wechat")),
+        recipient=f"user:{report.reported_by_id}",
+        subject="民生实事进度被退回",
+        body=f"您填报的进度（截至 {report.period}）被退回：{reason}",
+        payload={"report_id": report.pk, "project_id": report.project_id},
+        kind="projects.report_returned",
+        area_path=report.area_path,
+    )
