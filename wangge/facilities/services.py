@@ -650,3 +650,8 @@ __all__ = [
     "inspection_flag_missed",
     "inspection_record",
 ]
+
+
+def facilities_sweep() -> MissedReport:
+    """The worker's pass (settings.WANGGE_WORKER_HOOKS, `manage.py facilities_sweep`): flag missed inspections now."""
+    return inspection_flag_missed(now=clock.now())

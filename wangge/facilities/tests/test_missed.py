@@ -131,3 +131,11 @@ def test_an_ended_director_is_not_judged(setup: Any, tree: Any) -> None:
     with time_machine.travel(at(MON + dt.timedelta(days=2), 1), tick=False):
         inspection_flag_missed(now=clock.now())
     assert not MissedInspection.objects.filter(director=setup["cleaner"]).exists()
+
+
+def test_the_worker_pass_flags_missed_inspections(setup: Any, settings: Any) -> None:
+    """`run_worker --once` runs the facilities hook: a day without the cleaner's check is flagged."""
+    settings.WANGGE_WORKER_HOOKS = ["wangge.facilities.services.facilities_sweep"]
+    with time_machine.travel(at(MON + dt.timedelta(days=2), 9), tick=False):
+        call_command("run_worker", "--once")
+    assert MissedInspection.objects.filter(director=setup["cleaner"]).exists()
