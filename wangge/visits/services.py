@@ -1,0 +1,264 @@
+"""The only writers of visits and opinions.
+
+A visit, its opinions and the demand raised on it are one step: the demand goes through the one
+intake service (`demand_submit`, channel "visit") inside the visit's transaction, so a refused
+demand leaves no visit behind and a logged visit never lacks the demand it promised the resident.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from wangge.accounts.models import Role, User
+from wangge.accounts.scope import scope_for
+from wangge.core import clock
+from wangge.core.errors import Conflict, PermissionDenied, ValidationFailed
+from wangge.core.masking import is_valid_phone, normalise_phone
+from wangge.registry.models import Household
+from wangge.visits.models import FOLLOW_UP_NEXT, FollowUp, How, Opinion, OpinionCategory, Visit
+
+MAX_NOTES = 5000
+MAX_OPINION = 2000
+MAX_OPINIONS = 20
+# A phone's clock may run a little fast; a visit further in the future than this is a mistake.
+FUTURE_SLACK = dt.timedelta(minutes=10)
+
+FOLLOW_UP_ZH = {"noted": "已记录", "adopted": "已采纳", "answered": "已答复"}
+
+
+@dataclass(frozen=True)
+class OpinionDraft:
+    """One opinion heard on a visit, before it is written."""
+
+    text: str
+    category: str = OpinionCategory.OTHER
+
+
+@dataclass(frozen=True)
+class DemandDraft:
+    """What a resident asked for on a visit; becomes a Demand through `demand_submit`."""
+
+    description: str
+    title: str = ""
+    category: Any = None
+    urgency: str = "normal"
+    kind: str = "help"
+    photos: tuple[Any, ...] = field(default_factory=tuple)
+
+
+def _may_write(actor: Any, path: str, *, zh: str, en: str) -> None:
+    """Only active staff, not read-only, whose scope covers the household's area may write."""
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        raise PermissionDenied("请先登录", "you must be logged in", code="not_staff")
+    scope = scope_for(actor)
+    if scope.read_only or actor.role == Role.AUDITOR:
+        raise PermissionDenied("只读账号不能登记走访", "a read-only account cannot write", code="read_only")
+    if not scope.covers_path(path):
+        raise PermissionDenied(zh, en, field="household")
+
+
+def _text(value: str | None, *, field_name: str, zh: str, en: str, limit: int, required: bool) -> str:
+    text = (value or "").strip()
+    if required and not text:
+        raise ValidationFailed(f"{zh}不能为空", f"{en} is required", field=field_name, code="required")
+    if len(text) > limit:
+        raise ValidationFailed(
+            f"{zh}不能超过 {limit} 字", f"{en} is longer than {limit} characters", field=field_name, code="too_long"
+        )
+    return text
+
+
+def _opinion_drafts(opinions: Iterable[OpinionDraft | Mapping[str, Any]]) -> list[OpinionDraft]:
+    drafts = [o if isinstance(o, OpinionDraft) else OpinionDraft(**dict(o)) for o in opinions or ()]
+    if len(drafts) > MAX_OPINIONS:
+        raise ValidationFailed(
+            f"一次走访最多记录 {MAX_OPINIONS} 条意见",
+            f"at most {MAX_OPINIONS} opinions per visit",
+            field="opinions",
+        )
+    clean = []
+    for i, draft in enumerate(drafts):
+        text = _text(
+            draft.text, field_name=f"opinions.{i}.text", zh="意见内容", en="opinion", limit=MAX_OPINION, required=True
+        )
+        category = draft.category or OpinionCategory.OTHER
+        if category not in OpinionCategory.values:
+            raise ValidationFailed(
+                f"未知的意见类别：{category}", f"unknown opinion category: {category}", field=f"opinions.{i}.category"
+            )
+        clean.append(OpinionDraft(text=text, category=category))
+    return clean
+
+
+def _visited_at(value: dt.datetime | None, now: dt.datetime) -> dt.datetime:
+    if value is None:
+        return now
+    if value.tzinfo is None:
+        raise ValidationFailed("走访时间缺少时区", "visited_at needs a time zone", field="visited_at")
+    if value > now + FUTURE_SLACK:
+        raise ValidationFailed("走访时间不能晚于现在", "a visit cannot be in the future", field="visited_at")
+    return value
+
+
+def _replayed(key: str, visitor: User) -> Visit | None:
+    existing = Visit.objects.filter(idempotency_key=key).first()
+    if existing is None:
+        return None
+    if existing.visitor_id != visitor.pk:
+        raise Conflict("该提交编号已被使用", "this idempotency key was used by someone else", field="idempotency_key")
+    existing.was_replayed = True  # type: ignore[attr-defined]
+    return existing
+
+
+def _raise_demand(visit: Visit, household: Household, draft: DemandDraft, visitor: User, key: str | None) -> Any:
+    # Imported here: demands is a lower layer than visits, and its services import much.
+    from wangge.demands.models import Channel
+    from wangge.demands.services import demand_submit
+
+    phone = normalise_phone(household.phone)
+    try:
+        return demand_submit(
+            channel=Channel.VISIT,
+            title=draft.title,
+            description=draft.description,
+            kind=draft.kind or "help",
+            category=draft.category or None,
+            urgency=draft.urgency or "normal",
+            reporter_name=household.head_name,
+            # The household's phone (if it is a real number) lets the resident follow the demand by SMS.
+            reporter_phone=phone if is_valid_phone(phone) else "",
+            household=household,
+            address=household.address,
+            photos=draft.photos,
+            actor=visitor,
+            idempotency_key=f"visit:{key}" if key else None,
+        )
+    except ValidationFailed as exc:
+        # Say which part of the one form was wrong: the demand's fields, not the visit's.
+        raise ValidationFailed(
+            exc.zh, exc.en, field=f"demand.{exc.field}" if exc.field else "demand", code=exc.code
+        ) from exc
+
+
+@transaction.atomic
+def visit_log(
+    *,
+    visitor: User,
+    household: Household,
+    how: str = How.IN_PERSON,
+    notes: str = "",
+    visited_at: dt.datetime | None = None,
+    opinions: Iterable[OpinionDraft | Mapping[str, Any]] = (),
+    demand: DemandDraft | Mapping[str, Any] | None = None,
+    idempotency_key: str | None = None,
+) -> Visit:
+    """Log a visit to a household in the visitor's scope, with its opinions and the demand raised, all or nothing.
+
+    A repeated `idempotency_key` (a double tap on a slow network) returns the first visit with
+    `was_replayed = True` and writes nothing.
+    """
+    key = (idempotency_key or "").strip() or None
+    if key is not None:
+        if len(key) > 128:
+            raise ValidationFailed(
+                "提交编号过长", "idempotency key is longer than 128 characters", field="idempotency_key"
+            )
+        existing = _replayed(key, visitor)
+        if existing is not None:
+            return existing
+    _may_write(
+        visitor,
+        household.area_path,
+        zh="只能登记本人辖区内住户的走访",
+        en="you may only log visits to households in your area",
+    )
+    if how not in How.values:
+        raise ValidationFailed(f"未知的走访方式：{how}", f"unknown way of visiting: {how}", field="how")
+    notes = _text(notes, field_name="notes", zh="走访记录", en="notes", limit=MAX_NOTES, required=False)
+    drafts = _opinion_drafts(opinions)
+    demand_draft = DemandDraft(**dict(demand)) if isinstance(demand, Mapping) else demand
+    now = clock.now()
+    when = _visited_at(visited_at, now)
+
+    visit = Visit(
+        visitor=visitor,
+        household=household,
+        grid_id=household.grid_id,
+        area_path=household.area_path,
+        visited_at=when,
+        how=how,
+        notes=notes,
+        idempotency_key=key,
+        created_at=now,
+    )
+    if key is None:
+        visit.save(force_insert=True)
+    else:
+        try:
+            with transaction.atomic():
+                visit.save(force_insert=True)
+        except IntegrityError:
+            # Two taps raced: the other one got in first; hand back its visit.
+            existing = _replayed(key, visitor)
+            if existing is None:
+                raise
+            return existing
+    Opinion.objects.bulk_create(
+        [
+            Opinion(
+                visit=visit,
+                household=household,
+                area_path=household.area_path,
+                text=d.text,
+                category=d.category,
+                created_at=when,  # heard on the visit, even when the visit is logged later
+            )
+            for d in drafts
+        ]
+    )
+    if demand_draft is not None:
+        visit.demand = _raise_demand(visit, household, demand_draft, visitor, key)
+        visit.save(update_fields=["demand"])
+    visit.was_replayed = False  # type: ignore[attr-defined]
+    return visit
+
+
+@transaction.atomic
+def opinion_follow_up(*, opinion: Opinion, actor: User, state: str, answer: str = "") -> Opinion:
+    """Move an opinion forward (noted → adopted → answered); answering needs the answer given to the resident."""
+    _may_write(
+        actor,
+        opinion.area_path,
+        zh="只能跟进本人辖区内的意见",
+        en="you may only follow up opinions in your area",
+    )
+    if state not in FollowUp.values:
+        raise ValidationFailed(f"未知的跟进状态：{state}", f"unknown follow-up state: {state}", field="state")
+    current = Opinion.objects.filter(pk=opinion.pk).values_list("state", flat=True).first()
+    if current is None or state not in FOLLOW_UP_NEXT.get(current, ()):
+        now_zh = FOLLOW_UP_ZH.get(current or "", current or "")
+        raise Conflict(
+            f"该意见当前为「{now_zh}」，不能改为「{FOLLOW_UP_ZH[state]}」",
+            f"this opinion is {current}; it cannot become {state}",
+            field="state",
+        )
+    now = clock.now()
+    changes: dict[str, Any] = {"state": state}
+    if state == FollowUp.ANSWERED:
+        changes["answer"] = _text(
+            answer, field_name="answer", zh="答复内容", en="answer", limit=MAX_OPINION, required=True
+        )
+        changes["answered_by"] = actor
+        changes["answered_at"] = now
+    else:
+        changes["adopted_by"] = actor
+        changes["adopted_at"] = now
+    # Conditional on the state read above: of two people following up at once, one wins.
+    if not Opinion.objects.filter(pk=opinion.pk, state=current).update(**changes):
+        raise Conflict("该意见已被他人跟进，请刷新后重试", "someone else followed up this opinion first; reload it")
+    return Opinion.objects.select_related("visit", "household", "answered_by", "adopted_by").get(pk=opinion.pk)
