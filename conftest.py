@@ -26,3 +26,33 @@ def personas(tree: Any) -> Any:
     from wangge.registry.testing import make_personas
 
     return make_personas(tree)
+
+
+# Data that migrations load (default categories, facility types, label mapping). A transactional
+# test (real threads, a live server for the browser) ends by flushing every table, data migrations
+# included; the next test on the same worker would then miss them. Reload them when that happened.
+DEFAULT_DATA_MIGRATIONS = (
+    "wangge.demands.migrations.0002_default_categories",
+    "wangge.facilities.migrations.0002_default_types",
+    "wangge.triage.migrations.0002_default_label_mapping",
+)
+_DB_FIXTURES = ("db", "transactional_db", "live_server", "django_db_reset_sequences")
+
+
+@pytest.fixture(autouse=True)
+def _default_data(request: Any) -> None:
+    if request.node.get_closest_marker("django_db") is None and not any(
+        name in request.fixturenames for name in _DB_FIXTURES
+    ):
+        return
+    request.getfixturevalue("_django_db_helper")
+    import importlib
+
+    from django.apps import apps
+
+    from wangge.demands.models import Category
+
+    if Category.objects.exists():
+        return
+    for dotted in DEFAULT_DATA_MIGRATIONS:
+        importlib.import_module(dotted).load(apps, None)

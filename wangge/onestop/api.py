@@ -118,7 +118,7 @@ def list_bundles(request: HttpRequest) -> list[dict[str, Any]]:
     return [_bundle(v) for v in selectors.bundle_list()]
 
 
-@router.get("/onestop/items", response=list[ItemOut])
+@router.get("/onestop/items", response=list[ItemOut], url_name="onestop_items")
 def list_items(request: HttpRequest, village_ok: bool | None = None) -> list[dict[str, Any]]:
     return [_item(i) for i in selectors.item_list(village_ok=village_ok)]
 
