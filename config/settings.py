@@ -49,8 +49,14 @@ INSTALLED_APPS = [
     "wangge.registry",
     "wangge.demands",
     "wangge.triage",
+    "wangge.visits",
+    "wangge.projects",
+    "wangge.facilities",
     "wangge.onestop",
     "wangge.parking",
+    "wangge.opengov",
+    "wangge.open311",
+    "wangge.dashboards",
 ]
 
 MIDDLEWARE = [
@@ -191,3 +197,142 @@ WANGGE_REPORT_RATE = os.environ.get("WANGGE_REPORT_RATE", "10/h")
 WANGGE_TRACK_RATE = os.environ.get("WANGGE_TRACK_RATE", "30/h")
 # Only behind a reverse proxy that sets X-Forwarded-For may the limiter trust that header.
 WANGGE_TRUST_X_FORWARDED_FOR = env_bool("WANGGE_TRUST_X_FORWARDED_FOR", False)
+
+# --- notifications ----------------------------------------------------------------------
+# Each channel's backend by dotted path. By default nothing leaves the machine: SMS and WeChat
+# stay in the outbox page (LocalBackend), and webhooks do too until NOTIFY_WEBHOOK_URL is set.
+_NOTIFY = "wangge.notifications.backends."
+NOTIFY_WEBHOOK_URL = os.environ.get("NOTIFY_WEBHOOK_URL", "")
+NOTIFY_BACKENDS = {
+    "log": os.environ.get("NOTIFY_BACKEND_LOG", _NOTIFY + "LogBackend"),
+    "webhook": os.environ.get(
+        "NOTIFY_BACKEND_WEBHOOK", _NOTIFY + ("WebhookBackend" if NOTIFY_WEBHOOK_URL else "LocalBackend")
+    ),
+    "sms": os.environ.get("NOTIFY_BACKEND_SMS", _NOTIFY + "LocalBackend"),
+    "wechat": os.environ.get("NOTIFY_BACKEND_WECHAT", _NOTIFY + "LocalBackend"),
+}
+# Named webhook endpoints a message may use as recipient: "name=https://…,other=https://…".
+NOTIFY_WEBHOOK_ENDPOINTS = dict(
+    item.split("=", 1) for item in os.environ.get("NOTIFY_WEBHOOK_ENDPOINTS", "").split(",") if "=" in item
+)
+NOTIFY_WEBHOOK_SECRET = os.environ.get("NOTIFY_WEBHOOK_SECRET", "")  # HMAC-SHA256 key; unsigned when empty
+NOTIFY_SMS_URL = os.environ.get("NOTIFY_SMS_URL", "")
+NOTIFY_SMS_KEY = os.environ.get("NOTIFY_SMS_KEY", "")
+NOTIFY_SMS_SIGN = os.environ.get("NOTIFY_SMS_SIGN", "")  # 签名 registered with the gateway, shown as 【…】
+NOTIFY_SMS_TEMPLATE = os.environ.get("NOTIFY_SMS_TEMPLATE", "")
+NOTIFY_WECHAT_URL = os.environ.get("NOTIFY_WECHAT_URL", "")
+NOTIFY_WECHAT_KEY = os.environ.get("NOTIFY_WECHAT_KEY", "")
+NOTIFY_WECHAT_TEMPLATE = os.environ.get("NOTIFY_WECHAT_TEMPLATE", "")
+NOTIFY_TIMEOUT = float(os.environ.get("NOTIFY_TIMEOUT", "5"))  # seconds per HTTP call
+NOTIFY_USE_ENV_PROXY = env_bool("NOTIFY_USE_ENV_PROXY", False)
+NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "8"))
+NOTIFY_BACKOFF_BASE_SECONDS = int(os.environ.get("NOTIFY_BACKOFF_BASE_SECONDS", "60"))
+NOTIFY_BACKOFF_MAX_SECONDS = int(os.environ.get("NOTIFY_BACKOFF_MAX_SECONDS", "3600"))
+# A message left in "sending" longer than this (its worker died) is claimed again.
+NOTIFY_CLAIM_TIMEOUT_SECONDS = int(os.environ.get("NOTIFY_CLAIM_TIMEOUT_SECONDS", "300"))
+
+# --- demands (core: time limits, worker, notifications of moves) -----------------------
+# A resolved demand the resident does not rate is closed after this many days of silence.
+DEMAND_AUTO_CLOSE_DAYS = int(os.environ.get("DEMAND_AUTO_CLOSE_DAYS", "7"))
+# Share of the resolve window after which a demand is flagged yellow (red once past the limit).
+DEMAND_YELLOW_FRACTION = float(os.environ.get("DEMAND_YELLOW_FRACTION", "0.8"))
+# Working hours for limits in (non-urgent) hours; N working days end at DEMAND_WORKDAY_END.
+DEMAND_WORKDAY_START = os.environ.get("DEMAND_WORKDAY_START", "08:30")
+DEMAND_WORKDAY_END = os.environ.get("DEMAND_WORKDAY_END", "17:30")
+DEMAND_NOTIFY_STAFF_CHANNEL = os.environ.get("DEMAND_NOTIFY_STAFF_CHANNEL", "wechat")
+DEMAND_NOTIFY_RESIDENT_CHANNEL = os.environ.get("DEMAND_NOTIFY_RESIDENT_CHANNEL", "sms")
+DEMAND_WORKER_BATCH = int(os.environ.get("DEMAND_WORKER_BATCH", "500"))
+DEMAND_WORKER_OUTBOX_LIMIT = int(os.environ.get("DEMAND_WORKER_OUTBOX_LIMIT", "200"))
+
+# --- api ------------------------------------------------------------------------------
+# The cache holds rate-limit counters (per API key, per client IP), so it must be shared by every
+# gunicorn worker: Redis when REDIS_URL is set, otherwise a table in the database (created by
+# migration accounts/0003). Under pytest each process gets its own local memory, which tests clear.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+elif os.environ.get("PYTEST_VERSION"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "wangge-tests"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "wangge_cache"}}
+# Open311 GeoReport v2 under /open311/v2/ (docs/api.md).
+# The jurisdiction_id that names this whole deployment (a city's area code is accepted as well).
+OPEN311_JURISDICTION_ID = os.environ.get("OPEN311_JURISDICTION_ID", "")
+# Keyless GETs of requests are public by the spec; a city that does not publish sets this off and
+# then only keys with the "open311" permission read requests, inside their scope.
+OPEN311_PUBLIC_READ = env_bool("OPEN311_PUBLIC_READ", True)
+# POST without a key (e.g. a city's own civic app), limited per client IP; off by default.
+OPEN311_ANONYMOUS_POST = env_bool("OPEN311_ANONYMOUS_POST", False)
+OPEN311_ANONYMOUS_RATE = os.environ.get("OPEN311_ANONYMOUS_RATE", "10/h")
+OPEN311_READ_RATE = os.environ.get("OPEN311_READ_RATE", "120/m")  # keyless reads per client IP
+# "realtime": POST answers the service_request_id; "batch": it answers a token (GET tokens/<token>).
+OPEN311_SERVICE_TYPE = os.environ.get("OPEN311_SERVICE_TYPE", "realtime")
+OPEN311_CHANGESET = os.environ.get("OPEN311_CHANGESET", "2026-11-01T00:00:00Z")  # bump when the catalogue changes
+OPEN311_CONTACT = os.environ.get("OPEN311_CONTACT", "市网格化服务管理中心 / city grid service centre")
+OPEN311_KEY_SERVICE = os.environ.get(
+    "OPEN311_KEY_SERVICE", "API 密钥由市网格化服务管理中心在后台签发 / keys are issued by the city grid centre"
+)
+OPEN311_ENDPOINT_TYPE = os.environ.get("OPEN311_ENDPOINT_TYPE", "production")  # or "test"
+
+# --- parking --------------------------------------------------------------------------------
+# The what-if page's default duration elasticity: -0.3 means a 10 % dearer average fee shortens
+# the average stay by 3 % (published estimates for on-street parking run from about -0.1 to -0.6).
+PARKING_DURATION_ELASTICITY = float(os.environ.get("PARKING_DURATION_ELASTICITY", "-0.3"))
+
+# --- triage ---------------------------------------------------------------------------------
+# Defaults until an administrator saves the triage settings row in the back office.
+# Above this model confidence a suggested category is applied at intake; below, a person confirms.
+TRIAGE_AUTO_APPLY_CONFIDENCE = float(os.environ.get("TRIAGE_AUTO_APPLY_CONFIDENCE", "0.85"))
+# Duplicates: open demands of the same village within this many days, above this similarity.
+TRIAGE_DUPLICATE_WINDOW_DAYS = int(os.environ.get("TRIAGE_DUPLICATE_WINDOW_DAYS", "14"))
+TRIAGE_DUPLICATE_THRESHOLD = float(os.environ.get("TRIAGE_DUPLICATE_THRESHOLD", "0.45"))
+# How long a process trusts its in-memory model and rules before checking the database again.
+TRIAGE_CACHE_SECONDS = float(os.environ.get("TRIAGE_CACHE_SECONDS", "30"))
+
+# --- dashboards -----------------------------------------------------------------------------
+# What `run_worker` calls after each sweep, by dotted path, each with no arguments. Other apps
+# append their own passes here (opengov, facilities) instead of being imported by demands.
+WANGGE_WORKER_HOOKS = [
+    "wangge.dashboards.services.rollup_refresh_recent",
+    "wangge.dashboards.services.export_jobs_run",
+    "wangge.opengov.services.disclosure_sweep",
+    "wangge.facilities.services.facilities_sweep",
+]
+# Each refresh re-reads demands changed this many seconds before the previous one started, so a
+# transaction that committed late (its updated_at older than the refresh) is never missed.
+DASHBOARD_ROLLUP_OVERLAP_SECONDS = int(os.environ.get("DASHBOARD_ROLLUP_OVERLAP_SECONDS", "600"))
+# Changed demands are found by new event ids; this many ids below the last refresh's highest are
+# read again, for events whose id was handed out but not yet committed when it looked.
+DASHBOARD_ROLLUP_ID_MARGIN = int(os.environ.get("DASHBOARD_ROLLUP_ID_MARGIN", "1000"))
+# Monthly ranking (红黑榜): areas with fewer demands in the month are listed but not ranked.
+DASHBOARD_RANKING_MIN_DEMANDS = int(os.environ.get("DASHBOARD_RANKING_MIN_DEMANDS", "1"))
+DASHBOARD_CONSOLE_PAGE_SIZE = int(os.environ.get("DASHBOARD_CONSOLE_PAGE_SIZE", "30"))
+# Exports are written here (served only by the scoped download view, never as /media/).
+DASHBOARD_EXPORT_DIR = "exports"
+
+# --- demo ---------------------------------------------------------------------------------
+# Each app's demo data, loaded by `seed_demo` after the area tree: `seed(city_area) -> counts`.
+WANGGE_DEMO_HOOKS = [
+    "wangge.onestop.demo.seed",
+    "wangge.parking.demo.seed",
+    "wangge.facilities.demo.seed",
+    "wangge.projects.demo.seed",
+    "wangge.opengov.demo.seed",
+    "wangge.visits.demo.seed",
+    "wangge.triage.demo.seed",
+]
+
+# --- triage in demands ----------------------------------------------------------------------
+# The demand pages ask triage through callables named here, so demands never imports triage:
+# open demands nearby that look the same (the resident's report page, the staff detail page),
+# and where a person's confirmation or correction of a suggested category is kept as training data.
+WANGGE_TRIAGE_DUPLICATES = os.environ.get("WANGGE_TRIAGE_DUPLICATES", "wangge.triage.services.duplicate_candidates")
+WANGGE_TRIAGE_FEEDBACK = os.environ.get("WANGGE_TRIAGE_FEEDBACK", "wangge.triage.services.triage_feedback")
+# Following a demand someone else reported is limited per client IP like the report page.
+WANGGE_FOLLOW_RATE = os.environ.get("WANGGE_FOLLOW_RATE", WANGGE_REPORT_RATE)
+
+# --- opengov --------------------------------------------------------------------------------
+# Attachments of disclosure items (PDF, images, Word, Excel, OFD): the size cap of one file.
+OPENGOV_MAX_ATTACHMENT_BYTES = int(os.environ.get("OPENGOV_MAX_ATTACHMENT_BYTES", str(10 * 1024 * 1024)))
+# The channel of "item overdue" messages to the responsible level (the staff channel by default).
+OPENGOV_NOTIFY_CHANNEL = os.environ.get("OPENGOV_NOTIFY_CHANNEL", "wechat")

@@ -1,7 +1,5 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from django.views.static import serve
 
 from config.api import api
 
@@ -16,12 +14,18 @@ urlpatterns = [
     path("demands/", include("wangge.demands.urls")),
     path("notifications/", include("wangge.notifications.urls")),
     path("triage/", include("wangge.triage.urls")),
+    path("visits/", include("wangge.visits.urls")),
+    path("projects/", include("wangge.projects.urls")),
+    path("facilities/", include("wangge.facilities.urls")),
     path("onestop/", include("wangge.onestop.urls")),
+    path("opengov/", include("wangge.opengov.urls")),
     path("parking/", include("wangge.parking.urls")),
+    path("dashboards/", include("wangge.dashboards.urls")),
     path("api/v1/", api.urls),
+    path("open311/v2/", include("wangge.open311.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
 
-if settings.DEBUG:
-    urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]
+# No public /media/: uploads (demand photos, imports) are personal data and are served only by
+# scoped views of their apps.

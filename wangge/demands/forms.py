@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 from django import forms
+from django.core import signing
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -166,6 +167,8 @@ class ReportForm(PlaceMixin):
     idempotency_key = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     place = forms.CharField(required=False)  # holds errors about the place; the inputs are above
     photos = forms.Field(required=False)  # holds errors about photos; the files come in request.FILES
+    # Set once the resident has seen the demands nearby that look the same and still adds theirs.
+    add_anyway = forms.BooleanField(required=False)
 
     def clean_phone(self) -> str:
         return clean_phone_value(self.cleaned_data.get("phone", ""), required_=True)
@@ -210,6 +213,29 @@ class ReportForm(PlaceMixin):
                 both("请选择所在位置，或点击“使用我的位置”", "Please choose where it is, or tap “Use my location”"),
             )
         return cleaned
+
+
+# A follow button carries the offered demand signed by us: a resident can follow only what was offered
+# to them (codes are sequential; a typed code must not open anyone's timeline), for a couple of hours.
+FOLLOW_SALT = "wangge.demands.follow-offer"
+FOLLOW_OFFER_SECONDS = 2 * 3600
+
+
+def follow_offer(demand_pk: int) -> str:
+    """The signed value of a "follow this one" button for an offered duplicate."""
+    return signing.TimestampSigner(salt=FOLLOW_SALT).sign(str(demand_pk))
+
+
+def follow_offer_pk(value: str) -> int:
+    """The demand an offer names, or ValidationFailed when it was altered or is too old."""
+    from wangge.core.errors import ValidationFailed
+
+    try:
+        return int(signing.TimestampSigner(salt=FOLLOW_SALT).unsign(value or "", max_age=FOLLOW_OFFER_SECONDS))
+    except (signing.BadSignature, ValueError):
+        raise ValidationFailed(
+            "该提示已过期，请重新提交", "This offer has expired; please submit again", field="follow"
+        ) from None
 
 
 class StaffDemandForm(PlaceMixin):

@@ -269,6 +269,10 @@ class DemandEvent(models.Model):
     to_holder = models.CharField(max_length=100, blank=True)
     note = models.TextField(_("note"), blank=True)
     is_public = models.BooleanField(default=True)
+    # Set when a follower (not the reporter) wrote it: the reporter's page must not call it "You".
+    follower = models.ForeignKey(
+        "demands.DemandFollower", null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
 
     class Meta:
         verbose_name = _("demand event")
@@ -322,3 +326,32 @@ class DemandComment(models.Model):
 
     def __str__(self) -> str:
         return self.body[:40]
+
+
+class DemandFollower(models.Model):
+    """A resident who reported the same problem follows an open demand by a token of their own and is told
+    when it is resolved; the reporter and followers of a demand merged away become followers of its target."""
+
+    demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="followers", verbose_name=_("demand"))
+    phone = models.CharField(_("phone"), max_length=20)
+    # Unguessable like the reporter's tracking token, but a different one: a follower can read the public
+    # timeline and comment, never rate or add information in the reporter's name.
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    # The demand that was merged into `demand` when this row was made by a merge (else empty).
+    merged_from = models.ForeignKey(
+        Demand, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("merged from")
+    )
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("follower")
+        verbose_name_plural = _("followers")
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["demand", "phone"], name="demandfollower_demand_phone")]
+
+    def __str__(self) -> str:
+        return f"{self.demand_id} {self.phone_masked}"
+
+    @property
+    def phone_masked(self) -> str:
+        return mask_phone(self.phone)

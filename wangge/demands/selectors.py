@@ -8,16 +8,31 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils.module_loading import import_string
 
 from wangge.accounts.models import Role
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
 from wangge.core.errors import NotFound
-from wangge.demands.models import OPEN_STATES, WAITING_STATES, Category, Demand, DemandEvent, State
+from wangge.demands.models import (
+    OPEN_STATES,
+    WAITING_STATES,
+    Category,
+    Demand,
+    DemandEvent,
+    DemandFollower,
+    State,
+)
 from wangge.registry.models import Area
+
+log = logging.getLogger("wangge.demands")
 
 
 def visible_q(user: Any) -> Q:
@@ -156,13 +171,210 @@ def category_choices() -> list[Category]:
     )
 
 
+# --- followers ------------------------------------------------------------------------------
+
+
+def follower_by_token(*, token: str) -> DemandFollower:
+    """The follow a resident opens by their own private token; NotFound for a forged one."""
+    token = (token or "").strip()
+    if not token or len(token) > 64:
+        raise NotFound("跟踪链接无效或已失效", "the tracking link is not valid")
+    follower = DemandFollower.objects.select_related("demand").filter(token=token).first()
+    if follower is None or not hmac.compare_digest(follower.token.encode(), token.encode()):
+        raise NotFound("跟踪链接无效或已失效", "the tracking link is not valid")
+    return follower
+
+
+def demand_for_follower(*, follower: DemandFollower) -> Demand:
+    """The demand a follower follows (their token is the credential; the page shows only public parts)."""
+    return _base().get(pk=follower.demand_id)
+
+
+def follower_after_merge(*, demand: Demand, phone: str) -> DemandFollower | None:
+    """Where a merged demand's reporter or follower now follows: their row on the demand it joined."""
+    if demand.state != State.MERGED or not demand.merged_into_id or not phone:
+        return None
+    return DemandFollower.objects.filter(demand_id=demand.merged_into_id, phone=phone).first()
+
+
+# --- what triage says (through callables named in settings: demands never imports triage) -----
+
+
+@lru_cache(maxsize=16)
+def _hook(path: str) -> Any:
+    try:
+        return import_string(path)
+    except ImportError:
+        log.warning("%s is not available; the pages go on without it", path)
+        return None
+
+
+def settings_callable(name: str) -> Any:
+    """The callable a setting names (e.g. WANGGE_TRIAGE_DUPLICATES), or None when unset or missing."""
+    path = getattr(settings, name, "")
+    return _hook(path) if path else None
+
+
+@dataclass(frozen=True)
+class DuplicateOffer:
+    """An open demand that looks like the one being written: shown by code, title and state only."""
+
+    demand: Demand
+    score: float
+    reason: str
+
+
+def _duplicates(**kwargs: Any) -> list[DuplicateOffer]:
+    func = settings_callable("WANGGE_TRIAGE_DUPLICATES")
+    if func is None:
+        return []
+    try:
+        found = func(**kwargs)
+    except Exception:  # a duplicate hint is a help, never a reason to refuse a report or a page
+        log.exception("duplicate lookup failed; going on without it")
+        return []
+    return [
+        DuplicateOffer(demand=c.demand, score=float(getattr(c, "score", 0.0)), reason=str(getattr(c, "reason", "")))
+        for c in found
+    ]
+
+
+def intake_duplicates(
+    *,
+    title: str,
+    description: str,
+    category: Category | None = None,
+    grid: Area | None = None,
+    area: Area | None = None,
+    lat: float | None = None,
+    lng: float | None = None,
+    address: str = "",
+    idempotency_key: str | None = None,
+) -> list[DuplicateOffer]:
+    """Open demands near where a new one would go that look the same (asked before the new one is made).
+
+    None for a page already sent (its idempotency key filed a demand): a resend must find its own
+    demand again, not be offered that demand as someone else's.
+    """
+    from wangge.core.errors import ValidationFailed
+    from wangge.demands import routing
+
+    if idempotency_key and Demand.objects.filter(idempotency_key=idempotency_key).exists():
+        return []
+
+    try:
+        target = routing.route(grid=grid, area=area, lat=lat, lng=lng, address=address)
+    except ValidationFailed:
+        return []  # the intake itself will say what is wrong with the place
+    return _duplicates(
+        title=title,
+        description=description,
+        area_path=target.path,
+        category_code=category.code if category is not None else None,
+        lat=lat,
+        lng=lng,
+    )
+
+
+def demand_duplicates(*, demand: Demand, user: Any) -> list[DuplicateOffer]:
+    """Open demands inside the user's scope that look like this one (a merge suggestion for staff)."""
+    if demand.state not in OPEN_STATES:
+        return []
+    offers = _duplicates(
+        title=demand.title,
+        description=demand.description,
+        area_path=demand.area_path,
+        category_code=demand.category.code if demand.category_id and demand.category else None,
+        lat=demand.lat,
+        lng=demand.lng,
+        exclude_id=demand.pk,
+    )
+    if not offers:
+        return []
+    visible = set(
+        Demand.objects.filter(visible_q(user), pk__in=[o.demand.pk for o in offers]).values_list("pk", flat=True)
+    )
+    return [o for o in offers if o.demand.pk in visible]
+
+
+@dataclass(frozen=True)
+class CategorySuggestion:
+    """The triage suggestion as the staff pages show it: a category, how sure, and why."""
+
+    category: Category | None
+    confidence: float | None
+    explanation: str
+    source: str
+
+
+def text_suggestion(*, title: str, description: str = "") -> CategorySuggestion | None:
+    """What triage suggests for a text (the staff intake form asks while staff type)."""
+    func = settings_callable("WANGGE_TRIAGE_SUGGEST")
+    if func is None or not (title or description).strip():
+        return None
+    try:
+        result = func(title=title, description=description)
+    except Exception:
+        log.exception("triage suggestion failed; the page goes on without it")
+        return None
+    code = getattr(result, "category_code", None) if result is not None else None
+    category = Category.objects.filter(code=code, is_active=True).select_related("parent").first() if code else None
+    if category is None:
+        return None
+    confidence = getattr(result, "confidence", None)
+    return CategorySuggestion(
+        category=category,
+        confidence=float(confidence) if confidence is not None else None,
+        explanation=str(getattr(result, "explanation", "") or ""),
+        source=str(getattr(result, "source", "") or ""),
+    )
+
+
+def category_confirmed(*, demand: Demand) -> bool:
+    """True once a person chose the category (confirmed, corrected, or picked it when filing)."""
+    return DemandEvent.objects.filter(demand=demand, action="recategorise").exists()
+
+
+def demand_suggestion(*, demand: Demand) -> CategorySuggestion | None:
+    """The suggestion to show on a demand while no person has decided its category, else None.
+
+    Shown when the demand has no category, or when the category is the machine's (applied from the
+    suggestion) and nobody has confirmed it yet. The explanation is asked afresh; the stored
+    suggestion stands when triage has nothing to say now.
+    """
+    if demand.category_id is not None and demand.category_id != demand.suggested_category_id:
+        return None
+    if category_confirmed(demand=demand):
+        return None
+    live = text_suggestion(title=demand.title, description=demand.description)
+    if live is not None:
+        return live
+    if demand.suggested_category_id is None:
+        return None
+    return CategorySuggestion(
+        category=demand.suggested_category,
+        confidence=demand.suggestion_confidence,
+        explanation="",
+        source="stored",
+    )
+
+
 __all__ = [
     "State",
     "category_choices",
+    "category_confirmed",
     "category_tree",
     "demand_by_token",
+    "demand_duplicates",
+    "demand_for_follower",
     "demand_get",
     "demand_list",
+    "demand_suggestion",
     "demand_timeline",
+    "follower_after_merge",
+    "follower_by_token",
+    "intake_duplicates",
     "my_queue",
+    "settings_callable",
+    "text_suggestion",
 ]

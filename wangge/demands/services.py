@@ -37,6 +37,7 @@ from wangge.demands.models import (
     Demand,
     DemandComment,
     DemandEvent,
+    DemandFollower,
     DemandPhoto,
     Kind,
     Satisfaction,
@@ -78,6 +79,8 @@ MOVE_ZH = {
     "close": "关闭",
     "auto_escalate": "超时自动上报",
     "warn": "预警",
+    "follow": "关注",
+    "recategorise": "确定类别",
 }
 LEVEL_ZH = {"city": "市", "town": "乡镇(街道)", "village": "村(社区)", "branch": "党支部", "grid": "微网格"}
 SATISFACTION_ZH = {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
@@ -209,6 +212,7 @@ def _apply(
     bump: bool = True,
     extra_filter: dict[str, Any] | None = None,
     record_as: Move | None = None,
+    follower: DemandFollower | None = None,
 ) -> tuple[Demand, DemandEvent]:
     """Apply one move: table check, conditional UPDATE on (pk, state, version), event row."""
     state = demand.state
@@ -244,6 +248,7 @@ def _apply(
         to_holder=fresh.holder_label[:100],
         note=note,
         is_public=is_public,
+        follower=follower,
     )
     return fresh, event
 
@@ -360,6 +365,23 @@ def _tell_resident(demand: Demand, *, body: str, kind: str, key: str) -> None:
         body=body,
         payload=_payload(demand, kind),
         kind=f"demand.resident.{kind}",
+        area_path=demand.area_path,
+    )
+
+
+def _tell_follower(demand: Demand, phone: str, *, body: str, kind: str) -> None:
+    """One SMS (outbox row) to a follower of `demand`, like `_tell_resident` for the reporter."""
+    from wangge.notifications.services import outbox_enqueue
+
+    if not phone:
+        return
+    outbox_enqueue(
+        channel=_resident_channel(),
+        recipient=phone,
+        subject=f"诉求 {demand.code}",
+        body=body,
+        payload=_payload(demand, kind),
+        kind=f"demand.follower.{kind}",
         area_path=demand.area_path,
     )
 
@@ -680,12 +702,27 @@ def demand_resolve(
     _save_photos(demand, cleaned, event=event, by_resident=False)
     body = f"您的诉求 {demand.code} 已办结：{result[:60]}。请通过跟踪链接评价。"
     _tell_resident(demand, body=body, kind="resolved", key=f"resolved:{event.pk}")
+    # Everyone who reported the same problem hears it once: merged duplicates' reporters, then followers.
+    told = {demand.reporter_phone}
     for duplicate in Demand.objects.filter(merged_into=demand).exclude(reporter_phone=""):
+        if duplicate.reporter_phone in told:
+            continue
+        told.add(duplicate.reporter_phone)
         _tell_resident(
             duplicate,
             body=f"您反映的问题（{duplicate.code}）已随诉求 {demand.code} 一并办结：{result[:60]}。",
             kind="resolved",
             key=f"resolved-main:{event.pk}",
+        )
+    for follower in DemandFollower.objects.filter(demand=demand).order_by("id"):
+        if follower.phone in told:
+            continue
+        told.add(follower.phone)
+        _tell_follower(
+            demand,
+            follower.phone,
+            body=f"您关注的诉求 {demand.code} 已办结：{result[:60]}。",
+            kind="resolved",
         )
     return demand
 
@@ -897,6 +934,221 @@ def demand_merge(*, demand: Demand, actor: User, into: Demand, version: int | No
         kind="merged",
         key=f"merged:{event.pk}",
     )
+    # A merge keeps every reporter informed: the duplicate's reporter and its followers follow the target.
+    if demand.reporter_phone and demand.reporter_phone != main.reporter_phone:
+        _follower_add(demand=main, phone=demand.reporter_phone, merged_from=demand, now=now)
+    for follower in DemandFollower.objects.filter(demand=demand).order_by("id"):
+        if follower.phone != main.reporter_phone:
+            _follower_add(demand=main, phone=follower.phone, merged_from=demand, now=now)
+        if follower.phone == demand.reporter_phone:
+            continue
+        _tell_follower(
+            demand,
+            follower.phone,
+            body=f"您关注的诉求 {demand.code} 与诉求 {main.code} 相同，已合并办理，办结时会通知您。",
+            kind="merged",
+        )
+    return demand
+
+
+# --- followers (the same problem, reported by a neighbour) ---------------------------------
+
+
+def _follower_add(*, demand: Demand, phone: str, now: dt.datetime, merged_from: Demand | None = None) -> DemandFollower:
+    """The follower row of `phone` on `demand`, made once (the reporter themself needs none: they hear anyway)."""
+    existing = DemandFollower.objects.filter(demand=demand, phone=phone).first()
+    if existing is not None:
+        return existing
+    try:
+        # A savepoint: two taps at once make one row, and the loser reads the winner's.
+        with transaction.atomic():
+            return DemandFollower.objects.create(
+                demand=demand, phone=phone, token=codes.new_tracking_token(), merged_from=merged_from, created_at=now
+            )
+    except IntegrityError:
+        return DemandFollower.objects.get(demand=demand, phone=phone)
+
+
+@transaction.atomic
+def demand_follow(*, demand: Demand | int, phone: str) -> DemandFollower:
+    """A resident with the same problem follows an open demand instead of filing a duplicate; told when resolved.
+
+    Following twice with one phone returns the same row (and token). A demand merged away is followed
+    through the demand it joined.
+    """
+    phone = _follower_phone(phone)
+    demand = _reload(demand)
+    if demand.state == State.MERGED and demand.merged_into_id:
+        demand = _reload(demand.merged_into_id)
+    if demand.state not in OPEN_STATES:
+        raise Conflict(
+            f"诉求 {demand.code} 已{STATE_ZH.get(demand.state, demand.state)}，不能再关注，请提交您的诉求",
+            f"demand {demand.code} is {demand.state} and can no longer be followed; please report yours",
+            field="demand",
+            code="not_open",
+        )
+    now = clock.now()
+    existed = DemandFollower.objects.filter(demand=demand, phone=phone).exists()
+    follower = _follower_add(demand=demand, phone=phone, now=now)
+    if existed:
+        return follower
+    DemandEvent.objects.create(
+        demand=demand,
+        at=now,
+        actor=None,
+        actor_kind=ActorKind.RESIDENT,
+        action="follow",
+        from_state=demand.state,
+        to_state=demand.state,
+        from_holder=demand.holder_label[:100],
+        to_holder=demand.holder_label[:100],
+        note=f"另一位居民（{follower.phone_masked}）反映了相同问题，改为关注本诉求",
+        # Staff only: the reporter's page shows no other resident, not even masked.
+        is_public=False,
+        follower=follower,
+    )
+    _tell_follower(
+        demand,
+        phone,
+        body=f"您已关注诉求 {demand.code}（{demand.title[:30]}），办结时会短信通知您。",
+        kind="followed",
+    )
+    return follower
+
+
+def _follower_phone(phone: str) -> str:
+    from wangge.registry.services import clean_phone
+
+    try:
+        return clean_phone(phone, field="phone", required=True)
+    except ValidationFailed as exc:
+        if exc.code == "bad_phone":
+            raise ValidationFailed("电话号码格式不正确", "The phone number is not valid", field="phone") from None
+        raise ValidationFailed(
+            "请填写手机号码，办结时短信通知您",
+            "Please give your phone number to be told when it is resolved",
+            field="phone",
+        ) from None
+
+
+@transaction.atomic
+def demand_follower_comment(*, follower: DemandFollower, token: str, body: str) -> DemandComment:
+    """A follower leaves a public remark by their own token (they may not rate or add information)."""
+    if not token or not hmac.compare_digest(str(follower.token).encode(), str(token).encode()):
+        raise PermissionDenied("跟踪链接无效", "the tracking link is not valid", field="token", code="bad_token")
+    body = _required_text(body, field="body", zh="留言", en="comment", limit=1000)
+    demand = _reload(follower.demand_id)
+    now = clock.now()
+    _apply(
+        demand=demand,
+        move=Move.COMMENT,
+        actor_kind=ActorKind.RESIDENT,
+        note=body,
+        is_public=True,
+        bump=False,
+        follower=follower,
+    )
+    return DemandComment.objects.create(
+        demand=demand, by_resident=True, body=body, visibility=Visibility.PUBLIC, created_at=now
+    )
+
+
+# --- category: a person confirms or corrects the suggestion --------------------------------
+
+
+def _triage_feedback(*, demand: Demand, category: Category, actor: User, accepted: bool) -> None:
+    """Hand the person's choice to the callable in WANGGE_TRIAGE_FEEDBACK (kept as training data)."""
+    from wangge.demands.selectors import settings_callable
+
+    func = settings_callable("WANGGE_TRIAGE_FEEDBACK")
+    if func is None:
+        return
+    department = category.default_department or (category.parent.default_department if category.parent else None)
+    try:
+        # A savepoint: a failing feedback store must not undo the person's choice of category.
+        with transaction.atomic():
+            func(
+                demand=demand,
+                category_code=category.code,
+                department_code=department.code if department is not None else "",
+                actor=actor,
+                accepted=accepted,
+            )
+    except Exception:
+        log.exception("triage feedback failed for demand %s; the category stands", demand.pk)
+
+
+@transaction.atomic
+def demand_set_category(*, demand: Demand, actor: User, category: Any, version: int | None = None) -> Demand:
+    """Only the holder sets the category (confirming or correcting the suggestion); kept as training data."""
+    demand = _reload(demand)
+    _require_holder(demand, actor, version)
+    if demand.state in FINAL_STATES:
+        raise Conflict(
+            f"诉求当前状态为「{STATE_ZH.get(demand.state, demand.state)}」，不能修改类别",
+            f"this demand is {demand.state}; its category cannot change now",
+        )
+    if category in (None, ""):
+        raise ValidationFailed("请选择诉求类别", "choose a category", field="category", code="required")
+    chosen = _resolve_category(category)
+    assert chosen is not None
+    before = demand.category
+    now = clock.now()
+    updated = Demand.objects.filter(pk=demand.pk, version=demand.version).update(
+        category=chosen, version=F("version") + 1, updated_at=now
+    )
+    if not updated:
+        raise Conflict(
+            "诉求已被他人处理，请刷新后重试",
+            "someone else changed this demand first; reload it and try again",
+        )
+    accepted = demand.suggested_category_id == chosen.pk
+    verdict = "确认智能建议" if accepted else ("更正智能建议" if demand.suggested_category_id else "人工选定")
+    DemandEvent.objects.create(
+        demand=demand,
+        at=now,
+        actor=actor,
+        actor_kind=ActorKind.STAFF,
+        action="recategorise",
+        from_state=demand.state,
+        to_state=demand.state,
+        from_holder=demand.holder_label[:100],
+        to_holder=demand.holder_label[:100],
+        note=f"类别：{before or '未分类'} → {chosen}（{verdict}）",
+        is_public=False,
+    )
+    fresh = _reload(demand.pk)
+    _triage_feedback(demand=fresh, category=chosen, actor=actor, accepted=accepted)
+    return fresh
+
+
+@transaction.atomic
+def demand_category_feedback(*, demand: Demand, actor: User) -> Demand:
+    """Staff who file a demand under a category of their choice have answered the suggestion: keep it as data."""
+    demand = _reload(demand)
+    if not _is_staff(actor) or demand.created_by_id != actor.pk:
+        raise PermissionDenied("只有登记人才能确认登记时的类别", "only the person who filed it confirms its category")
+    if demand.category is None:
+        raise ValidationFailed("该诉求尚未分类", "this demand has no category yet", field="category")
+    if DemandEvent.objects.filter(demand=demand, action="recategorise").exists():
+        return demand
+    accepted = demand.suggested_category_id == demand.category_id
+    suggested = demand.suggested_category
+    DemandEvent.objects.create(
+        demand=demand,
+        at=clock.now(),
+        actor=actor,
+        actor_kind=ActorKind.STAFF,
+        action="recategorise",
+        from_state=demand.state,
+        to_state=demand.state,
+        from_holder=demand.holder_label[:100],
+        to_holder=demand.holder_label[:100],
+        note=f"登记时选定类别：{demand.category}（智能建议：{suggested or '无'}）",
+        is_public=False,
+    )
+    if suggested is not None:
+        _triage_feedback(demand=demand, category=demand.category, actor=actor, accepted=accepted)
     return demand
 
 

@@ -9,11 +9,15 @@ urlpatterns = [
     path("report/places/", views.places, name="places"),
     path("t/<str:token>/", views.track, name="track"),
     path("t/<str:token>/photos/<int:pk>/", views.track_photo, name="track_photo"),
+    # A neighbour who reported the same problem follows it by a token of their own.
+    path("f/<str:token>/", views.follow_track, name="follow_track"),
     # Staff.
     path("", views.demand_index, name="list"),
     path("new/", views.demand_new, name="new"),
     path("<int:pk>/", views.demand_detail, name="detail"),
     path("<int:pk>/move/<str:move>/", views.demand_move, name="move"),
+    path("<int:pk>/category/", views.demand_set_category, name="set_category"),
+    path("new/suggestion/", views.category_suggestion, name="suggestion"),
     path("photos/<int:pk>/", views.photo, name="photo"),
     path("grids/<int:pk>/qr.png", views.grid_qr, name="grid_qr"),
     path("areas/<int:pk>/qr-sheet/", views.grid_qr_sheet, name="grid_qr_sheet"),

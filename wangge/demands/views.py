@@ -33,6 +33,7 @@ from wangge.core.htmx import render_page_or_fragment
 from wangge.demands import forms as f
 from wangge.demands import qrcodes, selectors, services
 from wangge.demands.models import (
+    FINAL_STATES,
     Category,
     Channel,
     Demand,
@@ -131,48 +132,72 @@ def _qr_grid(code: str) -> tuple[Area | None, list[Area]]:
 
 @never_cache
 def report(request: HttpRequest) -> HttpResponse:
-    """The resident's page: say what is wrong, where, with photos; get a code and a tracking link."""
+    """The resident's page: say what is wrong, where, with photos; get a code and a tracking link.
+
+    Before a new demand is made, open demands nearby that look the same are offered: the resident
+    follows one of them (and is told when it is resolved) or still adds theirs, with what they typed kept.
+    """
     status = 200
     photos_lost = False
+    offers: list[selectors.DuplicateOffer] = []
     if request.method == "POST":
         form = f.ReportForm(request.POST)
         files = request.FILES.getlist("photos")
+        following = bool(request.POST.get("follow"))
         try:
-            ratelimit.check(request, "report", settings.WANGGE_REPORT_RATE)
+            if following:
+                ratelimit.check(request, "follow", settings.WANGGE_FOLLOW_RATE)
+            else:
+                ratelimit.check(request, "report", settings.WANGGE_REPORT_RATE)
         except ratelimit.RateLimited as exc:
             form.is_valid()
             form.add_error(None, str(exc))
             status = exc.status
         else:
-            if form.is_valid():
+            if following:
+                form.is_valid()  # what was typed is shown again if following fails
+                try:
+                    demand_pk = f.follow_offer_pk(request.POST["follow"])
+                    follower = services.demand_follow(demand=demand_pk, phone=request.POST.get("phone", ""))
+                except (ValidationFailed, Conflict, NotFound) as exc:
+                    attach_error(form, exc)
+                    status = 400 if isinstance(exc, ValidationFailed) else exc.status
+                    offers = _report_offers(form)
+                else:
+                    return redirect(reverse("demands:follow_track", args=[follower.token]) + "?new=1")
+            elif form.is_valid():
                 count_error = f.photo_count_error(files)
                 if count_error:
                     form.add_error("photos", count_error)
                 else:
                     data = form.cleaned_data
-                    try:
-                        demand = services.demand_submit(
-                            channel=Channel.RESIDENT_WEB,
-                            title=f.make_title(data["description"]),
-                            description=data["description"],
-                            kind=data["kind"],
-                            category=data["category"],
-                            urgency=Urgency.URGENT if data["urgent"] else Urgency.NORMAL,
-                            reporter_name=data["name"],
-                            reporter_phone=data["phone"],
-                            grid=data["grid_area"],
-                            area=data["area"],
-                            lat=data["lat"],
-                            lng=data["lng"],
-                            address=data["address"],
-                            photos=files,
-                            idempotency_key=data["idempotency_key"],
-                        )
-                    except ValidationFailed as exc:
-                        attach_error(form, exc)
-                    else:
-                        return redirect(reverse("demands:track", args=[demand.tracking_token]) + "?new=1")
-            status = 400
+                    if not data["add_anyway"]:
+                        offers = _report_offers(form)
+                    if not offers:
+                        try:
+                            demand = services.demand_submit(
+                                channel=Channel.RESIDENT_WEB,
+                                title=f.make_title(data["description"]),
+                                description=data["description"],
+                                kind=data["kind"],
+                                category=data["category"],
+                                urgency=Urgency.URGENT if data["urgent"] else Urgency.NORMAL,
+                                reporter_name=data["name"],
+                                reporter_phone=data["phone"],
+                                grid=data["grid_area"],
+                                area=data["area"],
+                                lat=data["lat"],
+                                lng=data["lng"],
+                                address=data["address"],
+                                photos=files,
+                                idempotency_key=data["idempotency_key"],
+                            )
+                        except ValidationFailed as exc:
+                            attach_error(form, exc)
+                        else:
+                            return redirect(reverse("demands:track", args=[demand.tracking_token]) + "?new=1")
+            if status == 200 and not offers:
+                status = 400
         photos_lost = bool(files)
         grid_code = request.POST.get("grid", "")
     else:
@@ -187,9 +212,71 @@ def report(request: HttpRequest) -> HttpResponse:
         "categories": f.category_groups(),
         "photos_lost": photos_lost,
         "max_photos": f.MAX_PHOTOS,
+        # Code, public title and state only: nothing of the other resident is shown.
+        "offers": [{"demand": o.demand, "follow": f.follow_offer(o.demand.pk)} for o in offers],
         **_public_places(form),
     }
     return render(request, "demands/report.html", context, status=status)
+
+
+def _report_offers(form: f.ReportForm) -> list[selectors.DuplicateOffer]:
+    """Open demands nearby like the one typed (none while the form itself has errors)."""
+    if not form.is_valid():
+        return []
+    data = form.cleaned_data
+    return selectors.intake_duplicates(
+        title=f.make_title(data["description"]),
+        description=data["description"],
+        category=data["category"],
+        grid=data["grid_area"],
+        area=data["area"],
+        lat=data["lat"],
+        lng=data["lng"],
+        address=data["address"],
+        idempotency_key=data["idempotency_key"],
+    )
+
+
+def follow_track(request: HttpRequest, token: str) -> HttpResponse:
+    """A follower's private page: the followed demand's state and public timeline, and a public comment.
+
+    Only the reporter rates or adds information; a follower sees no personal data of anyone else.
+    """
+    follower = selectors.follower_by_token(token=token)
+    status = 200
+    comment_form = f.ResidentCommentForm(prefix="comment")
+    if request.method == "POST":
+        bound = f.ResidentCommentForm(request.POST, prefix="comment")
+        try:
+            ratelimit.check(request, "track", settings.WANGGE_TRACK_RATE)
+        except ratelimit.RateLimited as exc:
+            bound.is_valid()
+            bound.add_error(None, str(exc))
+            status = exc.status
+        else:
+            if bound.is_valid():
+                try:
+                    services.demand_follower_comment(follower=follower, token=token, body=bound.cleaned_data["body"])
+                except (ValidationFailed, Conflict, PermissionDenied) as exc:
+                    attach_error(bound, exc)
+                else:
+                    messages.success(request, _("Your message was sent."))
+                    return redirect("demands:follow_track", token=token)
+            status = status if status != 200 else 400
+        comment_form = bound
+    demand = selectors.demand_for_follower(follower=follower)
+    moved_to = selectors.follower_after_merge(demand=demand, phone=follower.phone)
+    context = {
+        "demand": demand,
+        "follower": follower,
+        "token": token,
+        "is_new": request.GET.get("new") == "1",
+        "track_url": request.build_absolute_uri(reverse("demands:follow_track", args=[token])),
+        "timeline": selectors.demand_timeline(demand=demand, public=True),
+        "comment_form": comment_form,
+        "moved_to": moved_to,
+    }
+    return _private(render(request, "demands/follow_track.html", context, status=status))
 
 
 @require_GET
@@ -279,6 +366,7 @@ def track(request: HttpRequest, token: str) -> HttpResponse:
         "can_rate": demand.state == State.RESOLVED,
         "can_add": demand.is_open or demand.state == State.RESOLVED,
         "max_photos": f.MAX_PHOTOS,
+        "moved_to": selectors.follower_after_merge(demand=demand, phone=demand.reporter_phone),
     }
     return _private(render(request, "demands/track.html", context, status=status))
 
@@ -340,6 +428,7 @@ def _render_detail(
     bound: f.MoveForm | None = None,
     status: int = 200,
     conflict: WanggeError | None = None,
+    category_error: str = "",
 ) -> HttpResponse:
     can = services.demand_can(demand=demand, user=request.user)
     move_forms = []
@@ -356,9 +445,24 @@ def _render_detail(
         # The holder must be able to call the resident back; every such unmasked view is logged.
         reporter_phone = demand.reporter_phone
         pii_log.info("unmasked reporter phone shown: demand=%s user=%s", demand.pk, request.user.pk)
+    holds = services.can_hold(demand=demand, user=request.user)
+    needs_category = demand.category_id is None or not selectors.category_confirmed(demand=demand)
     context = {
         "demand": demand,
         "reporter_phone": reporter_phone,
+        # Triage: a merge suggestion (inside the user's scope) and the category suggestion for the holder.
+        # A duplicate joins the first report: the one-click merge is offered only into earlier demands.
+        "duplicates": [
+            {"offer": o, "earlier": (o.demand.created_at, o.demand.pk) < (demand.created_at, demand.pk)}
+            for o in selectors.demand_duplicates(demand=demand, user=request.user)
+        ],
+        "can_merge": "merge" in can,
+        "suggestion": selectors.demand_suggestion(demand=demand) if needs_category else None,
+        "needs_category": needs_category and demand.state not in FINAL_STATES,
+        "can_set_category": holds and demand.state not in FINAL_STATES,
+        "categories": f.category_groups(),
+        "category_error": category_error,
+        "followers": list(demand.followers.all()),
         "timeline": selectors.demand_timeline(demand=demand, public=False),
         "photos": list(demand.photos.all()),
         "move_forms": move_forms,
@@ -431,6 +535,39 @@ def demand_move(request: HttpRequest, pk: int, move: str) -> HttpResponse:
 
 
 @login_required
+def demand_set_category(request: HttpRequest, pk: int) -> HttpResponse:
+    """The holder confirms the suggested category or corrects it; either is kept as training data."""
+    demand = selectors.demand_get(user=request.user, pk=pk)  # NotFound outside the scope, whatever the method
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    version = request.POST.get("version", "")
+    try:
+        services.demand_set_category(
+            demand=demand,
+            actor=cast(User, request.user),
+            category=request.POST.get("category", ""),
+            version=int(version) if version.isdigit() else None,
+        )
+    except Conflict as exc:
+        fresh = selectors.demand_get(user=request.user, pk=pk)
+        return _render_detail(request, fresh, status=409, conflict=exc)
+    except ValidationFailed as exc:
+        return _render_detail(request, demand, status=400, category_error=f"{exc.zh} / {exc.en}")
+    messages.success(request, _("The category was saved."))
+    return redirect("demands:detail", pk=pk)
+
+
+@login_required
+@require_GET
+def category_suggestion(request: HttpRequest) -> HttpResponse:
+    """htmx: the triage suggestion for what staff are typing on the intake form (nothing is stored)."""
+    title = (request.GET.get("title") or "")[:200]
+    description = (request.GET.get("description") or "")[:4000]
+    suggestion = selectors.text_suggestion(title=title, description=description)
+    return render(request, "demands/partials/_suggestion.html", {"suggestion": suggestion})
+
+
+@login_required
 def demand_new(request: HttpRequest) -> HttpResponse:
     """Staff enter what a resident said in a WeChat group, on a visit or by phone."""
     scope = scope_for(request.user)
@@ -469,6 +606,9 @@ def demand_new(request: HttpRequest) -> HttpResponse:
             except ValidationFailed as exc:
                 attach_error(form, exc)
             else:
+                if data["category"] is not None and not getattr(demand, "was_replayed", False):
+                    # Staff chose the category themselves: their answer to the suggestion is training data.
+                    services.demand_category_feedback(demand=demand, actor=cast(User, request.user))
                 messages.success(request, _("Demand %(code)s was filed.") % {"code": demand.code})
                 return redirect("demands:detail", pk=demand.pk)
         status = 400

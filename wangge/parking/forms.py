@@ -195,6 +195,7 @@ class WhatIfForm(TariffRulesForm):
         min_value=-2.0,
         max_value=0.0,
         initial=-0.3,
+        # xgettext:no-python-format
         help_text=_("How much stays shorten when fees rise: -0.3 means 10% dearer, 3% shorter"),
     )
 

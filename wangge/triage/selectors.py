@@ -207,3 +207,71 @@ def _as_datetime(value: dt.datetime | dt.date, *, end: bool = False) -> dt.datet
 
     day = value + dt.timedelta(days=1) if end else value
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+@dataclass(frozen=True)
+class HotIssue:
+    """One hot issue as the pages show it: its key words, how big and how widespread, and its demands."""
+
+    name: str
+    key_words: list[str]
+    size: int
+    users: int
+    areas: int
+    support: int
+    heat: float
+    first_at: dt.datetime | None
+    last_at: dt.datetime | None
+    demands: list[Any]
+
+
+def hot_issues_for(
+    *, user: Any, days: int = 7, area_path: str | None = None, top: int = 10, since: dt.datetime | None = None
+) -> list[HotIssue]:
+    """The hot issues of the last `days` days that `user` may see: the city for the city, a town for its town.
+
+    Groups are formed inside each area of the user's scope (or under `area_path`, which must lie inside
+    it); department staff, who have no area, get none. Each issue lists its demands the user may see.
+    """
+    from wangge.accounts.scope import scope_for
+    from wangge.demands.selectors import visible_q
+
+    scope = scope_for(user)
+    if scope.is_empty:
+        return []
+    start = since or clock.now() - dt.timedelta(days=days)
+    if area_path is not None:
+        if not scope.covers_path(area_path):
+            raise NotFound("找不到该区域", "area not found")
+        paths: list[str | None] = [area_path]
+    elif scope.is_global:
+        paths = [None]
+    else:
+        paths = list(scope.area_paths)
+    groups: list[HotGroup] = []
+    for path in paths:
+        groups.extend(hot_issues(since=start, area_path=path, top=top))
+    groups.sort(key=lambda g: -g.heat)
+    groups = groups[:top]
+    from wangge.demands.models import Demand
+
+    ids = [i for g in groups for i in g.extra.get("demand_ids", [])]  # type: ignore[attr-defined]
+    by_id = {
+        d.pk: d
+        for d in Demand.objects.filter(visible_q(user), pk__in=ids).only("id", "code", "title", "state", "created_at")
+    }
+    return [
+        HotIssue(
+            name=g.name,
+            key_words=list(g.key_words),
+            size=g.size,
+            users=g.users,
+            areas=g.areas,
+            support=g.support,
+            heat=round(g.heat, 2),
+            first_at=g.first_at,
+            last_at=g.last_at,
+            demands=[by_id[i] for i in g.extra.get("demand_ids", []) if i in by_id],  # type: ignore[attr-defined]
+        )
+        for g in groups
+    ]

@@ -1,2 +1,8 @@
+from django.urls import path
+
+from wangge.triage import views
+
 app_name = "triage"
-urlpatterns: list = []
+urlpatterns = [
+    path("hot/", views.hot, name="hot"),
+]

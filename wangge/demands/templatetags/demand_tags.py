@@ -26,6 +26,8 @@ MOVE_LABELS = {
     "add_info": _("Information added"),
     "close": _("Closed"),
     "warn": _("Time-limit warning"),
+    "follow": _("Followed by a resident with the same problem"),
+    "recategorise": _("Category decided"),
 }
 
 # Button captions on the staff detail page, one per move form.

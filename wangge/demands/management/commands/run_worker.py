@@ -23,6 +23,23 @@ from wangge.demands.sweep import sweep_once
 log = logging.getLogger("wangge.worker")
 
 
+def run_hooks() -> list[tuple[str, Any]]:
+    """Call each pass of settings.WANGGE_WORKER_HOOKS (dotted paths, no arguments), in order.
+
+    Other apps (dashboards' rollups and exports, …) add their passes there, so demands never
+    imports them. One failing hook is logged and the others still run.
+    """
+    from django.utils.module_loading import import_string
+
+    results: list[tuple[str, Any]] = []
+    for name in getattr(settings, "WANGGE_WORKER_HOOKS", []):
+        try:
+            results.append((name, import_string(name)()))
+        except Exception:
+            log.exception("worker hook %s failed", name)
+    return results
+
+
 class Command(BaseCommand):
     help = "Sweep demand time limits (auto-escalate, warn, close) and deliver the notification outbox."
 
@@ -59,6 +76,10 @@ class Command(BaseCommand):
                 log.info("worker %s pass: %s", worker_id, report)
                 if options["verbosity"] > 0 and once:
                     self.stdout.write(str(report))
+                for name, result in run_hooks():
+                    log.info("worker %s hook %s: %s", worker_id, name, result)
+                    if options["verbosity"] > 0 and once:
+                        self.stdout.write(f"{name}: {result}")
             except Exception:  # one bad pass must not kill the loop; the next pass retries
                 log.exception("worker %s pass failed", worker_id)
                 if once:
