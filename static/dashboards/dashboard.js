@@ -1,0 +1,81 @@
+/* Charts (ECharts) and the map (Leaflet) of the dashboard; data comes embedded in the page. */
+(function () {
+  "use strict";
+  var holder = document.getElementById("dash-data");
+  if (!holder) return;
+  var data = JSON.parse(holder.textContent);
+  var dark = document.body.classList.contains("screen");
+  var text = dark ? "#e0f2f1" : "#37474f";
+  var charts = [];
+
+  function chart(id, option) {
+    var el = document.getElementById(id);
+    if (!el || !window.echarts) return;
+    var c = echarts.init(el, dark ? "dark" : null, { renderer: "canvas" });
+    option.backgroundColor = "transparent";
+    option.textStyle = { color: text };
+    c.setOption(option);
+    charts.push(c);
+  }
+
+  chart("chart-daily", {
+    tooltip: { trigger: "axis" },
+    legend: { data: ["受理", "办结"], textStyle: { color: text } },
+    grid: { left: 40, right: 12, top: 30, bottom: 30 },
+    xAxis: { type: "category", data: data.days.map(function (d) { return d.slice(5); }) },
+    yAxis: { type: "value", minInterval: 1 },
+    series: [
+      { name: "受理", type: "bar", data: data.received, itemStyle: { color: "#42a5f5" } },
+      { name: "办结", type: "line", data: data.resolved, itemStyle: { color: "#66bb6a" } }
+    ]
+  });
+  chart("chart-weekly", {
+    tooltip: { trigger: "axis", valueFormatter: function (v) { return v == null ? "—" : v + "%"; } },
+    legend: { data: ["响应率", "按期办结率", "满意率"], textStyle: { color: text } },
+    grid: { left: 40, right: 12, top: 30, bottom: 30 },
+    xAxis: { type: "category", data: data.weeks.map(function (d) { return d.slice(5); }) },
+    yAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
+    series: [
+      { name: "响应率", type: "line", data: data.week_response, connectNulls: true },
+      { name: "按期办结率", type: "line", data: data.week_ontime, connectNulls: true },
+      { name: "满意率", type: "line", data: data.week_satisfaction, connectNulls: true }
+    ]
+  });
+  chart("chart-categories", {
+    tooltip: { trigger: "item" },
+    series: [{ type: "pie", radius: ["35%", "70%"], data: data.categories, label: { color: text } }]
+  });
+  var levelNames = { city: "市", town: "乡镇", village: "村(社区)", branch: "党支部", grid: "微网格", department: "部门" };
+  chart("chart-climb", {
+    tooltip: { trigger: "axis" },
+    grid: { left: 70, right: 12, top: 10, bottom: 20 },
+    xAxis: { type: "value", minInterval: 1 },
+    yAxis: { type: "category", data: data.climb.map(function (c) { return levelNames[c.level] || c.level; }) },
+    series: [{ type: "bar", data: data.climb.map(function (c) { return c.count; }), itemStyle: { color: "#ab47bc" } }]
+  });
+  window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
+
+  var mapEl = document.getElementById("map");
+  if (!mapEl || !window.L) return;
+  var map = L.map(mapEl, { attributionControl: false, zoomSnap: 0.25 });
+  if (mapEl.dataset.tiles) L.tileLayer(mapEl.dataset.tiles, { maxZoom: 19 }).addTo(map);
+  function colour(p) {
+    if (p.overdue && p.overdue * 5 >= Math.max(p.open, 1)) return "#e57373";
+    if (p.overdue) return "#ffb74d";
+    return p.open ? "#aed581" : "#81c784";
+  }
+  fetch(mapEl.dataset.url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (geo) {
+    mapEl.dataset.features = String(geo.features.length);
+    if (!geo.features.length) { mapEl.textContent = "（暂无区域边界）"; return; }
+    var layer = L.geoJSON(geo, {
+      style: function (f) { return { color: "#455a64", weight: 1, fillColor: colour(f.properties), fillOpacity: 0.7 }; },
+      onEachFeature: function (f, l) {
+        var p = f.properties;
+        l.bindTooltip(p.name + "：未办结 " + p.open + "，超时 " + p.overdue);
+        l.on("click", function () { window.location.href = p.url; });
+      }
+    }).addTo(map);
+    map.fitBounds(layer.getBounds(), { padding: [8, 8] });
+    mapEl.dataset.ready = "1";
+  });
+})();

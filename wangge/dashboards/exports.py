@@ -1,0 +1,310 @@
+"""Excel files: the demand list and the visit log (written by the worker), and the area reports.
+
+Every export reads through the scoped selectors as the person who asked for it, at the time it
+runs. Phones are masked (138****5678) except the reporter's phone of demands the person's level or
+department holds, or when a city administrator asked for an unmasked export with a reason; each
+file that carries unmasked values leaves a `PiiAccessLog` row saying how many.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db.models import BooleanField, Case, Value, When
+from django.utils import translation
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from wangge.core.masking import mask_name, mask_phone
+from wangge.dashboards.models import ExportJob, ExportKind
+from wangge.demands.sla import LOCAL_TZ
+
+CHUNK = 500
+BOLD = Font(bold=True)
+
+DEMAND_COLUMNS = [
+    "编号",
+    "标题",
+    "类型",
+    "渠道",
+    "类别",
+    "紧急程度",
+    "状态",
+    "所属区域",
+    "当前承办",
+    "反映人",
+    "联系电话",
+    "地址",
+    "登记时间",
+    "受理时间",
+    "办结时间",
+    "满意度",
+    "办理结果",
+]
+VISIT_COLUMNS = ["走访时间", "走访人", "微网格", "户主", "地址", "联系电话", "方式", "记录", "意见建议数", "提出诉求"]
+
+
+def _local(value: dt.datetime | None) -> str:
+    return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def parse_filters(user: Any, raw: dict[str, Any]) -> dict[str, Any]:
+    """The console's filters from strings (a query string or a job's saved filters), checked."""
+    from wangge.accounts.scope import scope_for
+    from wangge.demands.models import Category, Channel, State, Urgency
+    from wangge.registry.models import Area
+
+    def date(name: str) -> dt.date | None:
+        try:
+            return dt.date.fromisoformat(str(raw.get(name) or ""))
+        except ValueError:
+            return None
+
+    area = None
+    if str(raw.get("area") or "").isdigit():
+        area = Area.objects.filter(pk=int(raw["area"])).first()
+        # An area outside the scope filters nothing in: the list is scoped anyway, never widened.
+        if area is not None and not scope_for(user).covers_path(area.path):
+            area = None
+    category = Category.objects.filter(code=raw["category"]).first() if raw.get("category") else None
+    state = raw.get("state") or None
+    return {
+        "state": state if state in State.values else None,
+        "category": category,
+        "urgency": raw.get("urgency") if raw.get("urgency") in Urgency.values else None,
+        "channel": raw.get("channel") if raw.get("channel") in Channel.values else None,
+        "overdue": True if str(raw.get("overdue") or "") == "1" else None,
+        "area": area,
+        "date_from": date("date_from"),
+        "date_to": date("date_to"),
+        "q": (str(raw.get("q") or "")).strip() or None,
+        "view": raw.get("view") if raw.get("view") in ("queue", "mine", "all") else "all",
+    }
+
+
+def _target(job: ExportJob) -> tuple[Path, str]:
+    folder = getattr(settings, "DASHBOARD_EXPORT_DIR", "exports")
+    stamp = job.created_at.astimezone(LOCAL_TZ).strftime("%Y%m%d-%H%M%S")
+    relative = f"{folder}/{job.kind}-{job.pk}-{stamp}.xlsx"
+    path = Path(settings.MEDIA_ROOT) / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path, relative
+
+
+def write_export(job: ExportJob, *, progress: Callable[[int, int], None]) -> str:
+    """Write a job's workbook under MEDIA_ROOT/exports/; returns its path relative to MEDIA_ROOT."""
+    path, relative = _target(job)
+    # The worker has no request: the file speaks the site's language (Chinese), as the pages do.
+    with translation.override(settings.LANGUAGE_CODE):
+        if job.kind == ExportKind.DEMANDS:
+            _write_demands(job, path, progress)
+        elif job.kind == ExportKind.VISITS:
+            _write_visits(job, path, progress)
+        else:  # pragma: no cover - the service refuses other kinds
+            raise ValueError(job.kind)
+    return relative
+
+
+def _write_demands(job: ExportJob, path: Path, progress: Callable[[int, int], None]) -> None:
+    from wangge.dashboards import selectors, services
+
+    user = job.user
+    qs = selectors.console_list(user=user, filters=parse_filters(user, job.filters))
+    qs = qs.annotate(
+        held=Case(When(selectors.held_q(user), then=Value(True)), default=Value(False), output_field=BooleanField())
+    )
+    total = qs.count()
+    progress(0, total)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("诉求清单")
+    ws.append(DEMAND_COLUMNS)
+    unmasked = 0
+    done = 0
+    # Keyset pages in the list's own order: constant memory, each page one query.
+    for demand in qs.iterator(chunk_size=CHUNK):
+        show = job.unmasked or demand.held
+        phone = demand.reporter_phone if show else mask_phone(demand.reporter_phone)
+        if show and demand.reporter_phone:
+            unmasked += 1
+        ws.append(
+            [
+                demand.code,
+                demand.title,
+                demand.get_kind_display(),
+                demand.get_channel_display(),
+                str(demand.category) if demand.category else "",
+                demand.get_urgency_display(),
+                demand.get_state_display(),
+                demand.area.name,
+                demand.holder_label,
+                demand.reporter_name if show else mask_name(demand.reporter_name),
+                phone,
+                demand.address,
+                _local(demand.created_at),
+                _local(demand.accepted_at),
+                _local(demand.resolved_at),
+                demand.get_satisfaction_display() if demand.satisfaction else "",
+                demand.resolution,
+            ]
+        )
+        done += 1
+        if done % CHUNK == 0:
+            progress(done, total)
+    wb.save(path)
+    progress(done, total)
+    if unmasked:
+        why = job.reason if job.unmasked else "承办人导出本级承办诉求的反映人电话 / holder's own demands"
+        services.pii_access_log(
+            user=user, what=f"导出 #{job.pk}：{unmasked} 个未脱敏电话", why=why, export=job, values=unmasked
+        )
+
+
+def _write_visits(job: ExportJob, path: Path, progress: Callable[[int, int], None]) -> None:
+    from wangge.accounts.scope import scope_for
+    from wangge.dashboards import services
+
+    models = services.visit_models()
+    if models is None:
+        from wangge.core.errors import ValidationFailed
+
+        raise ValidationFailed("走访记录尚不可导出", "the visit log cannot be exported yet")
+    visit, _opinion = models
+    user = job.user
+    qs = visit.objects.filter(scope_for(user).area_q("area_path"))
+    raw = job.filters
+    for name, op in (("date_from", "gte"), ("date_to", "lte")):
+        try:
+            day = dt.date.fromisoformat(str(raw.get(name) or ""))
+        except ValueError:
+            continue
+        qs = qs.filter(**{f"visited_at__date__{op}": day})
+    if str(raw.get("area") or "").isdigit():
+        from wangge.registry.models import Area
+
+        area = Area.objects.filter(pk=int(raw["area"])).first()
+        if area is not None:
+            qs = qs.filter(area_path__startswith=area.path)
+    from django.db.models import Count
+
+    qs = (
+        qs.select_related("visitor", "grid", "household", "demand")
+        .annotate(opinion_count=Count("opinions"))
+        .order_by("-visited_at", "-id")
+    )
+    total = qs.count()
+    progress(0, total)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("走访记录")
+    ws.append(VISIT_COLUMNS)
+    done = 0
+    for v in qs.iterator(chunk_size=CHUNK):
+        household = v.household
+        ws.append(
+            [
+                _local(v.visited_at),
+                str(v.visitor),
+                v.grid.name,
+                household.head_name if job.unmasked else mask_name(household.head_name),
+                household.address,
+                household.phone if job.unmasked else mask_phone(household.phone),
+                v.get_how_display(),
+                v.notes,
+                v.opinion_count,
+                v.demand.code if v.demand_id and v.demand else "",
+            ]
+        )
+        done += 1
+        if done % CHUNK == 0:
+            progress(done, total)
+    wb.save(path)
+    progress(done, total)
+    if job.unmasked and done:
+        services.pii_access_log(
+            user=user, what=f"导出 #{job.pk}：{done} 条未脱敏走访记录", why=job.reason, export=job, values=done
+        )
+
+
+# --- the area report (weekly or monthly) --------------------------------------------------------
+
+MEASURE_ROWS = [
+    ("received", "受理诉求数", "count"),
+    ("resolved", "办结数", "count"),
+    ("open", "未办结数", "count"),
+    ("overdue", "超时未办结数", "count"),
+    ("response_rate", "响应率", "rate"),
+    ("ontime_rate", "按期办结率", "rate"),
+    ("resolution_rate", "解决率", "rate"),
+    ("satisfaction_rate", "满意率", "rate"),
+    ("reopen_rate", "返工率", "rate"),
+    ("return_rate", "回退率", "rate"),
+    ("local_rate", "就地解决率", "rate"),
+    ("accept_median", "响应时长中位数（小时）", "hours"),
+    ("accept_p90", "响应时长 90 分位（小时）", "hours"),
+    ("resolve_median", "办结时长中位数（小时）", "hours"),
+    ("resolve_p90", "办结时长 90 分位（小时）", "hours"),
+]
+
+
+def cell(value: Any, kind: str) -> Any:
+    """A measure as a spreadsheet value: rates as fractions (formatted %), times in hours."""
+    if value is None:
+        return None
+    if kind == "hours":
+        return round(value / 3600, 2)
+    if kind == "rate":
+        return round(value, 4)
+    return value
+
+
+def report_workbook(report: dict[str, Any]) -> bytes:
+    """Three sheets: the measures (this period, the one before, change), the categories, the ranking."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "指标"
+    ws.append([f"{report['title']}（{report['period'].start} 至 {report['period'].end}）"])
+    ws["A1"].font = BOLD
+    ws.append(["指标", "本期", "上期", "变化"])
+    for name, label, kind in MEASURE_ROWS:
+        now, before = report["current"].get(name), report["previous"].get(name)
+        change = None if now is None or before is None else now - before
+        ws.append([label, cell(now, kind), cell(before, kind), cell(change, kind)])
+        if kind == "rate":
+            for col in "BCD":
+                ws[f"{col}{ws.max_row}"].number_format = "0.0%"
+    ws.column_dimensions["A"].width = 26
+    cats = wb.create_sheet("类别")
+    cats.append(["类别", "受理", "办结", "按期办结率", "满意率"])
+    for c in report["categories"]:
+        cats.append(
+            [
+                c["name"],
+                c["received"],
+                c["resolved"],
+                cell(c["ontime_rate"], "rate"),
+                cell(c["satisfaction_rate"], "rate"),
+            ]
+        )
+    cats.column_dimensions["A"].width = 28
+    ranking = wb.create_sheet("排名")
+    ranking.append(["名次", "区域", "受理", "响应率", "解决率", "满意率", "综合得分"])
+    for r in report["ranking"]:
+        ranking.append(
+            [
+                r.get("position"),
+                r["area"].name,
+                r["received"],
+                cell(r["response_rate"], "rate"),
+                cell(r["resolution_rate"], "rate"),
+                cell(r["satisfaction_rate"], "rate"),
+                cell(r["score"], "rate"),
+            ]
+        )
+    ranking.column_dimensions["B"].width = 20
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -1,0 +1,335 @@
+"""The measures of DOMAIN.md on a hand-counted story, and the rollups against a direct count of the rows.
+
+`direct_counts` below is a second, independent definition of every counter written as ORM
+filters over the demand and event rows (the way an auditor would count with SQL). The rollups
+kept by the worker must give exactly the same numbers for every area, department, category and
+period, on the story and on a few hundred demands with random histories.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from typing import Any
+
+import pytest
+import time_machine
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+
+from wangge.dashboards import measures, selectors, services
+from wangge.dashboards.measures import bucket, bucket_bounds, exact_percentile, percentile
+from wangge.dashboards.models import COUNTERS, SUMS, Cut, DemandRollup
+from wangge.dashboards.tests.conftest import ACCEPT_TIMES, CITY, NOW, RESOLVE_TIMES, at
+from wangge.demands.models import Category, Demand, DemandEvent
+from wangge.demands.sla import LOCAL_TZ
+
+OPEN = ["submitted", "in_progress", "escalated", "reopened"]
+WAITING = ["submitted", "escalated", "reopened"]
+
+
+def direct_counts(qs: QuerySet[Demand], now: dt.datetime) -> dict[str, int]:
+    """Every counter, straight from the rows (independent of measures.py and of the rollups)."""
+    events = DemandEvent.objects.filter(demand=OuterRef("pk"))
+    qs = qs.annotate(
+        was_reopened=Exists(events.filter(action="reopen")),
+        was_returned=Exists(events.filter(Q(action="return_") | Q(action="reject", to_state="escalated"))),
+        auto_any=Exists(events.filter(action="auto_escalate")),
+        auto_before=Exists(events.filter(action="auto_escalate", at__lt=OuterRef("accepted_at"))),
+    )
+    is_open = Q(state__in=OPEN)
+    waiting_late = Q(state__in=WAITING, accept_due_at__lt=now)
+    accepted = Q(accepted_at__isnull=False)
+    auto_late = Q(auto_before=True) | Q(accepted_at__isnull=True, auto_any=True)
+    resolved = Q(state__in=["resolved", "closed"], resolved_at__isnull=False)
+    own_level = Q(highest_level=F("area__level")) | Q(highest_level="")
+    conditions = {
+        "received": Q(),
+        "open": is_open,
+        "overdue": is_open & (Q(resolve_due_at__lt=now) | waiting_late),
+        "accepted": accepted,
+        "response_due": accepted | auto_late | waiting_late,
+        "responded_on_time": accepted
+        & ~auto_late
+        & (Q(accept_due_at__isnull=True) | Q(accepted_at__lte=F("accept_due_at"))),
+        "resolved": resolved,
+        "ontime_due": resolved | (is_open & Q(resolve_due_at__lt=now)),
+        "resolved_on_time": resolved & (Q(resolve_due_at__isnull=True) | Q(resolved_at__lte=F("resolve_due_at"))),
+        "resolved_clean": resolved & Q(was_reopened=False),
+        "resolved_ever": Q(resolved_at__isnull=False),
+        "reopened": Q(was_reopened=True),
+        "rated": Q(satisfaction__isnull=False) & ~Q(satisfaction=""),
+        "satisfied": Q(satisfaction__in=["satisfied", "basic"]),
+        "handed_on": Q(escalations__gt=0) | Q(dispatched_department__isnull=False),
+        "returned": Q(was_returned=True),
+        "local": resolved & own_level & Q(dispatched_department__isnull=True),
+        "rejected": Q(state="rejected"),
+        "merged": Q(state="merged"),
+        "closed": Q(state="closed"),
+        "climb_department": Q(dispatched_department__isnull=False),
+    }
+    for level in ("city", "town", "village", "branch", "grid"):
+        conditions[f"climb_{level}"] = Q(highest_level=level) | Q(highest_level="", area__level=level)
+    counts = {name: qs.filter(cond).count() for name, cond in conditions.items()}
+    counts["accept_seconds"] = sum(
+        int((a - c).total_seconds()) for a, c in qs.filter(accepted).values_list("accepted_at", "created_at")
+    )
+    counts["resolve_seconds"] = sum(
+        int((r - c).total_seconds()) for r, c in qs.filter(resolved).values_list("resolved_at", "created_at")
+    )
+    return counts
+
+
+def in_days(qs: QuerySet[Demand], first: dt.date, last: dt.date) -> QuerySet[Demand]:
+    start = dt.datetime.combine(first, dt.time.min, LOCAL_TZ)
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, LOCAL_TZ)
+    return qs.filter(created_at__gte=start, created_at__lt=end)
+
+
+def rollup_counts(**where: Any) -> dict[str, int]:
+    """Counters summed from the rollup rows alone (no live part)."""
+    tally = measures.Tally()
+    for row in DemandRollup.objects.filter(**where):
+        tally.add_row(row)
+    return tally.counts
+
+
+# --- the hand-counted story ---------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_every_measure_on_the_story_is_what_was_counted_by_hand(story: Any, now: Any) -> None:
+    services.rollup_refresh_recent()
+    tally = selectors.figures(subject=selectors.Subject(area=story.tree.city), period=selectors.period_from("month"))
+    assert tally.counts == CITY
+    m = tally.measures()
+    assert m["response_rate"] == 5 / 8
+    assert m["ontime_rate"] == 5 / 8
+    assert m["resolution_rate"] == 4 / 5
+    assert m["satisfaction_rate"] == 2 / 3
+    assert m["reopen_rate"] == 1 / 5
+    assert m["return_rate"] == 1 / 4
+    assert m["local_rate"] == 3 / 5
+    assert m["accept_mean"] == sum(ACCEPT_TIMES) / 6
+    assert m["resolve_mean"] == sum(RESOLVE_TIMES) / 5
+    # Percentiles from the histogram stand for the bucket that holds the true nearest-rank value.
+    for got, values, fraction in (
+        (m["accept_median"], ACCEPT_TIMES, 0.5),
+        (m["accept_p90"], ACCEPT_TIMES, 0.9),
+        (m["resolve_median"], RESOLVE_TIMES, 0.5),
+        (m["resolve_p90"], RESOLVE_TIMES, 0.9),
+    ):
+        true = exact_percentile(values, fraction)
+        low, high = bucket_bounds(bucket(true))
+        assert low <= got < high and abs(got - true) / true < 0.075, (got, true)
+
+
+@pytest.mark.django_db
+def test_the_story_by_area_department_and_day(story: Any, now: Any) -> None:
+    tree = story.tree
+    services.rollup_refresh_recent()
+    month = selectors.period_from("month")
+    town = selectors.figures(subject=selectors.Subject(area=tree.town), period=month).counts
+    other = selectors.figures(subject=selectors.Subject(area=tree.other_town), period=month).counts
+    assert town["received"] == 10 and other["received"] == 1
+    assert {k: town[k] + other[k] for k in town} == CITY  # the towns add up to the city
+    assert other["response_due"] == 1 and other["responded_on_time"] == 0 and other["overdue"] == 1
+    village = selectors.figures(subject=selectors.Subject(area=tree.village), period=month).counts
+    assert village["received"] == 10 and village["local"] == 3
+    grid = selectors.figures(subject=selectors.Subject(area=tree.grid), period=month).counts
+    assert grid["received"] == 7  # D1, D2, D9, D3, D8, D4, D11: the village's own three are not the grid's
+    dept = selectors.figures(subject=selectors.Subject(department=tree.department), period=month).counts
+    assert dept["received"] == 3 and dept["returned"] == 1 and dept["resolved"] == 1
+    assert tree.other_department.pk not in DemandRollup.objects.values_list("department_id", flat=True)
+    # Monday alone: D1, D2, D9, D6.
+    monday = selectors.figures(
+        subject=selectors.Subject(area=tree.city), period=selectors.Period(at(0, 0).date(), at(0, 0).date())
+    )
+    assert monday.counts["received"] == 4 and monday.counts["closed"] == 2 and monday.counts["rejected"] == 1
+    # Today (live) against the rollup of the past: D11 is counted once.
+    today = selectors.figures(subject=selectors.Subject(area=tree.city), period=selectors.period_from("today"))
+    assert today.counts["received"] == 1 and today.counts["open"] == 1
+
+
+@pytest.mark.django_db
+def test_rollups_equal_a_direct_count_of_the_story(story: Any, now: Any) -> None:
+    tree = story.tree
+    services.rollup_refresh_recent()
+    first, last = at(0, 0).date(), at(4, 0).date()
+    everything = Demand.objects.all()
+    for area in (tree.city, tree.town, tree.village, tree.branch, tree.grid, tree.other_town, tree.other_grid):
+        direct = direct_counts(in_days(everything.filter(area_path__startswith=area.path), first, last), NOW)
+        assert rollup_counts(area=area, cut=Cut.TOTAL) == direct, area.name
+        by_category = rollup_counts(area=area, cut=Cut.CATEGORY) if area.level in ("city", "town") else direct
+        assert by_category == direct, area.name
+    dept = direct_counts(in_days(everything.filter(dispatched_department=tree.department), first, last), NOW)
+    assert rollup_counts(department=tree.department, cut=Cut.TOTAL) == dept
+    assert direct_counts(everything, NOW) == CITY
+
+
+@pytest.mark.django_db
+def test_refresh_is_idempotent_and_follows_moves_and_time(story: Any, now: Any, settings: Any) -> None:
+    settings.DASHBOARD_ROLLUP_ID_MARGIN = 0  # read exactly the new events (the margin is for slow commits)
+    services.rollup_refresh_recent()
+    rows = sorted(DemandRollup.objects.values_list("day", "key", *COUNTERS))
+    services.rollup_refresh(since=services.EPOCH)  # again, everything: the same rows
+    assert sorted(DemandRollup.objects.values_list("day", "key", *COUNTERS)) == rows
+    # A move today on Tuesday's D7 refreshes Tuesday only.
+    from wangge.demands import services as demand_services
+
+    demand_services.demand_resolve(demand=story.d["D7"], actor=story.personas["village"], result="已处理")
+    report = services.rollup_refresh_recent()
+    assert report.days_list == [at(1, 0).date()]
+    city = rollup_counts(area=story.tree.city, cut=Cut.TOTAL, day=at(1, 0).date())
+    assert city["resolved"] == 2 and city["open"] == 0  # D3 and D7
+    # Time alone: past D11's limit to accept (Friday 12:00), the next refresh counts it overdue.
+    now.move_to(NOW + dt.timedelta(minutes=30))
+    report = services.rollup_refresh_recent()
+    assert at(4, 0).date() in report.days_list
+    today = rollup_counts(area=story.tree.city, cut=Cut.TOTAL, day=at(4, 0).date())
+    assert today["overdue"] == 1 and today["response_due"] == 1
+
+
+# --- many random histories --------------------------------------------------------------------
+
+
+def _random_demands(tree: Any, n: int, seed: int) -> None:
+    """Demand rows with random (but possible) columns and events, written directly (no services)."""
+    rnd = random.Random(seed)
+    areas = [tree.grid, tree.sibling_grid, tree.other_grid, tree.village, tree.branch, tree.other_town]
+    categories = [*Category.objects.filter(parent__isnull=False)[:4], None]
+    departments = [tree.department, tree.other_department, None, None]
+    levels = ["grid", "branch", "village", "town", "city"]
+    base = dt.datetime(2026, 3, 1, tzinfo=LOCAL_TZ)
+    demands, plans = [], []
+    for i in range(n):
+        area = rnd.choice(areas)
+        created = base + dt.timedelta(minutes=rnd.randint(0, 60 * 24 * 12))
+        state = rnd.choice(
+            ["submitted", "in_progress", "escalated", "reopened", "resolved", "closed", "rejected", "merged"]
+        )
+        accepted = (
+            created + dt.timedelta(minutes=rnd.randint(1, 600)) if state != "submitted" and rnd.random() < 0.8 else None
+        )
+        resolved = None
+        if state in ("resolved", "closed") or (state == "reopened" and rnd.random() < 0.7):
+            resolved = (accepted or created) + dt.timedelta(minutes=rnd.randint(1, 3000))
+        satisfaction = (
+            rnd.choice(["satisfied", "basic", "unsatisfied"]) if state == "closed" or rnd.random() < 0.1 else None
+        )
+        dept = rnd.choice(departments)
+        area_level_i = levels.index(area.level)
+        highest = rnd.choice([*levels[area_level_i:], ""])  # at or above its own level
+        demands.append(
+            Demand(
+                code=f"R{seed}-{i:05d}",
+                tracking_token=f"tok-{seed}-{i}",
+                channel="hotline",
+                title="随机",
+                description="随机",
+                area=area,
+                area_path=area.path,
+                holder_area=area,
+                holder_path=area.path,
+                holder_level=area.level,
+                category=rnd.choice(categories),
+                state=state,
+                created_at=created,
+                updated_at=created,
+                accepted_at=accepted,
+                accept_due_at=rnd.choice([None, created + dt.timedelta(hours=rnd.randint(1, 48))]),
+                resolved_at=resolved,
+                resolve_due_at=rnd.choice([None, created + dt.timedelta(hours=rnd.randint(2, 400))]),
+                satisfaction=satisfaction,
+                highest_level=highest,
+                escalations=rnd.choice([0, 0, 1, 2]),
+                dispatched_department=dept,
+            )
+        )
+        plans.append([rnd.random() < 0.15, rnd.random() < 0.1, rnd.random() < 0.1, rnd.random() < 0.1])
+    Demand.objects.bulk_create(demands)
+    events = []
+    for demand, (reopen, ret, dept_reject, auto) in zip(
+        Demand.objects.filter(code__startswith=f"R{seed}-").order_by("code"), plans, strict=True
+    ):
+        later = demand.created_at + dt.timedelta(minutes=rnd.randint(1, 900))
+        if reopen:
+            events.append(DemandEvent(demand=demand, at=later, action="reopen", to_state="reopened"))
+        if ret:
+            events.append(DemandEvent(demand=demand, at=later, action="return_", to_state="in_progress"))
+        if dept_reject:
+            events.append(
+                DemandEvent(demand=demand, at=later, action="reject", to_state=rnd.choice(["escalated", "rejected"]))
+            )
+        if auto:
+            events.append(DemandEvent(demand=demand, at=later, action="auto_escalate", to_state="escalated"))
+        events.append(DemandEvent(demand=demand, at=later, action="comment", to_state=demand.state))
+    DemandEvent.objects.bulk_create(events)
+
+
+@pytest.mark.django_db
+def test_rollups_equal_a_direct_count_on_random_histories(tree: Any) -> None:
+    now = dt.datetime(2026, 3, 10, 15, 0, tzinfo=LOCAL_TZ)
+    _random_demands(tree, 400, seed=11)
+    with time_machine.travel(now, tick=False):
+        report = services.rollup_refresh(since=services.EPOCH)
+    assert report.demands == 400
+    everything = Demand.objects.all()
+    first, last = dt.date(2026, 3, 1), dt.date(2026, 3, 13)
+    checks = 0
+    for area in (tree.city, tree.town, tree.village, tree.branch, tree.grid, tree.other_town):
+        mine = everything.filter(area_path__startswith=area.path)
+        assert rollup_counts(area=area, cut=Cut.TOTAL) == direct_counts(in_days(mine, first, last), now), area.name
+        # One week, and one category inside it.
+        week = rollup_counts(area=area, cut=Cut.TOTAL, day__gte=dt.date(2026, 3, 2), day__lte=dt.date(2026, 3, 8))
+        assert week == direct_counts(in_days(mine, dt.date(2026, 3, 2), dt.date(2026, 3, 8)), now), area.name
+        if area.level in ("city", "town"):
+            for category in Category.objects.filter(pk__in=mine.values("category_id")):
+                got = rollup_counts(area=area, cut=Cut.CATEGORY, category=category)
+                assert got == direct_counts(in_days(mine.filter(category=category), first, last), now)
+                checks += 1
+            got = rollup_counts(area=area, cut=Cut.CATEGORY, category__isnull=True)
+            assert got == direct_counts(in_days(mine.filter(category__isnull=True), first, last), now)
+    for dept in (tree.department, tree.other_department):
+        direct = direct_counts(in_days(everything.filter(dispatched_department=dept), first, last), now)
+        assert rollup_counts(department=dept, cut=Cut.TOTAL) == direct
+    assert checks >= 6
+    # And the percentiles agree with the raw times up to the histogram's resolution.
+    with time_machine.travel(now, tick=False):
+        m = selectors.figures(
+            subject=selectors.Subject(area=tree.city), period=selectors.Period(first, dt.date(2026, 3, 9))
+        ).measures()
+    times = [
+        (a - c).total_seconds()
+        for a, c in in_days(everything, first, dt.date(2026, 3, 9))
+        .filter(accepted_at__isnull=False)
+        .values_list("accepted_at", "created_at")
+    ]
+    true = exact_percentile(times, 0.9)
+    assert abs(m["accept_p90"] - true) / true < 0.075
+
+
+# --- the pieces -------------------------------------------------------------------------------
+
+
+def test_histogram_buckets_and_percentiles() -> None:
+    assert bucket(0) == bucket(59) == 0
+    assert bucket(60) == 1
+    for seconds in (61, 600, 3600, 86400, 10 * 86400):
+        low, high = bucket_bounds(bucket(seconds))
+        assert low <= seconds < high
+    hist: dict[str, int] = {}
+    values = [30, 600, 600, 3600, 7200, 86400]
+    for v in values:
+        hist[str(bucket(v))] = hist.get(str(bucket(v)), 0) + 1
+    for fraction in (0.5, 0.9):
+        got, true = percentile(hist, fraction), exact_percentile(values, fraction)
+        assert got is not None and true is not None and abs(got - true) / max(true, 60) < 0.075
+    assert percentile({}, 0.5) is None and exact_percentile([], 0.5) is None
+
+
+def test_rates_divide_by_zero_to_none_and_rank_by_three_rates() -> None:
+    m = measures.Tally().measures()
+    assert m["response_rate"] is None and m["accept_median"] is None
+    assert measures.ranking_score(m) is None
+    assert measures.ranking_score({"response_rate": 1.0, "resolution_rate": 0.5, "satisfaction_rate": None}) == 0.75
+    assert set(SUMS) <= set(measures.Tally().counts)
