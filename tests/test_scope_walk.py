@@ -185,9 +185,7 @@ def _visit_in(household: Any, visitor: Any, mark: str) -> Any:
     """A visit to the world's household with notes and one opinion carrying the world's marker."""
     from wangge.visits.services import visit_log
 
-    return visit_log(
-        visitor=visitor, household=household, notes=mark + "走访记录", opinions=[{"text": mark + "意见"}]
-    )
+    return visit_log(visitor=visitor, household=household, notes=mark + "走访记录", opinions=[{"text": mark + "意见"}])
 
 
 def _demand_in(grid: Any, mark: str) -> Any:
@@ -355,7 +353,16 @@ def test_demand_api_walk_covers_every_route() -> None:
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "persona",
-    [Role.GRID_LEADER, Role.BRANCH, Role.VILLAGE, Role.TOWN, Role.DEPARTMENT, Role.CITY_ADMIN, Role.AUDITOR, "outsider"],
+    [
+        Role.GRID_LEADER,
+        Role.BRANCH,
+        Role.VILLAGE,
+        Role.TOWN,
+        Role.DEPARTMENT,
+        Role.CITY_ADMIN,
+        Role.AUDITOR,
+        "outsider",
+    ],
 )
 def test_api_nobody_reads_outside_their_scope(persona: str, tree: Any, personas: Any) -> None:
     from wangge.accounts.services import api_token_create

@@ -41,6 +41,4 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        return api.create_response(
-            request, error_body("http_error", str(exc), str(exc)), status=exc.status_code
-        )
+        return api.create_response(request, error_body("http_error", str(exc), str(exc)), status=exc.status_code)

@@ -15,8 +15,7 @@ def check_secret_key(app_configs: Any, **kwargs: Any) -> list[Error]:
     if settings.SECRET_KEY == DEFAULT_SECRET_KEY and not settings.DEBUG:
         return [
             Error(
-                "SECRET_KEY is the development default while DEBUG is off / "
-                "DEBUG 关闭时不得使用默认 SECRET_KEY",
+                "SECRET_KEY is the development default while DEBUG is off / DEBUG 关闭时不得使用默认 SECRET_KEY",
                 hint="Set the SECRET_KEY environment variable to a long random value.",
                 id="wangge.E001",
             )

@@ -6,7 +6,7 @@ importers collect many `FieldProblem`s before refusing a file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 

@@ -39,12 +39,16 @@ class Area(models.Model):
     """
 
     level = models.CharField(_("level"), max_length=10, choices=Level.choices)
-    code = models.CharField(_("code"), max_length=32, unique=True, help_text=_("National division code where one exists"))
+    code = models.CharField(
+        _("code"), max_length=32, unique=True, help_text=_("National division code where one exists")
+    )
     name = models.CharField(_("name"), max_length=100)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     path = models.CharField(_("path"), max_length=255, unique=True, editable=False)
     depth = models.PositiveSmallIntegerField(_("depth"), editable=False)
-    number = models.PositiveIntegerField(_("number"), null=True, blank=True, help_text=_("Grid number inside its branch"))
+    number = models.PositiveIntegerField(
+        _("number"), null=True, blank=True, help_text=_("Grid number inside its branch")
+    )
     leader = models.ForeignKey(
         "registry.Person",
         null=True,

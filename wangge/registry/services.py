@@ -184,7 +184,7 @@ def person_create(
     id_number: str = "",
     is_party_member: bool = False,
     branch: Area | None = None,
-    user: object | None = None,
+    user: Any = None,
 ) -> Person:
     """A person, with the ID number encrypted and its lookup hash kept."""
     if not name.strip():

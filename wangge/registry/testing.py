@@ -28,7 +28,9 @@ def make_household(*, grid: Area, **overrides: Any) -> Household:
     return household_create(grid=grid, **data)
 
 
-def make_user(*, role: str, areas: list[Area] | None = None, departments: list[Department] | None = None, **kw: Any) -> User:
+def make_user(
+    *, role: str, areas: list[Area] | None = None, departments: list[Department] | None = None, **kw: Any
+) -> User:
     n = next(_seq)
     return user_create(
         username=kw.pop("username", f"{role}{n}"),
@@ -65,16 +67,33 @@ def make_tree(city_code: str = "430181") -> Tree:
     village = area_create(level=Level.VILLAGE, code=city_code + "100201", name="金沙社区", parent=town)
     branch = area_create(level=Level.BRANCH, code=city_code + "10020101", name="金沙第一党支部", parent=village)
     grid = area_create(level=Level.GRID, code=city_code + "10020101001", name="金沙1号微网格", parent=branch, number=1)
-    sibling = area_create(level=Level.GRID, code=city_code + "10020101002", name="金沙2号微网格", parent=branch, number=2)
+    sibling = area_create(
+        level=Level.GRID, code=city_code + "10020101002", name="金沙2号微网格", parent=branch, number=2
+    )
     other_town = area_create(level=Level.TOWN, code=city_code + "101", name="淮川街道", parent=city)
     other_village = area_create(level=Level.VILLAGE, code=city_code + "101201", name="北正社区", parent=other_town)
-    other_branch = area_create(level=Level.BRANCH, code=city_code + "10120101", name="北正第一党支部", parent=other_village)
+    other_branch = area_create(
+        level=Level.BRANCH, code=city_code + "10120101", name="北正第一党支部", parent=other_village
+    )
     other_grid = area_create(
         level=Level.GRID, code=city_code + "10120101001", name="北正1号微网格", parent=other_branch, number=1
     )
     dept = department_create(code=city_code + "-D01", name="供电公司", city=city)
     other_dept = department_create(code=city_code + "-D02", name="住建局", city=city)
-    return Tree(city, town, village, branch, grid, other_town, other_village, other_branch, other_grid, sibling, dept, other_dept)
+    return Tree(
+        city,
+        town,
+        village,
+        branch,
+        grid,
+        other_town,
+        other_village,
+        other_branch,
+        other_grid,
+        sibling,
+        dept,
+        other_dept,
+    )
 
 
 def make_personas(tree: Tree) -> dict[str, User]:

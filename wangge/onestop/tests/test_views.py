@@ -241,7 +241,9 @@ def test_api_catalogue_and_public_figures(tree: Any, personas: Any, business: An
     assert kbqy["figures"] == {"materials": 5, "steps": 3, "days": 1, "fee_fen": 0}
     assert [f["key"] for f in kbqy["facts"]].count("company_name") == 1
     assert not kbqy["village_ok"] and next(b for b in bundles if b["code"] == "CJR")["village_ok"]
-    items = Client().get(reverse("api-v1:onestop_items") + "?village_ok=true", HTTP_AUTHORIZATION=f"Bearer {raw}").json()
+    items = (
+        Client().get(reverse("api-v1:onestop_items") + "?village_ok=true", HTTP_AUTHORIZATION=f"Bearer {raw}").json()
+    )
     assert len(items) == 44
     public = Client().get(reverse("api-v1:public_bundles")).json()
     assert {"code": "KBQY", "issued": 0}.items() <= public[0].items()

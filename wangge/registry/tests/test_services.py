@@ -32,9 +32,7 @@ def counts_match_rows() -> None:
     """Every area's cached count equals a direct count of the households below it."""
     per_grid = dict(Household.objects.values_list("grid_id").annotate(n=Count("id")))
     for area in Area.objects.all():
-        expected = sum(
-            n for gid, n in per_grid.items() if Area.objects.get(pk=gid).path.startswith(area.path)
-        )
+        expected = sum(n for gid, n in per_grid.items() if Area.objects.get(pk=gid).path.startswith(area.path))
         assert area.household_count == expected, (area.name, area.household_count, expected)
 
 
@@ -77,7 +75,12 @@ def test_thirty_first_household_refused(tree: Any) -> None:
 
 def test_household_fields_cleaned_and_encrypted(tree: Any) -> None:
     h = household_create(
-        grid=tree.grid, address="金沙路1号", head_name="王芳", phone="138 0000 1111", id_number=VALID_ID, members=4,
+        grid=tree.grid,
+        address="金沙路1号",
+        head_name="王芳",
+        phone="138 0000 1111",
+        id_number=VALID_ID,
+        members=4,
         care_tags=["low_income", "elderly_alone"],
     )
     assert h.phone == "13800001111"
