@@ -62,3 +62,14 @@ def test_masking() -> None:
     assert normalise_phone("+86 138 0000 1111") == "13800001111"
     assert id_checksum_ok("11010519491231002X")
     assert not id_checksum_ok("110105194912310021")
+
+
+def test_pages_are_chinese_unless_english_is_chosen(db) -> None:  # type: ignore[no-untyped-def]
+    from django.test import Client
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    body = client.get("/accounts/login/").content.decode()
+    assert "登录" in body
+    client.cookies["django_language"] = "en"
+    body = client.get("/accounts/login/").content.decode()
+    assert "Log in" in body and "登录" not in body.split("<body", 1)[1].split("</form>", 1)[0]
