@@ -253,6 +253,35 @@ def _apply(
     return fresh, event
 
 
+def _note_event(
+    demand: Demand,
+    *,
+    action: str,
+    note: str,
+    actor: Any = None,
+    actor_kind: str = ActorKind.STAFF,
+    is_public: bool = False,
+    follower: DemandFollower | None = None,
+    at: dt.datetime | None = None,
+) -> DemandEvent:
+    """An event that records something about a demand without moving it (same state, same holder)."""
+    label = demand.holder_label[:100]
+    return DemandEvent.objects.create(
+        demand=demand,
+        at=at or clock.now(),
+        actor=actor,
+        actor_kind=actor_kind,
+        action=action,
+        from_state=demand.state,
+        to_state=demand.state,
+        from_holder=label,
+        to_holder=label,
+        note=note,
+        is_public=is_public,
+        follower=follower,
+    )
+
+
 def _save_photos(demand: Demand, photos: Iterable[Any], *, event: DemandEvent | None, by_resident: bool) -> None:
     from wangge.demands.uploads import CleanPhoto
 
@@ -915,18 +944,12 @@ def demand_merge(*, demand: Demand, actor: User, into: Demand, version: int | No
         changes={"merged_into": main, "closed_at": now},
         note=f"合并到 {main.code}",
     )
-    DemandEvent.objects.create(
-        demand=main,
-        at=now,
-        actor=actor,
-        actor_kind=ActorKind.STAFF,
+    _note_event(
+        main,
         action=Move.COMMENT.value,
-        from_state=main.state,
-        to_state=main.state,
-        from_holder=main.holder_label[:100],
-        to_holder=main.holder_label[:100],
         note=f"合并重复诉求 {demand.code}",
-        is_public=False,
+        actor=actor,
+        at=now,
     )
     _tell_resident(
         demand,
@@ -992,19 +1015,14 @@ def demand_follow(*, demand: Demand | int, phone: str) -> DemandFollower:
     follower = _follower_add(demand=demand, phone=phone, now=now)
     if existed:
         return follower
-    DemandEvent.objects.create(
-        demand=demand,
-        at=now,
+    # Staff only (_note_event's default): the reporter's page shows no other resident, not even masked.
+    _note_event(
+        demand,
+        action="follow",
+        note=f"另一位居民（{follower.phone_masked}）反映了相同问题，改为关注本诉求",
         actor=None,
         actor_kind=ActorKind.RESIDENT,
-        action="follow",
-        from_state=demand.state,
-        to_state=demand.state,
-        from_holder=demand.holder_label[:100],
-        to_holder=demand.holder_label[:100],
-        note=f"另一位居民（{follower.phone_masked}）反映了相同问题，改为关注本诉求",
-        # Staff only: the reporter's page shows no other resident, not even masked.
-        is_public=False,
+        at=now,
         follower=follower,
     )
     _tell_follower(
@@ -1104,18 +1122,12 @@ def demand_set_category(*, demand: Demand, actor: User, category: Any, version: 
         )
     accepted = demand.suggested_category_id == chosen.pk
     verdict = "确认智能建议" if accepted else ("更正智能建议" if demand.suggested_category_id else "人工选定")
-    DemandEvent.objects.create(
-        demand=demand,
-        at=now,
-        actor=actor,
-        actor_kind=ActorKind.STAFF,
+    _note_event(
+        demand,
         action="recategorise",
-        from_state=demand.state,
-        to_state=demand.state,
-        from_holder=demand.holder_label[:100],
-        to_holder=demand.holder_label[:100],
         note=f"类别：{before or '未分类'} → {chosen}（{verdict}）",
-        is_public=False,
+        actor=actor,
+        at=now,
     )
     fresh = _reload(demand.pk)
     _triage_feedback(demand=fresh, category=chosen, actor=actor, accepted=accepted)
@@ -1134,18 +1146,11 @@ def demand_category_feedback(*, demand: Demand, actor: User) -> Demand:
         return demand
     accepted = demand.suggested_category_id == demand.category_id
     suggested = demand.suggested_category
-    DemandEvent.objects.create(
-        demand=demand,
-        at=clock.now(),
-        actor=actor,
-        actor_kind=ActorKind.STAFF,
+    _note_event(
+        demand,
         action="recategorise",
-        from_state=demand.state,
-        to_state=demand.state,
-        from_holder=demand.holder_label[:100],
-        to_holder=demand.holder_label[:100],
         note=f"登记时选定类别：{demand.category}（智能建议：{suggested or '无'}）",
-        is_public=False,
+        actor=actor,
     )
     if suggested is not None:
         _triage_feedback(demand=demand, category=demand.category, actor=actor, accepted=accepted)
