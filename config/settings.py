@@ -318,6 +318,7 @@ WANGGE_DEMO_HOOKS = [
     "wangge.projects.demo.seed",
     "wangge.opengov.demo.seed",
     "wangge.visits.demo.seed",
+    "wangge.demands.demo.seed",
     "wangge.triage.demo.seed",
 ]
 
