@@ -24,9 +24,35 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-DEFAULT_SECRET_KEY = "wangge-development-key-never-use-in-production"
-SECRET_KEY = os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY)
 DEBUG = env_bool("DEBUG", True)
+
+
+def _development_secret_key() -> str:
+    """A random key made once per checkout under var/ (never in the code), for DEBUG runs only."""
+    import secrets
+
+    path = VAR_DIR / "development-secret-key"
+    try:
+        # O_EXCL: two processes starting at once (test workers) agree on one key.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        import time
+
+        for _ in range(50):  # the other process may not have written it yet
+            key = path.read_text().strip()
+            if key:
+                return key
+            time.sleep(0.02)
+        raise
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+# The key comes from the environment. Without one, DEBUG runs use the checkout's own random key
+# and the system check wangge.E001 refuses to start with DEBUG off.
+SECRET_KEY_FROM_ENV = bool(os.environ.get("SECRET_KEY"))
+SECRET_KEY = os.environ.get("SECRET_KEY") or _development_secret_key()
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 # Key for encrypting ID card numbers at rest; derived from SECRET_KEY when not given.

@@ -10,12 +10,11 @@ from django.core.checks import Error, Tags, register
 
 @register(Tags.security, deploy=False)
 def check_secret_key(app_configs: Any, **kwargs: Any) -> list[Error]:
-    from config.settings import DEFAULT_SECRET_KEY
-
-    if settings.SECRET_KEY == DEFAULT_SECRET_KEY and not settings.DEBUG:
+    if not settings.DEBUG and not getattr(settings, "SECRET_KEY_FROM_ENV", False):
         return [
             Error(
-                "SECRET_KEY is the development default while DEBUG is off / DEBUG 关闭时不得使用默认 SECRET_KEY",
+                "SECRET_KEY is not set in the environment while DEBUG is off / "
+                "DEBUG 关闭时必须通过环境变量设置 SECRET_KEY",
                 hint="Set the SECRET_KEY environment variable to a long random value.",
                 id="wangge.E001",
             )

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.middleware.locale import LocaleMiddleware
-from django.utils import translation
 from django.shortcuts import render
+from django.utils import translation
 
 from wangge.core.errors import WanggeError
 
