@@ -105,29 +105,16 @@ def _public_places(form: Any) -> dict[str, Any]:
     Area names are public (they are printed on every QR sheet); nothing below a grid is read here.
     """
     data = form.data if form.is_bound else {}
-    towns = Area.objects.filter(level=Level.TOWN).order_by("path")
-    villages = grids = Area.objects.none()
     town_id, village_id = str(data.get("town") or ""), str(data.get("village") or "")
-    if town_id.isdigit():
-        town = Area.objects.filter(pk=int(town_id), level=Level.TOWN).first()
-        if town:
-            villages = Area.objects.filter(level=Level.VILLAGE, parent=town).order_by("path")
-    if village_id.isdigit():
-        village = Area.objects.filter(pk=int(village_id), level=Level.VILLAGE).first()
-        if village:
-            grids = Area.objects.filter(level=Level.GRID, path__startswith=village.path).order_by("path")
+    towns = registry_selectors.public_towns()
+    villages = registry_selectors.public_villages_of(town_id)
+    grids = registry_selectors.public_grids_of(village_id)
     return {"towns": towns, "villages": villages, "grids": grids, "town_id": town_id, "village_id": village_id}
 
 
 def _qr_grid(code: str) -> tuple[Area | None, list[Area]]:
     """The grid named by a QR code with its ancestors' names (village, town) for the resident to check."""
-    if not code:
-        return None, []
-    grid = Area.objects.filter(code=code, level=Level.GRID).select_related("leader").first()
-    if grid is None:
-        return None, []
-    above = list(Area.objects.filter(path__in=grid.ancestor_paths()[1:-1]).order_by("depth"))
-    return grid, above
+    return registry_selectors.public_grid_by_code(code)
 
 
 @never_cache
@@ -284,11 +271,9 @@ def places(request: HttpRequest) -> HttpResponse:
     """htmx: the villages of a town, or the grids of a village, as <option>s (public names only)."""
     town_id, village_id = request.GET.get("town", ""), request.GET.get("village", "")
     if town_id:
-        parent = Area.objects.filter(pk=int(town_id) if town_id.isdigit() else 0, level=Level.TOWN).first()
-        villages = Area.objects.filter(level=Level.VILLAGE, parent=parent).order_by("path") if parent else []
+        villages = registry_selectors.public_villages_of(town_id)
         return render(request, "demands/partials/_village_options.html", {"villages": villages})
-    parent = Area.objects.filter(pk=int(village_id) if village_id.isdigit() else 0, level=Level.VILLAGE).first()
-    grids = Area.objects.filter(level=Level.GRID, path__startswith=parent.path).order_by("path") if parent else []
+    grids = registry_selectors.public_grids_of(village_id)
     return render(request, "demands/partials/_grid_options.html", {"grids": grids})
 
 

@@ -96,3 +96,41 @@ def department_list(*, user: Any) -> QuerySet[Department]:
     """Departments the user may see: their own, or all of a city they cover."""
     scope = scope_for(user)
     return Department.objects.filter(scope.department_q("id") | scope.area_q("area_path")).order_by("code")
+
+
+# --- public place names (the resident's picker; no account, names only) -------------------------
+# Area names are public (printed on every grid's QR sheet), so these take no user; nothing below a
+# grid (households, people) is ever read here.
+
+
+def public_towns() -> QuerySet[Area]:
+    """Every town or street, for the resident's first select."""
+    return Area.objects.filter(level=Level.TOWN).order_by("path")
+
+
+def public_villages_of(town_id: object) -> QuerySet[Area]:
+    """The villages of one town (none for an unknown or malformed id)."""
+    text = str(town_id or "")
+    if not text.isdigit():
+        return Area.objects.none()
+    return Area.objects.filter(level=Level.VILLAGE, parent_id=int(text), parent__level=Level.TOWN).order_by("path")
+
+
+def public_grids_of(village_id: object) -> QuerySet[Area]:
+    """The micro-grids of one village (none for an unknown or malformed id)."""
+    text = str(village_id or "")
+    village = Area.objects.filter(pk=int(text), level=Level.VILLAGE).only("path").first() if text.isdigit() else None
+    if village is None:
+        return Area.objects.none()
+    return Area.objects.filter(level=Level.GRID, path__startswith=village.path).order_by("path")
+
+
+def public_grid_by_code(code: str) -> tuple[Area | None, list[Area]]:
+    """The grid named by a QR code, with its ancestors' names (town, village…) for the resident to check."""
+    if not code:
+        return None, []
+    grid = Area.objects.filter(code=code, level=Level.GRID).select_related("leader").first()
+    if grid is None:
+        return None, []
+    above = list(Area.objects.filter(path__in=grid.ancestor_paths()[1:-1]).order_by("depth"))
+    return grid, above
