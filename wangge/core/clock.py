@@ -10,7 +10,10 @@ import contextlib
 import datetime as dt
 import threading
 from collections.abc import Iterator
+from functools import cache
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.utils import timezone
 
 _override = threading.local()
@@ -23,8 +26,22 @@ def now() -> dt.datetime:
 
 
 def today_local() -> dt.date:
-    """Today's date in the display time zone (Asia/Shanghai)."""
+    """Today's date in the display time zone (settings.TIME_ZONE)."""
     return timezone.localdate(now())
+
+
+@cache
+def local_tz() -> ZoneInfo:
+    """The display time zone (settings.TIME_ZONE, Asia/Shanghai by default): the one place that names it.
+
+    Working days, daily tallies and printed times are all counted in this zone; storage stays UTC.
+    """
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def to_local(value: dt.datetime) -> dt.datetime:
+    """An aware datetime in the display time zone."""
+    return value.astimezone(local_tz())
 
 
 @contextlib.contextmanager
