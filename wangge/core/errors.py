@@ -2,12 +2,38 @@
 
 Services raise these; pages show `str(error)` (Chinese first), the API returns `as_dict()`, and
 importers collect many `FieldProblem`s before refusing a file.
+
+New code passes one translatable message (`gettext_lazy`, msgid in English) and its parameters:
+`ValidationFailed(_("%(field)s is required"), params={...}, field="title")`; both languages are
+rendered from the catalogue, so the error text lives in the same `.po` file as the rest of the UI.
+The older form, a Chinese and an English string side by side, still works.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from django.utils import translation
+
+#: The languages every error is rendered in: the API's `message` and `message_en`.
+ERROR_LANGUAGES = ("zh-hans", "en")
+
+
+def render_both(message: Any, params: Mapping[str, Any] | None = None) -> tuple[str, str]:
+    """`message` (a lazy translation or a msgid) rendered in Chinese and in English, `%`-filled with params.
+
+    Parameters that are themselves lazy translations (a state's label) are rendered in the same language.
+    """
+    rendered: list[str] = []
+    for language in ERROR_LANGUAGES:
+        with translation.override(language):
+            text = str(message) if not isinstance(message, str) else translation.gettext(message)
+            if params:
+                text = text % {key: str(value) for key, value in params.items()}
+        rendered.append(text)
+    return rendered[0], rendered[1]
 
 
 @dataclass
@@ -72,15 +98,18 @@ class WanggeError(Exception):
 
     def __init__(
         self,
-        zh: str,
-        en: str,
+        zh: Any,
+        en: str | None = None,
         *,
         field: str | None = None,
         code: str | None = None,
         problems: list[FieldProblem] | None = None,
+        params: Mapping[str, Any] | None = None,
     ) -> None:
-        self.zh = zh
-        self.en = en
+        if en is None:  # one translatable message: render both languages from the catalogue
+            zh, en = render_both(zh, params)
+        self.zh: str = str(zh)
+        self.en: str = en
         self.field = field
         if code:
             self.code = code
