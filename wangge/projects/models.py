@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Domain(models.TextChoices):
@@ -106,7 +107,8 @@ class Milestone(models.Model):
 class ReportState(models.TextChoices):
     """submitted → checked (counts publicly) or returned (with a reason; a new report may follow)."""
 
-    SUBMITTED = "submitted", _("Submitted")
+    # The bare word "Submitted" is a demand's 待接单; this one reads 待审核.
+    SUBMITTED = "submitted", pgettext_lazy("progress report", "Submitted")
     CHECKED = "checked", _("Checked")
     RETURNED = "returned", _("Sent back")
 
