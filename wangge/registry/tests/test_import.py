@@ -311,7 +311,7 @@ def test_two_leaders_for_one_grid_are_refused_on_the_later_row(tree: Any, tmp_pa
 
 
 def test_a_failure_while_writing_leaves_nothing_behind(tree: Any, tmp_path: Path, monkeypatch: Any) -> None:
-    from wangge.registry.importing import services as importing
+    from wangge.registry.importing.services import write as importing
 
     def broken() -> int:
         raise RuntimeError("disk full")
