@@ -223,8 +223,10 @@ def tags_to_column(tags: list[str] | set[str]) -> str:
 class ImportJob(models.Model):
     """One registry spreadsheet uploaded by a city administrator; seen only within its city.
 
-    The import runs in the background; the page polls the progress counters. `errors` holds the
-    problems found (sheet, row, column, Chinese and English message) as a JSON list.
+    The upload only queues the job; the background worker (`manage.py run_worker`, hook
+    `wangge.registry.importing.jobs.import_jobs_run`) claims and runs it, and the page polls the
+    progress counters. `errors` holds the problems found (sheet, row, column, Chinese and English
+    message) as a JSON list.
     """
 
     class Status(models.TextChoices):
@@ -262,11 +264,18 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(_("uploaded at"))
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Set by the worker that claimed the job; `attempts` also fences a swept run's late result.
+    worker = models.CharField(max_length=100, blank=True, default="", editable=False)
+    attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+    # Last sign of life written to the row; during the write transaction the worker beats in a
+    # file beside the upload instead (SQLite's single write lock is held by the import itself).
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("registry import")
         verbose_name_plural = _("registry imports")
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"], name="importjob_status_created")]
 
     def __str__(self) -> str:
         return self.original_name
