@@ -186,6 +186,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 60 * 1024 * 1024
 UPLOAD_MAX_IMAGE_BYTES = int(os.environ.get("UPLOAD_MAX_IMAGE_BYTES", str(10 * 1024 * 1024)))
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(200 * 1024 * 1024)))
+# Registry imports run in the worker (hook below). A running job beats every IMPORT_HEARTBEAT_SECONDS;
+# one silent for IMPORT_JOB_STALE_SECONDS lost its worker and is run again, up to
+# IMPORT_JOB_MAX_ATTEMPTS runs in all, then failed with a reason (ADR 0002).
+IMPORT_HEARTBEAT_SECONDS = float(os.environ.get("IMPORT_HEARTBEAT_SECONDS", "5"))
+IMPORT_JOB_STALE_SECONDS = float(os.environ.get("IMPORT_JOB_STALE_SECONDS", "120"))
+IMPORT_JOB_MAX_ATTEMPTS = int(os.environ.get("IMPORT_JOB_MAX_ATTEMPTS", "2"))
 
 # --- Security -------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -322,6 +328,7 @@ WANGGE_WORKER_HOOKS = [
     "wangge.dashboards.services.export_jobs_run",
     "wangge.opengov.services.disclosure_sweep",
     "wangge.facilities.services.facilities_sweep",
+    "wangge.registry.importing.jobs.import_jobs_run",
 ]
 # Each refresh re-reads demands changed this many seconds before the previous one started, so a
 # transaction that committed late (its updated_at older than the refresh) is never missed.

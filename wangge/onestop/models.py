@@ -161,6 +161,7 @@ class Application(models.Model):
     point = models.ForeignKey(
         "registry.Area", on_delete=models.PROTECT, related_name="onestop_applications", verbose_name=_("service point")
     )
+    area_path_fields = ("area_path",)  # rewritten by registry area_move
     area_path = models.CharField(max_length=255, db_index=True, editable=False)
     applicant_name = models.CharField(_("applicant"), max_length=50)
     applicant_phone = models.CharField(_("phone"), max_length=20)

@@ -63,6 +63,7 @@ class LivelihoodProject(models.Model):
     area = models.ForeignKey(
         "registry.Area", on_delete=models.PROTECT, related_name="livelihood_projects", verbose_name=_("area")
     )
+    area_path_fields = ("area_path",)  # rewritten by registry area_move
     area_path = models.CharField(max_length=255, db_index=True, editable=False)
     # The latest checked cumulative figure (only `report_check` writes it) and the day it reached the target.
     achieved = models.PositiveIntegerField(_("achieved (checked)"), default=0, editable=False)
@@ -130,6 +131,7 @@ class ProgressReport(models.Model):
         related_name="reports",
         verbose_name=_("milestone reached"),
     )
+    area_path_fields = ("area_path",)  # rewritten by registry area_move
     area_path = models.CharField(max_length=255, db_index=True, editable=False)
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="progress_reports", editable=False
