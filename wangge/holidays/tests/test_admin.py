@@ -71,3 +71,14 @@ def test_a_day_in_a_year_that_is_not_entered_is_refused(admin_client: Client) ->
     assert resp.status_code == 200 and "2027" in resp.content.decode()
     assert not CalendarDay.objects.exists() or not CalendarDay.objects.filter(year=2027).exists()
     assert not CalendarYear.objects.filter(year=2027).exists()
+
+
+def test_a_year_added_by_hand_is_covered_and_stamped(admin_client: Client) -> None:
+    assert not workdays.is_covered(2028)
+    resp = admin_client.post("/admin/holidays/calendaryear/add/", {"year": 2028, "note": "先登记，节日待补"})
+    assert resp.status_code == 302
+    row = CalendarYear.objects.get(year=2028)
+    assert row.source == Source.MANUAL and row.updated_by.username == "root" and row.note == "先登记，节日待补"
+    assert workdays.is_covered(2028)
+    admin_client.post(f"/admin/holidays/calendaryear/{row.pk}/delete/", {"post": "yes"})
+    assert not workdays.is_covered(2028)
