@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "axes",
     "ninja",
     "wangge.core",
+    "wangge.holidays",
     "wangge.notifications",
     "wangge.accounts",
     "wangge.registry",

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from wangge.accounts.models import Role, User
+from wangge.core import clock
 from wangge.core.errors import NotFound, ValidationFailed, WanggeError
 from wangge.core.htmx import render_page_or_fragment
 from wangge.dashboards import exports, selectors, services
@@ -31,6 +32,7 @@ from wangge.dashboards.models import ExportKind
 from wangge.demands import selectors as demand_selectors
 from wangge.demands import services as demand_services
 from wangge.demands.models import Channel, DemandComment, State, Urgency, Visibility
+from wangge.holidays.selectors import coverage_gap
 from wangge.registry.models import Level
 
 MOVE_ORDER = ["accept", "resolve", "escalate", "dispatch", "return_", "reassign", "reject", "merge"]
@@ -303,7 +305,8 @@ def _dashboard_context(request: HttpRequest) -> dict[str, Any]:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The command dashboard at a desk: measures, trends, categories, climb, map, drill-down."""
-    return render(request, "dashboards/dashboard.html", _dashboard_context(request))
+    context = _dashboard_context(request) | {"calendar_gap": coverage_gap(clock.today_local())}
+    return render(request, "dashboards/dashboard.html", context)
 
 
 @login_required
