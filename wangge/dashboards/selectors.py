@@ -21,6 +21,7 @@ from wangge.accounts.scope import scope_for
 from wangge.core import clock
 from wangge.core.errors import NotFound
 from wangge.core.masking import normalise_phone
+from wangge.dashboards.facts import day_bounds, demand_rows, tally_demands, visit_models
 from wangge.dashboards.measures import LEVELS, OPEN, WAITING, Tally, demand_facts, level_of_path, ranking_score
 from wangge.dashboards.models import (
     COUNTERS,
@@ -32,7 +33,6 @@ from wangge.dashboards.models import (
     ExportJob,
     RollupState,
 )
-from wangge.dashboards.services import day_bounds, demand_rows, tally_demands, visit_models
 from wangge.demands import selectors as demand_selectors
 from wangge.demands.models import Category, Demand
 from wangge.registry.models import Area, Department, Level

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET
 from wangge.accounts.models import Role, User
 from wangge.core.errors import NotFound, ValidationFailed, WanggeError
 from wangge.core.htmx import render_page_or_fragment
-from wangge.dashboards import exports, selectors, services
+from wangge.dashboards import exports, facts, selectors, services
 from wangge.dashboards.measures import HIGHER_IS_BETTER, RATES, Tally
 from wangge.dashboards.models import ExportKind
 from wangge.demands import selectors as demand_selectors
@@ -436,7 +436,7 @@ def export_list(request: HttpRequest) -> HttpResponse:
     context = {
         "jobs": list(selectors.export_jobs(user=request.user)[:50]),
         "may_unmask": services.may_unmask_exports(request.user),
-        "has_visits": services.visit_models() is not None,
+        "has_visits": facts.visit_models() is not None,
     }
     return render(request, "dashboards/exports.html", context, status=status)
 
