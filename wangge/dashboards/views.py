@@ -1,5 +1,5 @@
-"""Pages of the dashboards app: the service-centre console, the command dashboard (desk and 大屏),
-the ranking, reports and exports, and the public open-government figures.
+"""Pages of the dashboards app: everyone's landing page (core:home), the service-centre console,
+the command dashboard (desk and 大屏), the ranking, reports and exports, and the public open-government figures.
 
 Views read through `selectors` (scoped by the acting user) and write only through services: the
 dashboards' own (exports, the log of unmasked data, the batch dispatch) and the demand services
@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from wangge.accounts.models import Role, User
+from wangge.accounts.scope import scope_for
 from wangge.core.errors import NotFound, ValidationFailed, WanggeError
 from wangge.core.htmx import render_page_or_fragment
 from wangge.dashboards import exports, facts, selectors, services
@@ -31,6 +32,7 @@ from wangge.dashboards.models import ExportKind
 from wangge.demands import selectors as demand_selectors
 from wangge.demands import services as demand_services
 from wangge.demands.models import Channel, DemandComment, State, Urgency, Visibility
+from wangge.registry import selectors as registry_selectors
 from wangge.registry.models import Level
 
 MOVE_ORDER = ["accept", "resolve", "escalate", "dispatch", "return_", "reassign", "reject", "merge"]
@@ -58,6 +60,21 @@ def _category_groups() -> list[dict[str, Any]]:
         options = [(c.code, c.name) for c in children] + [(parent.code, f"{parent.name}（其他）")]
         groups.append({"name": parent.name, "options": options})
     return groups
+
+
+# --- home -------------------------------------------------------------------------------------
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """core:home. Each user lands on their own areas (or departments), never on anyone else's."""
+    if getattr(request.user, "role", "") == Role.GRID_LEADER and not request.user.is_superuser:
+        # A grid leader's home is the phone workbench (visits app): demands to take, households to visit.
+        return redirect("visits:workbench")
+    scope = scope_for(request.user)
+    roots = list(registry_selectors.area_roots(user=request.user))
+    departments = list(registry_selectors.department_list(user=request.user)) if scope.department_ids else []
+    return render(request, "dashboards/home.html", {"roots": roots, "departments": departments, "scope": scope})
 
 
 # --- console ----------------------------------------------------------------------------------
