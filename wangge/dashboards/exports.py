@@ -29,7 +29,7 @@ from wangge.core.masking import mask_name, mask_phone
 from wangge.dashboards import selectors
 from wangge.dashboards.facts import visit_models
 from wangge.dashboards.models import ExportJob, ExportKind
-from wangge.demands.models import Category, Channel, State, Urgency
+from wangge.demands.selectors import DemandFilter
 from wangge.demands.sla import LOCAL_TZ
 from wangge.registry.models import Area
 
@@ -60,37 +60,6 @@ VISIT_COLUMNS = ["走访时间", "走访人", "微网格", "户主", "地址", "
 
 def _local(value: dt.datetime | None) -> str:
     return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if value else ""
-
-
-def parse_filters(user: Any, raw: dict[str, Any]) -> dict[str, Any]:
-    """The console's filters from strings (a query string or a job's saved filters), checked."""
-
-    def date(name: str) -> dt.date | None:
-        try:
-            return dt.date.fromisoformat(str(raw.get(name) or ""))
-        except ValueError:
-            return None
-
-    area = None
-    if str(raw.get("area") or "").isdigit():
-        area = Area.objects.filter(pk=int(raw["area"])).first()
-        # An area outside the scope filters nothing in: the list is scoped anyway, never widened.
-        if area is not None and not scope_for(user).covers_path(area.path):
-            area = None
-    category = Category.objects.filter(code=raw["category"]).first() if raw.get("category") else None
-    state = raw.get("state") or None
-    return {
-        "state": state if state in State.values else None,
-        "category": category,
-        "urgency": raw.get("urgency") if raw.get("urgency") in Urgency.values else None,
-        "channel": raw.get("channel") if raw.get("channel") in Channel.values else None,
-        "overdue": True if str(raw.get("overdue") or "") == "1" else None,
-        "area": area,
-        "date_from": date("date_from"),
-        "date_to": date("date_to"),
-        "q": (str(raw.get("q") or "")).strip() or None,
-        "view": raw.get("view") if raw.get("view") in ("queue", "mine", "all") else "all",
-    }
 
 
 def _target(job: ExportJob) -> tuple[Path, str]:
@@ -128,7 +97,9 @@ def write_export(job: ExportJob, *, progress: Callable[[int, int], None]) -> Wri
 
 def _write_demands(job: ExportJob, path: Path, progress: Callable[[int, int], None]) -> tuple[int, str, str]:
     user = job.user
-    qs = selectors.console_list(user=user, filters=parse_filters(user, job.filters))
+    # The saved parameters are read as the console and the list read them, as the person, now.
+    filters = DemandFilter.from_params(job.filters, user=user)
+    qs = selectors.console_list(user=user, filters=filters, view=selectors.console_view(job.filters.get("view")))
     qs = qs.annotate(
         held=Case(When(selectors.held_q(user), then=Value(True)), default=Value(False), output_field=BooleanField())
     )

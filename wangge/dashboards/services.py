@@ -46,6 +46,7 @@ from wangge.dashboards.models import (
     RollupState,
 )
 from wangge.demands.models import Demand, DemandEvent
+from wangge.demands.selectors import DemandFilter
 from wangge.demands.sla import LOCAL_TZ
 from wangge.registry.models import Department
 
@@ -363,7 +364,8 @@ def may_unmask_exports(user: Any) -> bool:
 
 # --- export jobs -------------------------------------------------------------------------------
 
-FILTER_KEYS = ("state", "category", "urgency", "overdue", "area", "channel", "date_from", "date_to", "q", "held")
+# An export saves the demand filters' own parameters (demands.selectors.DemandFilter), as strings.
+FILTER_KEYS = DemandFilter.PARAMS
 
 
 @transaction.atomic

@@ -90,8 +90,8 @@ def _console_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     user = request.user
     raw = request.GET.copy()
     raw.setdefault("view", "queue")
-    filters = exports.parse_filters(user, raw)
-    qs = selectors.console_list(user=user, filters=filters)
+    filters = demand_selectors.DemandFilter.from_params(raw, user=user)
+    qs = selectors.console_list(user=user, filters=filters, view=selectors.console_view(raw.get("view")))
     page = Paginator(qs, _page_size(request)).get_page(request.GET.get("page"))
     query = raw.copy()
     query.pop("page", None)
@@ -107,7 +107,7 @@ def _console_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         "areas": list(selectors.console_areas(user=user)),
         "departments": selectors.console_departments(user=user) if _may_dispatch(user) else [],
         "may_dispatch": _may_dispatch(user),
-        "searched_phone": bool(filters.get("q")) and selectors.is_phone(filters["q"] or ""),
+        "searched_phone": bool(filters.phone),
         **extra,
     }
 
@@ -289,7 +289,8 @@ def _dashboard_context(request: HttpRequest) -> dict[str, Any]:
     if subject.area is not None and subject.area.level == Level.GRID:
         grid_demands = list(
             demand_selectors.demand_list(
-                user=user, area=subject.area, date_from=period.start, date_to=period.end
+                user=user,
+                filters=demand_selectors.DemandFilter(area=subject.area, date_from=period.start, date_to=period.end),
             ).select_related("category__parent")[:50]
         )
     query = get.copy()
