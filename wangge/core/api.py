@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Schema
-from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import PaginationBase
 
@@ -89,6 +89,15 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return api.create_response(
             request, error_body("unauthenticated", "需要登录或有效的令牌", "authentication required"), status=401
         )
+
+    @api.exception_handler(Throttled)
+    def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+        # The throttle that refused may say why in the one error shape (an integrator's key says its limit).
+        error = getattr(request, "throttle_error", None)
+        if isinstance(error, WanggeError):
+            return api.create_response(request, error.as_dict(), status=429)
+        body = error_body("rate_limited", "请求太频繁，请稍后再试", "too many requests; try again shortly")
+        return api.create_response(request, body, status=429)
 
     @api.exception_handler(HttpError)
     def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
