@@ -207,6 +207,8 @@ WANGGE_SITE_NAME = os.environ.get("WANGGE_SITE_NAME", "网格")
 GRID_ADVISED_MIN = 10
 GRID_ADVISED_MAX = 15
 GRID_HARD_MAX = 30
+# The landing page (core:home): each role lands on a page of its own area; core imports no app for it.
+WANGGE_HOME_VIEW = "wangge.dashboards.views.home"
 # Intake asks for a category suggestion through this callable, so demands never imports triage.
 WANGGE_TRIAGE_SUGGEST = os.environ.get("WANGGE_TRIAGE_SUGGEST", "wangge.triage.services.suggest_for_intake")
 WORKER_INTERVAL_SECONDS = int(os.environ.get("WORKER_INTERVAL_SECONDS", "30"))
