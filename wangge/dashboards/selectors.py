@@ -20,7 +20,7 @@ from wangge.accounts.models import ROLE_LEVEL, Role
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
 from wangge.core.errors import NotFound
-from wangge.core.masking import normalise_phone
+from wangge.core.phones import normalise_phone
 from wangge.dashboards.measures import LEVELS, OPEN, WAITING, Tally, demand_facts, level_of_path, ranking_score
 from wangge.dashboards.models import (
     COUNTERS,

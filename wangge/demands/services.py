@@ -283,7 +283,7 @@ def _note_event(
 
 
 def _save_photos(demand: Demand, photos: Iterable[Any], *, event: DemandEvent | None, by_resident: bool) -> None:
-    from wangge.demands.uploads import CleanPhoto
+    from wangge.core.photos import CleanPhoto
 
     now = clock.now()
     for photo in photos:
@@ -297,7 +297,7 @@ def _clean_photos(photos: Iterable[Any]) -> list[Any]:
     items = list(photos or ())
     if not items:
         return []
-    from wangge.demands.uploads import clean_photos
+    from wangge.core.photos import clean_photos
 
     return clean_photos(items)
 
@@ -565,7 +565,7 @@ def demand_submit(
         raise ValidationFailed(
             f"标题不能超过 {MAX_TITLE} 字", f"title is longer than {MAX_TITLE} characters", field="title"
         )
-    from wangge.registry.services import clean_phone
+    from wangge.core.phones import clean_phone
 
     phone = clean_phone(reporter_phone, field="reporter_phone", required=channel == Channel.RESIDENT_WEB)
     reporter_name = (reporter_name or "").strip()[:50]
@@ -1035,18 +1035,14 @@ def demand_follow(*, demand: Demand | int, phone: str) -> DemandFollower:
 
 
 def _follower_phone(phone: str) -> str:
-    from wangge.registry.services import clean_phone
+    from wangge.core.phones import clean_phone
 
-    try:
-        return clean_phone(phone, field="phone", required=True)
-    except ValidationFailed as exc:
-        if exc.code == "bad_phone":
-            raise ValidationFailed("电话号码格式不正确", "The phone number is not valid", field="phone") from None
-        raise ValidationFailed(
-            "请填写手机号码，办结时短信通知您",
-            "Please give your phone number to be told when it is resolved",
-            field="phone",
-        ) from None
+    return clean_phone(
+        phone,
+        field="phone",
+        required=True,
+        missing=("请填写手机号码，办结时短信通知您", "Please give your phone number to be told when it is resolved"),
+    )
 
 
 @transaction.atomic

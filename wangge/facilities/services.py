@@ -24,6 +24,7 @@ from wangge.accounts.models import Role, User
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
 from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed
+from wangge.core.phones import clean_phone
 from wangge.facilities import rules
 from wangge.facilities.models import (
     LEVEL_ORDER,
@@ -156,8 +157,6 @@ def director_assign(
     actor: User | None = None,
 ) -> FacilityDirector:
     """One active director per facility and level: assigning a new one ends the previous one today."""
-    from wangge.registry.services import clean_phone
-
     _may_manage(actor, facility.area)
     if level not in DirectorLevel.values:
         raise ValidationFailed(f"未知的所长级别：{level}", f"unknown director level: {level}", field="level")
@@ -386,7 +385,7 @@ def inspection_record(
     is still open gets a comment on that demand, not a second demand; a passed item whose demand is
     still open is noted on the inspection (only the holder closes a demand).
     """
-    from wangge.demands.uploads import clean_photo
+    from wangge.core.photos import clean_photo
 
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         raise PermissionDenied("请先登录", "sign in first")

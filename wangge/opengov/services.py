@@ -103,7 +103,7 @@ def _clean_attachment(upload: Any) -> tuple[str, Any, int]:
             field="attachments",
         )
     if ext in ("jpg", "jpeg", "png"):
-        from wangge.demands.uploads import clean_photo
+        from wangge.core.photos import clean_photo
 
         photo = clean_photo(upload)  # re-encoded: EXIF (and its GPS) never reaches the public
         data = photo.content.read()

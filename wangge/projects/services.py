@@ -197,7 +197,7 @@ def report_submit(
     milestone: Milestone | None = None,
 ) -> ProgressReport:
     """A report gives the cumulative figure to date (not below the checked one); photos: images only, EXIF stripped."""
-    from wangge.demands.uploads import clean_photos
+    from wangge.core.photos import clean_photos
 
     if not can_report(user, project):
         raise PermissionDenied(

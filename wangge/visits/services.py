@@ -18,7 +18,7 @@ from wangge.accounts.models import Role, User
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
 from wangge.core.errors import Conflict, PermissionDenied, ValidationFailed
-from wangge.core.masking import is_valid_phone, normalise_phone
+from wangge.core.phones import is_valid_phone, normalise_phone
 from wangge.registry.models import Household
 from wangge.visits.models import FOLLOW_UP_NEXT, FollowUp, How, Opinion, OpinionCategory, Visit
 

@@ -15,10 +15,10 @@ from django.urls import reverse
 
 from wangge.accounts.models import Role
 from wangge.core import ratelimit
+from wangge.core.tests.test_photos import jpeg_bytes
 from wangge.demands import routing, services
 from wangge.demands.models import Demand, DemandEvent, DemandPhoto, State
 from wangge.demands.testing import make_demand
-from wangge.demands.tests.test_uploads import jpeg_bytes
 from wangge.notifications.models import OutboxMessage
 
 PHONE = "13912345678"
