@@ -26,6 +26,7 @@ from wangge.accounts.models import ROLE_LEVEL, Role, User, UserScope
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
 from wangge.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from wangge.core.text import clean_text
 from wangge.demands import codes, routing, sla
 from wangge.demands.models import (
     FINAL_STATES,
@@ -93,14 +94,7 @@ MAX_TEXT = 5000
 
 
 def _required_text(value: str | None, *, field: str, zh: str, en: str, limit: int = MAX_TEXT) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise ValidationFailed(f"{zh}不能为空", f"{en} is required", field=field, code="required")
-    if len(text) > limit:
-        raise ValidationFailed(
-            f"{zh}不能超过 {limit} 字", f"{en} is longer than {limit} characters", field=field, code="too_long"
-        )
-    return text
+    return clean_text(value, field=field, zh=zh, en=en, limit=limit, required=True)
 
 
 def _reload(demand: Demand | int) -> Demand:

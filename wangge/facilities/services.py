@@ -25,6 +25,7 @@ from wangge.accounts.scope import scope_for
 from wangge.core import clock
 from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed
 from wangge.core.phones import clean_phone
+from wangge.core.text import capped_text
 from wangge.facilities import rules
 from wangge.facilities.models import (
     LEVEL_ORDER,
@@ -133,11 +134,11 @@ def facility_create(
         code=code[:32],
         area=area,
         area_path=area.path,
-        address=(address or "").strip()[:200],
+        address=capped_text(address, 200),
         lat=lat,
         lng=lng,
         department=department,
-        open_hours=(open_hours or "").strip()[:50],
+        open_hours=capped_text(open_hours, 50),
         created_at=now,
         updated_at=now,
     )
@@ -444,7 +445,7 @@ def inspection_record(
         recorded_by=actor,
         at=when,
         result=Result.FAIL if failed else Result.PASS,
-        note=(note or "").strip()[:2000],
+        note=capped_text(note, 2000),
         lat=lat_f,
         lng=lng_f,
         area_path=facility.area_path,
