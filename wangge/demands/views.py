@@ -9,7 +9,6 @@ state; a move by someone who does not hold the demand answers 403 with the bilin
 from __future__ import annotations
 
 import logging
-import mimetypes
 import uuid
 from typing import Any, cast
 
@@ -29,6 +28,7 @@ from wangge.accounts.models import User
 from wangge.accounts.scope import scope_for
 from wangge.core import ratelimit
 from wangge.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, WanggeError
+from wangge.core.files import private_file_response
 from wangge.core.htmx import render_page_or_fragment
 from wangge.demands import forms as f
 from wangge.demands import qrcodes, selectors, services
@@ -84,16 +84,7 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 
 def _serve_photo(photo: DemandPhoto) -> HttpResponse:
-    # Stored photos are re-encoded and capped at 2560 px (a few hundred KB): read them whole.
-    try:
-        with photo.image.open("rb") as handle:
-            data = handle.read()
-    except (FileNotFoundError, ValueError):
-        raise NotFound("找不到照片文件", "photo file not found") from None
-    content_type = mimetypes.guess_type(photo.image.name)[0] or "application/octet-stream"
-    response = HttpResponse(data, content_type=content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return private_file_response(photo.image, missing=("找不到照片文件", "photo file not found"))
 
 
 # --- resident pages (no account) -----------------------------------------------------------
