@@ -14,18 +14,17 @@ import hmac
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils.module_loading import import_string
 
 from wangge.accounts.models import ROLE_LEVEL, Role, User, UserScope
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
 from wangge.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from wangge.core.hooks import setting_callable
 from wangge.core.text import clean_text
 from wangge.demands import codes, routing, sla
 from wangge.demands.models import (
@@ -436,20 +435,8 @@ class _Suggestion:
     auto_apply: bool
 
 
-@lru_cache(maxsize=8)
-def _suggester(path: str) -> Any:
-    try:
-        return import_string(path)
-    except ImportError:
-        log.warning("triage suggestion %s is not available; intake goes on without it", path)
-        return None
-
-
 def _suggest(title: str, description: str) -> _Suggestion | None:
-    path = getattr(settings, "WANGGE_TRIAGE_SUGGEST", "")
-    if not path:
-        return None
-    func = _suggester(path)
+    func = setting_callable("WANGGE_TRIAGE_SUGGEST")
     if func is None:
         return None
     try:
@@ -1066,9 +1053,7 @@ def demand_follower_comment(*, follower: DemandFollower, token: str, body: str) 
 
 def _triage_feedback(*, demand: Demand, category: Category, actor: User, accepted: bool) -> None:
     """Hand the person's choice to the callable in WANGGE_TRIAGE_FEEDBACK (kept as training data)."""
-    from wangge.demands.selectors import settings_callable
-
-    func = settings_callable("WANGGE_TRIAGE_FEEDBACK")
+    func = setting_callable("WANGGE_TRIAGE_FEEDBACK")
     if func is None:
         return
     department = category.default_department or (category.parent.default_department if category.parent else None)

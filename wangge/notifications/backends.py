@@ -22,9 +22,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.utils.module_loading import import_string
 
 from wangge.core import clock
+from wangge.core.hooks import load
 from wangge.core.masking import mask_phone
 from wangge.core.phones import is_mobile, normalise_phone
 
@@ -338,4 +338,4 @@ def backend_for(channel: str) -> Backend:
 @lru_cache(maxsize=16)
 def _backend(path: str) -> Backend:
     # Backends keep no state (they read settings on each send), so one instance per path is enough.
-    return import_string(path)()  # type: ignore[no-any-return]
+    return load(path)()  # type: ignore[no-any-return]
