@@ -20,9 +20,9 @@ from django.utils import translation
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from wangge.core.clock import local_tz
 from wangge.core.masking import mask_name, mask_phone
 from wangge.dashboards.models import ExportJob, ExportKind
-from wangge.demands.sla import LOCAL_TZ
 
 CHUNK = 500
 BOLD = Font(bold=True)
@@ -50,7 +50,7 @@ VISIT_COLUMNS = ["走访时间", "走访人", "微网格", "户主", "地址", "
 
 
 def _local(value: dt.datetime | None) -> str:
-    return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if value else ""
+    return value.astimezone(local_tz()).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def parse_filters(user: Any, raw: dict[str, Any]) -> dict[str, Any]:
@@ -89,7 +89,7 @@ def parse_filters(user: Any, raw: dict[str, Any]) -> dict[str, Any]:
 
 def _target(job: ExportJob) -> tuple[Path, str]:
     folder = getattr(settings, "DASHBOARD_EXPORT_DIR", "exports")
-    stamp = job.created_at.astimezone(LOCAL_TZ).strftime("%Y%m%d-%H%M%S")
+    stamp = job.created_at.astimezone(local_tz()).strftime("%Y%m%d-%H%M%S")
     relative = f"{folder}/{job.kind}-{job.pk}-{stamp}.xlsx"
     path = Path(settings.MEDIA_ROOT) / relative
     path.parent.mkdir(parents=True, exist_ok=True)

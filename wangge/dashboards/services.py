@@ -45,7 +45,6 @@ from wangge.dashboards.models import (
     RollupState,
 )
 from wangge.demands.models import Demand, DemandEvent
-from wangge.demands.sla import LOCAL_TZ
 from wangge.registry.models import Area, Department
 
 log = logging.getLogger("wangge.dashboards")
@@ -78,12 +77,12 @@ EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
 def local_day(value: dt.datetime) -> dt.date:
-    return value.astimezone(LOCAL_TZ).date()
+    return value.astimezone(clock.local_tz()).date()
 
 
 def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """[start, end) of a local day, aware."""
-    start = dt.datetime.combine(day, dt.time.min, tzinfo=LOCAL_TZ)
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=clock.local_tz())
     return start, start + dt.timedelta(days=1)
 
 
@@ -200,7 +199,9 @@ def _affected_days(since: dt.datetime, now: dt.datetime, after_event: int | None
     def add(qs: Any) -> None:
         days.update(
             d
-            for d in qs.annotate(day=TruncDate("created_at", tzinfo=LOCAL_TZ)).values_list("day", flat=True).distinct()
+            for d in qs.annotate(day=TruncDate("created_at", tzinfo=clock.local_tz()))
+            .values_list("day", flat=True)
+            .distinct()
         )
 
     if after_event is None:
@@ -429,10 +430,12 @@ def activity_refresh(*, since: dt.datetime, after_visit: int | None = None) -> i
         if after_visit is not None
         else visit.objects.filter(created_at__gte=since)
     )
-    days = set(logged.annotate(day=TruncDate("visited_at", tzinfo=LOCAL_TZ)).values_list("day", flat=True).distinct())
+    days = set(
+        logged.annotate(day=TruncDate("visited_at", tzinfo=clock.local_tz())).values_list("day", flat=True).distinct()
+    )
     days |= set(
         opinion.objects.filter(visit__in=logged.values("pk"))
-        .annotate(day=TruncDate("created_at", tzinfo=LOCAL_TZ))
+        .annotate(day=TruncDate("created_at", tzinfo=clock.local_tz()))
         .values_list("day", flat=True)
         .distinct()
     )

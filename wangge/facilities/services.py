@@ -331,7 +331,7 @@ def _file_demand(
     title = f"{ftype.name}「{facility.name}」巡查不合格：{item.name}"
     if item.note:
         title += f"（{item.note}）"
-    when = inspection.at.astimezone(rules.tz()).strftime("%Y-%m-%d %H:%M")
+    when = inspection.at.astimezone(clock.local_tz()).strftime("%Y-%m-%d %H:%M")
     description = (
         f"{director.get_level_display()}{director.name}于 {when} 巡查{ftype.name}「{facility.name}」"
         f"（编号 {facility.code}{'，' + facility.address if facility.address else ''}），"
