@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -76,14 +77,17 @@ def attach_error(form: Any, error: WanggeError) -> None:
         form.add_error(None, message)
 
 
-def _private(response: HttpResponse) -> HttpResponse:
+R = TypeVar("R", bound=HttpResponseBase)
+
+
+def _private(response: R) -> R:
     # Pages reached by a private token: never cached by a proxy, never indexed.
     response["Cache-Control"] = "no-store, private"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 
-def _serve_photo(photo: DemandPhoto) -> HttpResponse:
+def _serve_photo(photo: DemandPhoto) -> FileResponse:
     return private_file_response(photo.image, missing=("找不到照片文件", "photo file not found"))
 
 
@@ -347,7 +351,7 @@ def track(request: HttpRequest, token: str) -> HttpResponse:
     return _private(render(request, "demands/track.html", context, status=status))
 
 
-def track_photo(request: HttpRequest, token: str, pk: int) -> HttpResponse:
+def track_photo(request: HttpRequest, token: str, pk: int) -> FileResponse:
     """A photo of the resident's own demand, by its token (never by a public media URL)."""
     demand = selectors.demand_by_token(token=token)
     photo = next((p for p in _public_photos(demand) if p.pk == pk), None)
@@ -595,7 +599,7 @@ def demand_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def photo(request: HttpRequest, pk: int) -> HttpResponse:
+def photo(request: HttpRequest, pk: int) -> FileResponse:
     """A demand's photo for staff who may see the demand (never a public media URL)."""
     item = DemandPhoto.objects.filter(pk=pk).only("id", "demand_id", "image").first()
     if item is None:

@@ -11,7 +11,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -172,7 +172,7 @@ def check_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def photo(request: HttpRequest, pk: int) -> HttpResponse:
+def photo(request: HttpRequest, pk: int) -> FileResponse:
     """A report's photo for staff who may see the report (never a public media URL)."""
     item = selectors.photo_get(user=request.user, pk=pk)
     return private_file_response(item.image, missing=("找不到照片文件", "photo file not found"))
