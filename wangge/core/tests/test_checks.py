@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 
 from wangge.core.checks import check_dotted_paths
 from wangge.core.hooks import configured_paths
@@ -39,10 +41,8 @@ def test_a_typo_or_a_non_callable_is_refused_naming_the_setting(settings: Any) -
     assert "rollup_refresh_recnt" in errors[0].msg
 
 
+@pytest.mark.django_db  # other apps' checks read the database (the holiday calendar)
 def test_manage_py_check_refuses_a_broken_worker_hook(settings: Any) -> None:
-    import pytest
-    from django.core.management.base import SystemCheckError
-
     settings.WANGGE_WORKER_HOOKS = ["wangge.nowhere.pass"]
     with pytest.raises(SystemCheckError, match=r"wangge\.E002"):
         call_command("check")
