@@ -27,7 +27,7 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py seed_demo --scale small --if-empty
 	$(BIN)/python manage.py demo_logins
 	@trap 'kill 0' EXIT; \
-	if $(BIN)/python manage.py help run_worker >/dev/null 2>&1; then $(BIN)/python manage.py run_worker & fi; \
+	$(BIN)/python manage.py run_worker & \
 	$(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
 
 ## serve: production-style server (gunicorn + whitenoise); set SECRET_KEY and DEBUG=0
@@ -36,7 +36,7 @@ serve: $(VENV)/.installed
 	$(BIN)/python manage.py collectstatic --no-input -v 0
 	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers 3 --access-logfile -
 
-## worker: the time-limit sweep, notification outbox and rollups (loop; --once for cron)
+## worker: every pass of WANGGE_WORKER_HOOKS: time limits, outbox, rollups, exports, sweeps (loop; --once for cron)
 worker: $(VENV)/.installed
 	$(BIN)/python manage.py run_worker
 

@@ -174,7 +174,7 @@ def bench(rows: int, due: int) -> dict[str, object]:
     with transaction.atomic():
         for start in range(0, len(ids), 5000):
             Demand.objects.filter(pk__in=ids[start : start + 5000]).update(accept_due_at=now - dt.timedelta(hours=1))
-    report = sweep_once(deliver=False)
+    report = sweep_once()
     assert report.escalated == len(ids), report
     busy_s = report.seconds
 

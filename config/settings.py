@@ -264,6 +264,8 @@ NOTIFY_BACKOFF_BASE_SECONDS = int(os.environ.get("NOTIFY_BACKOFF_BASE_SECONDS", 
 NOTIFY_BACKOFF_MAX_SECONDS = int(os.environ.get("NOTIFY_BACKOFF_MAX_SECONDS", "3600"))
 # A message left in "sending" longer than this (its worker died) is claimed again.
 NOTIFY_CLAIM_TIMEOUT_SECONDS = int(os.environ.get("NOTIFY_CLAIM_TIMEOUT_SECONDS", "300"))
+# Messages one worker pass delivers at most (DEMAND_WORKER_OUTBOX_LIMIT is its former name, still read).
+NOTIFY_OUTBOX_BATCH = int(os.environ.get("NOTIFY_OUTBOX_BATCH", os.environ.get("DEMAND_WORKER_OUTBOX_LIMIT", "200")))
 
 # --- demands (core: time limits, worker, notifications of moves) -----------------------
 # A resolved demand the resident does not rate is closed after this many days of silence.
@@ -276,7 +278,6 @@ DEMAND_WORKDAY_END = os.environ.get("DEMAND_WORKDAY_END", "17:30")
 DEMAND_NOTIFY_STAFF_CHANNEL = os.environ.get("DEMAND_NOTIFY_STAFF_CHANNEL", "wechat")
 DEMAND_NOTIFY_RESIDENT_CHANNEL = os.environ.get("DEMAND_NOTIFY_RESIDENT_CHANNEL", "sms")
 DEMAND_WORKER_BATCH = int(os.environ.get("DEMAND_WORKER_BATCH", "500"))
-DEMAND_WORKER_OUTBOX_LIMIT = int(os.environ.get("DEMAND_WORKER_OUTBOX_LIMIT", "200"))
 
 # --- api ------------------------------------------------------------------------------
 # The cache holds rate-limit counters (per API key, per client IP), so it must be shared by every
@@ -323,16 +324,22 @@ TRIAGE_DUPLICATE_THRESHOLD = float(os.environ.get("TRIAGE_DUPLICATE_THRESHOLD", 
 # How long a process trusts its in-memory model and rules before checking the database again.
 TRIAGE_CACHE_SECONDS = float(os.environ.get("TRIAGE_CACHE_SECONDS", "30"))
 
-# --- dashboards -----------------------------------------------------------------------------
-# What `run_worker` calls after each sweep, by dotted path, each with no arguments. Other apps
-# append their own passes here (opengov, facilities) instead of being imported by demands.
+# --- worker ---------------------------------------------------------------------------------
+# Every pass of `run_worker` (wangge.core.worker), by dotted path, called in this order with no
+# arguments: each app registers its own background work here, so the worker imports no domain.
+# The sweeps come before the outbox, so the messages they enqueue leave in the same pass; the
+# long jobs (exports, registry imports) come last, so they never delay a message.
 WANGGE_WORKER_HOOKS = [
-    "wangge.dashboards.services.rollup_refresh_recent",
-    "wangge.dashboards.services.export_jobs_run",
+    "wangge.demands.sweep.sweep_once",
     "wangge.opengov.services.disclosure_sweep",
     "wangge.facilities.services.facilities_sweep",
+    "wangge.notifications.services.outbox_pass",
+    "wangge.dashboards.services.rollup_refresh_recent",
+    "wangge.dashboards.services.export_jobs_run",
     "wangge.registry.importing.jobs.import_jobs_run",
 ]
+
+# --- dashboards -----------------------------------------------------------------------------
 # Each refresh re-reads demands changed this many seconds before the previous one started, so a
 # transaction that committed late (its updated_at older than the refresh) is never missed.
 DASHBOARD_ROLLUP_OVERLAP_SECONDS = int(os.environ.get("DASHBOARD_ROLLUP_OVERLAP_SECONDS", "600"))

@@ -256,6 +256,12 @@ def _get(client: Client, name: str, kwargs: dict[str, Any]) -> Any:
     return client.get(reverse(name, kwargs=kwargs or None))
 
 
+def _body(resp: Any) -> str:
+    """The response as text, whether rendered whole or streamed (private files are streamed)."""
+    data = b"".join(resp.streaming_content) if resp.streaming else resp.content
+    return data.decode("utf-8", "replace")
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "persona",
@@ -291,7 +297,7 @@ def test_nobody_reads_outside_their_scope(persona: str, personas: Any, worlds: A
         for world in worlds_to_try:
             kwargs = case(worlds[world]) if case is not None and world is not None else {}
             resp = _get(client, name, kwargs)
-            body = resp.content.decode("utf-8", "replace")
+            body = _body(resp)
             assert resp.status_code < 500, (name, world, resp.status_code)
             if forbidden:
                 mark = INSIDE_MARK if forbidden == "inside" else OUTSIDE_MARK
@@ -318,7 +324,7 @@ def test_anonymous_is_sent_to_login(worlds: Any) -> None:
             continue
         kwargs = case(worlds["inside"]) if case is not None else {}
         resp = _get(client, name, kwargs)
-        body = resp.content.decode("utf-8", "replace")
+        body = _body(resp)
         assert INSIDE_MARK not in body and OUTSIDE_MARK not in body, name
         if name in PUBLIC_URLS:
             assert resp.status_code == 200, (name, resp.status_code)

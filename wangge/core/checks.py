@@ -1,4 +1,4 @@
-"""System checks that refuse a dangerous configuration (after healthchecks' hc/api/apps.py)."""
+"""System checks that refuse a dangerous or broken configuration (after healthchecks' hc/api/apps.py)."""
 
 from __future__ import annotations
 
@@ -20,3 +20,35 @@ def check_secret_key(app_configs: Any, **kwargs: Any) -> list[Error]:
             )
         ]
     return []
+
+
+@register()
+def check_dotted_paths(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """Every hook, triage callable and notification backend named in settings imports and can be called.
+
+    Without this a typo in WANGGE_WORKER_HOOKS shows only as a logged failure every worker pass.
+    """
+    from wangge.core.hooks import configured_paths, load
+
+    errors: list[Error] = []
+    for setting, path in configured_paths():
+        try:
+            target = load(path)
+        except ImportError as exc:
+            errors.append(
+                Error(
+                    f"{setting} names {path!r}, which does not import: {exc} / {setting} 中的 {path!r} 无法导入",
+                    hint="Fix the dotted path or remove it from the setting.",
+                    id="wangge.E002",
+                )
+            )
+            continue
+        if not callable(target):
+            errors.append(
+                Error(
+                    f"{setting} names {path!r}, which is not callable / {setting} 中的 {path!r} 不可调用",
+                    hint="Name a function or a class.",
+                    id="wangge.E003",
+                )
+            )
+    return errors

@@ -11,7 +11,6 @@ from functools import lru_cache
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 
-PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 ID_RE = re.compile(r"^\d{17}[\dX]$")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -45,24 +44,6 @@ def mask_name(name: str | None) -> str:
     if len(name) == 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
-
-
-def normalise_phone(raw: object) -> str:
-    """Digits of a phone number as typed or as Excel stored it (13800001111.0); '' if empty."""
-    if raw is None:
-        return ""
-    if isinstance(raw, float):
-        if raw != raw:  # NaN
-            return ""
-        raw = int(raw) if raw.is_integer() else raw
-    text = str(raw).strip().replace(" ", "").replace("－", "-")
-    if text.startswith("+86"):
-        text = text[3:]
-    return text
-
-
-def is_valid_phone(phone: str) -> bool:
-    return bool(PHONE_RE.match(phone))
 
 
 def id_checksum_ok(value: str) -> bool:

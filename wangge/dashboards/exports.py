@@ -24,13 +24,13 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from wangge.accounts.scope import scope_for
+from wangge.core.clock import local_tz
 from wangge.core.errors import ValidationFailed
 from wangge.core.masking import mask_name, mask_phone
 from wangge.dashboards import selectors
 from wangge.dashboards.facts import visit_models
 from wangge.dashboards.models import ExportJob, ExportKind
 from wangge.demands.selectors import DemandFilter
-from wangge.demands.sla import LOCAL_TZ
 from wangge.registry.models import Area
 
 CHUNK = 500
@@ -59,12 +59,12 @@ VISIT_COLUMNS = ["走访时间", "走访人", "微网格", "户主", "地址", "
 
 
 def _local(value: dt.datetime | None) -> str:
-    return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if value else ""
+    return value.astimezone(local_tz()).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def _target(job: ExportJob) -> tuple[Path, str]:
     folder = getattr(settings, "DASHBOARD_EXPORT_DIR", "exports")
-    stamp = job.created_at.astimezone(LOCAL_TZ).strftime("%Y%m%d-%H%M%S")
+    stamp = job.created_at.astimezone(local_tz()).strftime("%Y%m%d-%H%M%S")
     relative = f"{folder}/{job.kind}-{job.pk}-{stamp}.xlsx"
     path = Path(settings.MEDIA_ROOT) / relative
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -14,9 +14,9 @@ from typing import Any
 from django.apps import apps
 
 from wangge.core import clock
+from wangge.core.clock import local_tz
 from wangge.dashboards.measures import DemandRow, Tally, demand_facts, level_of_path
 from wangge.demands.models import DemandEvent
-from wangge.demands.sla import LOCAL_TZ
 from wangge.registry.models import Area
 
 DEMAND_FIELDS = (
@@ -41,12 +41,12 @@ EVENT_ACTIONS = ("reopen", "return_", "auto_escalate", "reject")
 
 
 def local_day(value: dt.datetime) -> dt.date:
-    return value.astimezone(LOCAL_TZ).date()
+    return value.astimezone(local_tz()).date()
 
 
 def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """[start, end) of a local day, aware."""
-    start = dt.datetime.combine(day, dt.time.min, tzinfo=LOCAL_TZ)
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=local_tz())
     return start, start + dt.timedelta(days=1)
 
 

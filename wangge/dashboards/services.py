@@ -47,7 +47,6 @@ from wangge.dashboards.models import (
 )
 from wangge.demands.models import Demand, DemandEvent
 from wangge.demands.selectors import DemandFilter
-from wangge.demands.sla import LOCAL_TZ
 from wangge.registry.models import Department
 
 log = logging.getLogger("wangge.dashboards")
@@ -88,7 +87,9 @@ def _affected_days(since: dt.datetime, now: dt.datetime, after_event: int | None
     def add(qs: Any) -> None:
         days.update(
             d
-            for d in qs.annotate(day=TruncDate("created_at", tzinfo=LOCAL_TZ)).values_list("day", flat=True).distinct()
+            for d in qs.annotate(day=TruncDate("created_at", tzinfo=clock.local_tz()))
+            .values_list("day", flat=True)
+            .distinct()
         )
 
     if after_event is None:
@@ -300,10 +301,12 @@ def activity_refresh(*, since: dt.datetime, after_visit: int | None = None) -> i
         if after_visit is not None
         else visit.objects.filter(created_at__gte=since)
     )
-    days = set(logged.annotate(day=TruncDate("visited_at", tzinfo=LOCAL_TZ)).values_list("day", flat=True).distinct())
+    days = set(
+        logged.annotate(day=TruncDate("visited_at", tzinfo=clock.local_tz())).values_list("day", flat=True).distinct()
+    )
     days |= set(
         opinion.objects.filter(visit__in=logged.values("pk"))
-        .annotate(day=TruncDate("created_at", tzinfo=LOCAL_TZ))
+        .annotate(day=TruncDate("created_at", tzinfo=clock.local_tz()))
         .values_list("day", flat=True)
         .distinct()
     )

@@ -26,6 +26,7 @@ from wangge.accounts.models import Role, User
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
 from wangge.core.errors import NotFound, ValidationFailed, WanggeError
+from wangge.core.files import private_file_response
 from wangge.core.htmx import render_page_or_fragment
 from wangge.dashboards import exports, facts, selectors, services
 from wangge.dashboards.measures import HIGHER_IS_BETTER, RATES, Tally
@@ -477,12 +478,12 @@ def export_download(request: HttpRequest, pk: int) -> FileResponse:
     job = selectors.export_get(user=request.user, pk=pk)
     if job.state != "done":
         raise NotFound("导出尚未完成", "the export is not finished")
-    path = services.export_path(job)
-    if not path.exists():
-        raise NotFound("找不到导出文件", "export file not found")
-    response = FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
-    response["Cache-Control"] = "no-store, private"
-    return response
+    return private_file_response(
+        services.export_path(job),
+        as_attachment=True,
+        cache_control="no-store, private",
+        missing=("找不到导出文件", "export file not found"),
+    )
 
 
 # --- public -----------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from django.db import transaction
 from wangge.accounts.models import ROLE_LEVEL, Role, User, UserScope
 from wangge.accounts.services import user_create
 from wangge.core import clock
+from wangge.core.phones import demo_mobile
 from wangge.demands.models import Demand, Satisfaction, State
 from wangge.demands.services import (
     demand_accept,
@@ -202,7 +203,7 @@ def _one(
         category=category,
         urgency="urgent" if urgent else "normal",
         reporter_name=rng.choice(NAMES) + rng.choice(GIVEN),
-        reporter_phone=f"1{rng.choice('3578')}{rng.randrange(10**9):09d}",
+        reporter_phone=demo_mobile(rng),
         grid=grid,
         address=f"{grid.name}{rng.randint(1, 60)}号附近",
         actor=actors.for_area(grid) if staff_channel else None,

@@ -17,9 +17,10 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from wangge.accounts.models import ROLE_LEVEL, Role
-from wangge.core.masking import is_valid_phone, normalise_phone
+from wangge.core.errors import ValidationFailed
+from wangge.core.phones import clean_phone
+from wangge.core.photos import MAX_PHOTOS
 from wangge.demands.models import Category, Channel, Demand, Kind, Satisfaction, Urgency, Visibility
-from wangge.demands.uploads import MAX_PHOTOS
 from wangge.registry.models import Area, Department, Level
 
 # Where a service's error `field` is shown on the pages (service names → form field names).
@@ -98,16 +99,15 @@ def clean_category_code(code: str) -> Category | None:
 
 
 def clean_phone_value(raw: str, *, required_: bool) -> str:
-    phone = normalise_phone(raw)
-    if not phone:
-        if required_:
-            raise forms.ValidationError(
-                both("请填写手机号码，方便工作人员联系您", "Please give a phone number so that staff can reach you")
-            )
-        return ""
-    if not is_valid_phone(phone):
-        raise forms.ValidationError(both("电话号码格式不正确", "The phone number is not valid"))
-    return phone
+    """`core.phones.clean_phone`, its refusal shown next to the form field."""
+    try:
+        return clean_phone(
+            raw,
+            required=required_,
+            missing=("请填写手机号码，方便工作人员联系您", "Please give a phone number so that staff can reach you"),
+        )
+    except ValidationFailed as exc:
+        raise forms.ValidationError(both(exc.zh, exc.en)) from None
 
 
 class PlaceMixin(forms.Form):

@@ -12,17 +12,15 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
+from wangge.core import clock
 from wangge.core.errors import FieldProblem, ValidationFailed
 from wangge.demands.models import Category, Kind
 from wangge.demands.services import demand_submit
 from wangge.registry.importing.reader import read_sheets
 from wangge.registry.models import Area, Level
-
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 TICKET, CALLED_AT, CALLER, PHONE, KIND, CONTENT, ADDRESS, PLACE = (
     "工单编号",
@@ -103,15 +101,15 @@ def _parse_time(value: Any) -> dt.datetime | None:
     if value in (None, ""):
         return None
     if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=LOCAL_TZ) if value.tzinfo is None else value
+        return value.replace(tzinfo=clock.local_tz()) if value.tzinfo is None else value
     if isinstance(value, dt.date):
-        return dt.datetime.combine(value, dt.time(0, 0), LOCAL_TZ)
+        return dt.datetime.combine(value, dt.time(0, 0), clock.local_tz())
     text = re.sub(
         r"\s+", " ", str(value).strip().replace("/", "-").replace("年", "-").replace("月", "-").replace("日", "")
     )
     for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
         try:
-            return dt.datetime.strptime(text, fmt).replace(tzinfo=LOCAL_TZ)
+            return dt.datetime.strptime(text, fmt).replace(tzinfo=clock.local_tz())
         except ValueError:
             continue
     raise ValueError(text)

@@ -11,18 +11,16 @@ import hmac
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, ClassVar
 
-from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
-from django.utils.module_loading import import_string
 
 from wangge.accounts.models import Role
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
 from wangge.core.errors import NotFound, ValidationFailed
-from wangge.core.masking import normalise_phone
+from wangge.core.hooks import setting_callable
+from wangge.core.phones import normalise_phone
 from wangge.demands.models import (
     OPEN_STATES,
     WAITING_STATES,
@@ -304,21 +302,6 @@ def follower_after_merge(*, demand: Demand, phone: str) -> DemandFollower | None
 # --- what triage says (through callables named in settings: demands never imports triage) -----
 
 
-@lru_cache(maxsize=16)
-def _hook(path: str) -> Any:
-    try:
-        return import_string(path)
-    except ImportError:
-        log.warning("%s is not available; the pages go on without it", path)
-        return None
-
-
-def settings_callable(name: str) -> Any:
-    """The callable a setting names (e.g. WANGGE_TRIAGE_DUPLICATES), or None when unset or missing."""
-    path = getattr(settings, name, "")
-    return _hook(path) if path else None
-
-
 @dataclass(frozen=True)
 class DuplicateOffer:
     """An open demand that looks like the one being written: shown by code, title and state only."""
@@ -329,7 +312,7 @@ class DuplicateOffer:
 
 
 def _duplicates(**kwargs: Any) -> list[DuplicateOffer]:
-    func = settings_callable("WANGGE_TRIAGE_DUPLICATES")
+    func = setting_callable("WANGGE_TRIAGE_DUPLICATES")
     if func is None:
         return []
     try:
@@ -412,7 +395,7 @@ class CategorySuggestion:
 
 def text_suggestion(*, title: str, description: str = "") -> CategorySuggestion | None:
     """What triage suggests for a text (the staff intake form asks while staff type)."""
-    func = settings_callable("WANGGE_TRIAGE_SUGGEST")
+    func = setting_callable("WANGGE_TRIAGE_SUGGEST")
     if func is None or not (title or description).strip():
         return None
     try:
@@ -480,6 +463,5 @@ __all__ = [
     "intake_duplicates",
     "is_phone",
     "my_queue",
-    "settings_callable",
     "text_suggestion",
 ]

@@ -14,18 +14,18 @@ import hmac
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils.module_loading import import_string
 
 from wangge.accounts.models import ROLE_LEVEL, Role, User, UserScope
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
 from wangge.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from wangge.core.hooks import setting_callable
+from wangge.core.text import clean_text
 from wangge.demands import codes, routing, sla
 from wangge.demands.models import (
     FINAL_STATES,
@@ -93,14 +93,7 @@ MAX_TEXT = 5000
 
 
 def _required_text(value: str | None, *, field: str, zh: str, en: str, limit: int = MAX_TEXT) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise ValidationFailed(f"{zh}不能为空", f"{en} is required", field=field, code="required")
-    if len(text) > limit:
-        raise ValidationFailed(
-            f"{zh}不能超过 {limit} 字", f"{en} is longer than {limit} characters", field=field, code="too_long"
-        )
-    return text
+    return clean_text(value, field=field, zh=zh, en=en, limit=limit, required=True)
 
 
 def _reload(demand: Demand | int) -> Demand:
@@ -283,7 +276,7 @@ def _note_event(
 
 
 def _save_photos(demand: Demand, photos: Iterable[Any], *, event: DemandEvent | None, by_resident: bool) -> None:
-    from wangge.demands.uploads import CleanPhoto
+    from wangge.core.photos import CleanPhoto
 
     now = clock.now()
     for photo in photos:
@@ -297,7 +290,7 @@ def _clean_photos(photos: Iterable[Any]) -> list[Any]:
     items = list(photos or ())
     if not items:
         return []
-    from wangge.demands.uploads import clean_photos
+    from wangge.core.photos import clean_photos
 
     return clean_photos(items)
 
@@ -442,20 +435,8 @@ class _Suggestion:
     auto_apply: bool
 
 
-@lru_cache(maxsize=8)
-def _suggester(path: str) -> Any:
-    try:
-        return import_string(path)
-    except ImportError:
-        log.warning("triage suggestion %s is not available; intake goes on without it", path)
-        return None
-
-
 def _suggest(title: str, description: str) -> _Suggestion | None:
-    path = getattr(settings, "WANGGE_TRIAGE_SUGGEST", "")
-    if not path:
-        return None
-    func = _suggester(path)
+    func = setting_callable("WANGGE_TRIAGE_SUGGEST")
     if func is None:
         return None
     try:
@@ -565,7 +546,7 @@ def demand_submit(
         raise ValidationFailed(
             f"标题不能超过 {MAX_TITLE} 字", f"title is longer than {MAX_TITLE} characters", field="title"
         )
-    from wangge.registry.services import clean_phone
+    from wangge.core.phones import clean_phone
 
     phone = clean_phone(reporter_phone, field="reporter_phone", required=channel == Channel.RESIDENT_WEB)
     reporter_name = (reporter_name or "").strip()[:50]
@@ -1035,18 +1016,14 @@ def demand_follow(*, demand: Demand | int, phone: str) -> DemandFollower:
 
 
 def _follower_phone(phone: str) -> str:
-    from wangge.registry.services import clean_phone
+    from wangge.core.phones import clean_phone
 
-    try:
-        return clean_phone(phone, field="phone", required=True)
-    except ValidationFailed as exc:
-        if exc.code == "bad_phone":
-            raise ValidationFailed("电话号码格式不正确", "The phone number is not valid", field="phone") from None
-        raise ValidationFailed(
-            "请填写手机号码，办结时短信通知您",
-            "Please give your phone number to be told when it is resolved",
-            field="phone",
-        ) from None
+    return clean_phone(
+        phone,
+        field="phone",
+        required=True,
+        missing=("请填写手机号码，办结时短信通知您", "Please give your phone number to be told when it is resolved"),
+    )
 
 
 @transaction.atomic
@@ -1076,9 +1053,7 @@ def demand_follower_comment(*, follower: DemandFollower, token: str, body: str) 
 
 def _triage_feedback(*, demand: Demand, category: Category, actor: User, accepted: bool) -> None:
     """Hand the person's choice to the callable in WANGGE_TRIAGE_FEEDBACK (kept as training data)."""
-    from wangge.demands.selectors import settings_callable
-
-    func = settings_callable("WANGGE_TRIAGE_FEEDBACK")
+    func = setting_callable("WANGGE_TRIAGE_FEEDBACK")
     if func is None:
         return
     department = category.default_department or (category.parent.default_department if category.parent else None)

@@ -1,4 +1,6 @@
-"""The worker's pass over demands: time limits to accept and resolve, silent closing, then the outbox.
+"""The worker's pass over demands (a WANGGE_WORKER_HOOKS entry): time limits to accept and resolve, silent closing.
+
+The messages these moves enqueue are delivered by the outbox's own pass (notifications.services.outbox_pass).
 
 Safe with several workers at once: every move is a conditional UPDATE (a demand that another
 worker already moved no longer matches and gives a `Conflict`, counted and skipped). On PostgreSQL
@@ -16,7 +18,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -42,14 +44,12 @@ class SweepReport:
     closed: int = 0
     conflicts: int = 0
     errors: int = 0
-    outbox: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
     def __str__(self) -> str:
-        box = ", ".join(f"{k} {v}" for k, v in self.outbox.items()) or "-"
         return (
             f"escalated {self.escalated}, yellow {self.yellow}, red {self.red}, closed {self.closed}, "
-            f"conflicts {self.conflicts}, errors {self.errors}; outbox: {box}; {self.seconds * 1000:.1f} ms"
+            f"conflicts {self.conflicts}, errors {self.errors}; {self.seconds * 1000:.1f} ms"
         )
 
 
@@ -132,8 +132,8 @@ def _one(pk: int, move: Callable[[int], Any], report: SweepReport) -> int:
     return 0
 
 
-def sweep_once(*, batch: int | None = None, worker_id: str = "", deliver: bool = True) -> SweepReport:
-    """One pass: (a) auto-escalate, (b) red then yellow flags, (c) silent closing, (d) deliver the outbox."""
+def sweep_once(*, batch: int | None = None) -> SweepReport:
+    """One pass, the worker's hook (no arguments): (a) auto-escalate, (b) red then yellow flags, (c) silent closing."""
     started = time.perf_counter()
     batch = batch or int(getattr(settings, "DEMAND_WORKER_BATCH", 500))
     report = SweepReport()
@@ -166,17 +166,5 @@ def sweep_once(*, batch: int | None = None, worker_id: str = "", deliver: bool =
         batch=batch,
         report=report,
     )
-    if deliver:
-        from wangge.notifications.services import outbox_deliver_due
-
-        delivered = outbox_deliver_due(
-            limit=int(getattr(settings, "DEMAND_WORKER_OUTBOX_LIMIT", 200)), worker_id=worker_id
-        )
-        report.outbox = {
-            "sent": delivered.sent,
-            "failed": delivered.failed,
-            "dead": delivered.dead,
-            "skipped": delivered.skipped,
-        }
     report.seconds = time.perf_counter() - started
     return report

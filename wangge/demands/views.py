@@ -9,16 +9,16 @@ state; a move by someone who does not hold the demand answers 403 with the bilin
 from __future__ import annotations
 
 import logging
-import mimetypes
 import uuid
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -29,6 +29,7 @@ from wangge.accounts.models import User
 from wangge.accounts.scope import scope_for
 from wangge.core import ratelimit
 from wangge.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, WanggeError
+from wangge.core.files import private_file_response
 from wangge.core.htmx import render_page_or_fragment
 from wangge.demands import forms as f
 from wangge.demands import qrcodes, selectors, services
@@ -75,24 +76,18 @@ def attach_error(form: Any, error: WanggeError) -> None:
         form.add_error(None, message)
 
 
-def _private(response: HttpResponse) -> HttpResponse:
+R = TypeVar("R", bound=HttpResponseBase)
+
+
+def _private(response: R) -> R:
     # Pages reached by a private token: never cached by a proxy, never indexed.
     response["Cache-Control"] = "no-store, private"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 
-def _serve_photo(photo: DemandPhoto) -> HttpResponse:
-    # Stored photos are re-encoded and capped at 2560 px (a few hundred KB): read them whole.
-    try:
-        with photo.image.open("rb") as handle:
-            data = handle.read()
-    except (FileNotFoundError, ValueError):
-        raise NotFound("找不到照片文件", "photo file not found") from None
-    content_type = mimetypes.guess_type(photo.image.name)[0] or "application/octet-stream"
-    response = HttpResponse(data, content_type=content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+def _serve_photo(photo: DemandPhoto) -> FileResponse:
+    return private_file_response(photo.image, missing=("找不到照片文件", "photo file not found"))
 
 
 # --- resident pages (no account) -----------------------------------------------------------
@@ -355,7 +350,7 @@ def track(request: HttpRequest, token: str) -> HttpResponse:
     return _private(render(request, "demands/track.html", context, status=status))
 
 
-def track_photo(request: HttpRequest, token: str, pk: int) -> HttpResponse:
+def track_photo(request: HttpRequest, token: str, pk: int) -> FileResponse:
     """A photo of the resident's own demand, by its token (never by a public media URL)."""
     demand = selectors.demand_by_token(token=token)
     photo = next((p for p in _public_photos(demand) if p.pk == pk), None)
@@ -585,7 +580,7 @@ def demand_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def photo(request: HttpRequest, pk: int) -> HttpResponse:
+def photo(request: HttpRequest, pk: int) -> FileResponse:
     """A demand's photo for staff who may see the demand (never a public media URL)."""
     item = DemandPhoto.objects.filter(pk=pk).only("id", "demand_id", "image").first()
     if item is None:

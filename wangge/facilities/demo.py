@@ -20,6 +20,7 @@ from django.db import transaction
 from wangge.accounts.models import Role, User
 from wangge.accounts.services import user_create, user_set_flags
 from wangge.core import clock
+from wangge.core.phones import demo_mobile
 from wangge.facilities import rules, services
 from wangge.facilities.models import DirectorLevel, Facility, FacilityType, RulePeriod
 from wangge.registry.models import Area, Department, Level
@@ -35,10 +36,6 @@ ROADS = ["人民路", "金沙路", "北正路", "圭斋路", "白沙路", "花�
 def _name(rng: random.Random) -> str:
     given = GIVEN[rng.randrange(0, len(GIVEN) // 2) * 2 :][:2]
     return rng.choice(SURNAMES) + given
-
-
-def _mobile(rng: random.Random) -> str:
-    return rng.choice(["138", "139", "137", "150", "158", "187"]) + f"{rng.randrange(10**8):08d}"
 
 
 def _user(username: str, hashed: str, **kw: Any) -> User:
@@ -164,7 +161,7 @@ def seed_toilets(
             facility=facility,
             level=DirectorLevel.CLEANER,
             name=_name(rng),
-            phone=_mobile(rng),
+            phone=demo_mobile(rng),
             rule_count=1,
             rule_period=RulePeriod.DAY,
             since=start,

@@ -1,4 +1,4 @@
-"""Inspection periods: calendar days, weeks (Monday to Sunday) and months in the display time zone (Asia/Shanghai).
+"""Inspection periods: calendar days, weeks (Monday to Sunday) and months in the display time zone.
 
 No database access here. A period is a half-open range of local dates [start, end). "Complete"
 periods are those that ended before today began: a rule is judged only once its period is over.
@@ -7,24 +7,18 @@ periods are those that ended before today began: a rule is judged only once its 
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
-
+from wangge.core.clock import local_tz
 from wangge.facilities.models import RulePeriod
 
 
-def tz() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
-
-
 def local_date(moment: dt.datetime) -> dt.date:
-    return moment.astimezone(tz()).date()
+    return moment.astimezone(local_tz()).date()
 
 
 def local_midnight(day: dt.date) -> dt.datetime:
     """The aware instant a local day begins (stored and compared in UTC)."""
-    return dt.datetime.combine(day, dt.time.min, tzinfo=tz())
+    return dt.datetime.combine(day, dt.time.min, tzinfo=local_tz())
 
 
 def period_start(day: dt.date, period: str) -> dt.date:

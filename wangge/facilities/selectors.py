@@ -278,13 +278,13 @@ def director_records(
             continue
         rows = (
             Inspection.objects.filter(director_id__in=kind_ids, **window)
-            .annotate(p=Trunc("at", TRUNC_KIND[period], tzinfo=rules.tz()))
+            .annotate(p=Trunc("at", TRUNC_KIND[period], tzinfo=clock.local_tz()))
             .values("director_id", "p")
             .annotate(n=Count("id"))
             .values_list("director_id", "p", "n")
         )
         for director_id, start, n in rows:
-            day = start.astimezone(rules.tz()).date() if isinstance(start, dt.datetime) else start
+            day = start.astimezone(clock.local_tz()).date() if isinstance(start, dt.datetime) else start
             counts[(director_id, day)] = counts.get((director_id, day), 0) + n
 
     item_rows = (

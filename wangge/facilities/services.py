@@ -24,6 +24,8 @@ from wangge.accounts.models import Role, User
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
 from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed
+from wangge.core.phones import clean_phone
+from wangge.core.text import capped_text
 from wangge.facilities import rules
 from wangge.facilities.models import (
     LEVEL_ORDER,
@@ -132,11 +134,11 @@ def facility_create(
         code=code[:32],
         area=area,
         area_path=area.path,
-        address=(address or "").strip()[:200],
+        address=capped_text(address, 200),
         lat=lat,
         lng=lng,
         department=department,
-        open_hours=(open_hours or "").strip()[:50],
+        open_hours=capped_text(open_hours, 50),
         created_at=now,
         updated_at=now,
     )
@@ -156,8 +158,6 @@ def director_assign(
     actor: User | None = None,
 ) -> FacilityDirector:
     """One active director per facility and level: assigning a new one ends the previous one today."""
-    from wangge.registry.services import clean_phone
-
     _may_manage(actor, facility.area)
     if level not in DirectorLevel.values:
         raise ValidationFailed(f"未知的所长级别：{level}", f"unknown director level: {level}", field="level")
@@ -331,7 +331,7 @@ def _file_demand(
     title = f"{ftype.name}「{facility.name}」巡查不合格：{item.name}"
     if item.note:
         title += f"（{item.note}）"
-    when = inspection.at.astimezone(rules.tz()).strftime("%Y-%m-%d %H:%M")
+    when = inspection.at.astimezone(clock.local_tz()).strftime("%Y-%m-%d %H:%M")
     description = (
         f"{director.get_level_display()}{director.name}于 {when} 巡查{ftype.name}「{facility.name}」"
         f"（编号 {facility.code}{'，' + facility.address if facility.address else ''}），"
@@ -386,7 +386,7 @@ def inspection_record(
     is still open gets a comment on that demand, not a second demand; a passed item whose demand is
     still open is noted on the inspection (only the holder closes a demand).
     """
-    from wangge.demands.uploads import clean_photo
+    from wangge.core.photos import clean_photo
 
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         raise PermissionDenied("请先登录", "sign in first")
@@ -445,7 +445,7 @@ def inspection_record(
         recorded_by=actor,
         at=when,
         result=Result.FAIL if failed else Result.PASS,
-        note=(note or "").strip()[:2000],
+        note=capped_text(note, 2000),
         lat=lat_f,
         lng=lng_f,
         area_path=facility.area_path,

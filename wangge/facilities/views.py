@@ -7,18 +7,18 @@ again with the service's bilingual message next to the item it names, nothing ha
 from __future__ import annotations
 
 import datetime as dt
-import mimetypes
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from wangge.core import clock
-from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed, WanggeError
+from wangge.core.errors import PermissionDenied, ValidationFailed, WanggeError
+from wangge.core.files import private_file_response
 from wangge.facilities import selectors, services
 from wangge.facilities.models import DirectorLevel, FacilityDirector
 
@@ -160,17 +160,10 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def photo(request: HttpRequest, pk: int) -> HttpResponse:
+def photo(request: HttpRequest, pk: int) -> FileResponse:
     """An inspection photo for staff who may see the facility (never a public media URL)."""
     item = selectors.photo_get(user=request.user, pk=pk)
-    try:
-        with item.image.open("rb") as handle:
-            data = handle.read()
-    except (FileNotFoundError, ValueError):
-        raise NotFound("找不到照片文件", "photo file not found") from None
-    response = HttpResponse(data, content_type=mimetypes.guess_type(item.image.name)[0] or "application/octet-stream")
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return private_file_response(item.image, missing=("找不到照片文件", "photo file not found"))
 
 
 RECORD_WINDOWS = (30, 90, 180, 365)

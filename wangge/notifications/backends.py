@@ -22,15 +22,15 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.utils.module_loading import import_string
 
 from wangge.core import clock
-from wangge.core.masking import mask_phone, normalise_phone
+from wangge.core.hooks import load
+from wangge.core.masking import mask_phone
+from wangge.core.phones import is_mobile, normalise_phone
 
 logger = logging.getLogger("wangge.notifications")
 
 ERROR_TRIM = 300
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 # One SMS segment holds 70 characters in UCS-2 (any Chinese text), sign name included; longer
 # texts are split into 67-character segments, each billed. We keep every message to one segment.
 SMS_SEGMENT_CHARS = 70
@@ -71,7 +71,7 @@ class LogBackend(Backend):
 
     def send(self, message: Any) -> DeliveryResult:
         recipient = message.recipient
-        if MOBILE_RE.match(normalise_phone(recipient)):
+        if is_mobile(normalise_phone(recipient)):
             recipient = mask_phone(normalise_phone(recipient))
         logger.info(
             "notification #%s %s to %s [%s] %s: %s",
@@ -228,7 +228,7 @@ SMS_PERMANENT_CODES = {
 def sms_phones(recipient: str) -> list[str]:
     """The 11-digit mobile numbers in a recipient ("13800001111" or several, comma-separated); [] if any is bad."""
     phones = [normalise_phone(p) for p in re.split(r"[,，;；]+", recipient) if p.strip()]
-    if not phones or not all(MOBILE_RE.match(p) for p in phones):
+    if not phones or not all(is_mobile(p) for p in phones):
         return []
     return phones
 
@@ -338,4 +338,4 @@ def backend_for(channel: str) -> Backend:
 @lru_cache(maxsize=16)
 def _backend(path: str) -> Backend:
     # Backends keep no state (they read settings on each send), so one instance per path is enough.
-    return import_string(path)()  # type: ignore[no-any-return]
+    return load(path)()  # type: ignore[no-any-return]

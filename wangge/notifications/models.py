@@ -10,7 +10,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from wangge.core.masking import mask_phone, normalise_phone
+from wangge.core.masking import mask_phone
+from wangge.core.phones import normalise_phone
 
 
 class Channel(models.TextChoices):

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import random
-import socket
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.conf import settings
@@ -23,6 +21,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 
 from wangge.core import clock
+from wangge.core import worker as core_worker
 from wangge.core.errors import Conflict, ValidationFailed
 from wangge.notifications.backends import DeliveryResult, backend_for, trim
 from wangge.notifications.models import Channel, DeliveryAttempt, OutboxMessage, State
@@ -111,10 +110,6 @@ def backoff_delay(attempts: int, *, rand: float | None = None) -> dt.timedelta:
     seconds = min(cap, base * (2 ** max(attempts - 1, 0)))
     r = random.random() if rand is None else rand
     return dt.timedelta(seconds=seconds * (0.9 + 0.2 * r))
-
-
-def _default_worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _claim(*, limit: int, worker_id: str) -> tuple[str, list[OutboxMessage]]:
@@ -212,7 +207,7 @@ def outbox_deliver_due(*, limit: int = 200, worker_id: str = "") -> DeliveryRepo
     the single write lock that every user's action needs). Each claim and each record is its own
     short transaction.
     """
-    token, claimed = _claim(limit=limit, worker_id=worker_id or _default_worker_id())
+    token, claimed = _claim(limit=limit, worker_id=worker_id or core_worker.worker_id())
     counts = {"sent": 0, "failed": 0, "dead": 0, "skipped": 0}
     for message in claimed:
         if not _renew(message=message, token=token):
@@ -230,6 +225,12 @@ def outbox_deliver_due(*, limit: int = 200, worker_id: str = "") -> DeliveryRepo
                 result.error,
             )
     return DeliveryReport(claimed=len(claimed), **counts)
+
+
+def outbox_pass() -> dict[str, int]:
+    """The worker's pass (a WANGGE_WORKER_HOOKS entry): deliver up to NOTIFY_OUTBOX_BATCH due messages."""
+    report = outbox_deliver_due(limit=int(_setting("NOTIFY_OUTBOX_BATCH", 200)))
+    return asdict(report)
 
 
 @transaction.atomic

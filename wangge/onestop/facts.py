@@ -15,7 +15,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from wangge.core.errors import FieldProblem
-from wangge.core.masking import decrypt, encrypt, id_checksum_ok, is_valid_phone, mask_id_number, normalise_phone
+from wangge.core.masking import decrypt, encrypt, id_checksum_ok, mask_id_number
+from wangge.core.phones import is_valid_phone, normalise_phone
 
 # The facts stored in their own columns of an Application (masked, encrypted), not in its JSON.
 APPLICANT_KEYS = ("applicant_name", "id_number", "phone")

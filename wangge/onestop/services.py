@@ -18,6 +18,7 @@ from wangge.accounts.scope import scope_for
 from wangge.core import clock
 from wangge.core.errors import Conflict, FieldProblem, PermissionDenied, ValidationFailed
 from wangge.core.masking import decrypt, encrypt, lookup_hash
+from wangge.core.text import capped_text
 from wangge.holidays import workdays
 from wangge.onestop.facts import APPLICANT_KEYS, clean_facts, protect, reveal, unknown_keys
 from wangge.onestop.figures import bundle_items, combined_fact_keys, combined_materials, figures_for
@@ -446,7 +447,7 @@ def application_submit(
         limit_days=figures.days,
         due_at=workdays.add_working_days(now, figures.days),
         materials_deferred=[pk for pk in deferred_ids if pk not in received],
-        deficiency_note=deficiency_note.strip()[:300],
+        deficiency_note=capped_text(deficiency_note, 300),
     )
     ApplicationTask.objects.bulk_create(
         [
@@ -575,8 +576,8 @@ def task_complete(
         state=TaskState.DONE,
         completed_at=clock.now(),
         completed_by=user,
-        result=result.strip()[:300],
-        certificate_number=certificate_number.strip()[:60],
+        result=capped_text(result, 300),
+        certificate_number=capped_text(certificate_number, 60),
     )
     return task
 
@@ -592,7 +593,7 @@ def task_return(*, user: Any, task: ApplicationTask, reason: str) -> Application
         [TaskState.PENDING, TaskState.ACCEPTED],
         state=TaskState.RETURNED,
         returned_at=clock.now(),
-        return_reason=reason.strip()[:300],
+        return_reason=capped_text(reason, 300),
     )
     Application.objects.filter(pk=task.application_id, state__in=[AppState.SUBMITTED, AppState.IN_PROGRESS]).update(
         state=AppState.RETURNED, version=F("version") + 1

@@ -20,6 +20,7 @@ from wangge.accounts.models import ROLE_LEVEL, Role
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
 from wangge.core.errors import Conflict, PermissionDenied, ValidationFailed
+from wangge.core.text import clean_text
 from wangge.opengov.models import (
     DisclosureAttachment,
     DisclosureDomain,
@@ -47,16 +48,6 @@ SIGNATURES: dict[str, tuple[bytes, ...]] = {
     "doc": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",),
     "ofd": (b"PK\x03\x04",),
 }
-
-
-def clean_text(value: Any, *, field: str, max_len: int, zh: str, en: str, required: bool = False) -> str:
-    """Trimmed text without control characters (PostgreSQL refuses NUL), within its column's length."""
-    text = "".join(ch for ch in str(value or "") if ch in "\n\t" or ord(ch) >= 32).strip()
-    if required and not text:
-        raise ValidationFailed(f"请填写{zh}", f"the {en} is required", field=field)
-    if len(text) > max_len:
-        raise ValidationFailed(f"{zh}不超过 {max_len} 字", f"the {en} is at most {max_len} characters", field=field)
-    return text
 
 
 def can_edit(user: Any, area_path: str) -> bool:
@@ -103,7 +94,7 @@ def _clean_attachment(upload: Any) -> tuple[str, Any, int]:
             field="attachments",
         )
     if ext in ("jpg", "jpeg", "png"):
-        from wangge.demands.uploads import clean_photo
+        from wangge.core.photos import clean_photo
 
         photo = clean_photo(upload)  # re-encoded: EXIF (and its GPS) never reaches the public
         data = photo.content.read()
@@ -121,7 +112,7 @@ def _clean_attachment(upload: Any) -> tuple[str, Any, int]:
         raise ValidationFailed(
             f"附件 {raw_name} 的内容与扩展名不符", f"{raw_name} is not really a .{ext} file", field="attachments"
         )
-    shown = clean_text(raw_name, field="attachments", max_len=200, zh="附件名", en="file name")[-120:]
+    shown = clean_text(raw_name, field="attachments", limit=200, zh="附件名", en="file name")[-120:]
     return shown, ContentFile(data, name=f"file.{ext}"), len(data)
 
 
@@ -156,11 +147,11 @@ def _clean_fields(
         )
     return {
         "domain": domain,
-        "title": clean_text(title, field="title", max_len=200, zh="标题", en="title", required=True),
-        "content": clean_text(content, field="content", max_len=50_000, zh="公开内容", en="content", required=True),
+        "title": clean_text(title, field="title", limit=200, zh="标题", en="title", required=True),
+        "content": clean_text(content, field="content", limit=50_000, zh="公开内容", en="content", required=True),
         "frequency_days": frequency_days,
         "responsible_unit": clean_text(
-            responsible_unit, field="responsible_unit", max_len=100, zh="责任单位", en="responsible unit", required=True
+            responsible_unit, field="responsible_unit", limit=100, zh="责任单位", en="responsible unit", required=True
         ),
     }
 
@@ -278,7 +269,7 @@ def item_publish(*, user: Any, item: DisclosureItem) -> DisclosureVersion:
 def item_withdraw(*, user: Any, item: DisclosureItem, reason: str) -> DisclosureItem:
     """A published item is taken off the public catalogue only with a written reason; its history is kept."""
     _check_edit(user, item.area_path)
-    reason = clean_text(reason, field="reason", max_len=300, zh="撤回原因", en="reason", required=True)
+    reason = clean_text(reason, field="reason", limit=300, zh="撤回原因", en="reason", required=True)
     if item.state != ItemState.PUBLISHED:
         raise ValidationFailed("只有已公开的事项可以撤回", "only a published item can be withdrawn", field="state")
     _bump(

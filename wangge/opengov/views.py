@@ -7,19 +7,18 @@ published versions.
 
 from __future__ import annotations
 
-import mimetypes
 from typing import Any
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed, WanggeError
+from wangge.core.errors import PermissionDenied, ValidationFailed, WanggeError
+from wangge.core.files import private_file_response
 from wangge.opengov import selectors, services
 from wangge.opengov.models import DisclosureDomain, DisclosureItem, Frequency, ItemState
 from wangge.registry.models import Level
@@ -206,18 +205,12 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def attachment(request: HttpRequest, pk: int) -> HttpResponse:
+def attachment(request: HttpRequest, pk: int) -> FileResponse:
     """A file: to anyone when the item's published version lists it, else only to staff of its area."""
     att = selectors.attachment_get(user=request.user, pk=pk)
-    try:
-        with att.file.open("rb") as handle:
-            data = handle.read()
-    except (FileNotFoundError, ValueError):
-        raise NotFound("找不到附件文件", "attachment file not found") from None
-    response = HttpResponse(data, content_type=mimetypes.guess_type(att.file.name)[0] or "application/octet-stream")
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(att.name)}"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return private_file_response(
+        att.file, filename=att.name, as_attachment=True, missing=("找不到附件文件", "attachment file not found")
+    )
 
 
 # --- public pages (no login) ---------------------------------------------------------------------

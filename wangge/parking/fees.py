@@ -32,12 +32,12 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from wangge.core.clock import local_tz
 from wangge.core.errors import FieldProblem, ValidationFailed
 from wangge.holidays.workdays import is_workday
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+LOCAL_TZ = local_tz()
 DAY_KINDS = ("workday", "daily")
 # Longest stay the function agrees to walk unit by unit (a car abandoned for longer is a matter
 # for the police, not for the fee table).

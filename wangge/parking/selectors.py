@@ -10,9 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import (
     Avg,
     Count,
@@ -42,10 +40,6 @@ def half_up(value: float, places: int = 1) -> float:
     """Round the way people do (71.25 → 71.3), not to even."""
     step = Decimal(1).scaleb(-places)
     return float(Decimal(str(value)).quantize(step, rounding=ROUND_HALF_UP))
-
-
-def _tz() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
 
 
 def parking_allowed(*, user: Any) -> bool:
@@ -157,8 +151,8 @@ def tariff_list(*, user: Any) -> QuerySet[Tariff]:
 
 
 def local_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """Start and end of a calendar day in Asia/Shanghai, as aware datetimes."""
-    start = dt.datetime.combine(day, dt.time.min, tzinfo=_tz())
+    """Start and end of a calendar day in the display time zone (core.clock.local_tz), as aware datetimes."""
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=clock.local_tz())
     return start, start + dt.timedelta(days=1)
 
 
@@ -372,21 +366,21 @@ def measures_by_day(
     entered = (
         sessions.filter(entered_at__gte=lo, entered_at__lt=hi)
         .exclude(state=SessionState.VOID)
-        .annotate(day=TruncDate("entered_at", tzinfo=_tz()))
+        .annotate(day=TruncDate("entered_at", tzinfo=clock.local_tz()))
         .values("day")
         .annotate(n=Count("id"))
         .order_by()
     )
     ended = (
         sessions.filter(state=SessionState.CLOSED, exited_at__gte=lo, exited_at__lt=hi)
-        .annotate(day=TruncDate("exited_at", tzinfo=_tz()))
+        .annotate(day=TruncDate("exited_at", tzinfo=clock.local_tz()))
         .values("day")
         .annotate(n=Count("id"), avg=Avg("minutes"), revenue=Sum("fee_fen"))
         .order_by()
     )
     by_entry = {r["day"]: r["n"] for r in entered}
     by_exit = {r["day"]: r for r in ended}
-    first = lo.astimezone(_tz()).date()
+    first = lo.astimezone(clock.local_tz()).date()
     out = []
     for i in range(days):
         day = first + dt.timedelta(days=i)

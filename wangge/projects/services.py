@@ -19,6 +19,7 @@ from wangge.accounts.models import Role
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
 from wangge.core.errors import Conflict, PermissionDenied, ValidationFailed
+from wangge.core.text import clean_text
 from wangge.projects.models import (
     Domain,
     LivelihoodProject,
@@ -35,16 +36,6 @@ MAX_TARGET_MULTIPLE = 3
 # Targets stay well inside a 32-bit column even at three times over (14,500 spaces is a big one).
 MAX_TARGET = 100_000_000
 MAX_BUDGET_FEN = 10**15
-
-
-def clean_text(value: Any, *, field: str, max_len: int, zh: str, en: str, required: bool = False) -> str:
-    """Trimmed text without control characters (PostgreSQL refuses NUL), within its column's length."""
-    text = "".join(ch for ch in str(value or "") if ch in "\n\t" or ord(ch) >= 32).strip()
-    if required and not text:
-        raise ValidationFailed(f"请填写{zh}", f"the {en} is required", field=field)
-    if len(text) > max_len:
-        raise ValidationFailed(f"{zh}不超过 {max_len} 字", f"the {en} is at most {max_len} characters", field=field)
-    return text
 
 
 # --- who may do what (one place, used by pages and API to show or hide the buttons) -------------
@@ -85,8 +76,8 @@ def _clean_people(people: Iterable[Any]) -> list[dict[str, str]]:
             raise ValidationFailed(
                 f"第 {i + 1} 位负责人格式不对", f"responsible person {i + 1} is malformed", field="people"
             )
-        name = clean_text(p.get("name"), field="people", max_len=50, zh="负责人姓名", en="person's name", required=True)
-        role = clean_text(p.get("role"), field="people", max_len=50, zh="负责人职务", en="person's role")
+        name = clean_text(p.get("name"), field="people", limit=50, zh="负责人姓名", en="person's name", required=True)
+        role = clean_text(p.get("role"), field="people", limit=50, zh="负责人职务", en="person's role")
         out.append({"name": name, "role": role})
     return out
 
@@ -115,10 +106,10 @@ def project_create(
         raise PermissionDenied(
             "只有市级管理员可以设立民生实事项目", "only city administrators create projects", field="area"
         )
-    code = clean_text(code, field="code", max_len=40, zh="项目编号", en="code", required=True)
-    name = clean_text(name, field="name", max_len=120, zh="项目名称", en="name", required=True)
-    unit = clean_text(unit, field="unit", max_len=10, zh="目标单位（如 学位、个、张）", en="unit", required=True)
-    description = clean_text(description, field="description", max_len=4000, zh="项目说明", en="description")
+    code = clean_text(code, field="code", limit=40, zh="项目编号", en="code", required=True)
+    name = clean_text(name, field="name", limit=120, zh="项目名称", en="name", required=True)
+    unit = clean_text(unit, field="unit", limit=10, zh="目标单位（如 学位、个、张）", en="unit", required=True)
+    description = clean_text(description, field="description", limit=4000, zh="项目说明", en="description")
     if LivelihoodProject.objects.filter(code=code).exists():
         raise ValidationFailed(f"项目编号 {code} 已存在", f"project code {code} is taken", field="code")
     if domain not in Domain.values:
@@ -153,9 +144,7 @@ def project_create(
     steps = list(milestones)
     clean_steps = []
     for i, (ms_name, due_on) in enumerate(steps):
-        ms_name = clean_text(
-            ms_name, field="milestones", max_len=120, zh="节点名称", en="milestone name", required=True
-        )
+        ms_name = clean_text(ms_name, field="milestones", limit=120, zh="节点名称", en="milestone name", required=True)
         if not isinstance(due_on, dt.date):
             raise ValidationFailed(f"第 {i + 1} 个节点缺少日期", f"milestone {i + 1} has no date", field="milestones")
         clean_steps.append((ms_name, due_on))
@@ -197,7 +186,7 @@ def report_submit(
     milestone: Milestone | None = None,
 ) -> ProgressReport:
     """A report gives the cumulative figure to date (not below the checked one); photos: images only, EXIF stripped."""
-    from wangge.demands.uploads import clean_photos
+    from wangge.core.photos import clean_photos
 
     if not can_report(user, project):
         raise PermissionDenied(
@@ -240,7 +229,7 @@ def report_submit(
             raise ValidationFailed("该节点不属于本项目", "the milestone belongs to another project", field="milestone")
         if milestone.done_on is not None:
             raise ValidationFailed("该节点已完成", "the milestone is already done", field="milestone")
-    narrative = clean_text(narrative, field="narrative", max_len=4000, zh="进展说明", en="narrative")
+    narrative = clean_text(narrative, field="narrative", limit=4000, zh="进展说明", en="narrative")
     cleaned = clean_photos(photos)  # refuses before anything is written
     now = clock.now()
     report = ProgressReport.objects.create(
@@ -268,7 +257,7 @@ def report_check(*, user: Any, report: ProgressReport, accepted: bool, reason: s
         raise PermissionDenied("只有市级管理员可以核定进度", "only city administrators check progress", field="report")
     if report.reported_by_id == getattr(user, "pk", None):
         raise PermissionDenied("不能核定自己填报的进度", "you cannot check your own report", field="report")
-    reason = clean_text(reason, field="reason", max_len=300, zh="退回原因", en="reason")
+    reason = clean_text(reason, field="reason", limit=300, zh="退回原因", en="reason")
     if not accepted and not reason:
         raise ValidationFailed("退回时请说明原因", "give a reason for sending it back", field="reason")
     now = clock.now()

@@ -31,6 +31,7 @@ from wangge.accounts.management.commands.demo_logins import DEMO_LOGINS, DEMO_PA
 from wangge.accounts.models import ROLE_LEVEL, User
 from wangge.accounts.services import user_create, user_set_flags
 from wangge.core.masking import encrypt, lookup_hash
+from wangge.core.phones import demo_mobile
 from wangge.registry.models import LEVEL_DEPTH, Area, Department, Household, Level, Person, tags_to_column
 from wangge.registry.services import department_create, household_key, person_update
 
@@ -132,12 +133,6 @@ GIVEN_FEMALE = "红英兰芳丽娟霞敏静玉秀桂珍凤梅琴燕萍艳莉婷�
 VILLAGE_FIRST = "金石柏桃枫荷杨龙凤高新东西南北长青白红大小沙马梅竹松泉湖溪田岭山塘花双永太福和宝兴"
 VILLAGE_SECOND = "沙柱坪源冲塘桥湾岭田溪山园林坡江洲口丰安乐盛霞峰泉港湖阳城家桂"
 CN_NUM = "一二三四五六七八九十"
-
-PHONE_PREFIXES = [
-    "130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "153", "155",
-    "156", "157", "158", "159", "166", "173", "175", "176", "177", "180", "181", "182", "183", "185",
-    "186", "187", "188", "189", "191", "198", "199",
-]  # fmt: skip
 
 # Share of households with each care tag (DOMAIN.md: what grid leaders watch).
 TAG_RATES: list[tuple[str, float]] = [
@@ -263,10 +258,6 @@ def unique_id_number(rng: random.Random, used: set[str], **kw: Any) -> str:
         if value not in used:
             used.add(value)
             return value
-
-
-def mobile(rng: random.Random) -> str:
-    return rng.choice(PHONE_PREFIXES) + f"{rng.randint(0, 99_999_999):08d}"
 
 
 def person_name(rng: random.Random) -> str:
@@ -544,7 +535,7 @@ def _leader(branch: Area, rng: random.Random, used_ids: set[str]) -> Person:
     ident = unique_id_number(rng, used_ids, min_age=28, max_age=68)
     return Person(
         name=person_name(rng),
-        phone=mobile(rng),
+        phone=demo_mobile(rng),
         id_number_enc=encrypt(ident),
         id_number_hash=lookup_hash(ident),
         is_party_member=True,
@@ -592,7 +583,7 @@ def _households_for(
                     head_name=head,
                     head_id_number_enc=encrypt(ident),
                     head_id_number_hash=id_hash,
-                    phone=mobile(rng) if rng.random() < PHONE_SHARE else "",
+                    phone=demo_mobile(rng) if rng.random() < PHONE_SHARE else "",
                     members=members,
                     care_tags=tags_to_column(tags),
                 )

@@ -17,7 +17,8 @@ from django.db.models import Count, F, Model
 
 from wangge.core.clock import now
 from wangge.core.errors import ValidationFailed
-from wangge.core.masking import encrypt, id_checksum_ok, is_valid_phone, lookup_hash, normalise_phone
+from wangge.core.masking import encrypt, id_checksum_ok, lookup_hash
+from wangge.core.phones import clean_phone
 from wangge.registry.models import (
     LEVEL_DEPTH,
     LEVEL_ORDER,
@@ -141,19 +142,6 @@ def department_create(*, code: str, name: str, city: Area, phone: str = "") -> D
     if city.level != Level.CITY:
         raise ValidationFailed("部门必须隶属于市", "a department belongs to a city", field="area")
     return Department.objects.create(code=code, name=name, area=city, area_path=city.path, phone=phone)
-
-
-def clean_phone(raw: object, *, field: str = "phone", required: bool = False) -> str:
-    phone = normalise_phone(raw)
-    if not phone:
-        if required:
-            raise ValidationFailed("电话不能为空", "phone is required", field=field)
-        return ""
-    if not is_valid_phone(phone):
-        raise ValidationFailed(
-            f"电话号码格式不正确：{phone}", f"malformed phone number: {phone}", field=field, code="bad_phone"
-        )
-    return phone
 
 
 def clean_id_number(raw: object, *, field: str = "id_number") -> str:
@@ -479,7 +467,6 @@ __all__ = [
     "area_move",
     "area_update",
     "clean_id_number",
-    "clean_phone",
     "department_create",
     "department_update",
     "grid_set_leader",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 import re
 
+from wangge.core.phones import demo_mobile
 from wangge.demands.models import Demand
 from wangge.demands.services import demand_follow, demand_submit
 from wangge.registry.models import Area, Level
@@ -89,10 +90,6 @@ RULES: list[tuple[str, str]] = [
 FOLLOWERS = 2
 
 
-def _phone(rng: random.Random) -> str:
-    return "1" + rng.choice("3589") + "".join(rng.choice("0123456789") for _ in range(9))
-
-
 def seed(city_area: Area, *, seed_value: int = 2026) -> dict[str, int]:
     """Thirty demands this week in a few clusters (see the module docstring); nothing new on a second run."""
     rng = random.Random(seed_value)
@@ -121,7 +118,7 @@ def seed(city_area: Area, *, seed_value: int = 2026) -> dict[str, int]:
             # What a resident's first words say, as the report page makes titles (first clause).
             title=re.split("[，。！？]", text, maxsplit=1)[0][:30],
             description=text,
-            reporter_phone=_phone(rng),
+            reporter_phone=demo_mobile(rng),
             grid=place if place.level == Level.GRID else None,
             area=None if place.level == Level.GRID else place,
             idempotency_key=key,
@@ -141,7 +138,7 @@ def seed(city_area: Area, *, seed_value: int = 2026) -> dict[str, int]:
     followed = 0
     light = first["light"]
     for _ in range(FOLLOWERS):
-        phone = _phone(rng)
+        phone = demo_mobile(rng)
         if light.is_open and not light.followers.filter(phone=phone).exists():
             demand_follow(demand=light, phone=phone)
             followed += 1

@@ -10,9 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet
 
 from wangge.accounts.scope import scope_for
@@ -22,14 +20,10 @@ from wangge.registry.models import Area, Household, Level
 from wangge.visits.models import Opinion, Visit
 
 
-def _local_tz() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
-
-
 def month_bounds(day: dt.date | None = None) -> tuple[dt.datetime, dt.datetime]:
     """Start and end (exclusive) of the local calendar month holding `day` (today by default), aware."""
     day = day or clock.today_local()
-    tz = _local_tz()
+    tz = clock.local_tz()
     start = dt.datetime(day.year, day.month, 1, tzinfo=tz)
     nxt = dt.datetime(day.year + (day.month == 12), day.month % 12 + 1, 1, tzinfo=tz)
     return start, nxt
@@ -57,7 +51,7 @@ def visit_list(
         qs = qs.filter(household=household)
     if how:
         qs = qs.filter(how=how)
-    tz = _local_tz()
+    tz = clock.local_tz()
     if date_from:
         qs = qs.filter(visited_at__gte=dt.datetime.combine(date_from, dt.time.min, tzinfo=tz))
     if date_to:

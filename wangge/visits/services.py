@@ -18,7 +18,8 @@ from wangge.accounts.models import Role, User
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
 from wangge.core.errors import Conflict, PermissionDenied, ValidationFailed
-from wangge.core.masking import is_valid_phone, normalise_phone
+from wangge.core.phones import is_valid_phone, normalise_phone
+from wangge.core.text import clean_text
 from wangge.registry.models import Household
 from wangge.visits.models import FOLLOW_UP_NEXT, FollowUp, How, Opinion, OpinionCategory, Visit
 
@@ -62,17 +63,6 @@ def _may_write(actor: Any, path: str, *, zh: str, en: str) -> None:
         raise PermissionDenied(zh, en, field="household")
 
 
-def _text(value: str | None, *, field_name: str, zh: str, en: str, limit: int, required: bool) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        raise ValidationFailed(f"{zh}不能为空", f"{en} is required", field=field_name, code="required")
-    if len(text) > limit:
-        raise ValidationFailed(
-            f"{zh}不能超过 {limit} 字", f"{en} is longer than {limit} characters", field=field_name, code="too_long"
-        )
-    return text
-
-
 def _opinion_drafts(opinions: Iterable[OpinionDraft | Mapping[str, Any]]) -> list[OpinionDraft]:
     drafts = [o if isinstance(o, OpinionDraft) else OpinionDraft(**dict(o)) for o in opinions or ()]
     if len(drafts) > MAX_OPINIONS:
@@ -83,8 +73,8 @@ def _opinion_drafts(opinions: Iterable[OpinionDraft | Mapping[str, Any]]) -> lis
         )
     clean = []
     for i, draft in enumerate(drafts):
-        text = _text(
-            draft.text, field_name=f"opinions.{i}.text", zh="意见内容", en="opinion", limit=MAX_OPINION, required=True
+        text = clean_text(
+            draft.text, field=f"opinions.{i}.text", zh="意见内容", en="opinion", limit=MAX_OPINION, required=True
         )
         category = draft.category or OpinionCategory.OTHER
         if category not in OpinionCategory.values:
@@ -179,7 +169,7 @@ def visit_log(
     )
     if how not in How.values:
         raise ValidationFailed(f"未知的走访方式：{how}", f"unknown way of visiting: {how}", field="how")
-    notes = _text(notes, field_name="notes", zh="走访记录", en="notes", limit=MAX_NOTES, required=False)
+    notes = clean_text(notes, field="notes", zh="走访记录", en="notes", limit=MAX_NOTES, required=False)
     drafts = _opinion_drafts(opinions)
     demand_draft = DemandDraft(**dict(demand)) if isinstance(demand, Mapping) else demand
     now = clock.now()
@@ -250,8 +240,8 @@ def opinion_follow_up(*, opinion: Opinion, actor: User, state: str, answer: str 
     now = clock.now()
     changes: dict[str, Any] = {"state": state}
     if state == FollowUp.ANSWERED:
-        changes["answer"] = _text(
-            answer, field_name="answer", zh="答复内容", en="answer", limit=MAX_OPINION, required=True
+        changes["answer"] = clean_text(
+            answer, field="answer", zh="答复内容", en="answer", limit=MAX_OPINION, required=True
         )
         changes["answered_by"] = actor
         changes["answered_at"] = now

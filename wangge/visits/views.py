@@ -22,11 +22,11 @@ from wangge.accounts.scope import scope_for
 from wangge.core import clock
 from wangge.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, WanggeError
 from wangge.core.htmx import render_page_or_fragment
+from wangge.core.photos import MAX_PHOTOS
 from wangge.demands import selectors as demand_selectors
 from wangge.demands import services as demand_services
 from wangge.demands.models import Demand
 from wangge.demands.transitions import STAFF_MOVES, allowed_moves
-from wangge.demands.uploads import MAX_PHOTOS
 from wangge.registry import selectors as registry_selectors
 from wangge.registry.models import Level
 from wangge.visits import selectors, services

@@ -116,7 +116,7 @@ def build_story(tree: Any, personas: Any) -> Story:
 
     new("D4", at(2, 8), grid=tree.grid)
     with time_machine.travel(at(2, 9, 30), tick=False):
-        sweep_once(deliver=False)  # D4 climbs to the branch by itself
+        sweep_once()  # D4 climbs to the branch by itself
     d["D4"].refresh_from_db()
     do(at(2, 10), services.demand_accept, "D4", actor=branch)
     do(at(2, 11), services.demand_resolve, "D4", actor=branch, result="支部已处理")

@@ -184,19 +184,22 @@ def test_visit_log_export_and_the_visit_figures(tree: Any, personas: Any, media:
 
 @pytest.mark.django_db
 def test_worker_hooks_run_in_order_and_survive_a_broken_one(tree: Any, personas: Any, settings: Any) -> None:
+    from wangge.core.worker import run_pass
     from wangge.demands import services as demand_services
-    from wangge.demands.management.commands.run_worker import run_hooks
 
     settings.DASHBOARD_ROLLUP_ID_MARGIN = 0
     demand = make_demand(grid=tree.grid)
     settings.WANGGE_WORKER_HOOKS = ["wangge.nowhere.hook", "wangge.dashboards.services.rollup_refresh_recent"]
-    results = run_hooks()
-    assert [name for name, _r in results] == ["wangge.dashboards.services.rollup_refresh_recent"]
-    assert results[0][1].demands == 1
+    runs = run_pass()
+    assert [(run.path, run.ok) for run in runs] == [
+        ("wangge.nowhere.hook", False),
+        ("wangge.dashboards.services.rollup_refresh_recent", True),
+    ]
+    assert runs[1].result.demands == 1
     state = RollupState.objects.get(name="demands")
     assert state.refreshed_at is not None and state.last_event_id == demand.events.get().pk
     # Nothing new: no day is recomputed. A move (a new event) brings its demand's day back.
-    assert run_hooks()[0][1].days == 0
+    assert run_pass()[1].result.days == 0
     demand_services.demand_accept(demand=demand, actor=personas[Role.GRID_LEADER])
-    again = run_hooks()[0][1]
+    again = run_pass()[1].result
     assert again.days == 1 and again.demands == 1

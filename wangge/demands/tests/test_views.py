@@ -15,10 +15,10 @@ from django.urls import reverse
 
 from wangge.accounts.models import Role
 from wangge.core import ratelimit
+from wangge.core.tests.test_photos import jpeg_bytes
 from wangge.demands import routing, services
 from wangge.demands.models import Demand, DemandEvent, DemandPhoto, State
 from wangge.demands.testing import make_demand
-from wangge.demands.tests.test_uploads import jpeg_bytes
 from wangge.notifications.models import OutboxMessage
 
 PHONE = "13912345678"
@@ -562,7 +562,11 @@ def test_photos_are_served_only_inside_scope(tree: Any, personas: Any) -> None:
     demand = make_demand(grid=tree.grid, photos=[photo()])
     url = reverse("demands:photo", args=[demand.photos.get().pk])
     ok = login(personas[Role.GRID_LEADER]).get(url)
-    assert ok.status_code == 200 and ok["Content-Type"] == "image/jpeg" and ok.content[:2] == b"\xff\xd8"
+    assert (
+        ok.status_code == 200
+        and ok["Content-Type"] == "image/jpeg"
+        and b"".join(ok.streaming_content)[:2] == b"\xff\xd8"
+    )
     assert login(personas["outsider"]).get(url).status_code == 404
     assert login(personas[Role.DEPARTMENT]).get(url).status_code == 404
     assert Client().get(url).status_code == 302

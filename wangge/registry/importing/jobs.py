@@ -26,7 +26,6 @@ import datetime as dt
 import json
 import logging
 import os
-import socket
 import threading
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,7 @@ from django.db.models import F, Q
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
 from wangge.core.errors import FieldProblem, PermissionDenied, ValidationFailed, WanggeError
+from wangge.core.worker import worker_id
 from wangge.registry.importing.reader import EXTENSIONS
 from wangge.registry.importing.selectors import can_import
 from wangge.registry.importing.services import problem_dict, registry_import
@@ -95,7 +95,7 @@ def import_jobs_run() -> dict[str, Any]:
 
     One job per pass, so a city-sized file delays the worker's other sweeps by one import at most.
     """
-    worker = f"{socket.gethostname()}:{os.getpid()}"
+    worker = worker_id()
     report: dict[str, Any] = import_jobs_sweep()
     claimed = _claim(worker)
     if claimed is None:

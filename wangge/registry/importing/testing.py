@@ -26,7 +26,7 @@ def make_import_job(*, grid: Area | None = None, city: Area | None = None, **ove
             {
                 "code": "bad_phone",
                 "message": "电话号码格式不正确：12",
-                "message_en": "malformed phone number: 12",
+                "message_en": "The phone number 12 is not valid",
                 "field": "phone",
                 "sheet": "户籍",
                 "row": 2,

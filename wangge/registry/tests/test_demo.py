@@ -19,7 +19,8 @@ from shapely.geometry import Point, shape
 
 from wangge.accounts.management.commands.demo_logins import DEMO_LOGINS, DEMO_PASSWORD, demo_login_rows
 from wangge.accounts.models import Role, User
-from wangge.core.masking import decrypt, id_checksum_ok, is_valid_phone, lookup_hash
+from wangge.core.masking import decrypt, id_checksum_ok, lookup_hash
+from wangge.core.phones import is_valid_phone
 from wangge.registry.demo import (
     TOWN_NAMES,
     DemoPlan,

@@ -519,7 +519,7 @@ def test_upload_page_queues_the_import_the_worker_runs_it_and_every_error_shows(
         "<td>3</td>",
         "联系电话(J)",
         "电话号码格式不正确",
-        "malformed phone",
+        "is not valid",
         "unknown village",
         "村(社区)(B)",
     ):

@@ -2,7 +2,7 @@
 
 The one bulk path that may bypass `household_create`; it keeps the same rules in bulk:
 
-- the cleaning of `registry.services` (`clean_phone`, `clean_id_number`, `household_key`);
+- the cleaning of `core.phones.clean_phone` and of `registry.services` (`clean_id_number`, `household_key`);
 - a micro-grid holds at most GRID_HARD_MAX households, counting the households already there,
   those the file moves away or in, and the file's new rows (every row beyond the limit is named);
 - a household is identified by `household_key`, so re-importing a file changes nothing and a

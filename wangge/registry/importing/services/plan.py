@@ -16,12 +16,13 @@ from django.db.models import Count, Max, Sum
 
 from wangge.core.errors import FieldProblem, ValidationFailed
 from wangge.core.masking import lookup_hash
+from wangge.core.phones import clean_phone
 from wangge.registry.importing.columns import BY_KEY, REQUIRED, column_letter, match_header
 from wangge.registry.importing.reader import Sheet
 from wangge.registry.importing.services.cells import _id_number, _members, _tags, _text
 from wangge.registry.importing.services.tree import _Grid, _resolve, _Tree
 from wangge.registry.models import Area, Household
-from wangge.registry.services import clean_phone, household_key
+from wangge.registry.services import household_key
 
 ProgressFn = Callable[[str, int, int], None]
 

@@ -6,11 +6,10 @@ import argparse
 import time
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.module_loading import import_string
 
 from wangge.accounts.management.commands.demo_logins import demo_login_rows, format_logins
+from wangge.core.hooks import call_hooks
 from wangge.registry.demo import CITY_CODE, PLANS, DemoPlan, build_demo
 from wangge.registry.models import Area
 
@@ -57,12 +56,9 @@ class Command(BaseCommand):
             raise CommandError(f"演示数据参数无效 / invalid demo plan: {exc}") from exc
         if not options["registry_only"]:
             city = Area.objects.get(code=CITY_CODE)
-            for dotted in settings.WANGGE_DEMO_HOOKS:
-                hook = import_string(dotted)
-                hook_started = time.perf_counter()
-                counts = hook(city)
+            for run in call_hooks("WANGGE_DEMO_HOOKS", city, keep_going=False):
                 if verbose:
-                    self.stdout.write(f"  {dotted}: {counts} ({time.perf_counter() - hook_started:.1f} s)")
+                    self.stdout.write(f"  {run.path}: {run.result} ({run.seconds:.1f} s)")
         elapsed = time.perf_counter() - started
         summary = ", ".join(f"{k} {v:,}" for k, v in result.counts.items())
         self.stdout.write(self.style.SUCCESS(f"演示数据已生成 / demo data loaded in {elapsed:.1f} s: {summary}"))

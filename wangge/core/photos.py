@@ -1,4 +1,4 @@
-"""Photos people attach to demands: images only, size-capped, GPS read, then EXIF stripped.
+"""Photos people attach (demands, visits, inspections, projects): images only, size-capped, EXIF stripped.
 
 A photo from a phone carries the place it was taken (EXIF GPS) and often the phone model and the
 owner's name. We read the position (it helps route a report to the right grid), then re-encode the

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from wangge.core.errors import ValidationFailed
-from wangge.demands.uploads import MAX_PHOTOS, clean_photo, clean_photos
+from wangge.core.photos import MAX_PHOTOS, clean_photo, clean_photos
 
 
 def jpeg_bytes(*, size: tuple[int, int] = (64, 48), exif: Any = None, color: str = "green") -> bytes:

@@ -1,4 +1,4 @@
-"""The worker: with the clock past a limit, exactly the overdue demands move, once, however many workers run."""
+"""The time-limit sweep: past a limit exactly the overdue demands move, once, however many workers run."""
 
 from __future__ import annotations
 
@@ -60,9 +60,9 @@ def test_the_climb_continues_one_level_per_limit(tree: Any, personas: Any) -> No
     with at(0):
         d = make_demand(grid=tree.grid)
     with at(24):
-        sweep_once(deliver=False)
+        sweep_once()
     with at(48):
-        sweep_once(deliver=False)
+        sweep_once()
     d.refresh_from_db()
     assert d.holder_area == tree.village and d.escalations == 2 and d.highest_level == "village"
 
@@ -74,14 +74,14 @@ def test_yellow_then_red_once_each_to_holder_and_level_above(tree: Any, personas
         d = services.demand_accept(demand=d, actor=personas[Role.GRID_LEADER])
     window = d.resolve_due_at - T0
     with time_machine.travel(T0 + window * 0.85, tick=False):
-        first = sweep_once(deliver=False)
-        again = sweep_once(deliver=False)
+        first = sweep_once()
+        again = sweep_once()
     assert (first.yellow, first.red, again.yellow) == (1, 0, 0)
     d.refresh_from_db()
     assert d.warning == "yellow" and d.version == 2  # a flag does not make the holder's form stale
     with time_machine.travel(d.resolve_due_at + dt.timedelta(minutes=1), tick=False):
-        red = sweep_once(deliver=False)
-        sweep_once(deliver=False)
+        red = sweep_once()
+        sweep_once()
     assert red.red == 1
     d.refresh_from_db()
     assert d.warning == "red"
@@ -103,21 +103,11 @@ def test_resolved_demands_close_after_the_silence(tree: Any, personas: Any, sett
         d = make_demand(grid=tree.grid)
         d = services.demand_resolve(demand=d, actor=personas[Role.GRID_LEADER], result="已处理")
     with at(24 * 2):
-        assert sweep_once(deliver=False).closed == 0
+        assert sweep_once().closed == 0
     with at(24 * 3 + 1):
-        assert sweep_once(deliver=False).closed == 1
+        assert sweep_once().closed == 1
     d.refresh_from_db()
     assert d.state == State.CLOSED and d.events.last().actor_kind == "system"
-
-
-@pytest.mark.django_db
-def test_the_worker_delivers_the_outbox(tree: Any) -> None:
-    with at(0):
-        make_demand(grid=tree.grid)
-        assert OutboxMessage.objects.filter(state="pending").count() >= 1
-        report = sweep_once()
-    assert report.outbox["sent"] >= 1
-    assert OutboxMessage.objects.filter(state="pending").count() == 0
 
 
 @pytest.mark.django_db(transaction=True)
@@ -132,7 +122,7 @@ def test_two_workers_together_never_double_an_escalation(tree: Any, personas: An
             def work() -> None:
                 barrier.wait()
                 try:
-                    reports.append(sweep_once(batch=4, deliver=False))
+                    reports.append(sweep_once(batch=4))
                 finally:
                     connection.close()
 
@@ -144,7 +134,7 @@ def test_two_workers_together_never_double_an_escalation(tree: Any, personas: An
             assert sum(r.escalated for r in reports) == len(late)
         else:
             # SQLite has one writer at a time: two workers in turn (the second finds nothing to claim).
-            assert sweep_once(batch=4, deliver=False).escalated == len(late)
-            assert sweep_once(batch=4, deliver=False).escalated == 0
+            assert sweep_once(batch=4).escalated == len(late)
+            assert sweep_once(batch=4).escalated == 0
     assert DemandEvent.objects.filter(action="auto_escalate").count() == len(late)
     assert set(Demand.objects.values_list("escalations", flat=True)) == {1}

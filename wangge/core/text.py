@@ -1,0 +1,37 @@
+"""Free text people type (titles, reasons, notes): trimmed, without control characters, within its column.
+
+Services call `clean_text` where a too-long text is refused (the person should shorten it) and
+`capped_text` where a longer one is silently cut (an address or a note that only needs to fit).
+Control characters other than newline and tab are dropped: PostgreSQL refuses NUL, and the rest
+only ever arrive by pasting.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wangge.core.errors import ValidationFailed
+
+
+def _plain(value: Any) -> str:
+    return "".join(ch for ch in str(value or "") if ch in "\n\t" or ord(ch) >= 32).strip()
+
+
+def clean_text(value: Any, *, field: str, zh: str, en: str, limit: int, required: bool = False) -> str:
+    """The trimmed text; `ValidationFailed` on `field` when required and empty (`required`) or too long (`too_long`).
+
+    `zh` and `en` name the thing in each language (诉求内容 / description), for the messages.
+    """
+    text = _plain(value)
+    if required and not text:
+        raise ValidationFailed(f"{zh}不能为空", f"{en} is required", field=field, code="required")
+    if len(text) > limit:
+        raise ValidationFailed(
+            f"{zh}不能超过 {limit} 字", f"{en} is longer than {limit} characters", field=field, code="too_long"
+        )
+    return text
+
+
+def capped_text(value: Any, limit: int) -> str:
+    """The trimmed text cut to `limit` characters (for fields where a longer text is not worth refusing)."""
+    return _plain(value)[:limit]
