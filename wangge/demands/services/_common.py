@@ -10,6 +10,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wangge.core import clock
 from wangge.core.errors import NotFound, ValidationFailed
@@ -35,20 +37,44 @@ def in_chinese(message: Any, params: Mapping[str, Any] | None = None) -> str:
     return text
 
 
-def _required_text(value: str | None, *, field: str, zh: str, en: str, limit: int = MAX_TEXT) -> str:
+# What the errors call each field a person fills in (context: one English word, several Chinese ones).
+FIELD_LABELS = {
+    "description": pgettext_lazy("demand field", "description"),
+    "result": pgettext_lazy("demand field", "result"),
+    "escalate_reason": pgettext_lazy("demand field", "reason to escalate"),
+    "reject_reason": pgettext_lazy("demand field", "reason to reject"),
+    "instructions": pgettext_lazy("demand field", "instructions"),
+    "comment": pgettext_lazy("demand field", "comment"),
+    "channel": pgettext_lazy("demand field", "channel"),
+    "kind": pgettext_lazy("demand field", "kind"),
+    "urgency": pgettext_lazy("demand field", "urgency"),
+    "satisfaction": pgettext_lazy("demand field", "satisfaction"),
+    "visibility": pgettext_lazy("demand field", "visibility"),
+}
+
+
+def _required_text(value: str | None, *, field: str, label: str, limit: int = MAX_TEXT) -> str:
+    """`value` stripped; refused when empty or longer than `limit` (`label` is a key of FIELD_LABELS)."""
     text = (value or "").strip()
     if not text:
-        raise ValidationFailed(f"{zh}不能为空", f"{en} is required", field=field, code="required")
+        raise ValidationFailed(
+            _("%(label)s is required"), params={"label": FIELD_LABELS[label]}, field=field, code="required"
+        )
     if len(text) > limit:
         raise ValidationFailed(
-            f"{zh}不能超过 {limit} 字", f"{en} is longer than {limit} characters", field=field, code="too_long"
+            _("%(label)s is longer than %(limit)s characters"),
+            params={"label": FIELD_LABELS[label], "limit": limit},
+            field=field,
+            code="too_long",
         )
     return text
 
 
-def _choice(value: str, choices: Any, *, field: str, zh: str) -> str:
+def _choice(value: str, choices: Any, *, field: str) -> str:
     if value not in choices.values:
-        raise ValidationFailed(f"未知的{zh}：{value}", f"unknown {field}: {value}", field=field)
+        raise ValidationFailed(
+            _("unknown %(label)s: %(value)s"), params={"label": FIELD_LABELS[field], "value": value}, field=field
+        )
     return value
 
 
@@ -57,7 +83,7 @@ def _reload(demand: Demand | int) -> Demand:
     try:
         return Demand.objects.select_related("holder_area", "holder_department", "area", "category").get(pk=pk)
     except Demand.DoesNotExist:
-        raise NotFound("找不到该诉求", "demand not found") from None
+        raise NotFound(_("demand not found")) from None
 
 
 def _higher(a: str, b: str) -> str:

@@ -28,7 +28,7 @@ def demand_auto_escalate(*, demand: Demand | int) -> Demand:
     demand = _reload(demand)
     now = clock.now()
     if demand.state not in WAITING_STATES or demand.accept_due_at is None or demand.accept_due_at > now:
-        raise Conflict("该诉求未超过受理时限", "this demand is not past its limit to accept")
+        raise Conflict(_("this demand is not past its limit to accept"))
     parent = _parent_of_holder(demand)
     lower_recipients = _holder_recipients(demand)
     lower_label = demand.holder_label
@@ -73,12 +73,12 @@ def demand_warn(*, demand: Demand | int, level: str) -> Demand:
     """Flag a demand near (yellow) or past (red) its limit to resolve, once per level; holder and level above told."""
     demand = _reload(demand)
     if level not in (WarningLevel.YELLOW, WarningLevel.RED):
-        raise ValidationFailed("未知的预警级别", f"unknown warning level {level}", field="level")
+        raise ValidationFailed(_("unknown warning level %(level)s"), params={"level": level}, field="level")
     current = demand.warning
     if current == level or (current == WarningLevel.RED and level == WarningLevel.YELLOW):
-        raise Conflict("该预警已发出", "this warning was already raised")
+        raise Conflict(_("this warning was already raised"))
     if demand.state not in OPEN_STATES:
-        raise Conflict("诉求已不在办理中", "this demand is no longer open")
+        raise Conflict(_("this demand is no longer open"))
     label = in_chinese(WARNING_TEXTS[WarningLevel(level)])
     demand, _event = _apply(
         demand=demand,
@@ -126,7 +126,7 @@ def demand_close_silent(*, demand: Demand | int) -> Demand:
     now = clock.now()
     cutoff = now - dt.timedelta(days=_silence_days())
     if demand.state != State.RESOLVED or demand.resolved_at is None or demand.resolved_at > cutoff:
-        raise Conflict("该诉求尚不能自动关闭", "this demand cannot be closed by silence yet")
+        raise Conflict(_("this demand cannot be closed by silence yet"))
     demand, _event = _apply(
         demand=demand,
         move=Move.CLOSE,

@@ -77,7 +77,7 @@ def _resolve_category(category: Any) -> Category | None:
     else:
         found = Category.objects.filter(code=str(category)).first()
     if found is None or not found.is_active:
-        raise ValidationFailed("未知的诉求类别", f"unknown category: {category}", field="category", code="bad_category")
+        raise ValidationFailed(_("unknown category"), field="category", code="bad_category")
     return found
 
 
@@ -117,7 +117,7 @@ def demand_set_category(*, demand: Demand, actor: User, category: Any, version: 
             params={"state": State(demand.state).label},
         )
     if category in (None, ""):
-        raise ValidationFailed("请选择诉求类别", "choose a category", field="category", code="required")
+        raise ValidationFailed(_("choose a category"), field="category", code="required")
     chosen = _resolve_category(category)
     assert chosen is not None
     before = demand.category
@@ -127,8 +127,7 @@ def demand_set_category(*, demand: Demand, actor: User, category: Any, version: 
     )
     if not updated:
         raise Conflict(
-            "诉求已被他人处理，请刷新后重试",
-            "someone else changed this demand first; reload it and try again",
+            _("someone else changed this demand first; reload it and try again"),
         )
     accepted = demand.suggested_category_id == chosen.pk
     if accepted:
@@ -157,9 +156,9 @@ def demand_category_feedback(*, demand: Demand, actor: User) -> Demand:
     """Staff who file a demand under a category of their choice have answered the suggestion: keep it as data."""
     demand = _reload(demand)
     if not is_staff(actor) or demand.created_by_id != actor.pk:
-        raise PermissionDenied("只有登记人才能确认登记时的类别", "only the person who filed it confirms its category")
+        raise PermissionDenied(_("only the person who filed it confirms its category"))
     if demand.category is None:
-        raise ValidationFailed("该诉求尚未分类", "this demand has no category yet", field="category")
+        raise ValidationFailed(_("this demand has no category yet"), field="category")
     if DemandEvent.objects.filter(demand=demand, action="recategorise").exists():
         return demand
     accepted = demand.suggested_category_id == demand.category_id

@@ -50,7 +50,7 @@ def _resolve_grid(grid: Any) -> Area | None:
         return grid
     found = Area.objects.filter(code=str(grid), level=Level.GRID).first()
     if found is None:
-        raise ValidationFailed("找不到该微网格", f"unknown micro-grid: {grid}", field="grid")
+        raise ValidationFailed(_("unknown micro-grid"), field="grid")
     return found
 
 
@@ -60,7 +60,7 @@ def _float_or_none(value: Any, field: str) -> float | None:
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise ValidationFailed("位置坐标无效", "the location is not a valid point", field=field) from None
+        raise ValidationFailed(_("the location is not a valid point"), field=field) from None
 
 
 def _actor_may_file(actor: User, area: Area) -> bool:
@@ -104,21 +104,19 @@ def demand_submit(
     key = (idempotency_key or "").strip() or None
     if key is not None:
         if len(key) > 128:
-            raise ValidationFailed(
-                "幂等键过长", "Idempotency-Key is longer than 128 characters", field="idempotency_key"
-            )
+            raise ValidationFailed(_("Idempotency-Key is longer than 128 characters"), field="idempotency_key")
         existing = Demand.objects.filter(idempotency_key=key).first()
         if existing is not None:
             return SubmitResult(demand=existing, replayed=True)
 
-    _choice(channel, Channel, field="channel", zh="渠道")
-    _choice(kind, Kind, field="kind", zh="诉求类型")
-    _choice(urgency, Urgency, field="urgency", zh="紧急程度")
-    description = _required_text(description, field="description", zh="诉求内容", en="description")
+    _choice(channel, Channel, field="channel")
+    _choice(kind, Kind, field="kind")
+    _choice(urgency, Urgency, field="urgency")
+    description = _required_text(description, field="description", label="description")
     title = (title or "").strip() or description.splitlines()[0][:40]
     if len(title) > MAX_TITLE:
         raise ValidationFailed(
-            f"标题不能超过 {MAX_TITLE} 字", f"title is longer than {MAX_TITLE} characters", field="title"
+            _("title is longer than %(limit)s characters"), params={"limit": MAX_TITLE}, field="title"
         )
     from wangge.registry.services import clean_phone
 
@@ -131,7 +129,7 @@ def demand_submit(
     routing.check_point(lat_f, lng_f)
     staff_actor = is_staff(actor)
     if actor is not None and staff_actor and actor.role == Role.AUDITOR:
-        raise PermissionDenied("审计人员只能查看", "auditors may only read", code="read_only")
+        raise PermissionDenied(_("auditors may only read"), code="read_only")
     cleaned = _clean_photos(photos)
 
     # A photo's GPS helps only when nothing better routes it; a wrong phone clock or GPS must not
@@ -147,8 +145,7 @@ def demand_submit(
 
     if actor is not None and staff_actor and not _actor_may_file(actor, target):
         raise PermissionDenied(
-            "不能为本人辖区以外的区域登记诉求",
-            "you may not file demands for an area outside your scope",
+            _("you may not file demands for an area outside your scope"),
             field="area",
         )
 

@@ -56,7 +56,7 @@ from wangge.registry.models import Area, Department
 
 
 def _stale() -> Conflict:
-    return Conflict("诉求已被他人更新，请刷新后重试", "the demand was changed by someone else; reload it and try again")
+    return Conflict(_("the demand was changed by someone else; reload it and try again"))
 
 
 def _require_holder(demand: Demand, actor: Any, version: int | None = None) -> None:
@@ -65,8 +65,8 @@ def _require_holder(demand: Demand, actor: Any, version: int | None = None) -> N
         raise _stale()
     if not can_hold(demand=demand, user=actor):
         raise PermissionDenied(
-            f"只有当前承办方（{demand.holder_label}）才能处理该诉求",
-            "only the current holder of this demand may act on it",
+            _("only the current holder of this demand (%(holder)s) may act on it"),
+            params={"holder": demand.holder_label},
             code="not_holder",
         )
 
@@ -112,8 +112,7 @@ def _apply(
     )
     if not updated:
         raise Conflict(
-            "诉求已被他人处理，请刷新后重试",
-            "someone else changed this demand first; reload it and try again",
+            _("someone else changed this demand first; reload it and try again"),
         )
     from_holder = demand.holder_label
     fresh = _reload(demand.pk)
@@ -146,7 +145,7 @@ def _escalation_changes(demand: Demand, parent: Area, now: dt.datetime) -> dict[
 def _parent_of_holder(demand: Demand) -> Area:
     area = demand.holder_area
     if demand.holder_department_id or area is None or area.parent_id is None:
-        raise Conflict("当前层级不能再上报", "this level has nowhere higher to escalate to", code="conflict")
+        raise Conflict(_("this level has nowhere higher to escalate to"), code="conflict")
     return Area.objects.get(pk=area.parent_id)
 
 
@@ -185,7 +184,7 @@ def demand_resolve(
     """The holder reports the result (with photos); the resident and every merged duplicate's reporter are told."""
     demand = _reload(demand)
     _require_holder(demand, actor, version)
-    result = _required_text(result, field="result", zh="办理结果", en="result")
+    result = _required_text(result, field="result", label="result")
     cleaned = _clean_photos(photos)
     now = clock.now()
     changes: dict[str, Any] = {"resolved_at": now, "resolution": result, "holder_user": actor}
@@ -234,7 +233,7 @@ def demand_escalate(*, demand: Demand, actor: User, reason: str, version: int | 
     """Climb exactly one level (grid → branch → village → town → city), with a reason; the new holder is told."""
     demand = _reload(demand)
     _require_holder(demand, actor, version)
-    reason = _required_text(reason, field="reason", zh="上报理由", en="reason")
+    reason = _required_text(reason, field="reason", label="escalate_reason")
     _target(demand, Move.ESCALATE)
     parent = _parent_of_holder(demand)
     now = clock.now()
@@ -259,11 +258,11 @@ def demand_dispatch(
     demand = _reload(demand)
     _require_holder(demand, actor, version)
     if department is None or not isinstance(department, Department):
-        raise ValidationFailed("请选择承办部门", "choose a department", field="department")
+        raise ValidationFailed(_("choose a department"), field="department")
     if not department.is_active:
-        raise ValidationFailed("该部门已停用", "this department is inactive", field="department")
+        raise ValidationFailed(_("this department is inactive"), field="department")
     if not demand.area_path.startswith(department.area_path):
-        raise ValidationFailed("只能派发给本市的部门", "dispatch only to a department of this city", field="department")
+        raise ValidationFailed(_("dispatch only to a department of this city"), field="department")
     now = clock.now()
     changes = {
         "holder_department": department,
@@ -286,26 +285,23 @@ def demand_return(
     """Send the demand down with instructions: to a lower area of the holder's subtree, or back to the dispatcher."""
     demand = _reload(demand)
     _require_holder(demand, actor, version)
-    instructions = _required_text(instructions, field="instructions", zh="退回说明", en="instructions")
+    instructions = _required_text(instructions, field="instructions", label="instructions")
     now = clock.now()
     if demand.holder_department_id:
         dispatcher = demand.holder_area
         if dispatcher is None:
-            raise Conflict("找不到派发该诉求的层级", "the dispatching level is unknown")
+            raise Conflict(_("the dispatching level is unknown"))
         if to_area is not None and to_area.pk != dispatcher.pk:
             raise ValidationFailed(
-                "部门只能退回给派发的层级",
-                "a department returns a demand to the level that dispatched it",
+                _("a department returns a demand to the level that dispatched it"),
                 field="to_area",
             )
         target = dispatcher
     else:
         if to_area is None:
-            raise ValidationFailed("请选择退回的下级", "choose the lower level to return to", field="to_area")
+            raise ValidationFailed(_("choose the lower level to return to"), field="to_area")
         if not (to_area.path.startswith(demand.holder_path) and to_area.path != demand.holder_path):
-            raise ValidationFailed(
-                "只能退回给本级以下的区域", "return only to a lower level inside your own area", field="to_area"
-            )
+            raise ValidationFailed(_("return only to a lower level inside your own area"), field="to_area")
         target = to_area
     changes = {**_holder_changes(target), **_fresh_deadlines(demand, now, accept=False)}
     demand, event = _apply(
@@ -334,8 +330,7 @@ def demand_reassign(
     _require_holder(demand, actor, version)
     if to_user is None or not can_hold(demand=demand, user=to_user):
         raise ValidationFailed(
-            "只能转交给同一层级（部门）的工作人员",
-            "reassign only to staff of the same holding level or department",
+            _("reassign only to staff of the same holding level or department"),
             field="to_user",
         )
     demand, event = _apply(
@@ -366,7 +361,7 @@ def demand_reject(*, demand: Demand, actor: User, reason: str, version: int | No
     """Refuse with a reason: an area level ends the demand; a department sends it back to its dispatcher."""
     demand = _reload(demand)
     _require_holder(demand, actor, version)
-    reason = _required_text(reason, field="reason", zh="驳回理由", en="reason")
+    reason = _required_text(reason, field="reason", label="reject_reason")
     now = clock.now()
     if demand.holder_department_id:
         changes: dict[str, Any] = {"holder_department": None, "holder_user": None, **_fresh_deadlines(demand, now)}
@@ -396,16 +391,14 @@ def demand_merge(*, demand: Demand, actor: User, into: Demand, version: int | No
     demand = _reload(demand)
     _require_holder(demand, actor, version)
     if into is None:
-        raise ValidationFailed("请选择要合并到的诉求", "choose the demand to merge into", field="into")
+        raise ValidationFailed(_("choose the demand to merge into"), field="into")
     main = _reload(into)
     if main.pk == demand.pk:
-        raise ValidationFailed("不能合并到自身", "a demand cannot be merged into itself", field="into")
+        raise ValidationFailed(_("a demand cannot be merged into itself"), field="into")
     if main.state in FINAL_STATES:
-        raise ValidationFailed(
-            "只能合并到未关闭的诉求", "merge only into a demand that is still open or resolved", field="into"
-        )
+        raise ValidationFailed(_("merge only into a demand that is still open or resolved"), field="into")
     if not can_see(demand=main, user=actor):
-        raise ValidationFailed("找不到要合并到的诉求", "the demand to merge into was not found", field="into")
+        raise ValidationFailed(_("the demand to merge into was not found"), field="into")
     now = clock.now()
     demand, event = _apply(
         demand=demand,

@@ -53,7 +53,7 @@ from wangge.demands.transitions import Move
 
 
 def _bad_token() -> PermissionDenied:
-    return PermissionDenied("跟踪链接无效", "the tracking link is not valid", field="token", code="bad_token")
+    return PermissionDenied(_("the tracking link is not valid"), field="token", code="bad_token")
 
 
 # --- followers (the same problem, reported by a neighbour) ---------------------------------
@@ -114,10 +114,9 @@ def _follower_phone(phone: str) -> str:
         return clean_phone(phone, field="phone", required=True)
     except ValidationFailed as exc:
         if exc.code == "bad_phone":
-            raise ValidationFailed("电话号码格式不正确", "The phone number is not valid", field="phone") from None
+            raise ValidationFailed(_("The phone number is not valid"), field="phone") from None
         raise ValidationFailed(
-            "请填写手机号码，办结时短信通知您",
-            "Please give your phone number to be told when it is resolved",
+            _("Please give your phone number to be told when it is resolved"),
             field="phone",
         ) from None
 
@@ -127,7 +126,7 @@ def demand_follower_comment(*, follower: DemandFollower, token: str, body: str) 
     """A follower leaves a public remark by their own token (they may not rate or add information)."""
     if not token or not hmac.compare_digest(str(follower.token).encode(), str(token).encode()):
         raise _bad_token()
-    body = _required_text(body, field="body", zh="留言", en="comment", limit=1000)
+    body = _required_text(body, field="body", label="comment", limit=1000)
     demand = _reload(follower.demand_id)
     now = clock.now()
     _apply(
@@ -153,13 +152,13 @@ def demand_rate(*, demand: Demand, satisfaction: str, reason: str = "", token: s
     demand = _reload(demand)
     if not _token_ok(demand, token):
         raise _bad_token()
-    _choice(satisfaction, Satisfaction, field="satisfaction", zh="评价")
+    _choice(satisfaction, Satisfaction, field="satisfaction")
     reason = (reason or "").strip()
     if len(reason) > MAX_TEXT:
-        raise ValidationFailed("理由过长", "the reason is too long", field="reason")
+        raise ValidationFailed(_("the reason is too long"), field="reason")
     satisfied = satisfaction != Satisfaction.UNSATISFIED
     if not satisfied and not reason:
-        raise ValidationFailed("不满意时请说明理由", "say why you are unsatisfied", field="reason", code="required")
+        raise ValidationFailed(_("say why you are unsatisfied"), field="reason", code="required")
     now = clock.now()
     changes: dict[str, Any] = {"satisfaction": satisfaction, "rating_reason": reason, "rated_at": now}
     label = Satisfaction(satisfaction).label
@@ -211,9 +210,9 @@ def demand_add_info(*, demand: Demand, token: str, text: str, photos: Iterable[A
     text = (text or "").strip()
     cleaned = _clean_photos(photos)
     if not text and not cleaned:
-        raise ValidationFailed("请填写补充内容或上传照片", "add some text or a photo", field="text", code="required")
+        raise ValidationFailed(_("add some text or a photo"), field="text", code="required")
     if len(text) > MAX_TEXT:
-        raise ValidationFailed("补充内容过长", "the text is too long", field="text")
+        raise ValidationFailed(_("the text is too long"), field="text")
     now = clock.now()
     demand, event = _apply(demand=demand, move=Move.ADD_INFO, actor_kind=ActorKind.RESIDENT, note=text, bump=False)
     if text:
@@ -245,20 +244,20 @@ def demand_comment(
 ) -> DemandComment:
     """A remark: staff who see the demand (public or staff-only), or the resident by token (always public)."""
     demand = _reload(demand)
-    body = _required_text(body, field="body", zh="留言", en="comment")
+    body = _required_text(body, field="body", label="comment")
     if actor is not None and is_staff(actor):
         if actor.role == Role.AUDITOR:
-            raise PermissionDenied("审计人员只能查看", "auditors may only read", code="read_only")
+            raise PermissionDenied(_("auditors may only read"), code="read_only")
         if not can_see(demand=demand, user=actor):
-            raise NotFound("找不到该诉求", "demand not found")
-        _choice(visibility, Visibility, field="visibility", zh="可见范围")
+            raise NotFound(_("demand not found"))
+        _choice(visibility, Visibility, field="visibility")
         by_resident, actor_kind = False, ActorKind.STAFF
     elif token is not None:
         if not _token_ok(demand, token):
             raise _bad_token()
         visibility, by_resident, actor_kind, actor = Visibility.PUBLIC, True, ActorKind.RESIDENT, None
     else:
-        raise PermissionDenied("请先登录或使用跟踪链接", "sign in or use the tracking link")
+        raise PermissionDenied(_("sign in or use the tracking link"))
     now = clock.now()
     _apply(
         demand=demand,
