@@ -28,13 +28,14 @@ def personas(tree: Any) -> Any:
     return make_personas(tree)
 
 
-# Data that migrations load (default categories, facility types, label mapping). A transactional
+# Data that migrations load (default categories, facility types, label mapping, holiday calendar). A transactional
 # test (real threads, a live server for the browser) ends by flushing every table, data migrations
 # included; the next test on the same worker would then miss them. Reload them when that happened.
 DEFAULT_DATA_MIGRATIONS = (
     "wangge.demands.migrations.0002_default_categories",
     "wangge.facilities.migrations.0002_default_types",
     "wangge.triage.migrations.0002_default_label_mapping",
+    "wangge.holidays.migrations.0002_seed_from_chinesecalendar",
 )
 _DB_FIXTURES = ("db", "transactional_db", "live_server", "django_db_reset_sequences")
 

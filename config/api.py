@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
+from wangge.accounts.api_auth import API_THROTTLE
 from wangge.core.api import install_error_handlers
 
 api = NinjaAPI(
@@ -17,6 +18,7 @@ api = NinjaAPI(
         "/api/v1/ does not break — fields and routes are only added; a change that would break goes to /api/v2/. "
         "Open311 GeoReport v2 clients use /open311/v2/ (docs/api.md)."
     ),
+    throttle=API_THROTTLE,
 )
 install_error_handlers(api)
 

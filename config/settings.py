@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "axes",
     "ninja",
     "wangge.core",
+    "wangge.holidays",
     "wangge.notifications",
     "wangge.accounts",
     "wangge.registry",
@@ -186,6 +187,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 60 * 1024 * 1024
 UPLOAD_MAX_IMAGE_BYTES = int(os.environ.get("UPLOAD_MAX_IMAGE_BYTES", str(10 * 1024 * 1024)))
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(200 * 1024 * 1024)))
+# Registry imports run in the worker (hook below). A running job beats every IMPORT_HEARTBEAT_SECONDS;
+# one silent for IMPORT_JOB_STALE_SECONDS lost its worker and is run again, up to
+# IMPORT_JOB_MAX_ATTEMPTS runs in all, then failed with a reason (ADR 0002).
+IMPORT_HEARTBEAT_SECONDS = float(os.environ.get("IMPORT_HEARTBEAT_SECONDS", "5"))
+IMPORT_JOB_STALE_SECONDS = float(os.environ.get("IMPORT_JOB_STALE_SECONDS", "120"))
+IMPORT_JOB_MAX_ATTEMPTS = int(os.environ.get("IMPORT_JOB_MAX_ATTEMPTS", "2"))
 
 # --- Security -------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -200,6 +207,8 @@ WANGGE_SITE_NAME = os.environ.get("WANGGE_SITE_NAME", "网格")
 GRID_ADVISED_MIN = 10
 GRID_ADVISED_MAX = 15
 GRID_HARD_MAX = 30
+# The landing page (core:home): each role lands on a page of its own area; core imports no app for it.
+WANGGE_HOME_VIEW = "wangge.dashboards.views.home"
 # Intake asks for a category suggestion through this callable, so demands never imports triage.
 WANGGE_TRIAGE_SUGGEST = os.environ.get("WANGGE_TRIAGE_SUGGEST", "wangge.triage.services.suggest_for_intake")
 WORKER_INTERVAL_SECONDS = int(os.environ.get("WORKER_INTERVAL_SECONDS", "30"))
@@ -322,6 +331,7 @@ WANGGE_WORKER_HOOKS = [
     "wangge.dashboards.services.export_jobs_run",
     "wangge.opengov.services.disclosure_sweep",
     "wangge.facilities.services.facilities_sweep",
+    "wangge.registry.importing.jobs.import_jobs_run",
 ]
 # Each refresh re-reads demands changed this many seconds before the previous one started, so a
 # transaction that committed late (its updated_at older than the refresh) is never missed.

@@ -12,10 +12,11 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
+from ninja.throttling import BaseThrottle
 
 from wangge.accounts.models import ApiKey
 from wangge.accounts.services import api_key_authenticate, api_token_authenticate
-from wangge.core import ratelimit
+from wangge.core import clock, ratelimit
 from wangge.core.errors import PermissionDenied
 
 # First path segment under /api/v1/ → the permission family that governs it.
@@ -51,13 +52,43 @@ def key_permission_for(request: HttpRequest) -> str | None:
     return None
 
 
+def _key_hit(key: ApiKey) -> bool:
+    """Count one request against the key's own budget per minute; False once it is spent."""
+    return ratelimit.hit(f"apikey:{key.pk}", limit=key.rate_limit_per_minute, window=60)
+
+
+def key_rate_error(key: ApiKey) -> ratelimit.RateLimited:
+    return ratelimit.RateLimited(
+        f"该 API 密钥每分钟最多 {key.rate_limit_per_minute} 次请求，请稍后再试",
+        f"this API key is limited to {key.rate_limit_per_minute} requests a minute; try again shortly",
+    )
+
+
 def key_rate_check(key: ApiKey) -> None:
-    """Count one request against the key's own limit per minute (shared by the JSON API and Open311)."""
-    if not ratelimit.hit(f"apikey:{key.pk}", limit=key.rate_limit_per_minute, window=60):
-        raise ratelimit.RateLimited(
-            f"该 API 密钥每分钟最多 {key.rate_limit_per_minute} 次请求，请稍后再试",
-            f"this API key is limited to {key.rate_limit_per_minute} requests a minute; try again shortly",
-        )
+    """Open311's keyed requests (plain Django views): the same budget the JSON API's throttle counts."""
+    if not _key_hit(key):
+        raise key_rate_error(key)
+
+
+class ApiKeyThrottle(BaseThrottle):
+    """ninja's throttle for the JSON API: each integrator's key has its own limit per minute.
+
+    The limit is the key's (`ApiKey.rate_limit_per_minute`), so none of ninja's fixed-rate throttles
+    fits; the count is the shared fixed window of core.ratelimit under the key's name, so a key's
+    JSON and Open311 requests spend one budget. Staff tokens and sessions are not counted here.
+    The refusal (429) carries the one error shape; core.api reads it from `request.throttle_error`.
+    """
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        key = getattr(request, "api_key", None)
+        if key is None or _key_hit(key):
+            return True
+        request.throttle_error = key_rate_error(key)  # type: ignore[attr-defined]
+        return False
+
+    def wait(self) -> float:
+        # The window is the clock's minute: the budget comes back when the next one starts.
+        return 60 - clock.now().timestamp() % 60
 
 
 class ApiKeyAuth(APIKeyHeader):
@@ -71,7 +102,7 @@ class ApiKeyAuth(APIKeyHeader):
         found = api_key_authenticate(key)
         if found is None:
             return None
-        key_rate_check(found)
+        request.api_key = found  # type: ignore[attr-defined]  # counted by ApiKeyThrottle
         needed = key_permission_for(request)
         if needed is None or not found.allows(needed):
             raise PermissionDenied(
@@ -89,3 +120,5 @@ class StaffSessionAuth(SessionAuth):
 
 # The key comes before the session: a session check that fails CSRF ends the search with 403.
 STAFF_AUTH = [TokenAuth(), ApiKeyAuth(), StaffSessionAuth()]
+# Given to the NinjaAPI (config/api.py): every route, after authentication.
+API_THROTTLE = [ApiKeyThrottle()]

@@ -1,13 +1,64 @@
-"""API helpers: one error shape for every route, {code, message, message_en, field}."""
+"""API helpers: one error shape for every route, {code, message, message_en, field}; one cursor pagination."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError
-from ninja.errors import ValidationError as NinjaValidationError
+import base64
+import binascii
+from typing import Any
 
-from wangge.core.errors import WanggeError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError, Throttled
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.pagination import PaginationBase
+
+from wangge.core.errors import ValidationFailed, WanggeError
+
+
+class IdCursorPagination(PaginationBase):
+    """Newest first; `next_cursor` (opaque) opens the next page, `limit` is 1–200 rows (50).
+
+    The page is `{items, next_cursor}`. Ninja's own CursorPagination answers `{previous, next,
+    results}` with whole URLs, which would break what /api/v1/ publishes; this keeps the published
+    shape with ninja's `@paginate`. The cursor is the last id seen: rows filed meanwhile never shift a page.
+    """
+
+    class Input(Schema):
+        cursor: str | None = None
+        limit: int = Field(50, description="rows per page, 1 to 200")
+
+    class Output(Schema):
+        items: list[Any]
+        next_cursor: str | None
+
+    items_attribute = "items"
+    max_limit = 200
+
+    @staticmethod
+    def encode(pk: int) -> str:
+        return base64.urlsafe_b64encode(f"id:{pk}".encode()).decode().rstrip("=")
+
+    @staticmethod
+    def decode(cursor: str) -> int:
+        try:
+            text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+            kind, _, value = text.partition(":")
+            if kind != "id":
+                raise ValueError(text)
+            return int(value)
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            raise ValidationFailed("分页游标无效", "the cursor is not valid", field="cursor") from None
+
+    def paginate_queryset(self, queryset: QuerySet[Any], pagination: Input, request: HttpRequest, **params: Any) -> Any:
+        qs = queryset.order_by("-id")
+        if pagination.cursor:
+            qs = qs.filter(pk__lt=self.decode(pagination.cursor))
+        limit = max(1, min(pagination.limit, self.max_limit))
+        rows = list(qs[: limit + 1])  # one row more tells whether a next page exists, without a COUNT
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return {"items": rows, "next_cursor": self.encode(rows[-1].pk) if more and rows else None}
 
 
 def error_body(code: str, zh: str, en: str, field: str | None = None, **extra: object) -> dict[str, object]:
@@ -38,6 +89,15 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return api.create_response(
             request, error_body("unauthenticated", "需要登录或有效的令牌", "authentication required"), status=401
         )
+
+    @api.exception_handler(Throttled)
+    def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+        # The throttle that refused may say why in the one error shape (an integrator's key says its limit).
+        error = getattr(request, "throttle_error", None)
+        if isinstance(error, WanggeError):
+            return api.create_response(request, error.as_dict(), status=429)
+        body = error_body("rate_limited", "请求太频繁，请稍后再试", "too many requests; try again shortly")
+        return api.create_response(request, body, status=429)
 
     @api.exception_handler(HttpError)
     def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:

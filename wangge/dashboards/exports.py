@@ -3,7 +3,9 @@
 Every export reads through the scoped selectors as the person who asked for it, at the time it
 runs. Phones are masked (138****5678) except the reporter's phone of demands the person's level or
 department holds, or when a city administrator asked for an unmasked export with a reason; each
-file that carries unmasked values leaves a `PiiAccessLog` row saying how many.
+file that carries unmasked values says how many (`Written.unmasked`), and the service that ran the
+job leaves a `PiiAccessLog` row for it. This module writes files only, never rows: it reads
+selectors and is called by services, never the other way round.
 """
 
 from __future__ import annotations
@@ -11,18 +13,25 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db.models import BooleanField, Case, Value, When
+from django.db.models import BooleanField, Case, Count, Value, When
 from django.utils import translation
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from wangge.accounts.scope import scope_for
+from wangge.core.errors import ValidationFailed
 from wangge.core.masking import mask_name, mask_phone
+from wangge.dashboards import selectors
+from wangge.dashboards.facts import visit_models
 from wangge.dashboards.models import ExportJob, ExportKind
+from wangge.demands.selectors import DemandFilter
 from wangge.demands.sla import LOCAL_TZ
+from wangge.registry.models import Area
 
 CHUNK = 500
 BOLD = Font(bold=True)
@@ -53,40 +62,6 @@ def _local(value: dt.datetime | None) -> str:
     return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-def parse_filters(user: Any, raw: dict[str, Any]) -> dict[str, Any]:
-    """The console's filters from strings (a query string or a job's saved filters), checked."""
-    from wangge.accounts.scope import scope_for
-    from wangge.demands.models import Category, Channel, State, Urgency
-    from wangge.registry.models import Area
-
-    def date(name: str) -> dt.date | None:
-        try:
-            return dt.date.fromisoformat(str(raw.get(name) or ""))
-        except ValueError:
-            return None
-
-    area = None
-    if str(raw.get("area") or "").isdigit():
-        area = Area.objects.filter(pk=int(raw["area"])).first()
-        # An area outside the scope filters nothing in: the list is scoped anyway, never widened.
-        if area is not None and not scope_for(user).covers_path(area.path):
-            area = None
-    category = Category.objects.filter(code=raw["category"]).first() if raw.get("category") else None
-    state = raw.get("state") or None
-    return {
-        "state": state if state in State.values else None,
-        "category": category,
-        "urgency": raw.get("urgency") if raw.get("urgency") in Urgency.values else None,
-        "channel": raw.get("channel") if raw.get("channel") in Channel.values else None,
-        "overdue": True if str(raw.get("overdue") or "") == "1" else None,
-        "area": area,
-        "date_from": date("date_from"),
-        "date_to": date("date_to"),
-        "q": (str(raw.get("q") or "")).strip() or None,
-        "view": raw.get("view") if raw.get("view") in ("queue", "mine", "all") else "all",
-    }
-
-
 def _target(job: ExportJob) -> tuple[Path, str]:
     folder = getattr(settings, "DASHBOARD_EXPORT_DIR", "exports")
     stamp = job.created_at.astimezone(LOCAL_TZ).strftime("%Y%m%d-%H%M%S")
@@ -96,25 +71,35 @@ def _target(job: ExportJob) -> tuple[Path, str]:
     return path, relative
 
 
-def write_export(job: ExportJob, *, progress: Callable[[int, int], None]) -> str:
-    """Write a job's workbook under MEDIA_ROOT/exports/; returns its path relative to MEDIA_ROOT."""
+@dataclass(frozen=True)
+class Written:
+    """A written export: its file (relative to MEDIA_ROOT) and the unmasked values it carries, if any."""
+
+    file: str
+    unmasked: int = 0
+    what: str = ""
+    why: str = ""
+
+
+def write_export(job: ExportJob, *, progress: Callable[[int, int], None]) -> Written:
+    """Write a job's workbook under MEDIA_ROOT/exports/; the caller logs the unmasked values it reports."""
     path, relative = _target(job)
     # The worker has no request: the file speaks the site's language (Chinese), as the pages do.
     with translation.override(settings.LANGUAGE_CODE):
         if job.kind == ExportKind.DEMANDS:
-            _write_demands(job, path, progress)
+            written = _write_demands(job, path, progress)
         elif job.kind == ExportKind.VISITS:
-            _write_visits(job, path, progress)
+            written = _write_visits(job, path, progress)
         else:  # pragma: no cover - the service refuses other kinds
             raise ValueError(job.kind)
-    return relative
+    return Written(relative, *written)
 
 
-def _write_demands(job: ExportJob, path: Path, progress: Callable[[int, int], None]) -> None:
-    from wangge.dashboards import selectors, services
-
+def _write_demands(job: ExportJob, path: Path, progress: Callable[[int, int], None]) -> tuple[int, str, str]:
     user = job.user
-    qs = selectors.console_list(user=user, filters=parse_filters(user, job.filters))
+    # The saved parameters are read as the console and the list read them, as the person, now.
+    filters = DemandFilter.from_params(job.filters, user=user)
+    qs = selectors.console_list(user=user, filters=filters, view=selectors.console_view(job.filters.get("view")))
     qs = qs.annotate(
         held=Case(When(selectors.held_q(user), then=Value(True)), default=Value(False), output_field=BooleanField())
     )
@@ -157,21 +142,15 @@ def _write_demands(job: ExportJob, path: Path, progress: Callable[[int, int], No
             progress(done, total)
     wb.save(path)
     progress(done, total)
-    if unmasked:
-        why = job.reason if job.unmasked else "承办人导出本级承办诉求的反映人电话 / holder's own demands"
-        services.pii_access_log(
-            user=user, what=f"导出 #{job.pk}：{unmasked} 个未脱敏电话", why=why, export=job, values=unmasked
-        )
+    if not unmasked:
+        return 0, "", ""
+    why = job.reason if job.unmasked else "承办人导出本级承办诉求的反映人电话 / holder's own demands"
+    return unmasked, f"导出 #{job.pk}：{unmasked} 个未脱敏电话", why
 
 
-def _write_visits(job: ExportJob, path: Path, progress: Callable[[int, int], None]) -> None:
-    from wangge.accounts.scope import scope_for
-    from wangge.dashboards import services
-
-    models = services.visit_models()
+def _write_visits(job: ExportJob, path: Path, progress: Callable[[int, int], None]) -> tuple[int, str, str]:
+    models = visit_models()
     if models is None:
-        from wangge.core.errors import ValidationFailed
-
         raise ValidationFailed("走访记录尚不可导出", "the visit log cannot be exported yet")
     visit, _opinion = models
     user = job.user
@@ -184,13 +163,9 @@ def _write_visits(job: ExportJob, path: Path, progress: Callable[[int, int], Non
             continue
         qs = qs.filter(**{f"visited_at__date__{op}": day})
     if str(raw.get("area") or "").isdigit():
-        from wangge.registry.models import Area
-
         area = Area.objects.filter(pk=int(raw["area"])).first()
         if area is not None:
             qs = qs.filter(area_path__startswith=area.path)
-    from django.db.models import Count
-
     qs = (
         qs.select_related("visitor", "grid", "household", "demand")
         .annotate(opinion_count=Count("opinions"))
@@ -223,10 +198,9 @@ def _write_visits(job: ExportJob, path: Path, progress: Callable[[int, int], Non
             progress(done, total)
     wb.save(path)
     progress(done, total)
-    if job.unmasked and done:
-        services.pii_access_log(
-            user=user, what=f"导出 #{job.pk}：{done} 条未脱敏走访记录", why=job.reason, export=job, values=done
-        )
+    if not (job.unmasked and done):
+        return 0, "", ""
+    return done, f"导出 #{job.pk}：{done} 条未脱敏走访记录", job.reason
 
 
 # --- the area report (weekly or monthly) --------------------------------------------------------

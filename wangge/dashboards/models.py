@@ -71,6 +71,7 @@ class DemandRollup(models.Model):
         "registry.Area", null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("area")
     )
     # The area's path, so that "this area and below" stays one prefix filter (scoping).
+    area_path_fields = ("area_path",)  # rewritten by registry area_move
     area_path = models.CharField(max_length=255, blank=True)
     department = models.ForeignKey(
         "registry.Department", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
@@ -135,6 +136,7 @@ class ActivityRollup(models.Model):
     day = models.DateField(_("day"))
     level = models.CharField(_("level"), max_length=10, choices=RollupLevel.choices)
     area = models.ForeignKey("registry.Area", on_delete=models.CASCADE, related_name="+", verbose_name=_("area"))
+    area_path_fields = ("area_path",)  # rewritten by registry area_move
     area_path = models.CharField(max_length=255)
     visits = models.PositiveIntegerField(default=0)
     opinions = models.PositiveIntegerField(default=0)

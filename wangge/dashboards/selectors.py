@@ -20,7 +20,7 @@ from wangge.accounts.models import Role
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
 from wangge.core.errors import NotFound
-from wangge.core.masking import normalise_phone
+from wangge.dashboards.facts import day_bounds, demand_rows, tally_demands, visit_models
 from wangge.dashboards.measures import LEVELS, OPEN, WAITING, Tally, demand_facts, level_of_path, ranking_score
 from wangge.dashboards.models import (
     COUNTERS,
@@ -32,7 +32,6 @@ from wangge.dashboards.models import (
     ExportJob,
     RollupState,
 )
-from wangge.dashboards.services import day_bounds, demand_rows, tally_demands, visit_models
 from wangge.demands import permissions as demand_permissions
 from wangge.demands import selectors as demand_selectors
 from wangge.demands.models import Category, Demand
@@ -551,34 +550,21 @@ def below_q(user: Any) -> Q:
     return q
 
 
-def is_phone(text: str) -> bool:
-    digits = normalise_phone(text)
-    return digits.isdigit() and 7 <= len(digits) <= 12
+CONSOLE_VIEWS = ("queue", "mine", "all")
 
 
-def console_list(*, user: Any, filters: dict[str, Any]) -> QuerySet[Demand]:
-    """The console's queue: demands in scope with the filters; search by code, exact phone or words.
+def console_view(value: Any) -> str:
+    """The console's `view` parameter; anything else shows everything in scope."""
+    return value if value in CONSOLE_VIEWS else "all"
+
+
+def console_list(*, user: Any, filters: demand_selectors.DemandFilter, view: str = "queue") -> QuerySet[Demand]:
+    """The console's queue: demands in scope with the demand filters (search by code, exact phone or words).
 
     `view`: "queue" (open, held at my level or below: the default), "mine" (held by my level or
     department now), "all" (everything in scope).
     """
-    q = (filters.get("q") or "").strip()
-    phone = normalise_phone(q) if q and is_phone(q) else ""
-    qs = demand_selectors.demand_list(
-        user=user,
-        state=filters.get("state"),
-        category=filters.get("category"),
-        urgency=filters.get("urgency"),
-        overdue=filters.get("overdue"),
-        area=filters.get("area"),
-        channel=filters.get("channel"),
-        q=None if phone else (q or None),
-        date_from=filters.get("date_from"),
-        date_to=filters.get("date_to"),
-    )
-    if phone:
-        qs = qs.filter(reporter_phone=phone)  # exact: a phone is never matched by part
-    view = filters.get("view") or "queue"
+    qs = demand_selectors.demand_list(user=user, filters=filters)
     if view == "queue":
         qs = qs.filter(below_q(user), state__in=OPEN)
     elif view == "mine":

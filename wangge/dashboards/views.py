@@ -1,5 +1,5 @@
-"""Pages of the dashboards app: the service-centre console, the command dashboard (desk and 大屏),
-the ranking, reports and exports, and the public open-government figures.
+"""Pages of the dashboards app: everyone's landing page (core:home), the service-centre console,
+the command dashboard (desk and 大屏), the ranking, reports and exports, and the public open-government figures.
 
 Views read through `selectors` (scoped by the acting user) and write only through services: the
 dashboards' own (exports, the log of unmasked data, the batch dispatch) and the demand services
@@ -23,14 +23,18 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from wangge.accounts.models import Role, User
+from wangge.accounts.scope import scope_for
+from wangge.core import clock
 from wangge.core.errors import NotFound, ValidationFailed, WanggeError
 from wangge.core.htmx import render_page_or_fragment
-from wangge.dashboards import exports, selectors, services
+from wangge.dashboards import exports, facts, selectors, services
 from wangge.dashboards.measures import HIGHER_IS_BETTER, RATES, Tally
 from wangge.dashboards.models import ExportKind
 from wangge.demands import selectors as demand_selectors
 from wangge.demands import services as demand_services
 from wangge.demands.models import Channel, DemandComment, State, Urgency, Visibility
+from wangge.holidays.selectors import coverage_gap
+from wangge.registry import selectors as registry_selectors
 from wangge.registry.models import Level
 
 MOVE_ORDER = ["accept", "resolve", "escalate", "dispatch", "return_", "reassign", "reject", "merge"]
@@ -60,6 +64,21 @@ def _category_groups() -> list[dict[str, Any]]:
     return groups
 
 
+# --- home -------------------------------------------------------------------------------------
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """core:home. Each user lands on their own areas (or departments), never on anyone else's."""
+    if getattr(request.user, "role", "") == Role.GRID_LEADER and not request.user.is_superuser:
+        # A grid leader's home is the phone workbench (visits app): demands to take, households to visit.
+        return redirect("visits:workbench")
+    scope = scope_for(request.user)
+    roots = list(registry_selectors.area_roots(user=request.user))
+    departments = list(registry_selectors.department_list(user=request.user)) if scope.department_ids else []
+    return render(request, "dashboards/home.html", {"roots": roots, "departments": departments, "scope": scope})
+
+
 # --- console ----------------------------------------------------------------------------------
 
 
@@ -73,8 +92,8 @@ def _console_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     user = request.user
     raw = request.GET.copy()
     raw.setdefault("view", "queue")
-    filters = exports.parse_filters(user, raw)
-    qs = selectors.console_list(user=user, filters=filters)
+    filters = demand_selectors.DemandFilter.from_params(raw, user=user)
+    qs = selectors.console_list(user=user, filters=filters, view=selectors.console_view(raw.get("view")))
     page = Paginator(qs, _page_size(request)).get_page(request.GET.get("page"))
     query = raw.copy()
     query.pop("page", None)
@@ -90,7 +109,7 @@ def _console_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         "areas": list(selectors.console_areas(user=user)),
         "departments": selectors.console_departments(user=user) if _may_dispatch(user) else [],
         "may_dispatch": _may_dispatch(user),
-        "searched_phone": bool(filters.get("q")) and selectors.is_phone(filters["q"] or ""),
+        "searched_phone": bool(filters.phone),
         **extra,
     }
 
@@ -272,7 +291,8 @@ def _dashboard_context(request: HttpRequest) -> dict[str, Any]:
     if subject.area is not None and subject.area.level == Level.GRID:
         grid_demands = list(
             demand_selectors.demand_list(
-                user=user, area=subject.area, date_from=period.start, date_to=period.end
+                user=user,
+                filters=demand_selectors.DemandFilter(area=subject.area, date_from=period.start, date_to=period.end),
             ).select_related("category__parent")[:50]
         )
     query = get.copy()
@@ -303,7 +323,8 @@ def _dashboard_context(request: HttpRequest) -> dict[str, Any]:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The command dashboard at a desk: measures, trends, categories, climb, map, drill-down."""
-    return render(request, "dashboards/dashboard.html", _dashboard_context(request))
+    context = _dashboard_context(request) | {"calendar_gap": coverage_gap(clock.today_local())}
+    return render(request, "dashboards/dashboard.html", context)
 
 
 @login_required
@@ -436,7 +457,7 @@ def export_list(request: HttpRequest) -> HttpResponse:
     context = {
         "jobs": list(selectors.export_jobs(user=request.user)[:50]),
         "may_unmask": services.may_unmask_exports(request.user),
-        "has_visits": services.visit_models() is not None,
+        "has_visits": facts.visit_models() is not None,
     }
     return render(request, "dashboards/exports.html", context, status=status)
 

@@ -152,6 +152,7 @@ class Demand(models.Model):
     )
     # Where it belongs (grid, or village/town when no grid is known); never changes after intake.
     area = models.ForeignKey("registry.Area", on_delete=models.PROTECT, related_name="demands", verbose_name=_("area"))
+    area_path_fields = ("area_path", "holder_path")  # rewritten by registry area_move
     area_path = models.CharField(max_length=255, db_index=True, editable=False)
     # The current holder: an area level, or a department dispatched by holder_area.
     holder_area = models.ForeignKey(

@@ -1,8 +1,13 @@
-"""Input and output shapes of the demands API (validation shared with nothing else: pages use forms)."""
+"""Input and output shapes of the demands API (validation shared with nothing else: pages use forms).
+
+Outputs read the model's attributes (`resolve_x` where a value is not one attribute); the JSON
+each route answers is what docs/api.md and the OpenAPI document publish.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from ninja import Field, Schema
 
@@ -62,15 +67,40 @@ class DemandOut(Schema):
     created_at: dt.datetime
     updated_at: dt.datetime
 
+    @staticmethod
+    def resolve_category(obj: Any) -> str | None:
+        return obj.category.code if obj.category_id and obj.category else None
+
+    @staticmethod
+    def resolve_category_name(obj: Any) -> str | None:
+        return obj.category.name if obj.category_id and obj.category else None
+
+    @staticmethod
+    def resolve_area_name(obj: Any) -> str:
+        return obj.area.name if obj.area_id and obj.area else ""
+
+    @staticmethod
+    def resolve_holder(obj: Any) -> str:
+        return obj.holder_label
+
 
 class DemandCreatedOut(DemandOut):
     # Returned once to the client that filed it, so it can give the resident the private link.
     tracking_token: str
 
 
-class DemandPage(Schema):
-    items: list[DemandOut]
-    next_cursor: str | None
+class DemandListQuery(Schema):
+    """The filters of GET /demands: demands.selectors.DemandFilter's parameters (the area as `area_id`)."""
+
+    state: str | None = None
+    category: str | None = Field(None, description="category code: the category and those below it")
+    urgency: str | None = None
+    overdue: bool | None = None
+    area_id: int | None = None
+    channel: str | None = None
+    q: str | None = Field(None, description="a code (exact), a phone (exact) or words")
+    date_from: str | None = Field(None, description="received on or after, YYYY-MM-DD")
+    date_to: str | None = Field(None, description="received on or before, YYYY-MM-DD")
 
 
 class EventOut(Schema):
@@ -86,6 +116,10 @@ class EventOut(Schema):
     note: str
     is_public: bool
 
+    @staticmethod
+    def resolve_actor(obj: Any) -> str | None:
+        return str(obj.actor) if obj.actor_id and obj.actor else None
+
 
 class CategoryOut(Schema):
     id: int
@@ -98,6 +132,10 @@ class CategoryOut(Schema):
     resolve_value_normal: int
     resolve_value_urgent: int
     resolve_unit: str
+
+    @staticmethod
+    def resolve_parent_code(obj: Any) -> str | None:
+        return obj.parent.code if obj.parent_id and obj.parent else None
 
 
 class VersionIn(Schema):

@@ -9,27 +9,32 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.module_loading import import_string
 
 from wangge.core import clock
-from wangge.core.errors import NotFound
+from wangge.core.errors import NotFound, ValidationFailed
+from wangge.core.masking import normalise_phone
 from wangge.demands.models import (
     OPEN_STATES,
     WAITING_STATES,
     Category,
+    Channel,
     Demand,
     DemandEvent,
     DemandFollower,
     State,
+    Urgency,
 )
 from wangge.demands.permissions import held_q, visible_q
 from wangge.registry.models import Area
+from wangge.registry.selectors import area_get
 
 log = logging.getLogger("wangge.demands")
 
@@ -38,49 +43,148 @@ def _base() -> QuerySet[Demand]:
     return Demand.objects.select_related("category", "area", "holder_area", "holder_department", "holder_user")
 
 
-def demand_list(
-    *,
-    user: Any,
-    state: str | list[str] | None = None,
-    category: Any = None,
-    urgency: str | None = None,
-    overdue: bool | None = None,
-    area: Area | None = None,
-    channel: str | None = None,
-    q: str | None = None,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
-) -> QuerySet[Demand]:
+# --- the demand filters (one definition for the list page, the console, the export and the API) ---
+
+
+def is_phone(text: str) -> bool:
+    """Whether a search text is a phone number (searched exactly, never by part)."""
+    digits = normalise_phone(text)
+    return digits.isdigit() and 7 <= len(digits) <= 12
+
+
+_TRUE, _FALSE = {"1", "true", "on", "yes"}, {"0", "false", "off", "no"}
+
+
+@dataclass(frozen=True)
+class DemandFilter:
+    """The filters of every demand list, read from the same query parameters wherever they come from.
+
+    The staff list page, the service-centre console, the Excel export (its saved parameters) and
+    `GET /api/v1/demands` all build one with `from_params`, so a parameter means the same thing
+    everywhere. `strict` (the API) answers malformed input with an error naming the parameter and
+    keeps an unknown state or category as asked (it matches nothing); pages drop what they cannot
+    read, so an old link still opens the list.
+    """
+
+    PARAMS: ClassVar[tuple[str, ...]] = (
+        "state",
+        "category",
+        "urgency",
+        "overdue",
+        "area",
+        "channel",
+        "date_from",
+        "date_to",
+        "q",
+    )
+
+    state: str | None = None
+    category: str | None = None  # a category code: that category and the ones below it
+    urgency: str | None = None
+    channel: str | None = None
+    overdue: bool | None = None  # True: late now (to accept or to resolve); False: not late
+    area: Area | None = None  # belonging to or held in this area or below (`area`, or `area_id` in the API)
+    q: str | None = None  # a code (exact), a phone (exact), or words of the title, description or address
+    date_from: dt.date | None = None  # received on or after this local day
+    date_to: dt.date | None = None  # received on or before this local day
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], *, user: Any, strict: bool = False) -> DemandFilter:
+        def text(name: str) -> str | None:
+            value = params.get(name)
+            return str(value).strip() or None if value is not None else None
+
+        def choice(name: str, values: list[str]) -> str | None:
+            value = text(name)
+            return value if value in values or (strict and value) else None
+
+        def day(name: str) -> dt.date | None:
+            value = text(name)
+            if value is None:
+                return None
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                if strict:
+                    raise ValidationFailed("日期格式应为 YYYY-MM-DD", "dates are YYYY-MM-DD", field=name) from None
+                return None
+
+        overdue_raw = params.get("overdue")
+        overdue_text = str(overdue_raw).strip().lower() if overdue_raw not in (None, "") else ""
+        overdue = True if overdue_text in _TRUE else False if overdue_text in _FALSE else None
+        if strict and overdue_text and overdue is None:
+            raise ValidationFailed("overdue 应为 true 或 false", "overdue is true or false", field="overdue")
+
+        category = text("category")
+        if category and not strict and not Category.objects.filter(code=category).exists():
+            category = None
+
+        area = None
+        area_name = "area_id" if params.get("area_id") not in (None, "") else "area"
+        area_raw = text(area_name)
+        if area_raw is not None:
+            if strict:
+                if not area_raw.isdigit():
+                    raise ValidationFailed("区域编号应为整数", "an area id is a whole number", field=area_name)
+                area = area_get(user=user, pk=int(area_raw))  # NotFound outside the scope
+            elif area_raw.isdigit():
+                found = Area.objects.filter(pk=int(area_raw)).first()
+                # Outside the scope it filters nothing in: the list is scoped anyway, never widened.
+                area = found if found is not None and scope_for(user).covers_path(found.path) else None
+
+        return cls(
+            state=choice("state", State.values),
+            category=category,
+            urgency=choice("urgency", Urgency.values),
+            channel=choice("channel", Channel.values),
+            overdue=overdue,
+            area=area,
+            q=text("q"),
+            date_from=day("date_from"),
+            date_to=day("date_to"),
+        )
+
+    @property
+    def phone(self) -> str:
+        """The phone searched for (exactly), or "" when the search is words or a code."""
+        return normalise_phone(self.q) if self.q and is_phone(self.q) else ""
+
+    def apply(self, qs: QuerySet[Demand]) -> QuerySet[Demand]:
+        if self.state:
+            qs = qs.filter(state=self.state)
+        if self.category:
+            qs = qs.filter(Q(category__code=self.category) | Q(category__parent__code=self.category))
+        if self.urgency:
+            qs = qs.filter(urgency=self.urgency)
+        if self.channel:
+            qs = qs.filter(channel=self.channel)
+        if self.area is not None:
+            qs = qs.filter(Q(area_path__startswith=self.area.path) | Q(holder_path__startswith=self.area.path))
+        if self.overdue is not None:
+            now = clock.now()
+            late = Q(state__in=OPEN_STATES) & (
+                Q(resolve_due_at__lt=now) | Q(state__in=WAITING_STATES, accept_due_at__lt=now)
+            )
+            qs = qs.filter(late) if self.overdue else qs.exclude(late)
+        if self.phone:
+            qs = qs.filter(reporter_phone=self.phone)  # exact: a phone is never matched by part
+        elif self.q:
+            q = self.q
+            qs = qs.filter(
+                Q(code__iexact=q) | Q(title__icontains=q) | Q(description__icontains=q) | Q(address__icontains=q)
+            )
+        if self.date_from:
+            qs = qs.filter(created_at__date__gte=self.date_from)
+        if self.date_to:
+            qs = qs.filter(created_at__date__lte=self.date_to)
+        return qs
+
+
+def demand_list(*, user: Any, filters: DemandFilter | None = None) -> QuerySet[Demand]:
     """Demands inside the user's scope, newest first, with the filters of the worklists."""
     qs = _base().filter(visible_q(user))
-    if state:
-        qs = qs.filter(state__in=[state] if isinstance(state, str) else list(state))
-    if category:
-        if isinstance(category, Category):
-            qs = qs.filter(Q(category=category) | Q(category__parent=category))
-        else:
-            qs = qs.filter(Q(category__code=str(category)) | Q(category__parent__code=str(category)))
-    if urgency:
-        qs = qs.filter(urgency=urgency)
-    if channel:
-        qs = qs.filter(channel=channel)
-    if area is not None:
-        qs = qs.filter(Q(area_path__startswith=area.path) | Q(holder_path__startswith=area.path))
-    if overdue is not None:
-        now = clock.now()
-        late = Q(state__in=OPEN_STATES) & (
-            Q(resolve_due_at__lt=now) | Q(state__in=WAITING_STATES, accept_due_at__lt=now)
-        )
-        qs = qs.filter(late) if overdue else qs.exclude(late)
-    if q:
-        q = q.strip()
-        qs = qs.filter(
-            Q(code__iexact=q) | Q(title__icontains=q) | Q(description__icontains=q) | Q(address__icontains=q)
-        )
-    if date_from:
-        qs = qs.filter(created_at__date__gte=date_from)
-    if date_to:
-        qs = qs.filter(created_at__date__lte=date_to)
+    if filters is not None:
+        qs = filters.apply(qs)
     return qs.order_by("-created_at", "-id")
 
 
@@ -226,7 +330,6 @@ def intake_duplicates(
     None for a page already sent (its idempotency key filed a demand): a resend must find its own
     demand again, not be offered that demand as someone else's.
     """
-    from wangge.core.errors import ValidationFailed
     from wangge.demands import routing
 
     if idempotency_key and Demand.objects.filter(idempotency_key=idempotency_key).exists():
@@ -330,6 +433,7 @@ def demand_suggestion(*, demand: Demand) -> CategorySuggestion | None:
 
 
 __all__ = [
+    "DemandFilter",
     "State",
     "category_choices",
     "category_confirmed",
@@ -344,6 +448,7 @@ __all__ = [
     "follower_after_merge",
     "follower_by_token",
     "intake_duplicates",
+    "is_phone",
     "my_queue",
     "settings_callable",
     "text_suggestion",

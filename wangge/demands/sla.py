@@ -1,29 +1,32 @@
-"""Time limits (sla): when a demand must be accepted and resolved, on the Chinese working calendar.
+"""Time limits (sla): when a demand must be accepted and resolved, on the county's working calendar.
 
 Rules:
 - Limits come from the category and urgency (a default when there is no category).
 - Hours for urgent matters are calendar hours (a gas leak does not wait for Monday); hours for
   normal matters are working hours inside the working day (08:30–17:30 by default).
 - N working days end at the close of the N-th working day after the day of the start (the day of
-  the start does not count, as in Chinese administrative practice), following the calendar of
-  public holidays and adjusted workdays (调休) of the `chinesecalendar` package.
+  the start does not count, as in Chinese administrative practice), following the county's calendar
+  of public holidays and adjusted workdays (调休) in `wangge.holidays` (the arithmetic is in
+  `wangge.holidays.workdays`).
+- A year the calendar does not cover is counted Monday–Friday; `deadlines_and_fallback` says which
+  years that happened for, so the demand's timeline can say so (`fallback_note`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import chinese_calendar
 from django.conf import settings
 
-log = logging.getLogger(__name__)
+from wangge.core.clock import local_tz
+from wangge.holidays.workdays import add_working_days, add_working_hours, track_fallback
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+# Kept for the modules that still import it from here (demands.services, dashboards); new code calls
+# wangge.core.clock.local_tz().
+LOCAL_TZ = local_tz()
 
 
 @dataclass(frozen=True)
@@ -42,27 +45,6 @@ DEFAULT_LIMITS: dict[str, Any] = {
     "resolve_unit_normal": "working_days",
     "resolve_unit_urgent": "hours",
 }
-
-
-def _parse_hhmm(text: str) -> dt.time:
-    hours, minutes = text.split(":")
-    return dt.time(int(hours), int(minutes))
-
-
-def workday_bounds() -> tuple[dt.time, dt.time]:
-    start = _parse_hhmm(getattr(settings, "DEMAND_WORKDAY_START", "08:30"))
-    end = _parse_hhmm(getattr(settings, "DEMAND_WORKDAY_END", "17:30"))
-    return start, end
-
-
-@lru_cache(maxsize=4096)
-def is_workday(day: dt.date) -> bool:
-    """Chinese working day (adjusted workdays included); plain Monday–Friday outside the package's years."""
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
-        log.warning("chinesecalendar has no data for %s; counting Monday to Friday", day.year)
-        return day.weekday() < 5
 
 
 def limits_for(category: Any | None, urgency: str) -> Limits:
@@ -84,44 +66,6 @@ def limits_for(category: Any | None, urgency: str) -> Limits:
         resolve_unit=category.resolve_unit,
         urgent=urgent,
     )
-
-
-def add_working_hours(start: dt.datetime, hours: float) -> dt.datetime:
-    """`hours` of working time after `start`, counted only inside working days' opening hours."""
-    open_t, close_t = workday_bounds()
-    local = start.astimezone(LOCAL_TZ)
-    remaining = dt.timedelta(hours=hours)
-    day = local.date()
-    cursor = local
-    for _ in range(3660):  # ten years of days is a hard stop against a broken calendar
-        if is_workday(day):
-            day_open = dt.datetime.combine(day, open_t, LOCAL_TZ)
-            day_close = dt.datetime.combine(day, close_t, LOCAL_TZ)
-            begin = max(cursor, day_open)
-            if begin < day_close:
-                available = day_close - begin
-                if remaining <= available:
-                    return (begin + remaining).astimezone(dt.UTC)
-                remaining -= available
-        day += dt.timedelta(days=1)
-        cursor = dt.datetime.combine(day, dt.time(0, 0), LOCAL_TZ)
-    raise ValueError("working hours could not be placed on the calendar")
-
-
-def add_working_days(start: dt.datetime, days: int) -> dt.datetime:
-    """Close of the `days`-th working day after the local day of `start` (that day does not count)."""
-    _, close_t = workday_bounds()
-    day = start.astimezone(LOCAL_TZ).date()
-    if days <= 0:
-        return dt.datetime.combine(day, close_t, LOCAL_TZ).astimezone(dt.UTC)
-    counted = 0
-    for _ in range(3660):
-        day += dt.timedelta(days=1)
-        if is_workday(day):
-            counted += 1
-            if counted == days:
-                return dt.datetime.combine(day, close_t, LOCAL_TZ).astimezone(dt.UTC)
-    raise ValueError("working days could not be placed on the calendar")
 
 
 def add_hours(start: dt.datetime, hours: int, *, urgent: bool) -> dt.datetime:
@@ -158,3 +102,23 @@ def deadlines(*, category: Any | None, urgency: str, start: dt.datetime) -> dict
         "resolve_due_at": resolve,
         "yellow_at": yellow_at(start=start, due=resolve),
     }
+
+
+def deadlines_and_fallback(
+    *, category: Any | None, urgency: str, start: dt.datetime
+) -> tuple[dict[str, dt.datetime], list[int]]:
+    """`deadlines(...)` and the years it had to count Monday–Friday because the calendar lacks them."""
+    with track_fallback() as years:
+        limits = deadlines(category=category, urgency=urgency, start=start)
+    return limits, sorted(years)
+
+
+def fallback_note(years: Iterable[int]) -> str:
+    """The timeline note for a demand whose limits were counted without a year's holiday calendar."""
+    listed = "、".join(str(y) for y in years)
+    listed_en = ", ".join(str(y) for y in years)
+    return (
+        f"节假日日历尚未录入 {listed} 年，本诉求的期限按周一至周五工作日计算（录入后不会自动重算）。"
+        f" / The holiday calendar has no {listed_en}: this demand's time limits were counted Monday to "
+        "Friday (entering the year later does not recompute them)."
+    )

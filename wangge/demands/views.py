@@ -34,7 +34,6 @@ from wangge.demands import forms as f
 from wangge.demands import permissions, qrcodes, selectors, services
 from wangge.demands.models import (
     FINAL_STATES,
-    Category,
     Channel,
     Demand,
     DemandPhoto,
@@ -368,29 +367,11 @@ def track_photo(request: HttpRequest, token: str, pk: int) -> HttpResponse:
 # --- staff pages ----------------------------------------------------------------------------
 
 
-def _filters(request: HttpRequest) -> dict[str, Any]:
-    get = request.GET
-    state = get.get("state") or None
-    urgency = get.get("urgency") or None
-    channel = get.get("channel") or None
-    category = None
-    if get.get("category"):
-        category = Category.objects.filter(code=get["category"]).first()
-    return {
-        "state": state if state in State.values else None,
-        "urgency": urgency if urgency in Urgency.values else None,
-        "channel": channel if channel in Channel.values else None,
-        "category": category,
-        "overdue": True if get.get("overdue") == "1" else None,
-        "q": (get.get("q") or "").strip() or None,
-    }
-
-
 @login_required
 def demand_index(request: HttpRequest) -> HttpResponse:
     """My queue (waiting for me or held by me) and the scoped list with simple filters."""
-    filters = _filters(request)
-    qs = selectors.demand_list(user=request.user, **filters)
+    filters = selectors.DemandFilter.from_params(request.GET, user=request.user)
+    qs = selectors.demand_list(user=request.user, filters=filters)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,

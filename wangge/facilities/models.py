@@ -100,6 +100,7 @@ class Facility(models.Model):
     area = models.ForeignKey(
         "registry.Area", on_delete=models.PROTECT, related_name="facilities", verbose_name=_("area")
     )
+    area_path_fields = ("area_path",)  # rewritten by registry area_move
     area_path = models.CharField(max_length=255, db_index=True, editable=False)
     # The unit that runs it (e.g. 城管局): its staff see the facility wherever it stands.
     department = models.ForeignKey(
@@ -188,6 +189,7 @@ class Inspection(models.Model):
     note = models.TextField(_("note"), blank=True)
     lat = models.FloatField(_("latitude"), null=True, blank=True)
     lng = models.FloatField(_("longitude"), null=True, blank=True)
+    area_path_fields = ("area_path",)  # rewritten by registry area_move
     area_path = models.CharField(max_length=255, db_index=True, editable=False)
     created_at = models.DateTimeField(_("created at"))
 
@@ -260,6 +262,7 @@ class MissedInspection(models.Model):
     period_end = models.DateField(_("period end"))  # exclusive
     required = models.PositiveSmallIntegerField(_("required"))
     done = models.PositiveSmallIntegerField(_("done"))
+    area_path_fields = ("area_path",)  # rewritten by registry area_move
     area_path = models.CharField(max_length=255, db_index=True, editable=False)
     flagged_at = models.DateTimeField(_("flagged at"))
 

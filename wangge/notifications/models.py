@@ -43,6 +43,7 @@ class OutboxMessage(models.Model):
     payload = models.JSONField(_("payload"), default=dict, blank=True, encoder=DjangoJSONEncoder)
     kind = models.CharField(_("kind"), max_length=64, blank=True, db_index=True)
     # Only for scoping the administrators' page; "" means no area (superusers only).
+    area_path_fields = ("area_path",)  # rewritten by registry area_move
     area_path = models.CharField(_("area path"), max_length=255, blank=True, db_index=True)
     # A repeated key writes nothing: callers that may run twice (retries, sweeps) pass one.
     dedupe_key = models.CharField(_("dedupe key"), max_length=200, null=True, blank=True, unique=True)

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wangge.core.masking import mask_phone
 
@@ -139,7 +140,8 @@ class AppState(models.TextChoices):
     """Life of an application: draft → submitted → in_progress → issued, or returned for material."""
 
     DRAFT = "draft", _("Draft")
-    SUBMITTED = "submitted", _("Submitted")
+    # The bare word "Submitted" is a demand's 待接单; this one reads 待受理.
+    SUBMITTED = "submitted", pgettext_lazy("one-stop application", "Submitted")
     IN_PROGRESS = "in_progress", _("In progress")
     RETURNED = "returned", _("Returned for material")
     ISSUED = "issued", _("Issued")
@@ -159,6 +161,7 @@ class Application(models.Model):
     point = models.ForeignKey(
         "registry.Area", on_delete=models.PROTECT, related_name="onestop_applications", verbose_name=_("service point")
     )
+    area_path_fields = ("area_path",)  # rewritten by registry area_move
     area_path = models.CharField(max_length=255, db_index=True, editable=False)
     applicant_name = models.CharField(_("applicant"), max_length=50)
     applicant_phone = models.CharField(_("phone"), max_length=20)

@@ -17,7 +17,7 @@ from wangge.accounts.scope import scope_for
 from wangge.core import clock
 from wangge.core.errors import NotFound
 from wangge.core.masking import decrypt, mask_id_number
-from wangge.onestop import workdays
+from wangge.holidays import workdays
 from wangge.onestop.facts import APPLICANT_KEYS, FACTS, masked, ordered_keys
 from wangge.onestop.figures import (
     Figures,

@@ -18,7 +18,7 @@ from wangge.accounts.scope import scope_for
 from wangge.core import clock
 from wangge.core.errors import Conflict, FieldProblem, PermissionDenied, ValidationFailed
 from wangge.core.masking import decrypt, encrypt, lookup_hash
-from wangge.onestop import workdays
+from wangge.holidays import workdays
 from wangge.onestop.facts import APPLICANT_KEYS, clean_facts, protect, reveal, unknown_keys
 from wangge.onestop.figures import bundle_items, combined_fact_keys, combined_materials, figures_for
 from wangge.onestop.models import (
@@ -444,7 +444,7 @@ def application_submit(
         state=AppState.SUBMITTED,
         submitted_at=now,
         limit_days=figures.days,
-        due_at=workdays.due_at(now, figures.days),
+        due_at=workdays.add_working_days(now, figures.days),
         materials_deferred=[pk for pk in deferred_ids if pk not in received],
         deficiency_note=deficiency_note.strip()[:300],
     )
@@ -455,7 +455,7 @@ def application_submit(
                 item=item,
                 department_id=item.department_id,
                 position=i,
-                due_at=workdays.due_at(now, item.time_limit_days),
+                due_at=workdays.add_working_days(now, item.time_limit_days),
             )
             for i, item in enumerate(items)
         ]

@@ -55,6 +55,7 @@ class DisclosureItem(models.Model):
     area = models.ForeignKey(
         "registry.Area", on_delete=models.PROTECT, related_name="disclosure_items", verbose_name=_("area")
     )
+    area_path_fields = ("area_path",)  # rewritten by registry area_move
     area_path = models.CharField(max_length=255, db_index=True, editable=False)
     level = models.CharField(_("level"), max_length=10, editable=False)
     domain = models.ForeignKey(

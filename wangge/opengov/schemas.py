@@ -1,10 +1,13 @@
-"""API shapes of the open-government catalogue."""
+"""API shapes of the open-government catalogue (outputs read the objects, `resolve_x` where needed)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from ninja import Schema
+
+from wangge.opengov import selectors
 
 
 class DomainOut(Schema):
@@ -41,6 +44,22 @@ class ItemOut(Schema):
     withdrawn_reason: str
     versions: list[VersionOut]
 
+    @staticmethod
+    def resolve_area(obj: Any) -> str:
+        return obj.area.name
+
+    @staticmethod
+    def resolve_domain(obj: Any) -> str:
+        return obj.domain.name
+
+    @staticmethod
+    def resolve_domain_code(obj: Any) -> str:
+        return obj.domain.code
+
+    @staticmethod
+    def resolve_versions(obj: Any) -> list[Any]:
+        return list(selectors.item_versions(obj))
+
 
 class ItemIn(Schema):
     area_id: int
@@ -74,6 +93,43 @@ class PublicItemOut(Schema):
     frequency_days: int
     published_at: dt.datetime
     history: list[VersionOut]
+
+    # Read from a published item (selectors.public_catalogue): the item and its current version.
+    @staticmethod
+    def resolve_id(obj: Any) -> int:
+        return obj.item.pk
+
+    @staticmethod
+    def resolve_area(obj: Any) -> str:
+        return obj.item.area.name
+
+    @staticmethod
+    def resolve_level(obj: Any) -> str:
+        return obj.item.level
+
+    @staticmethod
+    def resolve_domain(obj: Any) -> str:
+        return obj.item.domain.name
+
+    @staticmethod
+    def resolve_title(obj: Any) -> str:
+        return obj.current.title
+
+    @staticmethod
+    def resolve_content(obj: Any) -> str:
+        return obj.current.content
+
+    @staticmethod
+    def resolve_responsible_unit(obj: Any) -> str:
+        return obj.current.responsible_unit
+
+    @staticmethod
+    def resolve_frequency_days(obj: Any) -> int:
+        return obj.item.frequency_days
+
+    @staticmethod
+    def resolve_published_at(obj: Any) -> dt.datetime:
+        return obj.current.published_at
 
 
 class StatsRowOut(Schema):

@@ -1,7 +1,9 @@
 """Parking fees: tariff rules and the pure function that charges a stay and explains the charge.
 
-Nothing here touches the database or the clock, so the same code charges a car at the gate,
-replays a month of stays under a proposed tariff, and is checked by hypothesis.
+Nothing here touches the clock or writes anything, so the same code charges a car at the gate,
+replays a month of stays under a proposed tariff, and is checked by hypothesis. Whether a day is a
+working day (for peak windows) comes from the county's holiday calendar, `wangge.holidays.workdays`,
+which reads the database once per year and process and then answers from memory.
 
 How a stay is charged (the rules a county's price bureau publishes for on-street parking):
 
@@ -29,11 +31,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from wangge.core.errors import FieldProblem, ValidationFailed
+from wangge.holidays.workdays import is_workday
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 DAY_KINDS = ("workday", "daily")
@@ -117,17 +119,6 @@ class PeakWindow:
 
     def as_dict(self) -> dict[str, str]:
         return {"start": f"{self.start:%H:%M}", "end": f"{self.end:%H:%M}", "days": self.days}
-
-
-@lru_cache(maxsize=4096)
-def is_workday(day: dt.date) -> bool:
-    """China's working days (with adjusted workdays and holidays) where the calendar is known."""
-    try:
-        import chinese_calendar
-
-        return bool(chinese_calendar.is_workday(day))
-    except (ImportError, NotImplementedError):
-        return day.weekday() < 5
 
 
 @dataclass(frozen=True)

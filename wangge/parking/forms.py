@@ -182,8 +182,9 @@ class WhatIfForm(TariffRulesForm):
 
     lot = forms.ModelChoiceField(label=_("Lot"), queryset=ParkingLot.objects.none(), required=False)
     zone = forms.ChoiceField(label=_("Zone"), choices=[("", _("All zones")), *Zone.choices], required=False)
-    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    # An <input type=date> reads and writes ISO dates only: never the locale's 2026/11/01.
+    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     tariff = forms.ModelChoiceField(
         label=_("Proposed tariff"),
         queryset=Tariff.objects.none(),

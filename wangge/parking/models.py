@@ -105,6 +105,7 @@ class ParkingLot(models.Model):
     area = models.ForeignKey(
         "registry.Area", on_delete=models.PROTECT, related_name="parking_lots", verbose_name=_("town or village")
     )
+    area_path_fields = ("area_path",)  # rewritten by registry area_move
     area_path = models.CharField(max_length=255, db_index=True, editable=False)
     operator = models.ForeignKey(
         "registry.Department",

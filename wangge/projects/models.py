@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Domain(models.TextChoices):
@@ -62,6 +63,7 @@ class LivelihoodProject(models.Model):
     area = models.ForeignKey(
         "registry.Area", on_delete=models.PROTECT, related_name="livelihood_projects", verbose_name=_("area")
     )
+    area_path_fields = ("area_path",)  # rewritten by registry area_move
     area_path = models.CharField(max_length=255, db_index=True, editable=False)
     # The latest checked cumulative figure (only `report_check` writes it) and the day it reached the target.
     achieved = models.PositiveIntegerField(_("achieved (checked)"), default=0, editable=False)
@@ -106,7 +108,8 @@ class Milestone(models.Model):
 class ReportState(models.TextChoices):
     """submitted → checked (counts publicly) or returned (with a reason; a new report may follow)."""
 
-    SUBMITTED = "submitted", _("Submitted")
+    # The bare word "Submitted" is a demand's 待接单; this one reads 待审核.
+    SUBMITTED = "submitted", pgettext_lazy("progress report", "Submitted")
     CHECKED = "checked", _("Checked")
     RETURNED = "returned", _("Sent back")
 
@@ -128,6 +131,7 @@ class ProgressReport(models.Model):
         related_name="reports",
         verbose_name=_("milestone reached"),
     )
+    area_path_fields = ("area_path",)  # rewritten by registry area_move
     area_path = models.CharField(max_length=255, db_index=True, editable=False)
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="progress_reports", editable=False

@@ -44,6 +44,7 @@ class Area(models.Model):
     )
     name = models.CharField(_("name"), max_length=100)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    area_path_fields = ("path",)  # rewritten by area_move, with every copy elsewhere
     path = models.CharField(_("path"), max_length=255, unique=True, editable=False)
     depth = models.PositiveSmallIntegerField(_("depth"), editable=False)
     number = models.PositiveIntegerField(
@@ -93,6 +94,7 @@ class Department(models.Model):
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100)
     area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="departments", verbose_name=_("city"))
+    area_path_fields = ("area_path",)  # rewritten by registry area_move
     area_path = models.CharField(max_length=255, db_index=True, editable=False)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -145,6 +147,7 @@ class Person(models.Model):
         verbose_name=_("party branch"),
         limit_choices_to={"level": Level.BRANCH},
     )
+    area_path_fields = ("area_path",)  # rewritten by registry area_move
     area_path = models.CharField(max_length=255, db_index=True, blank=True, editable=False)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="person"
@@ -175,6 +178,7 @@ class Household(models.Model):
         verbose_name=_("micro-grid"),
         limit_choices_to={"level": Level.GRID},
     )
+    area_path_fields = ("area_path",)  # rewritten by registry area_move
     area_path = models.CharField(max_length=255, db_index=True, editable=False)
     # Stable identity for re-imports: the head's ID hash, or village + address + head name.
     key = models.CharField(max_length=64, unique=True, editable=False)
@@ -219,8 +223,10 @@ def tags_to_column(tags: list[str] | set[str]) -> str:
 class ImportJob(models.Model):
     """One registry spreadsheet uploaded by a city administrator; seen only within its city.
 
-    The import runs in the background; the page polls the progress counters. `errors` holds the
-    problems found (sheet, row, column, Chinese and English message) as a JSON list.
+    The upload only queues the job; the background worker (`manage.py run_worker`, hook
+    `wangge.registry.importing.jobs.import_jobs_run`) claims and runs it, and the page polls the
+    progress counters. `errors` holds the problems found (sheet, row, column, Chinese and English
+    message) as a JSON list.
     """
 
     class Status(models.TextChoices):
@@ -231,6 +237,7 @@ class ImportJob(models.Model):
         FAILED = "failed", _("Failed")
 
     city = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="import_jobs", verbose_name=_("city"))
+    area_path_fields = ("area_path",)  # rewritten by registry area_move
     area_path = models.CharField(max_length=255, db_index=True, editable=False)
     file = models.FileField(_("file"), upload_to="imports/%Y/%m/", max_length=255)
     original_name = models.CharField(_("file name"), max_length=255)
@@ -257,11 +264,18 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(_("uploaded at"))
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Set by the worker that claimed the job; `attempts` also fences a swept run's late result.
+    worker = models.CharField(max_length=100, blank=True, default="", editable=False)
+    attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+    # Last sign of life written to the row; during the write transaction the worker beats in a
+    # file beside the upload instead (SQLite's single write lock is held by the import itself).
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("registry import")
         verbose_name_plural = _("registry imports")
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"], name="importjob_status_created")]
 
     def __str__(self) -> str:
         return self.original_name

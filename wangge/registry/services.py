@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Model
 
 from wangge.core.clock import now
 from wangge.core.errors import ValidationFailed
@@ -112,20 +112,27 @@ def area_move(*, area: Area, new_parent: Area) -> Area:
     return area
 
 
-def _rewrite_paths(old: str, new: str) -> None:
-    """Replace the prefix `old` by `new` in every table that stores an area path."""
+def path_columns() -> list[tuple[type[Model], str]]:
+    """Every (model, column) that stores an area path, as the models declare in `area_path_fields`.
+
+    Found through the app registry, so the registry imports none of the apps above it; a model that
+    copies a path must declare it, or `area_move` leaves it behind (tests/test_area_move.py checks).
+    """
     from django.apps import apps
+
+    return [(model, name) for model in apps.get_models() for name in getattr(model, "area_path_fields", ())]
+
+
+def _rewrite_paths(old: str, new: str) -> None:
+    """Replace the prefix `old` by `new` in every declared path column (one UPDATE per column)."""
     from django.db.models import Value
     from django.db.models.functions import Concat, Substr
 
     cut = len(old) + 1
-    Area.objects.filter(path__startswith=old).update(path=Concat(Value(new), Substr("path", cut)))
-    for model in apps.get_models():
-        names = {f.name for f in model._meta.get_fields()}
-        if "area_path" in names:
-            model._default_manager.filter(area_path__startswith=old).update(
-                area_path=Concat(Value(new), Substr("area_path", cut))
-            )
+    for model, name in path_columns():
+        model._base_manager.filter(**{f"{name}__startswith": old}).update(
+            **{name: Concat(Value(new), Substr(name, cut))}
+        )
 
 
 @transaction.atomic
@@ -481,6 +488,7 @@ __all__ = [
     "household_key",
     "household_move",
     "household_update",
+    "path_columns",
     "person_create",
     "person_update",
     "registry_recount",

@@ -10,7 +10,7 @@ from django.utils.http import content_disposition_header
 from wangge.core.errors import PermissionDenied, ValidationFailed
 from wangge.core.htmx import render_page_or_fragment
 from wangge.registry import selectors
-from wangge.registry.importing import import_job_create, import_job_start
+from wangge.registry.importing import import_job_create
 from wangge.registry.importing.forms import ImportUploadForm
 from wangge.registry.importing.jobs import live_progress
 from wangge.registry.importing.selectors import can_import, import_cities, import_job_get, import_job_list
@@ -97,7 +97,6 @@ def import_index(request: HttpRequest) -> HttpResponse:
                 upload=form.cleaned_data["file"],
                 keep_good=form.cleaned_data["keep_good"],
             )
-            import_job_start(job=job)
             return redirect("registry:import_job", pk=job.pk)
         status = 400
     jobs = Paginator(import_job_list(user=request.user), 20).get_page(request.GET.get("page"))

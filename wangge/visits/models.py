@@ -67,6 +67,7 @@ class Visit(models.Model):
     )
     # The household's grid when visited: a later move of the household does not move its history.
     grid = models.ForeignKey("registry.Area", on_delete=models.PROTECT, related_name="visits", verbose_name=_("grid"))
+    area_path_fields = ("area_path",)  # rewritten by registry area_move
     area_path = models.CharField(max_length=255, db_index=True, editable=False)
     visited_at = models.DateTimeField(_("visited at"))
     how = models.CharField(_("how"), max_length=16, choices=How.choices, default=How.IN_PERSON)
@@ -104,6 +105,7 @@ class Opinion(models.Model):
     household = models.ForeignKey(
         "registry.Household", on_delete=models.PROTECT, related_name="opinions", verbose_name=_("household")
     )
+    area_path_fields = ("area_path",)  # rewritten by registry area_move
     area_path = models.CharField(max_length=255, db_index=True, editable=False)
     text = models.TextField(_("opinion"))
     category = models.CharField(_("category"), max_length=16, choices=OpinionCategory.choices)

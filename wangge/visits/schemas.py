@@ -1,8 +1,12 @@
-"""Input and output shapes of the visits API (the pages use forms; the rules are in the services)."""
+"""Input and output shapes of the visits API (the pages use forms; the rules are in the services).
+
+Outputs read the objects' attributes (`resolve_x` where a value is not one attribute).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from ninja import Field, Schema
 
@@ -61,15 +65,39 @@ class VisitOut(Schema):
     opinions: list[OpinionOut]
     created_at: dt.datetime
 
+    @staticmethod
+    def resolve_visitor(obj: Any) -> str:
+        return str(obj.visitor)
 
-class VisitPage(Schema):
-    items: list[VisitOut]
-    next_cursor: str | None
+    @staticmethod
+    def resolve_household(obj: Any) -> str:
+        return str(obj.household)
+
+    @staticmethod
+    def resolve_grid_name(obj: Any) -> str:
+        return obj.grid.name
+
+    @staticmethod
+    def resolve_demand_code(obj: Any) -> str | None:
+        return obj.demand.code if obj.demand_id and obj.demand else None
+
+    @staticmethod
+    def resolve_opinions(obj: Any) -> list[Any]:
+        return list(obj.opinions.all())
 
 
-class OpinionPage(Schema):
-    items: list[OpinionOut]
-    next_cursor: str | None
+class VisitListQuery(Schema):
+    area_id: int | None = None
+    household_id: int | None = None
+    how: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+
+
+class OpinionListQuery(Schema):
+    state: str | None = None
+    category: str | None = None
+    area_id: int | None = None
 
 
 class FollowUpIn(Schema):
@@ -86,8 +114,24 @@ class CoverageRowOut(Schema):
     never_visited: int
     percent: int
 
+    @staticmethod
+    def resolve_area_id(obj: Any) -> int | None:
+        return obj.area.pk if obj.area else None
+
+    @staticmethod
+    def resolve_area_name(obj: Any) -> str:
+        return obj.area.name if obj.area else ""
+
+    @staticmethod
+    def resolve_level(obj: Any) -> str:
+        return obj.area.level if obj.area else ""
+
 
 class CoverageOut(Schema):
     month: str
     total: CoverageRowOut
     rows: list[CoverageRowOut]
+
+    @staticmethod
+    def resolve_month(obj: Any) -> str:
+        return f"{obj.month_start:%Y-%m}"

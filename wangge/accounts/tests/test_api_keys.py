@@ -143,8 +143,16 @@ def test_permissions_limit_what_a_key_may_call(tree: Any) -> None:
 def test_rate_limit_per_key(tree: Any) -> None:
     _k, raw = _key(areas=[tree.town], rate_limit_per_minute=3)
     _k2, other = _key(areas=[tree.town], rate_limit_per_minute=3)
-    codes = [_api(raw).get("/api/v1/categories").status_code for _ in range(4)]
-    assert codes == [200, 200, 200, 429]
+    answers = [_api(raw).get("/api/v1/categories") for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    refused = answers[-1]
+    assert refused.json() == {
+        "code": "rate_limited",
+        "message": "该 API 密钥每分钟最多 3 次请求，请稍后再试",
+        "message_en": "this API key is limited to 3 requests a minute; try again shortly",
+        "field": None,
+    }
+    assert 1 <= int(refused["Retry-After"]) <= 60
     assert _api(other).get("/api/v1/categories").status_code == 200  # each key has its own budget
 
 

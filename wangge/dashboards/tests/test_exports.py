@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from wangge.accounts.models import Role
 from wangge.core.errors import PermissionDenied, ValidationFailed
-from wangge.dashboards import services
+from wangge.dashboards import facts, services
 from wangge.dashboards.models import ExportJob, PiiAccessLog, RollupState
 from wangge.dashboards.testing import make_export_job
 from wangge.demands.models import State
@@ -136,7 +136,7 @@ def test_a_failing_export_is_marked_failed_and_the_worker_goes_on(
     first = make_export_job(user=personas[Role.TOWN])
     second = make_export_job(user=personas[Role.TOWN])
 
-    def broken(job: Any, progress: Any) -> str:
+    def broken(job: Any, progress: Any) -> Any:
         if job.pk == first.pk:
             raise OSError("disk full")
         return original(job, progress=progress)
@@ -155,7 +155,7 @@ def test_visit_log_export_and_the_visit_figures(tree: Any, personas: Any, media:
     from wangge.registry.testing import make_household
     from wangge.visits.testing import make_visit
 
-    assert services.visit_models() is not None
+    assert facts.visit_models() is not None
     household = make_household(grid=tree.grid, head_name="赵大爷", phone="13812345678")
     make_visit(
         visitor=personas[Role.GRID_LEADER],

@@ -9,8 +9,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from wangge.demands import sla
+from wangge.holidays import workdays
 
 SH = ZoneInfo("Asia/Shanghai")
+
+# The calendar is read from the database (seeded from the chinesecalendar package by a migration).
+pytestmark = pytest.mark.django_db
 
 
 def local(*args: int) -> dt.datetime:
@@ -31,29 +35,29 @@ def category(**kw: object) -> SimpleNamespace:
 
 def test_working_days_skip_national_day_2026() -> None:
     # Tue 29 Sep 2026: the 30th is a workday, 1–7 Oct are the holiday, then 8, 9, 10 (Saturday, adjusted).
-    due = sla.add_working_days(local(2026, 9, 29, 10, 0), 3)
+    due = workdays.add_working_days(local(2026, 9, 29, 10, 0), 3)
     assert due.astimezone(SH) == local(2026, 10, 9, 17, 30)
-    due = sla.add_working_days(local(2026, 9, 29, 10, 0), 4)
+    due = workdays.add_working_days(local(2026, 9, 29, 10, 0), 4)
     assert due.astimezone(SH) == local(2026, 10, 10, 17, 30)  # the adjusted Saturday counts
-    assert sla.add_working_days(local(2026, 9, 29, 10, 0), 5).astimezone(SH) == local(2026, 10, 12, 17, 30)
+    assert workdays.add_working_days(local(2026, 9, 29, 10, 0), 5).astimezone(SH) == local(2026, 10, 12, 17, 30)
 
 
 def test_adjusted_sunday_before_mid_autumn_counts() -> None:
     # Sat 19 Sep 2026 is a rest day, Sun 20 Sep an adjusted workday.
-    assert sla.add_working_days(local(2026, 9, 19, 9, 0), 1).astimezone(SH) == local(2026, 9, 20, 17, 30)
-    assert sla.is_workday(dt.date(2026, 9, 20)) and not sla.is_workday(dt.date(2026, 9, 25))
+    assert workdays.add_working_days(local(2026, 9, 19, 9, 0), 1).astimezone(SH) == local(2026, 9, 20, 17, 30)
+    assert workdays.is_workday(dt.date(2026, 9, 20)) and not workdays.is_workday(dt.date(2026, 9, 25))
 
 
 def test_the_day_of_filing_does_not_count() -> None:
-    assert sla.add_working_days(local(2026, 4, 15, 8, 0), 1).astimezone(SH) == local(2026, 4, 16, 17, 30)
+    assert workdays.add_working_days(local(2026, 4, 15, 8, 0), 1).astimezone(SH) == local(2026, 4, 16, 17, 30)
 
 
 def test_working_hours_stop_at_closing_and_skip_the_holiday() -> None:
     # 16:30 on the last workday before National Day: one hour today, seven after the holiday.
-    due = sla.add_working_hours(local(2026, 9, 30, 16, 30), 8)
+    due = workdays.add_working_hours(local(2026, 9, 30, 16, 30), 8)
     assert due.astimezone(SH) == local(2026, 10, 8, 15, 30)
     # Filed at night: counting starts at 08:30 the next working day.
-    assert sla.add_working_hours(local(2026, 4, 15, 22, 0), 2).astimezone(SH) == local(2026, 4, 16, 10, 30)
+    assert workdays.add_working_hours(local(2026, 4, 15, 22, 0), 2).astimezone(SH) == local(2026, 4, 16, 10, 30)
 
 
 def test_urgent_hours_are_calendar_hours_even_on_holidays() -> None:

@@ -10,11 +10,14 @@ import pytest
 import time_machine
 
 from wangge.accounts.models import Role
+from wangge.holidays.workdays import add_working_days, working_days_between, working_hours_between
 from wangge.onestop import selectors, services
 from wangge.onestop.testing import make_application
-from wangge.onestop.workdays import due_at, working_days_between, working_hours_between
 
 SH = ZoneInfo("Asia/Shanghai")
+
+# The calendar is read from the database (seeded from the chinesecalendar package by a migration).
+pytestmark = pytest.mark.django_db
 
 
 def at(*args: int) -> dt.datetime:
@@ -23,18 +26,18 @@ def at(*args: int) -> dt.datetime:
 
 def test_one_working_day_from_friday_ends_on_the_adjusted_sunday() -> None:
     # 2024: Sunday 4 February was a working day in exchange for the Spring Festival holiday.
-    assert due_at(at(2024, 2, 2, 10, 0), 1) == at(2024, 2, 4, 17, 30)
+    assert add_working_days(at(2024, 2, 2, 10, 0), 1) == at(2024, 2, 4, 17, 30)
 
 
 def test_the_spring_festival_holiday_is_skipped() -> None:
     # Friday 9 February 2024, then 10–17 February off; Sunday 18 February was worked.
-    assert due_at(at(2024, 2, 9, 16, 0), 1) == at(2024, 2, 18, 17, 30)
-    assert due_at(at(2024, 2, 9, 16, 0), 2) == at(2024, 2, 19, 17, 30)
+    assert add_working_days(at(2024, 2, 9, 16, 0), 1) == at(2024, 2, 18, 17, 30)
+    assert add_working_days(at(2024, 2, 9, 16, 0), 2) == at(2024, 2, 19, 17, 30)
 
 
 def test_zero_days_means_the_same_working_day_or_the_next_after_a_holiday() -> None:
-    assert due_at(at(2026, 3, 9, 10, 0), 0) == at(2026, 3, 9, 17, 30)
-    assert due_at(at(2026, 10, 1, 10, 0), 0) == at(2026, 10, 8, 17, 30)  # after the National Day week
+    assert add_working_days(at(2026, 3, 9, 10, 0), 0) == at(2026, 3, 9, 17, 30)
+    assert add_working_days(at(2026, 10, 1, 10, 0), 0) == at(2026, 10, 8, 17, 30)  # after the National Day week
 
 
 def test_elapsed_working_time_leaves_out_nights_and_holidays() -> None:

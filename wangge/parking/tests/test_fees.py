@@ -22,6 +22,9 @@ from wangge.parking.fees import (
 )
 from wangge.parking.testing import STANDARD_STEPS
 
+# Peak windows on working days read the county's holiday calendar from the database.
+pytestmark = pytest.mark.django_db
+
 # Free 15 minutes (then charged from entry); hour 1: ¥2/h in 30-minute units (¥1.00 a unit);
 # hours 2–3: ¥3 an hour; then ¥5 an hour; at most ¥20 a calendar day.
 STANDARD = TariffRules(steps=tuple(STANDARD_STEPS), free_minutes=15, day_cap_fen=2000, name="标准")

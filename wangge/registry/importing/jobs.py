@@ -1,30 +1,52 @@
-"""Import jobs: an uploaded file, run in the background, its progress and result kept on the row."""
+"""Import jobs: an uploaded file queued by the page, then claimed and run by the background worker.
+
+The upload view only stores the file and creates a QUEUED row (`import_job_create`); no request
+starts a thread. The worker hook `import_jobs_run` (in settings.WANGGE_WORKER_HOOKS, called by
+`manage.py run_worker`) first sweeps the jobs whose worker died, then claims the oldest queued job
+with a conditional UPDATE (after SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL) and runs it.
+
+Heartbeat: while a job runs, a thread of its worker rewrites a small JSON file beside the upload
+(`<upload>.live`: stage, counters, time of the beat) every IMPORT_HEARTBEAT_SECONDS, and progress
+outside the write transaction also goes to the row. A file, because the write stage is one
+transaction, and on SQLite that transaction holds the database's only write lock: no connection
+could update the row until it ends. The page reads the same file for its progress bar, so the
+worker's progress is seen whatever process serves the page (MEDIA_ROOT is shared already: the
+worker reads the upload from it).
+
+A dead worker: a RUNNING job whose last beat (row or file) is older than IMPORT_JOB_STALE_SECONDS is
+queued again. That is safe because an import validates first and writes in one transaction (a killed
+run leaves nothing half-written) and is idempotent (a run that committed just before dying changes
+nothing when repeated). After IMPORT_JOB_MAX_ATTEMPTS runs it is failed with a bilingual reason
+instead, so a file that kills its worker every time does not loop forever.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
+import os
+import socket
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
+from django.db.models import F, Q
 
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
 from wangge.core.errors import FieldProblem, PermissionDenied, ValidationFailed, WanggeError
 from wangge.registry.importing.reader import EXTENSIONS
 from wangge.registry.importing.selectors import can_import
-from wangge.registry.importing.services import ImportResult, problem_dict, registry_import
+from wangge.registry.importing.services import problem_dict, registry_import
 from wangge.registry.models import Area, ImportJob, Level
 
 log = logging.getLogger(__name__)
 
-# Progress of the write stage, which runs inside one transaction and so cannot be seen in the
-# job row until it commits: kept here for pages served by the same process.
-LIVE: dict[int, tuple[str, int, int]] = {}
+Status = ImportJob.Status
 
 
 def _errors_kept() -> int:
@@ -33,7 +55,7 @@ def _errors_kept() -> int:
 
 @transaction.atomic
 def import_job_create(*, user: Any, city: Area, upload: UploadedFile, keep_good: bool = False) -> ImportJob:
-    """Only a city administrator (or superuser) of that city may upload; the file is size-capped."""
+    """Store the upload and queue the job for the worker; only a city administrator of that city may."""
     if not can_import(user):
         raise PermissionDenied("只有市级管理员可以导入户籍数据", "only city administrators may import the registry")
     if city.level != Level.CITY or not scope_for(user).covers_path(city.path):
@@ -56,6 +78,7 @@ def import_job_create(*, user: Any, city: Area, upload: UploadedFile, keep_good:
         area_path=city.path,
         original_name=name[:255],
         keep_good=keep_good,
+        status=Status.QUEUED,
         created_by=user,
         created_at=clock.now(),
     )
@@ -64,92 +87,198 @@ def import_job_create(*, user: Any, city: Area, upload: UploadedFile, keep_good:
     return job
 
 
-def import_job_start(*, job: ImportJob) -> None:
-    """Run the job after the current transaction commits: in a thread, so the request returns at once."""
-
-    def start() -> None:
-        if getattr(settings, "IMPORT_RUN_IN_THREAD", True):
-            threading.Thread(target=_run_in_thread, args=(job.pk,), name=f"import-{job.pk}", daemon=True).start()
-        else:
-            import_job_run(job=ImportJob.objects.get(pk=job.pk))
-
-    transaction.on_commit(start)
+# --- the worker's pass ----------------------------------------------------------------------
 
 
-def _run_in_thread(job_id: int) -> None:
-    close_old_connections()
-    try:
-        import_job_run(job=ImportJob.objects.get(pk=job_id))
-    except Exception:  # the job row already says FAILED; a thread has nobody else to tell
-        log.exception("import job %s failed", job_id)
-    finally:
-        connection.close()
+def import_jobs_run() -> dict[str, Any]:
+    """The worker hook: sweep jobs of dead workers, then claim and run one queued job.
+
+    One job per pass, so a city-sized file delays the worker's other sweeps by one import at most.
+    """
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    report: dict[str, Any] = import_jobs_sweep()
+    claimed = _claim(worker)
+    if claimed is None:
+        return report | {"ran": None}
+    job = _run(job_id=claimed[0], attempt=claimed[1])
+    return report | {"ran": job.pk, "status": job.status}
 
 
-class _JobProgress:
-    """Writes progress to the job row at most twice a second (and always at a stage's end)."""
+def import_jobs_sweep() -> dict[str, int]:
+    """Queue again (or fail, after IMPORT_JOB_MAX_ATTEMPTS runs) every running job that stopped beating.
 
-    def __init__(self, job_id: int) -> None:
-        self.job_id = job_id
-        self.last = 0.0
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        LIVE[self.job_id] = (stage, done, total)
-        now = time.monotonic()
-        if connection.in_atomic_block:
-            return  # inside the write transaction nobody else could see the row change anyway
-        if now - self.last < 0.5 and done not in (0, total):
-            return
-        self.last = now
-        ImportJob.objects.filter(pk=self.job_id).update(stage=stage, progress_done=done, progress_total=total)
-
-
-def import_job_run(*, job: ImportJob) -> ImportJob:
-    """Run one queued job once (claimed by a conditional UPDATE, so two workers never both run it)."""
-    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.QUEUED).update(
-        status=ImportJob.Status.RUNNING, started_at=clock.now(), stage="read"
+    Not one transaction on purpose: each change is a conditional UPDATE on (state, attempt), atomic
+    on its own, and a pass that finds nothing takes no write lock (on SQLite a live import holds it).
+    """
+    now = clock.now()
+    cutoff = now - dt.timedelta(seconds=float(settings.IMPORT_JOB_STALE_SECONDS))
+    silent = ImportJob.objects.filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff), status=Status.RUNNING
     )
-    if not claimed:
-        job.refresh_from_db()
-        return job
-    progress = _JobProgress(job.pk)
-    result: ImportResult | None = None
+    requeued = failed = 0
+    for job in silent:
+        beat = _file_beat(job)
+        if beat is not None and beat >= cutoff.timestamp():
+            continue  # alive inside its write transaction
+        same_run = ImportJob.objects.filter(pk=job.pk, status=Status.RUNNING, attempts=job.attempts)
+        if job.attempts < int(settings.IMPORT_JOB_MAX_ATTEMPTS):
+            if same_run.update(status=Status.QUEUED, stage="", progress_done=0, progress_total=0, heartbeat_at=None):
+                log.warning("import job %s: worker %s stopped beating; queued again", job.pk, job.worker)
+                requeued += 1
+        else:
+            reason = WanggeError(
+                f"导入进程意外中止（已运行 {job.attempts} 次）。写入是整体提交的，不会留下半份数据；"
+                "请检查文件后重新上传。",
+                f"The worker running this import stopped ({job.attempts} attempts). Writing is all or nothing, "
+                "so no half-import was left; check the file and upload it again.",
+                code="worker_lost",
+            )
+            if same_run.update(status=Status.FAILED, stage="", finished_at=now, message=str(reason)):
+                log.error(
+                    "import job %s: worker %s stopped beating; failed after %s runs", job.pk, job.worker, job.attempts
+                )
+                failed += 1
+        _live_path(job).unlink(missing_ok=True)
+    return {"requeued": requeued, "failed": failed}
+
+
+def _claim(worker: str) -> tuple[int, int] | None:
+    """Take the oldest queued job: (id, attempt number), or None. A conditional UPDATE: one worker wins."""
+    for _ in range(5):  # another worker may win each race; the next queued job is tried
+        if not ImportJob.objects.filter(status=Status.QUEUED).exists():
+            return None  # a plain read: an idle pass takes no write lock
+        with transaction.atomic():
+            queued = ImportJob.objects.filter(status=Status.QUEUED).order_by("created_at", "id")
+            if connection.features.has_select_for_update_skip_locked:
+                queued = queued.select_for_update(skip_locked=True)
+            job_id = queued.values_list("id", flat=True).first()
+            if job_id is None:
+                return None
+            now = clock.now()
+            took = ImportJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
+                status=Status.RUNNING,
+                worker=worker[:100],
+                attempts=F("attempts") + 1,
+                started_at=now,
+                heartbeat_at=now,
+                stage="read",
+                progress_done=0,
+                progress_total=0,
+            )
+            if took:
+                return job_id, ImportJob.objects.values_list("attempts", flat=True).get(pk=job_id)
+    return None
+
+
+def _run(*, job_id: int, attempt: int) -> ImportJob:
+    """Run one claimed job; the outcome is written only if the job is still this run's (not swept meanwhile)."""
+    job = ImportJob.objects.select_related("city").get(pk=job_id)
+    live = _Live(job, attempt)
+    live.start()
     fields: dict[str, Any]
     try:
         result = registry_import(
-            path=job.file.path, city=job.city, keep_good=job.keep_good, name=job.original_name, progress=progress
+            path=job.file.path, city=job.city, keep_good=job.keep_good, name=job.original_name, progress=live.progress
         )
-        kept = result.errors[: _errors_kept()]
         fields = {
-            "status": ImportJob.Status.DONE if result.written or not result.errors else ImportJob.Status.REFUSED,
+            "status": Status.DONE if result.written or not result.errors else Status.REFUSED,
             "rows": result.rows,
             "created_count": result.created if result.written else 0,
             "updated_count": result.updated if result.written else 0,
             "unchanged_count": result.unchanged,
             "error_count": len(result.errors),
-            "errors": [problem_dict(p) for p in kept],
+            "errors": [problem_dict(p) for p in result.errors[: _errors_kept()]],
         }
-        if not result.written and not result.errors:
-            fields["status"] = ImportJob.Status.DONE
     except WanggeError as e:
         problem = FieldProblem(code=e.code, zh=e.zh, en=e.en, field=e.field)
-        fields = {
-            "status": ImportJob.Status.REFUSED,
-            "error_count": 1,
-            "errors": [problem_dict(problem)],
-            "message": str(e),
-        }
-    except Exception as e:
-        log.exception("import job %s failed", job.pk)
-        fields = {"status": ImportJob.Status.FAILED, "message": f"{type(e).__name__}: {e}"[:2000]}
+        fields = {"status": Status.REFUSED, "error_count": 1, "errors": [problem_dict(problem)], "message": str(e)}
+    except Exception as e:  # recorded on the job for the person who uploaded it; the worker goes on
+        log.exception("import job %s failed", job_id)
+        fields = {"status": Status.FAILED, "message": f"{type(e).__name__}: {e}"[:2000]}
     finally:
-        LIVE.pop(job.pk, None)
-    fields.update(finished_at=clock.now(), stage="")
-    ImportJob.objects.filter(pk=job.pk).update(**fields)
+        live.stop()
+    fields.update(finished_at=clock.now(), stage="", heartbeat_at=clock.now())
+    ImportJob.objects.filter(pk=job_id, status=Status.RUNNING, attempts=attempt).update(**fields)
+    live.remove()
     job.refresh_from_db()
+    log.info("import job %s (attempt %s): %s", job_id, attempt, job.status)
     return job
 
 
+# --- liveness and progress --------------------------------------------------------------------
+
+
+def _live_path(job: ImportJob) -> Path:
+    return Path(job.file.path + ".live")
+
+
+def _read_live(job: ImportJob) -> dict[str, Any] | None:
+    try:
+        data = json.loads(_live_path(job).read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _file_beat(job: ImportJob) -> float | None:
+    data = _read_live(job)
+    if data is None or data.get("attempt") != job.attempts:
+        return None  # a file left by an earlier run says nothing about this one
+    return float(data.get("beat", 0))
+
+
+class _Live:
+    """The running job's heartbeat and progress: the file always, the row when no transaction is open."""
+
+    def __init__(self, job: ImportJob, attempt: int) -> None:
+        self.job_id = job.pk
+        self.attempt = attempt
+        self.path = _live_path(job)
+        self.state: tuple[str, int, int] = ("read", 0, 0)
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"import-{job.pk}-heartbeat", daemon=True)
+
+    def start(self) -> None:
+        self._write()
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+    def _beat(self) -> None:
+        # A thread of the worker process: it dies with the process, which is what makes it a heartbeat.
+        while not self.stopped.wait(float(settings.IMPORT_HEARTBEAT_SECONDS)):
+            self._write()
+
+    def _write(self) -> None:
+        with self.lock:
+            stage, done, total = self.state
+            data = {"stage": stage, "done": done, "total": total, "beat": clock.now().timestamp()}
+            tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(data | {"attempt": self.attempt}))
+            os.replace(tmp, self.path)  # readers see the old file or the new one, never half of one
+
+    def progress(self, stage: str, done: int, total: int) -> None:
+        # Called every few thousand rows, so each call may write the file.
+        self.state = (stage, done, total)
+        self._write()
+        log.info("import job %s (attempt %s): %s %s/%s", self.job_id, self.attempt, stage, done, total)
+        if connection.in_atomic_block:
+            return  # inside the write transaction nobody else could see the row change anyway
+        ImportJob.objects.filter(pk=self.job_id, status=Status.RUNNING, attempts=self.attempt).update(
+            stage=stage, progress_done=done, progress_total=total, heartbeat_at=clock.now()
+        )
+
+
 def live_progress(job: ImportJob) -> tuple[str, int, int]:
-    """The freshest progress known to this process (the write stage lives only in memory)."""
-    return LIVE.get(job.pk) or (job.stage, job.progress_done, job.progress_total)
+    """The freshest progress of a job: its worker's live file while it runs, else the row."""
+    if job.status == Status.RUNNING:
+        data = _read_live(job)
+        if data is not None and data.get("attempt") == job.attempts:
+            return str(data.get("stage", "")), int(data.get("done", 0)), int(data.get("total", 0))
+    return job.stage, job.progress_done, job.progress_total

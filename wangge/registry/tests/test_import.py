@@ -311,7 +311,7 @@ def test_two_leaders_for_one_grid_are_refused_on_the_later_row(tree: Any, tmp_pa
 
 
 def test_a_failure_while_writing_leaves_nothing_behind(tree: Any, tmp_path: Path, monkeypatch: Any) -> None:
-    from wangge.registry.importing import services as importing
+    from wangge.registry.importing.services import write as importing
 
     def broken() -> int:
         raise RuntimeError("disk full")
@@ -476,7 +476,6 @@ def test_a_second_city_of_the_same_names_is_kept_apart(tree: Any, tmp_path: Path
 @pytest.fixture
 def media(settings: Any, tmp_path: Path) -> Path:
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.IMPORT_RUN_IN_THREAD = False  # the thread is tested on its own below
     return tmp_path
 
 
@@ -488,12 +487,13 @@ def _upload(client: Any, tree: Any, path: Path, **extra: Any) -> Any:
     return client.post(reverse("registry:import"), data)
 
 
-def test_upload_page_runs_the_import_and_shows_every_error(
-    personas: Any, tree: Any, media: Path, client: Any, django_capture_on_commit_callbacks: Any
+def test_upload_page_queues_the_import_the_worker_runs_it_and_every_error_shows(
+    personas: Any, tree: Any, media: Path, client: Any
 ) -> None:
     from django.urls import reverse
 
     from wangge.accounts.models import Role
+    from wangge.registry.importing import import_jobs_run
     from wangge.registry.models import ImportJob
 
     admin = personas[Role.CITY_ADMIN]
@@ -501,10 +501,16 @@ def test_upload_page_runs_the_import_and_shows_every_error(
     page = client.get(reverse("registry:import"))
     assert page.status_code == 200 and reverse("registry:import_template") in page.content.decode()
     bad = write_xlsx(media / "bad.xlsx", [hh(1), hh(2, phone="12"), hh(3, village="无此村")])
-    with django_capture_on_commit_callbacks(execute=True):
-        resp = _upload(client, tree, bad)
+    resp = _upload(client, tree, bad)
     job = ImportJob.objects.get()
     assert resp.status_code == 302 and resp["Location"] == reverse("registry:import_job", args=[job.pk])
+    # The request only queued it: the page says so and keeps polling until the worker takes it.
+    assert job.status == ImportJob.Status.QUEUED and job.started_at is None
+    waiting = client.get(resp["Location"]).content.decode()
+    assert 'data-testid="import-queued"' in waiting and 'hx-trigger="every 1s"' in waiting
+    assert "run_worker" in waiting
+    assert import_jobs_run() == {"requeued": 0, "failed": 0, "ran": job.pk, "status": ImportJob.Status.REFUSED}
+    job.refresh_from_db()
     assert job.status == ImportJob.Status.REFUSED and job.error_count == 2 and job.created_by == admin
     assert job.file.name.startswith("imports/") and (media / "media" / job.file.name).exists()
     body = client.get(resp["Location"]).content.decode()
@@ -520,8 +526,9 @@ def test_upload_page_runs_the_import_and_shows_every_error(
         assert text in body
     assert Household.objects.count() == 0
 
-    with django_capture_on_commit_callbacks(execute=True):
-        resp = _upload(client, tree, bad, keep_good="on")
+    resp = _upload(client, tree, bad, keep_good="on")
+    assert import_jobs_run()["ran"] == ImportJob.objects.order_by("-id").values_list("id", flat=True).first()
+    assert import_jobs_run() == {"requeued": 0, "failed": 0, "ran": None}  # nothing left queued
     job = ImportJob.objects.order_by("-id").first()
     assert job is not None and job.status == ImportJob.Status.DONE and job.created_count == 1 and job.error_count == 2
     assert Household.objects.count() == 1
@@ -608,34 +615,3 @@ def test_an_oversized_file_is_refused(personas: Any, tree: Any, media: Path, cli
     client.force_login(personas[Role.CITY_ADMIN])
     resp = _upload(client, tree, write_xlsx(media / "a.xlsx", [hh(n) for n in range(1, 30)]))
     assert resp.status_code == 400 and ImportJob.objects.count() == 0
-
-
-@pytest.mark.django_db(transaction=True)
-def test_the_upload_returns_at_once_and_the_job_runs_in_a_thread(settings: Any, tmp_path: Path, client: Any) -> None:
-    import threading
-    import time
-
-    from django.urls import reverse
-
-    from wangge.accounts.models import Role
-    from wangge.registry.models import ImportJob
-    from wangge.registry.testing import make_tree, make_user
-
-    settings.MEDIA_ROOT = tmp_path / "media"
-    tree = make_tree()
-    client.force_login(make_user(role=Role.CITY_ADMIN, areas=[tree.city]))
-    resp = _upload(client, tree, write_xlsx(tmp_path / "a.xlsx", [hh(n) for n in range(1, 11)]))
-    assert resp.status_code == 302
-    job = ImportJob.objects.get()
-    for thread in threading.enumerate():
-        if thread.name == f"import-{job.pk}":
-            thread.join(timeout=60)
-    job.refresh_from_db()
-    deadline = time.monotonic() + 30
-    while job.is_active and time.monotonic() < deadline:  # the thread may not have been listed yet
-        time.sleep(0.05)
-        job.refresh_from_db()
-    assert job.status == ImportJob.Status.DONE and job.created_count == 10
-    assert Household.objects.count() == 10
-    body = client.get(reverse("registry:import_job", args=[job.pk])).content.decode()
-    assert 'data-testid="import-result"' in body

@@ -1,0 +1,79 @@
+"""Cleaning of single cells: text, household size, care tags, ID numbers (each raises ValidationFailed)."""
+
+from __future__ import annotations
+
+import re
+
+from wangge.core.errors import ValidationFailed
+from wangge.registry.models import CARE_TAG_WORDS, CareTag, tags_to_column
+from wangge.registry.services import clean_id_number
+
+TAG_SPLIT = re.compile(r"[、,，;；\s/]+")
+NO_TAG = {"无", "-", "—", "／", "/", "否"}
+TAG_CODES = {str(c) for c in CareTag.values}
+
+
+def _text(value: object) -> str:
+    if type(value) is str:
+        return value.strip()
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _members(value: object) -> int:
+    if value == "" or value is None:
+        return 1
+    n: int | None = None
+    if isinstance(value, bool):
+        n = None
+    elif isinstance(value, int):
+        n = value
+    elif isinstance(value, float):
+        n = int(value) if value.is_integer() else None
+    else:
+        text = str(value).strip().removesuffix("人").removesuffix("口")
+        if text.isdigit() and text.isascii():
+            n = int(text)
+        else:
+            try:
+                f = float(text)
+                n = int(f) if f.is_integer() else None
+            except ValueError:
+                n = None
+    if n is None or not 1 <= n <= 50:
+        raise ValidationFailed(
+            f"家庭人口应为 1 到 50 之间的整数：{value}",
+            f"members must be a whole number from 1 to 50: {value}",
+            code="bad_members",
+        )
+    return n
+
+
+def _tags(value: object) -> str:
+    text = _text(value)
+    if not text or text in NO_TAG:
+        return ""
+    tags = []
+    for word in TAG_SPLIT.split(text):
+        if not word or word in NO_TAG:
+            continue
+        tag = CARE_TAG_WORDS.get(word) or (word if word in TAG_CODES else None)
+        if tag is None:
+            allowed = "、".join(CARE_TAG_WORDS)
+            raise ValidationFailed(
+                f"未知的关爱标签「{word}」，可用：{allowed}",
+                f"unknown care tag '{word}'; allowed: {', '.join(CARE_TAG_WORDS)}",
+                code="unknown_tag",
+            )
+        tags.append(tag)
+    return tags_to_column(tags)
+
+
+def _id_number(value: object) -> str:
+    # A number cell cannot hold 18 digits: Excel keeps 15 significant ones, so the ID is lost.
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = float(value)
+    return clean_id_number(value, field="head_id_number")

@@ -1,0 +1,450 @@
+"""The plan: every row of the file checked, then sorted into create / update / unchanged.
+
+Runs outside any write transaction (see the package docstring); `_fingerprint` lets the write
+stage see whether anyone changed the city since the plan was made.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Max, Sum
+
+from wangge.core.errors import FieldProblem, ValidationFailed
+from wangge.core.masking import lookup_hash
+from wangge.registry.importing.columns import BY_KEY, REQUIRED, column_letter, match_header
+from wangge.registry.importing.reader import Sheet
+from wangge.registry.importing.services.cells import _id_number, _members, _tags, _text
+from wangge.registry.importing.services.tree import _Grid, _resolve, _Tree
+from wangge.registry.models import Area, Household
+from wangge.registry.services import clean_phone, household_key
+
+ProgressFn = Callable[[str, int, int], None]
+
+HEADER_SCAN_ROWS = 10  # a title row or two above the header is common
+PROGRESS_EVERY = 5000
+
+
+# A checked row: (sheet index, excel row, grid, address, head, id text, id hash, phone, members, tags, key)
+_Row = tuple[int, int, _Grid, str, str, str, str, str, int, str, str]
+
+
+@dataclass
+class _Plan:
+    tree: _Tree
+    rows: int = 0
+    problems: list[tuple[int, int, int, FieldProblem]] = field(default_factory=list)  # sortable
+    bad: set[tuple[int, int]] = field(default_factory=set)
+    create: list[_Row] = field(default_factory=list)
+    # row, household id, whether the ID changed, the key to store
+    update: list[tuple[_Row, int, bool, str]] = field(default_factory=list)
+    unchanged: int = 0
+    fingerprint: tuple[Any, ...] = ()
+
+
+class _Problems:
+    """Collects problems with their place in the file (sheet, Excel row, column letter and header)."""
+
+    def __init__(self, plan: _Plan, sheets: Sequence[Sheet]) -> None:
+        self.plan = plan
+        self.sheets = sheets
+        self.headers: dict[int, dict[str, tuple[int, str]]] = {}
+
+    def column(self, sheet: int, key: str) -> tuple[int, str]:
+        index, header = self.headers[sheet].get(key, (-1, BY_KEY[key].header))
+        return index, (f"{header}({column_letter(index)})" if index >= 0 else header)
+
+    def add(self, sheet: int, row: int, key: str | None, error: ValidationFailed) -> None:
+        index, col = self.column(sheet, key) if key else (-1, None)
+        problem = FieldProblem(
+            code=error.code, zh=error.zh, en=error.en, field=key, sheet=self.sheets[sheet].name, row=row, column=col
+        )
+        self.plan.problems.append((sheet, row, index, problem))
+        self.plan.bad.add((sheet, row))
+
+
+def _fingerprint(city: Area) -> tuple[Any, ...]:
+    """Changes whenever anyone adds, removes or edits an area or household of the city."""
+    # Sum of grid ids moves when a household moves (household_move updates without a timestamp).
+    h = Household.objects.filter(area_path__startswith=city.path).aggregate(
+        n=Count("id"), m=Max("id"), u=Max("updated_at"), g=Sum("grid_id")
+    )
+    a = Area.objects.filter(path__startswith=city.path).aggregate(n=Count("id"), m=Max("id"), u=Max("updated_at"))
+    return (h["n"], h["m"], h["u"], h["g"], a["n"], a["m"], a["u"])
+
+
+def _find_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
+    for i, cells in enumerate(sheet.rows[:HEADER_SCAN_ROWS]):
+        found = match_header(cells)
+        if len(found) >= 3:
+            return i, found
+    return None
+
+
+def _plan(*, sheets: Sequence[Sheet], city: Area, progress: ProgressFn | None) -> _Plan:
+    total = sum(len(s.rows) for s in sheets)
+    if progress:
+        progress("validate", 0, total)
+    plan = _Plan(tree=_Tree(city))
+    plan.fingerprint = _fingerprint(city)
+    tree = plan.tree
+    problems = _Problems(plan, sheets)
+    found_any = False
+    done = 0
+    checked: list[_Row] = []
+    seen: dict[str, tuple[int, int]] = {}
+    areas: dict[tuple[object, object, object, object], _Grid | tuple[str, ValidationFailed]] = {}
+
+    for s, sheet in enumerate(sheets):
+        header = _find_header(sheet)
+        if header is None:
+            done += len(sheet.rows)
+            continue
+        found_any = True
+        header_index, cols = header
+        problems.headers[s] = {k: (i, _text(sheet.rows[header_index][i]) or BY_KEY[k].header) for k, i in cols.items()}
+        missing = [k for k in REQUIRED if k not in cols]
+        if missing:
+            for key in missing:
+                col = BY_KEY[key]
+                problems.add(
+                    s,
+                    header_index + 1,
+                    key,
+                    ValidationFailed(
+                        f"缺少必填列「{col.header}」",
+                        f"the required column '{col.header}' ({col.en}) is missing",
+                        code="missing_column",
+                    ),
+                )
+            done += len(sheet.rows)
+            continue
+        # Missing optional columns read as -1, which (after the sentinel "" appended to each row)
+        # is an empty cell: the hot loop needs no per-cell bounds checks.
+        ix = {k: cols.get(k, -1) for k in BY_KEY}
+        i_town, i_village, i_branch, i_grid = ix["town"], ix["village"], ix["branch"], ix["grid"]
+        i_lname, i_lphone, i_addr, i_head = ix["leader_name"], ix["leader_phone"], ix["address"], ix["head_name"]
+        i_id, i_phone, i_members, i_tags = ix["head_id"], ix["phone"], ix["members"], ix["tags"]
+        width = max(cols.values()) + 1
+        rows = sheet.rows
+        for r in range(header_index + 1, len(rows)):
+            cells = rows[r]
+            cells = [*cells, *[""] * (width - len(cells))] if len(cells) < width else list(cells)
+            cells.append("")
+            excel_row = r + 1
+            done += 1
+            if progress and done % PROGRESS_EVERY == 0:
+                progress("validate", done, total)
+            if not any(cells) and all(c == "" or c is None for c in cells):
+                continue  # blank rows between blocks are common and mean nothing
+            plan.rows += 1
+            bad = False
+
+            # Areas: the same four cells repeat on every row of a grid, so resolve them once.
+            area_cells = (cells[i_town], cells[i_village], cells[i_branch], cells[i_grid])
+            resolved = areas.get(area_cells)
+            if resolved is None:
+                resolved = _resolve(tree, area_cells)
+                areas[area_cells] = resolved
+            grid: _Grid | None = None
+            if isinstance(resolved, tuple):
+                problems.add(s, excel_row, resolved[0], resolved[1])
+                bad = True
+            else:
+                grid = resolved
+
+            address = _text(cells[i_addr])
+            head = _text(cells[i_head])
+            if not address:
+                problems.add(
+                    s, excel_row, "address", ValidationFailed("户地址不能为空", "the address is empty", code="required")
+                )
+                bad = True
+            if not head:
+                problems.add(
+                    s,
+                    excel_row,
+                    "head_name",
+                    ValidationFailed("户主姓名不能为空", "the head's name is empty", code="required"),
+                )
+                bad = True
+            id_text = id_hash = ""
+            raw_id = cells[i_id]
+            if raw_id != "" and raw_id is not None:
+                try:
+                    id_text = _id_number(raw_id)
+                    id_hash = lookup_hash(id_text)
+                except ValidationFailed as e:
+                    problems.add(s, excel_row, "head_id", e)
+                    bad = True
+            try:
+                phone = clean_phone(cells[i_phone])
+            except ValidationFailed as e:
+                problems.add(s, excel_row, "phone", e)
+                phone = ""
+                bad = True
+            try:
+                members = _members(cells[i_members])
+            except ValidationFailed as e:
+                problems.add(s, excel_row, "members", e)
+                members = 1
+                bad = True
+            try:
+                tags = _tags(cells[i_tags])
+            except ValidationFailed as e:
+                problems.add(s, excel_row, "tags", e)
+                tags = ""
+                bad = True
+
+            if grid is not None:
+                raw_leader = (cells[i_lname], cells[i_lphone])
+                # Only a row whose leader cells differ from the grid's first one needs checking.
+                if (grid.leader_raw is None or grid.leader_raw != raw_leader) and _leader(
+                    problems, grid, raw_leader, s, excel_row
+                ):
+                    bad = True
+
+            if address and head and (id_hash or raw_id in ("", None)):
+                village_code = grid.branch.village.code if grid is not None else ""
+                if grid is not None or id_hash:
+                    key = household_key(village_code=village_code, address=address, head_name=head, id_hash=id_hash)
+                    first = seen.get(key)
+                    if first is not None:
+                        dup_column = "head_id" if id_hash else "address"
+                        fs, fr = first
+                        where_zh = f"工作表「{sheets[fs].name}」第 {fr} 行" if fs != s else f"第 {fr} 行"
+                        where_en = f"sheet '{sheets[fs].name}' row {fr}" if fs != s else f"row {fr}"
+                        problems.add(
+                            s,
+                            excel_row,
+                            dup_column,
+                            ValidationFailed(
+                                f"与{where_zh}是同一户（重复）",
+                                f"the same household as {where_en} (duplicate)",
+                                code="duplicate",
+                            ),
+                        )
+                        bad = True
+                    else:
+                        seen[key] = (s, excel_row)
+                    if not bad and grid is not None:
+                        checked.append((s, excel_row, grid, address, head, id_text, id_hash, phone, members, tags, key))
+
+    if not found_any:
+        first_name = sheets[0].name if sheets else ""
+        for key in REQUIRED:
+            col = BY_KEY[key]
+            problem = FieldProblem(
+                code="missing_column",
+                zh=f"缺少必填列「{col.header}」",
+                en=f"the required column '{col.header}' ({col.en}) is missing",
+                field=key,
+                sheet=first_name,
+                row=1,
+                column=col.header,
+            )
+            plan.problems.append((0, 1, -1, problem))
+    _classify(plan, checked, problems)
+    plan.problems.sort(key=lambda p: (p[0], p[1], p[2]))
+    if progress:
+        progress("validate", total, total)
+    return plan
+
+
+def _leader(problems: _Problems, grid: _Grid, raw: tuple[object, object], s: int, row: int) -> bool:
+    """Record a grid's leader from its first row naming one; True when this row is bad."""
+    name, raw_phone = _text(raw[0]), raw[1]
+    try:
+        phone = clean_phone(raw_phone)
+    except ValidationFailed as e:
+        problems.add(s, row, "leader_phone", e)
+        return True
+    if not name:
+        if phone:
+            problems.add(
+                s,
+                row,
+                "leader_name",
+                ValidationFailed(
+                    "填写了网格长电话却没有姓名", "the grid leader's phone is given without a name", code="required"
+                ),
+            )
+            return True
+        return False  # this row says nothing about the leader
+    if grid.leader is None:
+        grid.leader, grid.leader_raw, grid.leader_row = (name, phone), raw, (problems.sheets[s].name, row)
+        return False
+    if grid.leader != (name, phone):
+        _first_sheet, first_row = grid.leader_row or ("", 0)
+        problems.add(
+            s,
+            row,
+            "leader_name",
+            ValidationFailed(
+                f"同一微网格的网格长与第 {first_row} 行不一致（{grid.leader[0]}）",
+                f"the grid leader differs from row {first_row} of the same micro-grid ({grid.leader[0]})",
+                code="leader_conflict",
+            ),
+        )
+        return True
+    return False
+
+
+def _existing(city: Area) -> tuple[dict[str, tuple[Any, ...]], dict[int, int]]:
+    """Households of the city by key, and how many each grid holds now (one query)."""
+    by_key: dict[str, tuple[Any, ...]] = {}
+    per_grid: dict[int, int] = defaultdict(int)
+    rows = Household.objects.filter(area_path__startswith=city.path).values_list(
+        "key", "id", "grid_id", "address", "head_name", "phone", "members", "care_tags", "head_id_number_hash"
+    )
+    for row in rows.iterator(chunk_size=20000):
+        by_key[row[0]] = row
+        per_grid[row[2]] += 1
+    return by_key, per_grid
+
+
+def _elsewhere(city: Area, keys: Iterable[str]) -> set[str]:
+    """Keys already used by households of other cities (checked only when other cities exist)."""
+    others = Household.objects.exclude(area_path__startswith=city.path)
+    if not others.exists():
+        return set()
+    keys = list(keys)
+    taken: set[str] = set()
+    for i in range(0, len(keys), 900):
+        taken.update(others.filter(key__in=keys[i : i + 900]).values_list("key", flat=True))
+    return taken
+
+
+def _classify(plan: _Plan, checked: list[_Row], problems: _Problems) -> None:
+    """Sort checked rows into create / update / unchanged and refuse rows beyond a grid's limit."""
+    city = plan.tree.city
+    existing, per_grid = _existing(city)
+    limit = settings.GRID_HARD_MAX
+    matched: dict[int, tuple[int, int]] = {}
+    # action: (row, existing tuple or None)
+    actions: list[tuple[_Row, tuple[Any, ...] | None]] = []
+    new_keys = []
+    any_by_address = any(k.startswith("ah:") for k in existing)
+    by_address: dict[str, tuple[Any, ...]] | None = None
+    keys: dict[tuple[int, int], str] = {}  # the key each matched row writes
+    for row in checked:
+        ex = existing.get(row[10])
+        if ex is None and row[6] and any_by_address:
+            # Imported once without the ID, now with it: the same household by village+address+head.
+            ah = household_key(village_code=row[2].branch.village.code, address=row[3], head_name=row[4], id_hash="")
+            ex = existing.get(ah)
+            if ex is not None and ex[8] and ex[8] != row[6]:
+                ex = None  # that household's head has another ID: a different family
+        elif ex is None and not row[6] and existing:
+            # Registered with the head's ID, now a file without it: find it by village+address+head
+            # and keep its ID and key (the index is built only when a file lacks IDs).
+            if by_address is None:
+                by_address = _by_address(plan.tree, existing)
+            ex = by_address.get(row[10])
+            if ex is not None:
+                keys[(row[0], row[1])] = ex[0]
+        if ex is not None:
+            first = matched.get(ex[1])
+            if first is not None:
+                problems.add(
+                    row[0],
+                    row[1],
+                    "address",
+                    ValidationFailed(
+                        f"与第 {first[1]} 行指向系统中的同一户",
+                        f"the same registered household as row {first[1]}",
+                        code="duplicate",
+                    ),
+                )
+                continue
+            matched[ex[1]] = (row[0], row[1])
+        else:
+            new_keys.append(row[10])
+        actions.append((row, ex))
+    taken = _elsewhere(city, new_keys) if new_keys else set()
+
+    # The 30-household limit: what stays, what leaves, then the file's arrivals in file order.
+    refused: set[tuple[int, int]] = set()
+    for _ in range(5):  # a refused move keeps its household at home, so settle in a few rounds
+        leaving: dict[int, int] = defaultdict(int)
+        arriving: dict[int, list[_Row]] = defaultdict(list)
+        for row, ex in actions:
+            if (row[0], row[1]) in refused or row[10] in taken:
+                continue
+            grid = row[2]
+            if ex is None:
+                arriving[id(grid)].append(row)
+            elif ex[2] != grid.id:
+                leaving[ex[2]] += 1
+                arriving[id(grid)].append(row)
+        newly: set[tuple[int, int]] = set()
+        for rows in arriving.values():
+            grid = rows[0][2]
+            staying = (per_grid.get(grid.id, 0) - leaving.get(grid.id, 0)) if grid.id else 0
+            room = limit - staying
+            for n, row in enumerate(rows, start=1):
+                if n > room and (row[0], row[1]) not in refused:
+                    newly.add((row[0], row[1]))
+        if not newly:
+            break
+        refused |= newly
+    for row, ex in actions:
+        grid = row[2]
+        if row[10] in taken:
+            problems.add(
+                row[0],
+                row[1],
+                "head_id" if row[6] else "address",
+                ValidationFailed(
+                    "该户已在其他市登记", "this household is registered in another city", code="elsewhere"
+                ),
+            )
+            continue
+        if (row[0], row[1]) in refused:
+            staying = per_grid.get(grid.id, 0) if grid.id else 0
+            problems.add(
+                row[0],
+                row[1],
+                "grid",
+                ValidationFailed(
+                    f"微网格「{grid.name}」最多 {limit} 户（现有 {staying} 户），本行超出上限",
+                    f"micro-grid '{grid.name}' may hold at most {limit} households (it has {staying}); "
+                    "this row is beyond the limit",
+                    code="grid_full",
+                ),
+            )
+            continue
+        if ex is None:
+            plan.create.append(row)
+            continue
+        old_key, _id, grid_id, address, head, phone, members, tags, id_hash = ex
+        key = keys.get((row[0], row[1]), row[10])
+        same = (
+            grid_id == grid.id
+            and address == row[3]
+            and head == row[4]
+            and phone == row[7]
+            and members == row[8]
+            and tags == row[9]
+            and old_key == key
+            and (id_hash == row[6] or not row[6])
+        )
+        if same:
+            plan.unchanged += 1
+        else:
+            plan.update.append((row, ex[1], bool(row[6]) and id_hash != row[6], key))
+
+
+def _by_address(tree: _Tree, existing: dict[str, tuple[Any, ...]]) -> dict[str, tuple[Any, ...]]:
+    """Existing households by their village+address+head key, whatever key they are stored under."""
+    out: dict[str, tuple[Any, ...]] = {}
+    for ex in existing.values():
+        grid = tree.grids_by_id.get(ex[2])
+        if grid is not None:
+            key = household_key(village_code=grid.branch.village.code, address=ex[3], head_name=ex[4], id_hash="")
+            out.setdefault(key, ex)
+    return out

@@ -1,0 +1,437 @@
+"""Writing a checked plan in one transaction, and `registry_import`, the service that reads, plans and writes."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Max, Q
+
+from wangge.core import clock
+from wangge.core.errors import FieldProblem, ValidationFailed
+from wangge.core.masking import encrypt
+from wangge.registry.importing.reader import read_sheets
+from wangge.registry.importing.services.plan import ProgressFn, _fingerprint, _Plan, _plan
+from wangge.registry.importing.services.tree import _Grid, _Tree
+from wangge.registry.models import LEVEL_DEPTH, Area, Household, Level, Person
+from wangge.registry.services import grid_set_leader, registry_recount
+
+WRITE_BATCH = 5000
+
+
+@dataclass
+class ImportResult:
+    """What an import did (or would have done): counts of households and every problem found."""
+
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[FieldProblem] = field(default_factory=list)
+    error_rows: int = 0
+    written: bool = False
+    branches_created: int = 0
+    grids_created: int = 0
+    leaders_set: int = 0
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.errors) and not self.written
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "errors": len(self.errors),
+            "error_rows": self.error_rows,
+            "written": self.written,
+            "branches_created": self.branches_created,
+            "grids_created": self.grids_created,
+            "leaders_set": self.leaders_set,
+        }
+
+
+def problem_dict(p: FieldProblem) -> dict[str, Any]:
+    """The JSON form kept on an ImportJob (FieldProblem.as_dict plus nothing it lacks)."""
+    return p.as_dict()
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def _columns(model: Any, names: Sequence[str]) -> list[str]:
+    return [model._meta.get_field(n).column for n in names]
+
+
+def _insert(model: Any, names: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Insert rows the fastest way the database takes them: COPY on PostgreSQL, else executemany."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    cols = ", ".join(connection.ops.quote_name(c) for c in _columns(model, names))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(names))
+            cursor.executemany(
+                f"INSERT INTO {table} ({cols}) VALUES ({marks})", list(rows) if not isinstance(rows, list) else rows
+            )
+
+
+def _insert_batches(model: Any, names: Sequence[str], batches: Iterator[list[tuple[Any, ...]]]) -> None:
+    """Insert batches while the next one is being built (encrypted).
+
+    On SQLite a second thread runs executemany on the same connection (Django opens it with
+    check_same_thread=False) while this thread only builds rows and never touches the
+    connection: sqlite3 releases the GIL inside each step, so the B-tree work and the Fernet
+    encryption overlap on two cores. PostgreSQL's COPY already writes from a worker thread.
+    """
+    if connection.vendor == "postgresql":
+        # One COPY for all batches: psycopg sends from its own thread while the rows are built.
+        _insert(model, names, (row for batch in batches for row in batch))
+        return
+    if connection.vendor != "sqlite":
+        for batch in batches:
+            _insert(model, names, batch)
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    table = connection.ops.quote_name(model._meta.db_table)
+    cols = ", ".join(connection.ops.quote_name(c) for c in _columns(model, names))
+    sql = f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['?'] * len(names))})"
+    todo: queue.Queue[list[tuple[Any, ...]] | None] = queue.Queue(maxsize=2)
+    failed: list[BaseException] = []
+
+    def writer() -> None:
+        while True:
+            batch = todo.get()
+            if batch is None:
+                return
+            if failed:
+                continue  # drain, so the producer never blocks
+            try:
+                raw.executemany(sql, batch)
+            except BaseException as exc:  # re-raised in the caller's thread below
+                failed.append(exc)
+
+    thread = threading.Thread(target=writer, name="import-writer", daemon=True)
+    thread.start()
+    try:
+        for batch in batches:
+            if failed:
+                break
+            todo.put(batch)
+    finally:
+        todo.put(None)
+        thread.join()
+    if failed:
+        raise failed[0]
+
+
+def _update(model: Any, names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """UPDATE ... WHERE id = the last value of each row."""
+    if not rows:
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    sets = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in _columns(model, names))
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {table} SET {sets} WHERE id = %s", rows)
+
+
+def _ids_after(model: Any, last_id: int, key: str) -> dict[Any, int]:
+    return {k: i for i, k in model.objects.filter(id__gt=last_id).values_list("id", key)}
+
+
+def _max_id(model: Any) -> int:
+    return model.objects.aggregate(m=Max("id"))["m"] or 0
+
+
+def _write(plan: _Plan, progress: ProgressFn | None) -> tuple[int, int, int]:
+    """Create areas, leaders and households of a checked plan; returns (branches, grids, leaders set)."""
+    tree = plan.tree
+    total = len(plan.create) + len(plan.update)
+    if progress:
+        progress("write", 0, total)
+    now = clock.now()
+    stamp = connection.ops.adapt_datetimefield_value(now) if connection.vendor != "postgresql" else now
+    used = {id(r[2]) for r in plan.create} | {id(u[0][2]) for u in plan.update}
+    grids = [g for g in tree.new_grids if id(g) in used]
+    branches_used = {id(g.branch) for g in grids}
+    branches = [b for b in tree.new_branches if id(b) in branches_used]
+
+    # 1. Branches, then their ids (codes are unique).
+    if branches:
+        last = _max_id(Area)
+        _insert(
+            Area,
+            [
+                "level",
+                "code",
+                "name",
+                "parent",
+                "path",
+                "depth",
+                "number",
+                "household_count",
+                "created_at",
+                "updated_at",
+            ],
+            [
+                (
+                    Level.BRANCH.value,
+                    b.code,
+                    b.name,
+                    b.village.id,
+                    b.path,
+                    LEVEL_DEPTH[Level.BRANCH],
+                    b.number,
+                    0,
+                    stamp,
+                    stamp,
+                )
+                for b in branches
+            ],
+        )
+        ids = _ids_after(Area, last, "code")
+        for b in branches:
+            b.id = ids[b.code]
+
+    # 2. Leaders: people already known by name and phone are reused; the rest are created as
+    # party members of the grid's branch.
+    grids_with_leader = {id(r[2]): r[2] for r in plan.create} | {id(u[0][2]): u[0][2] for u in plan.update}
+    # Grids whose rows are all unchanged may still get a new leader.
+    for g in tree.grids_by_code.values():
+        if g.leader is not None:
+            grids_with_leader.setdefault(id(g), g)
+    leader_grids = [
+        g
+        for g in grids_with_leader.values()
+        if g.leader is not None and g.branch.id is not None and (g.id is not None or id(g) in used)
+    ]
+    people = _people(tree, leader_grids)
+    wanted: dict[tuple[str, str, str], _Grid] = {}
+    for g in leader_grids:
+        assert g.leader is not None
+        pkey = _person_key(g.leader, g.branch.path)
+        if pkey not in people:
+            wanted.setdefault(pkey, g)
+    if wanted:
+        last = _max_id(Person)
+        _insert(
+            Person,
+            [
+                "name",
+                "phone",
+                "id_number_enc",
+                "id_number_hash",
+                "is_party_member",
+                "branch",
+                "area_path",
+                "created_at",
+                "updated_at",
+            ],
+            [(k[0], k[1], "", "", True, g.branch.id, g.branch.path, stamp, stamp) for k, g in wanted.items()],
+        )
+        for pid, name, phone, path in Person.objects.filter(id__gt=last).values_list(
+            "id", "name", "phone", "area_path"
+        ):
+            people.setdefault(_person_key((name, phone), path), pid)
+    leaders = {id(g): people[_person_key(g.leader, g.branch.path)] for g in leader_grids if g.leader is not None}
+
+    # 3. New grids carry their leader from the start; existing grids change leader through the service.
+    if grids:
+        last = _max_id(Area)
+        _insert(
+            Area,
+            [
+                "level",
+                "code",
+                "name",
+                "parent",
+                "path",
+                "depth",
+                "number",
+                "leader",
+                "household_count",
+                "created_at",
+                "updated_at",
+            ],
+            [
+                (
+                    Level.GRID.value,
+                    g.code,
+                    g.name,
+                    g.branch.id,
+                    g.path,
+                    LEVEL_DEPTH[Level.GRID],
+                    g.number,
+                    leaders.get(id(g)),
+                    0,
+                    stamp,
+                    stamp,
+                )
+                for g in grids
+            ],
+        )
+        ids = _ids_after(Area, last, "code")
+        for g in grids:
+            g.id = ids[g.code]
+            g.leader_id = leaders.get(id(g))
+    leaders_set = sum(1 for g in grids if g.leader_id)
+    for g in leader_grids:
+        pid = leaders[id(g)]
+        if g.id is not None and g.leader_id != pid:
+            grid_set_leader(grid=Area(pk=g.id, level=Level.GRID), leader=Person(pk=pid))
+            g.leader_id = pid
+            leaders_set += 1
+
+    # 4. Households: ID numbers are encrypted here, only for rows that are written.
+    done = 0
+    names = [
+        "grid",
+        "area_path",
+        "key",
+        "address",
+        "head_name",
+        "head_id_number_enc",
+        "head_id_number_hash",
+        "phone",
+        "members",
+        "care_tags",
+        "created_at",
+        "updated_at",
+    ]
+
+    def batches() -> Iterator[list[tuple[Any, ...]]]:
+        nonlocal done
+        for i in range(0, len(plan.create), WRITE_BATCH):
+            batch = plan.create[i : i + WRITE_BATCH]
+            yield [
+                (r[2].id, r[2].path, r[10], r[3], r[4], encrypt(r[5]), r[6], r[7], r[8], r[9], stamp, stamp)
+                for r in batch
+            ]
+            done += len(batch)
+            if progress:
+                progress("write", done, total)
+
+    _insert_batches(Household, names, batches())
+    plain = ["grid", "area_path", "key", "address", "head_name", "phone", "members", "care_tags", "updated_at"]
+    with_id = [*plain, "head_id_number_enc", "head_id_number_hash"]
+    for i in range(0, len(plan.update), WRITE_BATCH):
+        batch = plan.update[i : i + WRITE_BATCH]
+        rows_plain, rows_id = [], []
+        for r, hid, id_changed, key in batch:
+            values = [r[2].id, r[2].path, key, r[3], r[4], r[7], r[8], r[9], stamp]
+            if id_changed:
+                rows_id.append((*values, encrypt(r[5]), r[6], hid))
+            else:
+                rows_plain.append((*values, hid))
+        _update(Household, plain, rows_plain)
+        _update(Household, with_id, rows_id)
+        done += len(batch)
+        if progress:
+            progress("write", done, total)
+
+    if progress:
+        progress("count", 0, 1)
+    registry_recount()
+    if progress:
+        progress("count", 1, 1)
+    return len(branches), len(grids), leaders_set
+
+
+def _person_key(leader: tuple[str, str], branch_path: str) -> tuple[str, str, str]:
+    # With a phone, name + phone is one person city-wide; without one, only within a branch.
+    name, phone = leader
+    return (name, phone, "" if phone else branch_path)
+
+
+def _people(tree: _Tree, grids: list[_Grid]) -> dict[tuple[str, str, str], int]:
+    """Party members of the city and the current leaders of its grids, by name and phone (one query)."""
+    leader_ids = [g.leader_id for g in grids if g.leader_id]
+    q = Q(area_path__startswith=tree.city.path, is_party_member=True)
+    rows = Person.objects.filter(q).values_list("id", "name", "phone", "area_path")
+    people: dict[tuple[str, str, str], int] = {}
+    current: dict[int, tuple[str, str, str]] = {}
+    for pid, name, phone, path in rows.order_by("id"):
+        people.setdefault(_person_key((name, phone), path), pid)
+        current[pid] = (name, phone, path)
+    # A current leader outside the city's people (created without a branch) still counts as known.
+    missing = [i for i in set(leader_ids) if i not in current]
+    for i in range(0, len(missing), 900):
+        for pid, name, phone, path in Person.objects.filter(id__in=missing[i : i + 900]).values_list(
+            "id", "name", "phone", "area_path"
+        ):
+            current[pid] = (name, phone, path)
+    # Prefer a grid's current leader when it matches, so re-imports change nothing.
+    for g in grids:
+        if g.leader_id and g.leader_id in current and g.leader is not None:
+            name, phone, _path = current[g.leader_id]
+            if (name, phone) == g.leader:
+                people[_person_key(g.leader, g.branch.path)] = g.leader_id
+    return people
+
+
+# --- the service ---------------------------------------------------------------------------
+
+
+def registry_import(
+    *,
+    path: Path | str,
+    city: Area,
+    keep_good: bool = False,
+    name: str | None = None,
+    progress: ProgressFn | None = None,
+) -> ImportResult:
+    """Import households of one city from a spreadsheet: all rows valid or nothing written (unless keep_good).
+
+    Towns and villages must exist under `city`; branches and grids are created on demand; a grid
+    never exceeds GRID_HARD_MAX households; the same file imported twice changes nothing.
+    """
+    if city.level != Level.CITY:
+        raise ValidationFailed("只能导入到市级区域", "an import belongs to a city", field="city")
+    if progress:
+        progress("read", 0, 1)
+    sheets = read_sheets(path, name=name)
+    if progress:
+        progress("read", 1, 1)
+    plan = _plan(sheets=sheets, city=city, progress=progress)
+    result = _result(plan)
+    if plan.problems and not keep_good:
+        return result
+    if not plan.create and not plan.update and not any(g.leader for g in plan.tree.grids_by_code.values()):
+        return result
+    if progress:
+        # Said before the transaction opens, so that a page polling the job row sees it.
+        progress("write", 0, len(plan.create) + len(plan.update))
+    with transaction.atomic():
+        # Imports of one city run one at a time (a row lock on PostgreSQL; SQLite has one writer).
+        Area.objects.select_for_update().filter(pk=city.pk).first()
+        if _fingerprint(city) != plan.fingerprint:
+            plan = _plan(sheets=sheets, city=city, progress=progress)
+            result = _result(plan)
+            if plan.problems and not keep_good:
+                return result
+        branches, grids, leaders = _write(plan, progress)
+    result.written = True
+    result.branches_created, result.grids_created, result.leaders_set = branches, grids, leaders
+    return result
+
+
+def _result(plan: _Plan) -> ImportResult:
+    return ImportResult(
+        rows=plan.rows,
+        created=len(plan.create),
+        updated=len(plan.update),
+        unchanged=plan.unchanged,
+        errors=[p[3] for p in plan.problems],
+        error_rows=len({(p[0], p[1]) for p in plan.problems}),
+    )
