@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.module_loading import import_string
 
+from wangge.accounts.scope import scope_for
 from wangge.core import clock
 from wangge.core.errors import NotFound, ValidationFailed
 from wangge.core.masking import normalise_phone
