@@ -15,8 +15,9 @@ from django.db import models
 
 from wangge.accounts.models import Role, User
 from wangge.demands.models import Demand
+from wangge.demands.permissions import can_hold, can_see
 from wangge.demands.selectors import demand_list, my_queue
-from wangge.demands.services import can_hold, can_see, demand_dispatch, demand_escalate
+from wangge.demands.services import demand_dispatch, demand_escalate
 from wangge.demands.testing import make_demand
 from wangge.registry.models import Area, Household
 from wangge.registry.services import area_move, path_columns, registry_recount

@@ -185,7 +185,9 @@ def _visit_in(household: Any, visitor: Any, mark: str) -> Any:
     """A visit to the world's household with notes and one opinion carrying the world's marker."""
     from wangge.visits.services import visit_log
 
-    return visit_log(visitor=visitor, household=household, notes=mark + "走访记录", opinions=[{"text": mark + "意见"}])
+    return visit_log(
+        visitor=visitor, household=household, notes=mark + "走访记录", opinions=[{"text": mark + "意见"}]
+    ).visit
 
 
 def _demand_in(grid: Any, mark: str) -> Any:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from wangge.core.errors import ValidationFailed
 
 
@@ -17,15 +19,34 @@ def _plain(value: Any) -> str:
     return "".join(ch for ch in str(value or "") if ch in "\n\t" or ord(ch) >= 32).strip()
 
 
-def clean_text(value: Any, *, field: str, zh: str, en: str, limit: int, required: bool = False) -> str:
+def clean_text(
+    value: Any,
+    *,
+    field: str,
+    limit: int,
+    required: bool = False,
+    label: Any = None,
+    zh: str = "",
+    en: str = "",
+) -> str:
     """The trimmed text; `ValidationFailed` on `field` when required and empty (`required`) or too long (`too_long`).
 
-    `zh` and `en` name the thing in each language (诉求内容 / description), for the messages.
+    `label` names the thing as a translation (`gettext_lazy("description")`), so the message comes from the
+    catalogue in both languages; older callers still pass the names `zh` and `en` (诉求内容 / description).
     """
     text = _plain(value)
     if required and not text:
+        if label is not None:
+            raise ValidationFailed(_("%(label)s is required"), params={"label": label}, field=field, code="required")
         raise ValidationFailed(f"{zh}不能为空", f"{en} is required", field=field, code="required")
     if len(text) > limit:
+        if label is not None:
+            raise ValidationFailed(
+                _("%(label)s is longer than %(limit)s characters"),
+                params={"label": label, "limit": limit},
+                field=field,
+                code="too_long",
+            )
         raise ValidationFailed(
             f"{zh}不能超过 {limit} 字", f"{en} is longer than {limit} characters", field=field, code="too_long"
         )

@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 
-from wangge.accounts.models import ROLE_LEVEL, Role
+from wangge.accounts.models import Role
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
 from wangge.core.errors import NotFound
@@ -32,6 +32,7 @@ from wangge.dashboards.models import (
     ExportJob,
     RollupState,
 )
+from wangge.demands import permissions as demand_permissions
 from wangge.demands import selectors as demand_selectors
 from wangge.demands.models import Category, Demand
 from wangge.registry.models import Area, Department, Level
@@ -532,18 +533,7 @@ def _sum_cells(cells: list[dict[str, Any]]) -> dict[str, Any]:
 
 def held_q(user: Any) -> Q:
     """Demands the user's level or department holds now (the holder may see the reporter's phone)."""
-    scope = scope_for(user)
-    if user is None or not getattr(user, "is_authenticated", False) or user.role == Role.AUDITOR:
-        return Q(pk__in=[])
-    if user.role == Role.DEPARTMENT:
-        return Q(holder_department_id__in=list(scope.department_ids)) if scope.department_ids else Q(pk__in=[])
-    if not scope.area_paths:
-        return Q(pk__in=[])
-    return Q(
-        holder_path__in=list(scope.area_paths),
-        holder_level=ROLE_LEVEL.get(user.role, ""),
-        holder_department__isnull=True,
-    )
+    return demand_permissions.held_q(user)
 
 
 def below_q(user: Any) -> Q:

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from wangge.demands.models import Category, Demand, DemandEvent
-from wangge.demands.selectors import visible_q
+from wangge.demands.permissions import visible_q
 
 
 @admin.register(Category)

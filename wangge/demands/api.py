@@ -56,7 +56,7 @@ def create_demand(request: HttpRequest, payload: DemandIn) -> Status[Demand]:
     raw_key = (request.headers.get("Idempotency-Key") or "").strip()
     # Keys are per user: another client's key must never hand back someone else's demand.
     key = f"api:{user.pk}:{raw_key}" if raw_key else None
-    demand = services.demand_submit(
+    submitted = services.demand_submit(
         channel=payload.channel,
         title=payload.title,
         description=payload.description,
@@ -74,7 +74,7 @@ def create_demand(request: HttpRequest, payload: DemandIn) -> Status[Demand]:
         actor=user,  # type: ignore[arg-type]
         idempotency_key=key,
     )
-    replayed = bool(getattr(demand, "was_replayed", False))
+    demand, replayed = submitted.demand, submitted.replayed
     if replayed:
         demand = selectors.demand_get(user=user, pk=demand.pk)  # the first one, read in the caller's scope
     return Status(200 if replayed else 201, demand)

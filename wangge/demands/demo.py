@@ -208,7 +208,7 @@ def _one(
         address=f"{grid.name}{rng.randint(1, 60)}号附近",
         actor=actors.for_area(grid) if staff_channel else None,
         idempotency_key=f"{KEY_PREFIX}{n:04d}",
-    )
+    ).demand
     counts["demands"] += 1
     at = moment
 

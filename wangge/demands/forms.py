@@ -16,11 +16,11 @@ from django.core import signing
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from wangge.accounts.models import ROLE_LEVEL, Role
 from wangge.core.errors import ValidationFailed
 from wangge.core.phones import clean_phone
 from wangge.core.photos import MAX_PHOTOS
 from wangge.demands.models import Category, Channel, Demand, Kind, Satisfaction, Urgency, Visibility
+from wangge.demands.permissions import demand_holder_candidates
 from wangge.registry.models import Area, Department, Level
 
 # Where a service's error `field` is shown on the pages (service names → form field names).
@@ -421,22 +421,12 @@ class ReassignForm(MoveForm):
     note = forms.CharField(label=_("Note"), required=False, max_length=1000)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from django.contrib.auth import get_user_model
-
         super().__init__(*args, **kwargs)
-        users = get_user_model().objects.filter(is_active=True)
-        # Those who could hold it: staff of the holding department, or of exactly the holding area
-        # in the role of its level (a town officer scoped to a grid is not its grid leader).
-        if self.demand.holder_department_id:
-            users = users.filter(role=Role.DEPARTMENT, scopes__department_id=self.demand.holder_department_id)
-        elif self.demand.holder_area_id:
-            roles = [role for role, level in ROLE_LEVEL.items() if level == self.demand.holder_level]
-            users = users.filter(role__in=roles, scopes__area_id=self.demand.holder_area_id).exclude(role=Role.AUDITOR)
-        else:
-            users = users.none()
+        # Those who could hold it (a town officer scoped to a grid is not its grid leader).
+        users = demand_holder_candidates(demand=self.demand)
         if self.user is not None:
             users = users.exclude(pk=self.user.pk)
-        model_field(self, "to_user").queryset = users.distinct().order_by("username")
+        model_field(self, "to_user").queryset = users.order_by("username")
 
     def service_kwargs(self) -> dict[str, Any]:
         return {"to_user": self.cleaned_data["to_user"], "note": self.cleaned_data.get("note", "")}

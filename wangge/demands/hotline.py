@@ -238,16 +238,16 @@ def hotline_import(*, path: Path | str, name: str | None = None, actor: Any = No
     with transaction.atomic():
         for offset, data in parsed:
             try:
-                demand = demand_submit(**data)
+                submitted = demand_submit(**data)
             except ValidationFailed as exc:
                 column = FIELD_COLUMN.get(exc.field or "", exc.field or "")
                 problem(offset, column, exc.zh, exc.en, exc.code)
                 continue
-            if getattr(demand, "was_replayed", False):
+            if submitted.replayed:
                 report.existing += 1
             else:
                 report.created += 1
-                report.codes.append(demand.code)
+                report.codes.append(submitted.demand.code)
         if problems:
             # All or nothing: a half-imported export is worse than none (the clerk re-imports it whole).
             transaction.set_rollback(True)

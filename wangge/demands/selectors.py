@@ -1,7 +1,7 @@
 """Reads of demands, every one filtered by the acting user's scope (or by the resident's token).
 
-Area staff see demands that belong to or are held in their areas; department staff see those held
-by or dispatched to their department; a resident sees one demand through its private token.
+Who sees what is `wangge.demands.permissions` (`visible_q`, `held_q`); a resident sees one demand
+through its private token.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any, ClassVar
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from wangge.accounts.models import Role
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
 from wangge.core.errors import NotFound, ValidationFailed
@@ -32,25 +31,11 @@ from wangge.demands.models import (
     State,
     Urgency,
 )
+from wangge.demands.permissions import held_q, visible_q
 from wangge.registry.models import Area
 from wangge.registry.selectors import area_get
 
 log = logging.getLogger("wangge.demands")
-
-
-def visible_q(user: Any) -> Q:
-    """Demands a user may see: belonging to or held in their areas, or held by or sent to their department."""
-    scope = scope_for(user)
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return Q(pk__in=[])
-    if scope.is_global:
-        return Q()
-    q = Q(pk__in=[])
-    if scope.area_paths:
-        q |= scope.area_q("area_path") | scope.area_q("holder_path")
-    if scope.department_ids:
-        q |= scope.department_q("holder_department_id") | scope.department_q("dispatched_department_id")
-    return q
 
 
 def _base() -> QuerySet[Demand]:
@@ -237,21 +222,7 @@ def demand_timeline(*, demand: Demand, public: bool = False) -> QuerySet[DemandE
 
 def my_queue(*, user: Any) -> QuerySet[Demand]:
     """Open demands that the user's level or department holds: waiting to be accepted, or in hand."""
-    scope = scope_for(user)
-    if user is None or not getattr(user, "is_authenticated", False) or user.role == Role.AUDITOR:
-        return Demand.objects.none()
-    cond = Q(pk__in=[])
-    if user.role == Role.DEPARTMENT and scope.department_ids:
-        cond |= Q(holder_department_id__in=list(scope.department_ids))
-    elif scope.area_paths:
-        from wangge.accounts.models import ROLE_LEVEL
-
-        cond |= Q(
-            holder_path__in=list(scope.area_paths),
-            holder_level=ROLE_LEVEL.get(user.role, ""),
-            holder_department__isnull=True,
-        )
-    return _base().filter(cond, state__in=OPEN_STATES).order_by("resolve_due_at", "id")
+    return _base().filter(held_q(user), state__in=OPEN_STATES).order_by("resolve_due_at", "id")
 
 
 def category_tree() -> list[Category]:

@@ -33,4 +33,4 @@ def make_demand(*, grid: Any = None, **overrides: Any) -> Demand:
     data.update(overrides)
     if grid is not None:
         data["grid"] = grid
-    return demand_submit(**data)
+    return demand_submit(**data).demand

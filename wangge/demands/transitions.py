@@ -13,6 +13,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 
 class Move(StrEnum):
     SUBMIT = "submit"
@@ -31,6 +34,59 @@ class Move(StrEnum):
     CLOSE = "close"
     AUTO_ESCALATE = "auto_escalate"
     WARN = "warn"
+
+
+# What the timeline calls each event, by `DemandEvent.action` (moves, and the notes that move nothing).
+MOVE_LABELS: dict[str, Promise] = {
+    "submit": _("Submitted"),
+    "accept": _("Accepted"),
+    "resolve": _("Resolved"),
+    "escalate": _("Escalated"),
+    "auto_escalate": _("Escalated automatically (time limit passed)"),
+    "dispatch": _("Dispatched to a department"),
+    "return_": _("Returned to a lower level"),
+    "reassign": _("Reassigned"),
+    "reject": _("Rejected"),
+    "merge": _("Merged into another demand"),
+    "reopen": _("Reopened"),
+    "rate": _("Rated"),
+    "comment": _("Comment"),
+    "add_info": _("Information added"),
+    "close": _("Closed"),
+    "warn": _("Time-limit warning"),
+    "follow": _("Followed by a resident with the same problem"),
+    "recategorise": _("Category decided"),
+}
+
+# Each move as a verb: the buttons on the staff page, and "cannot <verb> now" in errors.
+MOVE_VERBS: dict[str, Promise] = {
+    "submit": _("Submit"),
+    "accept": _("Accept"),
+    "resolve": _("Resolve"),
+    "escalate": _("Escalate one level up"),
+    "dispatch": _("Dispatch to a department"),
+    "return_": _("Return to a lower level"),
+    "reassign": _("Reassign to a colleague"),
+    "reject": _("Reject"),
+    "merge": _("Merge into another demand"),
+    "reopen": _("Reopen"),
+    "rate": _("Rate"),
+    "comment": _("Add a comment"),
+    "add_info": _("Add information"),
+    "close": _("Close"),
+    "auto_escalate": _("Escalate automatically"),
+    "warn": _("Raise a time-limit warning"),
+}
+
+
+def move_label(action: str) -> str | Promise:
+    """The timeline's name of an event action (the action itself when it has none)."""
+    return MOVE_LABELS.get(action, action)
+
+
+def move_verb(move: str) -> str | Promise:
+    """A move as a verb (the move's value when it has none)."""
+    return MOVE_VERBS.get(str(move), str(move))
 
 
 class IllegalMove(ValueError):

@@ -32,7 +32,7 @@ from wangge.core.errors import Conflict, NotFound, PermissionDenied, ValidationF
 from wangge.core.files import private_file_response
 from wangge.core.htmx import render_page_or_fragment
 from wangge.demands import forms as f
-from wangge.demands import qrcodes, selectors, services
+from wangge.demands import permissions, qrcodes, selectors, services
 from wangge.demands.models import (
     FINAL_STATES,
     Channel,
@@ -172,7 +172,7 @@ def report(request: HttpRequest) -> HttpResponse:
                                 address=data["address"],
                                 photos=files,
                                 idempotency_key=data["idempotency_key"],
-                            )
+                            ).demand
                         except ValidationFailed as exc:
                             attach_error(form, exc)
                         else:
@@ -406,7 +406,7 @@ def _render_detail(
         # The holder must be able to call the resident back; every such unmasked view is logged.
         reporter_phone = demand.reporter_phone
         pii_log.info("unmasked reporter phone shown: demand=%s user=%s", demand.pk, request.user.pk)
-    holds = services.can_hold(demand=demand, user=request.user)
+    holds = permissions.can_hold(demand=demand, user=request.user)
     needs_category = demand.category_id is None or not selectors.category_confirmed(demand=demand)
     context = {
         "demand": demand,
@@ -546,7 +546,7 @@ def demand_new(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             area = data["area"]
             try:
-                demand = services.demand_submit(
+                submitted = services.demand_submit(
                     channel=data["channel"],
                     title=data["title"],
                     description=data["description"],
@@ -567,7 +567,8 @@ def demand_new(request: HttpRequest) -> HttpResponse:
             except ValidationFailed as exc:
                 attach_error(form, exc)
             else:
-                if data["category"] is not None and not getattr(demand, "was_replayed", False):
+                demand = submitted.demand
+                if data["category"] is not None and not submitted.replayed:
                     # Staff chose the category themselves: their answer to the suggestion is training data.
                     services.demand_category_feedback(demand=demand, actor=cast(User, request.user))
                 messages.success(request, _("Demand %(code)s was filed.") % {"code": demand.code})

@@ -362,9 +362,9 @@ def _file_demand(
         # The inspector files it; a director whose account cannot file in this area (say, a bureau
         # leader without an area scope) still raises it, as the system on their behalf.
         with transaction.atomic():
-            return demand_submit(actor=actor, photos=_files(), **args)
+            return demand_submit(actor=actor, photos=_files(), **args).demand
     except PermissionDenied:
-        return demand_submit(actor=None, photos=_files(), **args)
+        return demand_submit(actor=None, photos=_files(), **args).demand
 
 
 @transaction.atomic

@@ -56,7 +56,7 @@ def open311_submit(
         # The key's service account: demand_submit refuses an area outside the key's scope.
         actor=key.account if key is not None else None,
         idempotency_key=idempotency_key,
-    )
+    ).demand
     existing = Open311Submission.objects.filter(demand=demand).first()
     if existing is not None:  # a retried POST with the same idempotency key: the first answer again
         return demand, existing

@@ -112,8 +112,7 @@ def seed(city_area: Area, *, seed_value: int = 2026) -> dict[str, int]:
         nonlocal filed
         cells = grids[village.pk] or [village]
         place = cells[n % len(cells)]
-        before = Demand.objects.filter(idempotency_key=key).exists()
-        demand = demand_submit(
+        submitted = demand_submit(
             channel="resident_web",
             # What a resident's first words say, as the report page makes titles (first clause).
             title=re.split("[，。！？]", text, maxsplit=1)[0][:30],
@@ -123,8 +122,8 @@ def seed(city_area: Area, *, seed_value: int = 2026) -> dict[str, int]:
             area=None if place.level == Level.GRID else place,
             idempotency_key=key,
         )
-        filed += 0 if before else 1
-        return demand
+        filed += 0 if submitted.replayed else 1
+        return submitted.demand
 
     first: dict[str, Demand] = {}
     for name, index, texts in CLUSTERS:

@@ -62,7 +62,7 @@ def log_visit(request: HttpRequest, payload: VisitIn) -> Status[Visit]:
     user = request.user
     household = household_get(user=user, pk=payload.household_id)
     raw_key = (request.headers.get("Idempotency-Key") or "").strip()
-    visit = services.visit_log(
+    logged = services.visit_log(
         visitor=user,  # type: ignore[arg-type]
         household=household,
         how=payload.how,
@@ -73,8 +73,7 @@ def log_visit(request: HttpRequest, payload: VisitIn) -> Status[Visit]:
         # Keys are per user: another client's key must never hand back someone else's visit.
         idempotency_key=f"api:{user.pk}:{raw_key}" if raw_key else None,
     )
-    replayed = bool(getattr(visit, "was_replayed", False))
-    return Status(200 if replayed else 201, selectors.visit_get(user=user, pk=visit.pk))
+    return Status(200 if logged.replayed else 201, selectors.visit_get(user=user, pk=logged.visit.pk))
 
 
 @router.get("/visits/coverage", response=CoverageOut)

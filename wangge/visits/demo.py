@@ -89,7 +89,7 @@ def seed(city_area: Area) -> dict[str, int]:
                 visited_at=when,
                 opinions=heard,
                 demand=demand,
-            )
+            ).visit
             counts["visits"] += 1
             counts["opinions"] += len(heard)
             counts["demands"] += int(visit.demand_id is not None)

@@ -33,6 +33,14 @@ FOLLOW_UP_ZH = {"noted": "已记录", "adopted": "已采纳", "answered": "已�
 
 
 @dataclass(frozen=True)
+class VisitResult:
+    """What `visit_log` gives back: the visit, and whether it is an earlier one found by its idempotency key."""
+
+    visit: Visit
+    replayed: bool
+
+
+@dataclass(frozen=True)
 class OpinionDraft:
     """One opinion heard on a visit, before it is written."""
 
@@ -101,7 +109,6 @@ def _replayed(key: str, visitor: User) -> Visit | None:
         return None
     if existing.visitor_id != visitor.pk:
         raise Conflict("该提交编号已被使用", "this idempotency key was used by someone else", field="idempotency_key")
-    existing.was_replayed = True  # type: ignore[attr-defined]
     return existing
 
 
@@ -127,7 +134,7 @@ def _raise_demand(visit: Visit, household: Household, draft: DemandDraft, visito
             photos=draft.photos,
             actor=visitor,
             idempotency_key=f"visit:{key}" if key else None,
-        )
+        ).demand
     except ValidationFailed as exc:
         # Say which part of the one form was wrong: the demand's fields, not the visit's.
         raise ValidationFailed(
@@ -146,11 +153,11 @@ def visit_log(
     opinions: Iterable[OpinionDraft | Mapping[str, Any]] = (),
     demand: DemandDraft | Mapping[str, Any] | None = None,
     idempotency_key: str | None = None,
-) -> Visit:
+) -> VisitResult:
     """Log a visit to a household in the visitor's scope, with its opinions and the demand raised, all or nothing.
 
-    A repeated `idempotency_key` (a double tap on a slow network) returns the first visit with
-    `was_replayed = True` and writes nothing.
+    A repeated `idempotency_key` (a double tap on a slow network) gives back the first visit with
+    `replayed=True` and writes nothing.
     """
     key = (idempotency_key or "").strip() or None
     if key is not None:
@@ -160,7 +167,7 @@ def visit_log(
             )
         existing = _replayed(key, visitor)
         if existing is not None:
-            return existing
+            return VisitResult(visit=existing, replayed=True)
     _may_write(
         visitor,
         household.area_path,
@@ -197,7 +204,7 @@ def visit_log(
             existing = _replayed(key, visitor)
             if existing is None:
                 raise
-            return existing
+            return VisitResult(visit=existing, replayed=True)
     Opinion.objects.bulk_create(
         [
             Opinion(
@@ -214,8 +221,7 @@ def visit_log(
     if demand_draft is not None:
         visit.demand = _raise_demand(visit, household, demand_draft, visitor, key)
         visit.save(update_fields=["demand"])
-    visit.was_replayed = False  # type: ignore[attr-defined]
-    return visit
+    return VisitResult(visit=visit, replayed=False)
 
 
 @transaction.atomic

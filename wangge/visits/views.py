@@ -160,7 +160,7 @@ def visit_new(request: HttpRequest) -> HttpResponse:
             )
         elif form.is_valid():
             try:
-                visit = services.visit_log(visitor=cast(User, request.user), **form.service_kwargs(photos=photos))
+                visit = services.visit_log(visitor=cast(User, request.user), **form.service_kwargs(photos=photos)).visit
             except (ValidationFailed, PermissionDenied) as exc:
                 attach_error(form, exc)
             else:

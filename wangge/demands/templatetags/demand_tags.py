@@ -5,43 +5,11 @@ from __future__ import annotations
 import re
 
 from django import template
-from django.utils.translation import gettext_lazy as _
+
+from wangge.demands.transitions import move_label as _move_label
+from wangge.demands.transitions import move_verb
 
 register = template.Library()
-
-MOVE_LABELS = {
-    "submit": _("Submitted"),
-    "accept": _("Accepted"),
-    "resolve": _("Resolved"),
-    "escalate": _("Escalated"),
-    "auto_escalate": _("Escalated automatically (time limit passed)"),
-    "dispatch": _("Dispatched to a department"),
-    "return_": _("Returned to a lower level"),
-    "reassign": _("Reassigned"),
-    "reject": _("Rejected"),
-    "merge": _("Merged into another demand"),
-    "reopen": _("Reopened"),
-    "rate": _("Rated"),
-    "comment": _("Comment"),
-    "add_info": _("Information added"),
-    "close": _("Closed"),
-    "warn": _("Time-limit warning"),
-    "follow": _("Followed by a resident with the same problem"),
-    "recategorise": _("Category decided"),
-}
-
-# Button captions on the staff detail page, one per move form.
-MOVE_ACTIONS = {
-    "accept": _("Accept"),
-    "resolve": _("Resolve"),
-    "escalate": _("Escalate one level up"),
-    "dispatch": _("Dispatch to a department"),
-    "return_": _("Return to a lower level"),
-    "reassign": _("Reassign to a colleague"),
-    "reject": _("Reject"),
-    "merge": _("Merge into another demand"),
-    "comment": _("Add a comment"),
-}
 
 STATE_CLASSES = {
     "submitted": "warn",
@@ -57,12 +25,12 @@ STATE_CLASSES = {
 
 @register.filter
 def move_label(action: str) -> str:
-    return str(MOVE_LABELS.get(action, action))
+    return str(_move_label(action))
 
 
 @register.filter
 def move_action(move: str) -> str:
-    return str(MOVE_ACTIONS.get(move, move))
+    return str(move_verb(move))
 
 
 @register.filter

@@ -49,7 +49,7 @@ def test_reference_story_end_to_end(tree: Any, personas: Any) -> None:
         reporter_phone="13900001234",
         grid=tree.grid.code,  # the QR code carries the grid code
         photos=[jpeg()],
-    )
+    ).demand
     assert d.state == State.SUBMITTED and d.holder_area == tree.grid and d.area_path == tree.grid.path
     assert d.code.startswith("LY-") and len(d.tracking_token) >= 32
     assert d.photos.count() == 1
@@ -101,9 +101,14 @@ def test_a_failed_intake_takes_no_number(tree: Any) -> None:
 
 
 def test_idempotency_key_returns_the_first_demand(tree: Any) -> None:
-    first = make_demand(grid=tree.grid, idempotency_key="k-1")
-    again = make_demand(grid=tree.grid, idempotency_key="k-1", description="完全不同的内容")
-    assert again.pk == first.pk and again.was_replayed and not first.was_replayed
+    data = {"channel": "resident_web", "title": "", "description": "路灯不亮", "reporter_phone": "13900001234"}
+    data["grid"] = tree.grid
+    first = services.demand_submit(**data, idempotency_key="k-1")
+    again = services.demand_submit(**{**data, "description": "完全不同的内容"}, idempotency_key="k-1")
+    assert again.demand.pk == first.demand.pk and again.replayed and not first.replayed
+    assert isinstance(first, services.SubmitResult)
+    with pytest.raises(AttributeError):  # frozen: nobody can turn a fresh demand into a replay
+        first.replayed = True  # type: ignore[misc]
     assert Demand.objects.count() == 1
 
 

@@ -31,7 +31,7 @@ def nothing_written() -> bool:
 
 def test_a_visit_with_opinions_and_a_demand_is_one_step(personas: Any, household: Any, tree: Any) -> None:
     leader = personas[Role.GRID_LEADER]
-    visit = visit_log(
+    logged = visit_log(
         visitor=leader,
         household=household,
         how="phone",
@@ -42,9 +42,10 @@ def test_a_visit_with_opinions_and_a_demand_is_one_step(personas: Any, household
         ],
         demand=DemandDraft(description="屋顶漏雨，需要帮忙找人修缮", category="0401", urgency="urgent"),
     )
+    visit = logged.visit
     visit.refresh_from_db()
     assert visit.visitor == leader and visit.grid == tree.grid and visit.area_path == tree.grid.path
-    assert visit.how == "phone" and visit.was_replayed is False  # type: ignore[attr-defined]
+    assert visit.how == "phone" and logged.replayed is False
     assert [o.category for o in visit.opinions.order_by("id")] == ["livelihood", "infrastructure"]
     assert all(o.state == FollowUp.NOTED and o.household == household for o in visit.opinions.all())
     demand = visit.demand
@@ -92,7 +93,7 @@ def test_a_household_outside_the_scope_is_refused(personas: Any, tree: Any) -> N
 
 
 def test_cadres_above_the_grid_may_visit_and_auditors_may_not(personas: Any, household: Any) -> None:
-    assert visit_log(visitor=personas[Role.TOWN], household=household, how="group_meeting").pk
+    assert visit_log(visitor=personas[Role.TOWN], household=household, how="group_meeting").visit.pk
     with pytest.raises(PermissionDenied):
         visit_log(visitor=personas[Role.AUDITOR], household=household)
     assert Visit.objects.count() == 1
@@ -122,7 +123,7 @@ def test_bad_input_names_its_field_and_writes_nothing(
 
 def test_an_earlier_visit_can_be_logged_later(personas: Any, household: Any) -> None:
     earlier = clock.now() - dt.timedelta(days=3)
-    visit = visit_log(visitor=personas[Role.GRID_LEADER], household=household, visited_at=earlier)
+    visit = visit_log(visitor=personas[Role.GRID_LEADER], household=household, visited_at=earlier).visit
     assert visit.visited_at == earlier and visit.created_at > earlier
 
 
@@ -131,7 +132,7 @@ def test_a_double_tap_logs_one_visit_and_one_demand(personas: Any, household: An
     args = {"visitor": leader, "household": household, "demand": DemandDraft(description="楼道灯坏了")}
     first = visit_log(idempotency_key="k-1", **args)
     again = visit_log(idempotency_key="k-1", **args)
-    assert again.pk == first.pk and again.was_replayed is True  # type: ignore[attr-defined]
+    assert again.visit.pk == first.visit.pk and again.replayed is True and first.replayed is False
     assert Visit.objects.count() == 1 and Demand.objects.count() == 1
     with pytest.raises(Conflict):
         visit_log(idempotency_key="k-1", visitor=personas[Role.TOWN], household=household)
@@ -139,7 +140,9 @@ def test_a_double_tap_logs_one_visit_and_one_demand(personas: Any, household: An
 
 def test_household_without_a_valid_phone_still_raises_a_demand(personas: Any, tree: Any) -> None:
     household = make_household(grid=tree.grid, phone="")
-    visit = visit_log(visitor=personas[Role.GRID_LEADER], household=household, demand={"description": "化粪池满了"})
+    visit = visit_log(
+        visitor=personas[Role.GRID_LEADER], household=household, demand={"description": "化粪池满了"}
+    ).visit
     assert visit.demand is not None and visit.demand.reporter_phone == ""
 
 
@@ -197,5 +200,5 @@ def test_opinions_of_an_earlier_visit_are_dated_by_the_visit(personas: Any, hous
     earlier = clock.now() - dt.timedelta(days=3)
     visit = visit_log(
         visitor=personas[Role.GRID_LEADER], household=household, visited_at=earlier, opinions=[OpinionDraft("修桥")]
-    )
+    ).visit
     assert visit.opinions.get().created_at == earlier

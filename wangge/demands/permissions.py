@@ -1,0 +1,132 @@
+"""Who may see, hold and act on a demand: the one place for the rule.
+
+A demand is held either by an area level or by a department. An area level is held by the staff
+whose role is that level (`ROLE_LEVEL`) and whose scope names exactly the holding area: a town
+officer scoped to a town does not hold what one of its grids holds. A department is held by the
+department staff scoped to it. Auditors read and never hold.
+
+Each rule comes in the forms its callers need, kept side by side so that they cannot drift apart
+(`wangge/demands/tests/test_permissions.py` checks every role against every holder level):
+
+- `held_q(user)` / `can_hold(demand=, user=)`: the queryset filter and the predicate on one demand;
+- `visible_q(user)` / `can_see(demand=, user=)`: the same for seeing a demand;
+- `holder_candidates(area=, department=)`: the users who may hold a demand held there
+  (reassignment choices and the staff told of a new arrival).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+
+from wangge.accounts.models import ROLE_LEVEL, Role, User
+from wangge.accounts.scope import scope_for
+from wangge.demands.models import Demand
+from wangge.registry.models import Area
+
+_NOTHING = Q(pk__in=[])
+
+
+def is_staff(user: Any) -> bool:
+    """A signed-in, active account (residents act by token and are never `user`s here)."""
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def _holding_level(user: Any) -> str | None:
+    """The area level whose demands `user` holds, or None for roles that hold no area level."""
+    if user.role in (Role.AUDITOR, Role.DEPARTMENT):
+        return None
+    return ROLE_LEVEL.get(user.role)
+
+
+# --- holding ------------------------------------------------------------------------------
+
+
+def held_q(user: Any) -> Q:
+    """Demands that `user` holds now (as staff of the holding level or department), in any state."""
+    if not is_staff(user) or user.role == Role.AUDITOR:
+        return _NOTHING
+    scope = scope_for(user)
+    if user.role == Role.DEPARTMENT:
+        if not scope.department_ids:
+            return _NOTHING
+        return Q(holder_department_id__in=list(scope.department_ids))
+    level = _holding_level(user)
+    if level is None or not scope.area_paths:
+        return _NOTHING
+    return Q(holder_path__in=list(scope.area_paths), holder_level=level, holder_department__isnull=True)
+
+
+def can_hold(*, demand: Demand, user: Any) -> bool:
+    """True when `user` holds `demand`: the same rule as `held_q`, on one demand already in memory."""
+    if not is_staff(user) or user.role == Role.AUDITOR:
+        return False
+    scope = scope_for(user)
+    if demand.holder_department_id:
+        return user.role == Role.DEPARTMENT and demand.holder_department_id in scope.department_ids
+    level = _holding_level(user)
+    if level is None or not demand.holder_path:
+        return False
+    return demand.holder_level == level and demand.holder_path in scope.area_paths
+
+
+# --- seeing -------------------------------------------------------------------------------
+
+
+def visible_q(user: Any) -> Q:
+    """Demands a user may see: belonging to or held in their areas, or held by or sent to their department."""
+    if not is_staff(user):
+        return _NOTHING
+    scope = scope_for(user)
+    if scope.is_global:
+        return Q()
+    q = _NOTHING
+    if scope.area_paths:
+        q |= scope.area_q("area_path") | scope.area_q("holder_path")
+    if scope.department_ids:
+        q |= scope.department_q("holder_department_id") | scope.department_q("dispatched_department_id")
+    return q
+
+
+def can_see(*, demand: Demand, user: Any) -> bool:
+    """True when `user` may see `demand`: the same rule as `visible_q`, on one demand already in memory."""
+    if not is_staff(user):
+        return False
+    scope = scope_for(user)
+    if scope.is_global:
+        return True
+    if scope.covers_path(demand.area_path) or (demand.holder_path and scope.covers_path(demand.holder_path)):
+        return True
+    departments = set(scope.department_ids)
+    return bool(departments) and bool({demand.holder_department_id, demand.dispatched_department_id} & departments)
+
+
+# --- who could hold -----------------------------------------------------------------------
+
+
+def holder_candidates(*, area: Area | None = None, department_id: int | None = None) -> QuerySet[User]:
+    """Active users who would hold a demand held by `department_id`, or else by `area`.
+
+    Department staff scoped to that department; for an area, staff whose role is the area's level
+    and whose scope names that very area. None of both gives nobody.
+    """
+    users = get_user_model().objects.filter(is_active=True)
+    if department_id is not None:
+        users = users.filter(role=Role.DEPARTMENT, scopes__department_id=department_id)
+    elif area is not None:
+        roles = [role for role, level in ROLE_LEVEL.items() if level == area.level and role != Role.AUDITOR]
+        users = users.filter(role__in=roles, scopes__area_id=area.pk)
+    else:
+        return users.none()
+    return users.distinct()
+
+
+def demand_holder_candidates(*, demand: Demand) -> QuerySet[User]:
+    """Who may hold `demand` where it is held now (the department if one holds it, else the area level)."""
+    if demand.holder_department_id:
+        return holder_candidates(department_id=demand.holder_department_id)
+    if demand.holder_area_id:
+        return holder_candidates(area=demand.holder_area)
+    return get_user_model().objects.none()

@@ -1,0 +1,469 @@
+"""The holder's moves (accept, resolve, escalate, dispatch, return, reassign, reject, merge) and the
+machinery every move shares.
+
+Each move: the demand is read afresh, the acting user must hold it (`permissions.can_hold`), the
+table in transitions.py must allow the move, and the change is applied by a conditional UPDATE on
+(pk, state, version). Two people acting at once therefore give one winner and one `Conflict`. The
+event row and the outbox rows are written in the same transaction, so a move is never half-made
+and nobody is told of a move that did not happen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext_lazy as _
+
+from wangge.accounts.models import Role, User
+from wangge.core import clock
+from wangge.core.errors import Conflict, PermissionDenied, ValidationFailed
+from wangge.demands.models import (
+    FINAL_STATES,
+    ActorKind,
+    Demand,
+    DemandEvent,
+    DemandFollower,
+    State,
+)
+from wangge.demands.permissions import can_hold, can_see, is_staff
+from wangge.demands.services._common import (
+    _clean_photos,
+    _follower_add,
+    _fresh_deadlines,
+    _higher,
+    _holder_changes,
+    _note_event,
+    _reload,
+    _required_text,
+    _save_photos,
+    in_chinese,
+)
+from wangge.demands.services.notify import (
+    _holder_recipients,
+    _tell_arrival,
+    _tell_follower,
+    _tell_resident,
+    _tell_staff,
+)
+from wangge.demands.transitions import STAFF_MOVES, IllegalMove, Move, allowed_moves, move_verb, next_state
+from wangge.registry.models import Area, Department
+
+# --- the machinery ------------------------------------------------------------------------
+
+
+def _stale() -> Conflict:
+    return Conflict(_("the demand was changed by someone else; reload it and try again"))
+
+
+def _require_holder(demand: Demand, actor: Any, version: int | None = None) -> None:
+    # A stale version is a lost race first: the holder may have changed because someone else moved it.
+    if version is not None and int(version) != demand.version:
+        raise _stale()
+    if not can_hold(demand=demand, user=actor):
+        raise PermissionDenied(
+            _("only the current holder of this demand (%(holder)s) may act on it"),
+            params={"holder": demand.holder_label},
+            code="not_holder",
+        )
+
+
+def _target(demand: Demand, move: Move, facts: dict[str, Any] | None = None) -> str:
+    """The state the table gives; a move the current state does not allow is a lost race (Conflict)."""
+    try:
+        return next_state(demand.state, move, holder_kind=demand.holder_kind or "grid", **(facts or {}))
+    except IllegalMove:
+        raise Conflict(
+            _("This demand is “%(state)s” now, so “%(move)s” is not possible."),
+            params={"state": State(demand.state).label, "move": move_verb(move.value)},
+        ) from None
+
+
+def _apply(
+    *,
+    demand: Demand,
+    move: Move,
+    actor: Any = None,
+    actor_kind: str = ActorKind.STAFF,
+    version: int | None = None,
+    changes: dict[str, Any] | None = None,
+    note: str = "",
+    is_public: bool = True,
+    facts: dict[str, Any] | None = None,
+    bump: bool = True,
+    extra_filter: dict[str, Any] | None = None,
+    record_as: Move | None = None,
+    follower: DemandFollower | None = None,
+) -> tuple[Demand, DemandEvent]:
+    """Apply one move: table check, conditional UPDATE on (pk, state, version), event row."""
+    state = demand.state
+    target = _target(demand, move, facts)
+    if version is not None and int(version) != demand.version:
+        raise _stale()
+    now = clock.now()
+    values: dict[str, Any] = {**(changes or {}), "state": target, "updated_at": now}
+    if bump:
+        values["version"] = F("version") + 1
+    updated = Demand.objects.filter(pk=demand.pk, state=state, version=demand.version, **(extra_filter or {})).update(
+        **values
+    )
+    if not updated:
+        raise Conflict(
+            _("someone else changed this demand first; reload it and try again"),
+        )
+    from_holder = demand.holder_label
+    fresh = _reload(demand.pk)
+    event = DemandEvent.objects.create(
+        demand=fresh,
+        at=now,
+        actor=actor if is_staff(actor) else None,
+        actor_kind=actor_kind,
+        action=(record_as or move).value,
+        from_state=state,
+        to_state=target,
+        from_holder=from_holder[:100],
+        to_holder=fresh.holder_label[:100],
+        note=note,
+        is_public=is_public,
+        follower=follower,
+    )
+    return fresh, event
+
+
+def _escalation_changes(demand: Demand, parent: Area, now: dt.datetime) -> dict[str, Any]:
+    return {
+        **_holder_changes(parent),
+        **_fresh_deadlines(demand, now),
+        "escalations": F("escalations") + 1,
+        "highest_level": _higher(demand.highest_level, parent.level),
+    }
+
+
+def _parent_of_holder(demand: Demand) -> Area:
+    area = demand.holder_area
+    if demand.holder_department_id or area is None or area.parent_id is None:
+        raise Conflict(_("this level has nowhere higher to escalate to"), code="conflict")
+    return Area.objects.get(pk=area.parent_id)
+
+
+# --- the holder's moves -------------------------------------------------------------------
+
+
+@transaction.atomic
+def demand_accept(*, demand: Demand, actor: User, version: int | None = None) -> Demand:
+    """The holder takes the order (接单); the resident is told."""
+    demand = _reload(demand)
+    _require_holder(demand, actor, version)
+    now = clock.now()
+    changes: dict[str, Any] = {"holder_user": actor}
+    first = demand.accepted_at is None
+    if first:
+        changes["accepted_at"] = now
+    demand, _event = _apply(demand=demand, move=Move.ACCEPT, actor=actor, version=version, changes=changes)
+    if not first:
+        return demand  # a higher level taking it over is internal; the resident heard "accepted" once
+    _tell_resident(
+        demand,
+        body=in_chinese(
+            _("%(holder)s has accepted your demand %(code)s and is working on it."),
+            {"code": demand.code, "holder": demand.holder_label},
+        ),
+        kind="accepted",
+        key=f"accepted:{_event.pk}",
+    )
+    return demand
+
+
+@transaction.atomic
+def demand_resolve(
+    *, demand: Demand, actor: User, result: str, photos: Iterable[Any] = (), version: int | None = None
+) -> Demand:
+    """The holder reports the result (with photos); the resident and every merged duplicate's reporter are told."""
+    demand = _reload(demand)
+    _require_holder(demand, actor, version)
+    result = _required_text(result, field="result", label="result")
+    cleaned = _clean_photos(photos)
+    now = clock.now()
+    changes: dict[str, Any] = {"resolved_at": now, "resolution": result, "holder_user": actor}
+    if demand.accepted_at is None:
+        changes["accepted_at"] = now  # answering at once is also taking the order
+    demand, event = _apply(demand=demand, move=Move.RESOLVE, actor=actor, version=version, changes=changes, note=result)
+    _save_photos(demand, cleaned, event=event, by_resident=False)
+    short = result[:60]
+    body = in_chinese(
+        _("Your demand %(code)s is resolved: %(result)s. Please rate it through the tracking link."),
+        {"code": demand.code, "result": short},
+    )
+    _tell_resident(demand, body=body, kind="resolved", key=f"resolved:{event.pk}")
+    # Everyone who reported the same problem hears it once: merged duplicates' reporters, then followers.
+    told = {demand.reporter_phone}
+    for duplicate in Demand.objects.filter(merged_into=demand).exclude(reporter_phone=""):
+        if duplicate.reporter_phone in told:
+            continue
+        told.add(duplicate.reporter_phone)
+        _tell_resident(
+            duplicate,
+            body=in_chinese(
+                _("The problem you reported (%(code)s) was resolved together with demand %(main)s: %(result)s."),
+                {"code": duplicate.code, "main": demand.code, "result": short},
+            ),
+            kind="resolved",
+            key=f"resolved-main:{event.pk}",
+        )
+    for follower in DemandFollower.objects.filter(demand=demand).order_by("id"):
+        if follower.phone in told:
+            continue
+        told.add(follower.phone)
+        _tell_follower(
+            demand,
+            follower.phone,
+            body=in_chinese(
+                _("The demand %(code)s you follow is resolved: %(result)s."), {"code": demand.code, "result": short}
+            ),
+            kind="resolved",
+        )
+    return demand
+
+
+@transaction.atomic
+def demand_escalate(*, demand: Demand, actor: User, reason: str, version: int | None = None) -> Demand:
+    """Climb exactly one level (grid → branch → village → town → city), with a reason; the new holder is told."""
+    demand = _reload(demand)
+    _require_holder(demand, actor, version)
+    reason = _required_text(reason, field="reason", label="escalate_reason")
+    _target(demand, Move.ESCALATE)
+    parent = _parent_of_holder(demand)
+    now = clock.now()
+    demand, event = _apply(
+        demand=demand,
+        move=Move.ESCALATE,
+        actor=actor,
+        version=version,
+        changes=_escalation_changes(demand, parent, now),
+        note=reason,
+    )
+    why = in_chinese(_("Escalated by the level below (%(reason)s)"), {"reason": reason[:40]})
+    _tell_arrival(demand, event, why=why)
+    return demand
+
+
+@transaction.atomic
+def demand_dispatch(
+    *, demand: Demand, actor: User, department: Department, note: str = "", version: int | None = None
+) -> Demand:
+    """A level above the grid sends the demand to a functional department, which must accept it in time."""
+    demand = _reload(demand)
+    _require_holder(demand, actor, version)
+    if department is None or not isinstance(department, Department):
+        raise ValidationFailed(_("choose a department"), field="department")
+    if not department.is_active:
+        raise ValidationFailed(_("this department is inactive"), field="department")
+    if not demand.area_path.startswith(department.area_path):
+        raise ValidationFailed(_("dispatch only to a department of this city"), field="department")
+    now = clock.now()
+    changes = {
+        "holder_department": department,
+        "dispatched_department": department,
+        "holder_user": None,
+        **_fresh_deadlines(demand, now),
+    }
+    demand, event = _apply(
+        demand=demand, move=Move.DISPATCH, actor=actor, version=version, changes=changes, note=note.strip()
+    )
+    dispatcher = demand.holder_area.name if demand.holder_area else ""
+    _tell_arrival(demand, event, why=in_chinese(_("Dispatched by %(area)s"), {"area": dispatcher}))
+    return demand
+
+
+@transaction.atomic
+def demand_return(
+    *, demand: Demand, actor: User, to_area: Area | None, instructions: str, version: int | None = None
+) -> Demand:
+    """Send the demand down with instructions: to a lower area of the holder's subtree, or back to the dispatcher."""
+    demand = _reload(demand)
+    _require_holder(demand, actor, version)
+    instructions = _required_text(instructions, field="instructions", label="instructions")
+    now = clock.now()
+    if demand.holder_department_id:
+        dispatcher = demand.holder_area
+        if dispatcher is None:
+            raise Conflict(_("the dispatching level is unknown"))
+        if to_area is not None and to_area.pk != dispatcher.pk:
+            raise ValidationFailed(
+                _("a department returns a demand to the level that dispatched it"),
+                field="to_area",
+            )
+        target = dispatcher
+    else:
+        if to_area is None:
+            raise ValidationFailed(_("choose the lower level to return to"), field="to_area")
+        if not (to_area.path.startswith(demand.holder_path) and to_area.path != demand.holder_path):
+            raise ValidationFailed(_("return only to a lower level inside your own area"), field="to_area")
+        target = to_area
+    changes = {**_holder_changes(target), **_fresh_deadlines(demand, now, accept=False)}
+    demand, event = _apply(
+        demand=demand, move=Move.RETURN, actor=actor, version=version, changes=changes, note=instructions
+    )
+    _tell_staff(
+        demand,
+        _holder_recipients(demand),
+        subject=in_chinese(_("Demand returned %(code)s"), {"code": demand.code}),
+        body=in_chinese(
+            _("%(holder)s returned the demand “%(title)s”: %(instructions)s"),
+            {"holder": event.from_holder, "title": demand.title, "instructions": instructions[:80]},
+        ),
+        kind="returned",
+        key=f"returned:{event.pk}",
+    )
+    return demand
+
+
+@transaction.atomic
+def demand_reassign(
+    *, demand: Demand, actor: User, to_user: User, note: str = "", version: int | None = None
+) -> Demand:
+    """Hand the demand to a colleague of the same holding level or department."""
+    demand = _reload(demand)
+    _require_holder(demand, actor, version)
+    if to_user is None or not can_hold(demand=demand, user=to_user):
+        raise ValidationFailed(
+            _("reassign only to staff of the same holding level or department"),
+            field="to_user",
+        )
+    demand, event = _apply(
+        demand=demand,
+        move=Move.REASSIGN,
+        actor=actor,
+        version=version,
+        changes={"holder_user": to_user},
+        note=note.strip(),
+        is_public=False,
+    )
+    _tell_staff(
+        demand,
+        [f"user:{to_user.pk}"],
+        subject=in_chinese(_("Demand reassigned %(code)s"), {"code": demand.code}),
+        body=in_chinese(
+            _("%(actor)s reassigned the demand “%(title)s” to you. %(note)s"),
+            {"actor": actor, "title": demand.title, "note": note.strip()[:80]},
+        ),
+        kind="reassigned",
+        key=f"reassigned:{event.pk}",
+    )
+    return demand
+
+
+@transaction.atomic
+def demand_reject(*, demand: Demand, actor: User, reason: str, version: int | None = None) -> Demand:
+    """Refuse with a reason: an area level ends the demand; a department sends it back to its dispatcher."""
+    demand = _reload(demand)
+    _require_holder(demand, actor, version)
+    reason = _required_text(reason, field="reason", label="reject_reason")
+    now = clock.now()
+    if demand.holder_department_id:
+        changes: dict[str, Any] = {"holder_department": None, "holder_user": None, **_fresh_deadlines(demand, now)}
+        demand, event = _apply(
+            demand=demand, move=Move.REJECT, actor=actor, version=version, changes=changes, note=reason
+        )
+        why = in_chinese(_("The department sent the dispatch back (%(reason)s)"), {"reason": reason[:40]})
+        _tell_arrival(demand, event, why=why)
+        return demand
+    demand, event = _apply(
+        demand=demand, move=Move.REJECT, actor=actor, version=version, changes={"closed_at": now}, note=reason
+    )
+    _tell_resident(
+        demand,
+        body=in_chinese(
+            _("Your demand %(code)s was not accepted: %(reason)s"), {"code": demand.code, "reason": reason[:80]}
+        ),
+        kind="rejected",
+        key=f"rejected:{event.pk}",
+    )
+    return demand
+
+
+@transaction.atomic
+def demand_merge(*, demand: Demand, actor: User, into: Demand, version: int | None = None) -> Demand:
+    """A duplicate joins an earlier demand; its reporter is told when the first one is resolved."""
+    demand = _reload(demand)
+    _require_holder(demand, actor, version)
+    if into is None:
+        raise ValidationFailed(_("choose the demand to merge into"), field="into")
+    main = _reload(into)
+    if main.pk == demand.pk:
+        raise ValidationFailed(_("a demand cannot be merged into itself"), field="into")
+    if main.state in FINAL_STATES:
+        raise ValidationFailed(_("merge only into a demand that is still open or resolved"), field="into")
+    if not can_see(demand=main, user=actor):
+        raise ValidationFailed(_("the demand to merge into was not found"), field="into")
+    now = clock.now()
+    demand, event = _apply(
+        demand=demand,
+        move=Move.MERGE,
+        actor=actor,
+        version=version,
+        changes={"merged_into": main, "closed_at": now},
+        note=in_chinese(_("Merged into %(code)s"), {"code": main.code}),
+    )
+    _note_event(
+        main,
+        action=Move.COMMENT.value,
+        note=in_chinese(_("Merged the duplicate demand %(code)s"), {"code": demand.code}),
+        actor=actor,
+        at=now,
+    )
+    _tell_resident(
+        demand,
+        body=in_chinese(
+            _(
+                "The problem you reported is the same as demand %(code)s; they are handled together and you"
+                " will be told when it is resolved."
+            ),
+            {"code": main.code},
+        ),
+        kind="merged",
+        key=f"merged:{event.pk}",
+    )
+    # A merge keeps every reporter informed: the duplicate's reporter and its followers follow the target.
+    if demand.reporter_phone and demand.reporter_phone != main.reporter_phone:
+        _follower_add(demand=main, phone=demand.reporter_phone, merged_from=demand, now=now)
+    for follower in DemandFollower.objects.filter(demand=demand).order_by("id"):
+        if follower.phone != main.reporter_phone:
+            _follower_add(demand=main, phone=follower.phone, merged_from=demand, now=now)
+        if follower.phone == demand.reporter_phone:
+            continue
+        _tell_follower(
+            demand,
+            follower.phone,
+            body=in_chinese(
+                _(
+                    "The demand %(code)s you follow is the same as demand %(main)s; they are handled together"
+                    " and you will be told when it is resolved."
+                ),
+                {"code": demand.code, "main": main.code},
+            ),
+            kind="merged",
+        )
+    return demand
+
+
+# --- what a user may do -------------------------------------------------------------------
+
+
+def demand_can(*, demand: Demand, user: Any) -> set[str]:
+    """The moves `user` may make on `demand` now (pages show only these buttons)."""
+    if not is_staff(user) or user.role == Role.AUDITOR:
+        return set()
+    moves: set[str] = set()
+    if can_see(demand=demand, user=user):
+        moves.add(Move.COMMENT.value)
+    if not can_hold(demand=demand, user=user):
+        return moves
+    allowed = allowed_moves(demand.state, demand.holder_kind or "grid") & STAFF_MOVES
+    if Move.ESCALATE in allowed and (demand.holder_area is None or demand.holder_area.parent_id is None):
+        allowed.discard(Move.ESCALATE)
+    moves |= {m.value for m in allowed}
+    return moves

@@ -1,0 +1,135 @@
+"""Who is told of a move, and the outbox rows that tell them (written in the move's transaction).
+
+Recipients come from `wangge.demands.permissions`: the staff told of a demand are exactly the
+people who could hold it. Texts are gettext messages rendered in Chinese (`in_chinese`) when the
+row is written: the SMS or WeChat message goes out as it was when the move happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from wangge.demands.models import Demand, DemandEvent
+from wangge.demands.permissions import holder_candidates
+from wangge.demands.services._common import _local, in_chinese
+from wangge.registry.models import Area
+
+
+def _staff_channel() -> str:
+    return str(getattr(settings, "DEMAND_NOTIFY_STAFF_CHANNEL", "wechat"))
+
+
+def _resident_channel() -> str:
+    return str(getattr(settings, "DEMAND_NOTIFY_RESIDENT_CHANNEL", "sms"))
+
+
+def _staff_ids(*, area: Area | None = None, department_id: int | None = None) -> list[int]:
+    return sorted(holder_candidates(area=area, department_id=department_id).values_list("pk", flat=True))
+
+
+def _area_recipients(area: Area) -> list[str]:
+    ids = _staff_ids(area=area)
+    return [f"user:{i}" for i in ids] or [f"area:{area.code}"]
+
+
+def _holder_recipients(demand: Demand) -> list[str]:
+    """The holding person if any, else every staff member of the holding level, else the level itself."""
+    if demand.holder_user_id:
+        return [f"user:{demand.holder_user_id}"]
+    if demand.holder_department_id:
+        ids = _staff_ids(department_id=demand.holder_department_id)
+        return [f"user:{i}" for i in ids] or [f"department:{demand.holder_department.code}"]  # type: ignore[union-attr]
+    if demand.holder_area_id and demand.holder_area is not None:
+        return _area_recipients(demand.holder_area)
+    return []
+
+
+def _above_recipients(demand: Demand) -> list[str]:
+    """The level above the holder: the dispatching area for a department, else the parent area."""
+    if demand.holder_department_id and demand.holder_area is not None:
+        return _area_recipients(demand.holder_area)
+    area = demand.holder_area
+    if area is not None and area.parent_id:
+        parent = Area.objects.get(pk=area.parent_id)
+        return _area_recipients(parent)
+    return []
+
+
+def _payload(demand: Demand, event: str) -> dict[str, Any]:
+    return {"demand_id": demand.pk, "code": demand.code, "state": demand.state, "event": event}
+
+
+def _tell_staff(
+    demand: Demand, recipients: Iterable[str], *, subject: str, body: str, kind: str, key: str, dedupe: bool = False
+) -> None:
+    """Outbox rows for staff. A message tied to one event needs no dedupe key (the event happens once, in this
+    transaction); flags raised by the worker carry one, so that no retry tells anyone twice."""
+    from wangge.notifications.services import outbox_enqueue
+
+    for recipient in dict.fromkeys(recipients):
+        outbox_enqueue(
+            channel=_staff_channel(),
+            recipient=recipient,
+            subject=subject,
+            body=body,
+            payload=_payload(demand, kind),
+            kind=f"demand.{kind}",
+            area_path=demand.area_path,
+            dedupe_key=f"demand:{demand.pk}:{key}:{recipient}"[:200] if dedupe else None,
+        )
+
+
+def _resident_subject(demand: Demand) -> str:
+    return in_chinese(_("Demand %(code)s"), {"code": demand.code})
+
+
+def _tell_resident(demand: Demand, *, body: str, kind: str, key: str) -> None:
+    from wangge.notifications.services import outbox_enqueue
+
+    if not demand.reporter_phone:
+        return
+    outbox_enqueue(
+        channel=_resident_channel(),
+        recipient=demand.reporter_phone,
+        subject=_resident_subject(demand),
+        body=body,
+        payload=_payload(demand, kind),
+        kind=f"demand.resident.{kind}",
+        area_path=demand.area_path,
+    )
+
+
+def _tell_follower(demand: Demand, phone: str, *, body: str, kind: str) -> None:
+    """One SMS (outbox row) to a follower of `demand`, like `_tell_resident` for the reporter."""
+    from wangge.notifications.services import outbox_enqueue
+
+    if not phone:
+        return
+    outbox_enqueue(
+        channel=_resident_channel(),
+        recipient=phone,
+        subject=_resident_subject(demand),
+        body=body,
+        payload=_payload(demand, kind),
+        kind=f"demand.follower.{kind}",
+        area_path=demand.area_path,
+    )
+
+
+def _tell_arrival(demand: Demand, event: DemandEvent, *, why: str) -> None:
+    """Tell the new holder a demand waits for them; `why` is already in Chinese (how it got there)."""
+    _tell_staff(
+        demand,
+        _holder_recipients(demand),
+        subject=in_chinese(_("New demand to accept %(code)s"), {"code": demand.code}),
+        body=in_chinese(
+            _("%(why)s: %(title)s (%(code)s); please accept it by %(due)s."),
+            {"why": why, "title": demand.title, "code": demand.code, "due": _local(demand.accept_due_at)},
+        ),
+        kind="arrival",
+        key=f"arrival:{event.pk}",
+    )

@@ -1,0 +1,41 @@
+"""Texts people read come from the one catalogue: errors in both languages, messages and notes in Chinese."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.utils import translation
+
+from wangge.accounts.models import Role
+from wangge.core.errors import Conflict
+from wangge.demands import services
+from wangge.demands.models import DemandEvent
+from wangge.demands.testing import make_demand
+from wangge.notifications.models import OutboxMessage
+
+pytestmark = pytest.mark.django_db
+
+
+def test_messages_and_notes_are_chinese_whatever_the_actors_language(tree: Any, personas: Any) -> None:
+    with translation.override("en"):
+        demand = make_demand(grid=tree.grid, reporter_phone="13900001234")
+        demand = services.demand_accept(demand=demand, actor=personas[Role.GRID_LEADER])
+        demand = services.demand_resolve(demand=demand, actor=personas[Role.GRID_LEADER], result="已修好")
+        services.demand_rate(demand=demand, satisfaction="basic", reason="慢了点", token=demand.tracking_token)
+    sms = list(OutboxMessage.objects.filter(recipient="13900001234").order_by("id").values_list("subject", "body"))
+    assert sms[0] == (f"诉求 {demand.code}", f"您的诉求已登记，编号 {demand.code}，由{tree.grid.name}办理。")
+    assert sms[1][1] == f"您的诉求 {demand.code} 已由{tree.grid.name}受理，正在办理。"
+    assert sms[2][1] == f"您的诉求 {demand.code} 已办结：已修好。请通过跟踪链接评价。"
+    staff = OutboxMessage.objects.get(kind="demand.arrival")
+    assert staff.subject == f"新诉求待受理 {demand.code}" and staff.body.startswith("新诉求：")
+    assert DemandEvent.objects.get(demand=demand, action="rate").note == "基本满意。慢了点"
+
+
+def test_a_move_the_state_refuses_names_state_and_move_in_each_language(tree: Any, personas: Any) -> None:
+    demand = make_demand(grid=tree.grid)
+    services.demand_reject(demand=demand, actor=personas[Role.GRID_LEADER], reason="重复")
+    with pytest.raises(Conflict) as refused:
+        services.demand_accept(demand=demand, actor=personas[Role.GRID_LEADER])
+    assert refused.value.zh == "诉求当前状态为「已驳回」，不能接单"
+    assert refused.value.en == "This demand is “Rejected” now, so “Accept” is not possible."
