@@ -9,13 +9,12 @@ Rules:
   of public holidays and adjusted workdays (调休) in `wangge.holidays` (the arithmetic is in
   `wangge.holidays.workdays`).
 - A year the calendar does not cover is counted Monday–Friday; `deadlines_and_fallback` says which
-  years that happened for, so the demand's timeline can say so (`fallback_note`).
+  years that happened for, so the demand's timeline can say so (`demands.services._common._note_calendar_gap`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,14 +110,3 @@ def deadlines_and_fallback(
     with track_fallback() as years:
         limits = deadlines(category=category, urgency=urgency, start=start)
     return limits, sorted(years)
-
-
-def fallback_note(years: Iterable[int]) -> str:
-    """The timeline note for a demand whose limits were counted without a year's holiday calendar."""
-    listed = "、".join(str(y) for y in years)
-    listed_en = ", ".join(str(y) for y in years)
-    return (
-        f"节假日日历尚未录入 {listed} 年，本诉求的期限按周一至周五工作日计算（录入后不会自动重算）。"
-        f" / The holiday calendar has no {listed_en}: this demand's time limits were counted Monday to "
-        "Friday (entering the year later does not recompute them)."
-    )

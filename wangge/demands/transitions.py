@@ -56,6 +56,7 @@ MOVE_LABELS: dict[str, Promise] = {
     "warn": _("Time-limit warning"),
     "follow": _("Followed by a resident with the same problem"),
     "recategorise": _("Category decided"),
+    "calendar_gap": _("Time limits counted without a holiday calendar"),
 }
 
 # Each move as a verb: the buttons on the staff page, and "cannot <verb> now" in errors.

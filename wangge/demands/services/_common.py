@@ -99,9 +99,29 @@ def _holder_changes(area: Area) -> dict[str, Any]:
     }
 
 
+def _note_calendar_gap(demand: Demand, years: Iterable[int], at: dt.datetime) -> None:
+    """Say on the timeline (staff only) that the limits were counted Monday–Friday: a year's holidays are missing.
+
+    The calendar never guesses silently (wangge/holidays/workdays.py logs it too); the limits stay as
+    counted, so entering the year later does not move a deadline someone was already given.
+    """
+    listed = sorted(years)
+    if not listed:
+        return
+    note = in_chinese(
+        _(
+            "The holiday calendar has no %(years)s: these time limits were counted Monday to Friday "
+            "(entering the year later does not recompute them)."
+        ),
+        {"years": "、".join(str(year) for year in listed)},
+    )
+    _note_event(demand, action="calendar_gap", note=note, actor_kind=ActorKind.SYSTEM, at=at)
+
+
 def _fresh_deadlines(demand: Demand, now: dt.datetime, *, accept: bool = True) -> dict[str, Any]:
     """New limits for a new holder (or a reopened demand): the clock restarts from now."""
-    limits = sla.deadlines(category=demand.category, urgency=demand.urgency, start=now)
+    limits, gap_years = sla.deadlines_and_fallback(category=demand.category, urgency=demand.urgency, start=now)
+    _note_calendar_gap(demand, gap_years, now)
     values: dict[str, Any] = {
         "resolve_due_at": limits["resolve_due_at"],
         "yellow_at": limits["yellow_at"],

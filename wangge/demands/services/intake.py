@@ -25,6 +25,7 @@ from wangge.demands.services._common import (
     MAX_TITLE,
     _choice,
     _clean_photos,
+    _note_calendar_gap,
     _required_text,
     _save_photos,
     in_chinese,
@@ -154,7 +155,7 @@ def demand_submit(
         chosen_category = suggestion.category
 
     now = clock.now()
-    limits = sla.deadlines(category=chosen_category, urgency=urgency, start=now)
+    limits, gap_years = sla.deadlines_and_fallback(category=chosen_category, urgency=urgency, start=now)
     demand = Demand(
         tracking_token=codes.new_tracking_token(),
         kind=kind,
@@ -217,6 +218,7 @@ def demand_submit(
         note="",
         is_public=True,
     )
+    _note_calendar_gap(demand, gap_years, now)
     _save_photos(demand, cleaned, event=event, by_resident=not staff_actor)
     _tell_arrival(demand, event, why=in_chinese(_("New demand")))
     _tell_resident(

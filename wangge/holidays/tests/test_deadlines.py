@@ -69,8 +69,29 @@ def test_without_2027_the_limits_count_monday_to_friday_and_say_so(tree: Any, ca
     assert fell_back == [2027]
     assert limits["resolve_due_at"] == demand.resolve_due_at
     assert set(limits) == {"accept_due_at", "resolve_due_at", "yellow_at"}  # still spreadable into Demand(...)
-    note = sla.fallback_note(fell_back)
-    assert "2027" in note and "周一至周五" in note and "Monday to Friday" in note
+    # The demand's own timeline says so (staff only), once, from the system.
+    gaps = list(demand.events.filter(action="calendar_gap"))
+    assert len(gaps) == 1 and not gaps[0].is_public and gaps[0].actor_kind == "system"
+    assert "2027" in gaps[0].note and "周一至周五" in gaps[0].note
+
+
+@pytest.mark.django_db
+def test_a_new_holder_without_2027_is_told_on_the_timeline_too(tree: Any, personas: Any) -> None:
+    from wangge.accounts.models import Role
+    from wangge.demands import services
+
+    demand = filed_at(at(2026, 11, 2, 10, 0), tree)
+    assert not demand.events.filter(action="calendar_gap").exists()  # limits inside 2026: nothing to say
+    with time_machine.travel(at(2026, 12, 29, 10, 0), tick=False):
+        demand = services.demand_escalate(demand=demand, actor=personas[Role.GRID_LEADER], reason="需要村里协调")
+    assert demand.events.filter(action="calendar_gap").count() == 1
+
+
+@pytest.mark.django_db
+def test_with_2027_entered_the_timeline_has_no_gap_note(tree: Any) -> None:
+    calendar_year_import(year=2027, text=CALENDAR_2027)
+    demand = filed_at(at(2026, 12, 30, 10, 0), tree)
+    assert not demand.events.filter(action="calendar_gap").exists()
 
 
 @pytest.mark.django_db
