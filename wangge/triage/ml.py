@@ -18,7 +18,7 @@ import unicodedata
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
 
@@ -121,7 +121,7 @@ class Prediction:
     explanation: list[str]
 
 
-def _is_calibrated(svm: object) -> bool:
+def _is_calibrated(svm: object) -> TypeGuard[CalibratedClassifierCV]:
     from sklearn.calibration import CalibratedClassifierCV
 
     return isinstance(svm, CalibratedClassifierCV)
