@@ -37,7 +37,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-RESULTS = ROOT / "bench" / "results"
+RESULTS = Path(os.environ.get("WANGGE_BENCH_RESULTS") or ROOT / "bench" / "results")  # run_all.py sets it per scale
 NOW = dt.datetime(2026, 11, 27, 4, 0, tzinfo=dt.UTC)  # Friday noon in Shanghai; the clock is frozen here
 
 TOWNS, VILLAGES, BRANCHES, GRIDS = 32, 10, 3, 33

@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(os.environ.get("WANGGE_BENCH_RESULTS") or ROOT / "bench" / "results")  # run_all.py sets it per scale
 sys.path.insert(0, str(ROOT))
 
 
@@ -140,7 +141,7 @@ def main() -> None:
     _setup()
     _ensure_tables()
     result = bench(args.messages)
-    out = ROOT / "bench" / "results" / f"outbox-{result['vendor']}.json"
+    out = RESULTS / f"outbox-{result['vendor']}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(os.environ.get("WANGGE_BENCH_RESULTS") or ROOT / "bench" / "results")  # run_all.py sets it per scale
 sys.path.insert(0, str(ROOT))
 
 
@@ -157,7 +158,7 @@ def main() -> None:
         "replayed_stays": result.current.sessions,
         "replay_stays_per_s": round(result.current.sessions / replay_s, 1) if replay_s else None,
     }
-    results = ROOT / "bench" / "results"
+    results = RESULTS
     results.mkdir(parents=True, exist_ok=True)
     (results / f"parking-{vendor}.json").write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps(out, indent=2, ensure_ascii=False))

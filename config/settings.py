@@ -17,11 +17,25 @@ VAR_DIR = Path(os.environ.get("WANGGE_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+
 def env_bool(name: str, default: bool) -> bool:
+    """A yes/no variable. Anything but the words below is refused rather than read as false:
+    `DEBUG=flase` or an empty `DEBUG=` must not quietly change how the server runs."""
     value = os.environ.get(name)
     if value is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    from django.core.exceptions import ImproperlyConfigured
+
+    accepted = ", ".join(sorted(TRUE_WORDS) + sorted(FALSE_WORDS))
+    raise ImproperlyConfigured(f"{name}={value!r} is not a yes/no value; use one of: {accepted} (any case)")
 
 
 DEBUG = env_bool("DEBUG", True)

@@ -30,7 +30,20 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+# Tests keep their pictures under var/ (ignored by git), so a test run leaves the tree clean.
+# `make screenshots` sets WANGGE_DOC_SCREENSHOTS=1 to refresh the documented ones on purpose.
+DOC_SCREENSHOTS = ROOT / "docs" / "screenshots"
+TEST_SCREENSHOTS = Path(os.environ.get("WANGGE_VAR_DIR", ROOT / "var")) / "screenshots"
+
+
+def screenshots_dir() -> Path:
+    value = os.environ.get("WANGGE_DOC_SCREENSHOTS", "0").strip().lower()
+    if value not in {"0", "1"}:
+        raise pytest.UsageError(f"WANGGE_DOC_SCREENSHOTS={value!r}: use 1 (docs/screenshots/) or 0 (var/screenshots/)")
+    return DOC_SCREENSHOTS if value == "1" else TEST_SCREENSHOTS
+
+
 PASSWORD = "demo-pass-123"  # what wangge.registry.testing.make_user gives every user
 PHONE = {
     "viewport": {"width": 360, "height": 740},
@@ -122,9 +135,11 @@ def login(page: Any, user: Any, password: str = PASSWORD) -> None:
 
 
 def screenshot(page: Any, name: str) -> Path:
-    """Save the full page as docs/screenshots/<name>-<phone|desk>.png (phone below 600 px wide)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    """Save the full page as <name>-<phone|desk>.png (phone below 600 px wide) under var/screenshots/,
+    or docs/screenshots/ when WANGGE_DOC_SCREENSHOTS=1 (`make screenshots`)."""
+    folder = screenshots_dir()
+    folder.mkdir(parents=True, exist_ok=True)
     width = (page.viewport_size or {"width": 1280})["width"]
-    path = SCREENSHOTS / f"{name}-{'phone' if width < 600 else 'desk'}.png"
+    path = folder / f"{name}-{'phone' if width < 600 else 'desk'}.png"
     page.screenshot(path=str(path), full_page=True)
     return path

@@ -3,7 +3,8 @@
 Three demands reached the town yesterday. Its service centre selects them in the console and sends
 them to a department in one go; after the worker's rollup refresh the city dashboard counts three
 demands handed on, three that reached a department, and the department's own dashboard counts them.
-Screenshots of the console and the dashboard at phone and desk widths go to docs/screenshots/.
+Screenshots of the console and the dashboard at phone and desk widths go to var/screenshots/
+(docs/screenshots/ with `make screenshots`).
 """
 
 from __future__ import annotations

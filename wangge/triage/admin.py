@@ -118,21 +118,22 @@ class KeywordRuleAdmin(_ServiceAdmin):
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
-        # Check through the service before saving, so a bad regex or category shows on the form.
-        base_clean = form.clean
 
-        def clean(form_self: Any) -> Any:
-            data = base_clean(form_self)
-            try:
-                services._check_pattern(data.get("pattern", ""), data.get("kind", "words"))
-                services._check_category(data.get("category_code", ""))
-                services._check_department(data.get("department_code", ""))
-            except WanggeError as exc:
-                raise ValidationError(str(exc))
-            return data
+        class CheckedForm(form):  # type: ignore[misc,valid-type]
+            # Check through the service before saving, so a bad regex or category shows on the form.
+            def clean(self) -> dict[str, Any]:
+                data = super().clean()
+                if data is None:  # a clean() may return None and leave cleaned_data as it is
+                    data = self.cleaned_data
+                try:
+                    services._check_pattern(data.get("pattern", ""), data.get("kind", "words"))
+                    services._check_category(data.get("category_code", ""))
+                    services._check_department(data.get("department_code", ""))
+                except WanggeError as exc:
+                    raise ValidationError(str(exc))
+                return data
 
-        form.clean = clean
-        return form
+        return CheckedForm
 
 
 @admin.register(LabelMapping)

@@ -7,6 +7,7 @@ demands outside it are dropped from the answer.
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 from django.http import HttpRequest
 from ninja import Router, Schema
@@ -144,7 +145,7 @@ def hot(request: HttpRequest, days: int = 7, area_id: int | None = None, top: in
             areas=g.areas,
             support=g.support,
             heat=round(g.heat, 2),
-            demand_ids=list(g.extra.get("demand_ids", [])),  # type: ignore[arg-type]
+            demand_ids=list(cast("list[int]", g.extra.get("demand_ids", []))),
             titles=g.titles,
         )
         for g in groups[:top]

@@ -18,14 +18,19 @@ import unicodedata
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
-import rjieba
-import scipy.sparse as sp
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.svm import LinearSVC
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.svm import LinearSVC
+
+# scikit-learn, scipy and rjieba are imported inside the methods that use them: the URLconf reaches
+# this module through triage.services, and importing them there cost seconds on every
+# `manage.py` command and test worker start, while only training and prediction need them.
 
 FORMAT = "wangge-triage/1"
 
@@ -70,6 +75,8 @@ def normalise(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """rjieba words of normalised text without punctuation or spaces (stop words kept for the model)."""
+    import rjieba
+
     return [w for w in rjieba.cut(text) if w.strip() and w not in _PUNCT]
 
 
@@ -114,6 +121,12 @@ class Prediction:
     explanation: list[str]
 
 
+def _is_calibrated(svm: object) -> TypeGuard[CalibratedClassifierCV]:
+    from sklearn.calibration import CalibratedClassifierCV
+
+    return isinstance(svm, CalibratedClassifierCV)
+
+
 def _softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
@@ -134,6 +147,8 @@ class TriageClassifier:
 
     # -- text to features ------------------------------------------------------------------
     def _char_vectorizer(self) -> TfidfVectorizer:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         p = self.params
         return TfidfVectorizer(
             analyzer="char",
@@ -145,6 +160,8 @@ class TriageClassifier:
         )
 
     def _features(self, texts: Sequence[str], *, fit: bool = False) -> sp.csr_matrix:
+        import scipy.sparse as sp
+
         cap = self.params.max_chars
         parts = [split_text(t) for t in texts]
         full = [normalise(f"{title} {body}")[:cap] for title, body in parts]
@@ -161,6 +178,10 @@ class TriageClassifier:
 
     # -- training --------------------------------------------------------------------------
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> TriageClassifier:
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.svm import LinearSVC
+
         p = self.params
         self.word_vec = TfidfVectorizer(
             token_pattern=r"[^ ]+",
@@ -191,14 +212,14 @@ class TriageClassifier:
 
     def _linear(self) -> LinearSVC:
         assert self.svm is not None
-        if isinstance(self.svm, CalibratedClassifierCV):
+        if _is_calibrated(self.svm):
             return self.svm.calibrated_classifiers_[0].estimator
         return self.svm
 
     # -- prediction ------------------------------------------------------------------------
     def _proba_x(self, x: sp.csr_matrix) -> np.ndarray:
         assert self.svm is not None
-        if isinstance(self.svm, CalibratedClassifierCV):
+        if _is_calibrated(self.svm):
             return self.svm.predict_proba(x)
         margins = self.svm.decision_function(x)
         if margins.ndim == 1:
@@ -238,7 +259,7 @@ class TriageClassifier:
                 start += len(v.vocabulary_)
             linear = self._linear()
             calibrators = []
-            if isinstance(self.svm, CalibratedClassifierCV):
+            if _is_calibrated(self.svm):
                 cal = self.svm.calibrated_classifiers_[0]
                 calibrators = [(float(c.a_), float(c.b_)) for c in cal.calibrators]
             cache = {

@@ -17,15 +17,17 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 from rapidfuzz import fuzz
-from scipy.sparse.csgraph import connected_components
-from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.preprocessing import normalize
 
 from wangge.triage.ml import STOP_WORDS, mask_personal, words
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+# scipy and scikit-learn are imported inside the functions that group hot issues: the URLconf
+# reaches this module through the triage selectors, and only those functions need them.
 
 _KEEP_RE = re.compile(r"[^0-9a-z\u4e00-\u9fff]+")
 # Anonymised or coded places ("A市", "A7县", "D3区") glue onto the next word when segmented ("市伊").
@@ -241,6 +243,8 @@ def heat_of(*, size: int, users: int, areas: int, support: int) -> float:
 
 def _edges(x: sp.csr_matrix, *, threshold: float, neighbours: int, chunk: int = 512) -> sp.csr_matrix:
     """Mutual-nearest-neighbour graph above a cosine threshold, built in row chunks (bounded memory)."""
+    import scipy.sparse as sp
+
     n = x.shape[0]
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
@@ -274,6 +278,10 @@ def _char_tfidf(docs: Sequence[str]) -> sp.csr_matrix:
     about which problem and make the similarity product slow, so they are dropped; a handful of
     messages keeps them all.
     """
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import HashingVectorizer
+    from sklearn.preprocessing import normalize
+
     counts = HashingVectorizer(
         analyzer="char", ngram_range=(1, 3), n_features=2**20, alternate_sign=False, norm=None, dtype=np.float32
     ).transform(docs)
@@ -294,6 +302,10 @@ def _char_tfidf(docs: Sequence[str]) -> sp.csr_matrix:
 
 def _merge_close_groups(x: sp.csr_matrix, labels: np.ndarray, *, threshold: float) -> np.ndarray:
     """Join groups whose centroids are close: the same problem told in two wordings (one pass)."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+    from sklearn.preprocessing import normalize
+
     _, inverse, sizes = np.unique(labels, return_inverse=True, return_counts=True)
     multi = np.flatnonzero(sizes >= 2)
     if multi.size < 2:
@@ -333,6 +345,8 @@ def hot_groups(
     """Groups of records about the same problem, hottest first (see `heat_of`)."""
     if len(records) < 2:
         return []
+    from scipy.sparse.csgraph import connected_components
+
     docs = [squash(f"{r.title} {r.title} {(r.body or '')[:max_body_chars]}") for r in records]
     x = _char_tfidf(docs)
     graph = _edges(x, threshold=threshold, neighbours=neighbours)

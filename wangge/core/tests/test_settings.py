@@ -2,49 +2,104 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+import runpy
 from pathlib import Path
+from typing import Any
 
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+from django.test import override_settings
+
+from config.settings import env_bool
 from wangge.core.masking import id_checksum_ok, mask_id_number, mask_name, mask_phone
 
-ROOT = Path(__file__).resolve().parents[3]
+SETTINGS_FILE = Path(__file__).resolve().parents[3] / "config" / "settings.py"
 
 
-def _check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    full = {**os.environ, **env}
-    full.pop("DATABASE_URL", None)
-    return subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=ROOT, env=full, capture_output=True, text=True, timeout=120
-    )
+def _settings_from(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> dict[str, Any]:
+    """The settings file evaluated afresh in this process under `env` (no `manage.py` subprocess:
+    starting one cost seconds per test)."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(SETTINGS_FILE))
 
 
-def test_default_secret_key_refused_when_debug_off(tmp_path: Path) -> None:
-    result = _check({"DEBUG": "0", "WANGGE_VAR_DIR": str(tmp_path)})
-    assert result.returncode != 0
-    assert "wangge.E001" in result.stderr
+def _check_with(values: dict[str, Any]) -> None:
+    """`manage.py check` in process with the security-relevant settings a run would have."""
+    keys = ("DEBUG", "SECRET_KEY", "SECRET_KEY_FROM_ENV", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE")
+    with override_settings(**{k: values[k] for k in keys}):
+        call_command("check", verbosity=0)
 
 
-def test_own_secret_key_accepted_when_debug_off(tmp_path: Path) -> None:
-    result = _check({"DEBUG": "0", "SECRET_KEY": "x" * 60, "WANGGE_VAR_DIR": str(tmp_path)})
-    assert result.returncode == 0, result.stderr
+def test_default_secret_key_refused_when_debug_off(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    values = _settings_from(monkeypatch, {"DEBUG": "0", "WANGGE_VAR_DIR": str(tmp_path)})
+    assert values["DEBUG"] is False and values["SECRET_KEY_FROM_ENV"] is False
+    with pytest.raises(SystemCheckError) as refused:
+        _check_with(values)
+    assert "wangge.E001" in str(refused.value)
 
 
-def test_database_url_chooses_database() -> None:
-    code = (
-        "import os; os.environ['DATABASE_URL']='sqlite:////tmp/wangge-x.sqlite3';"
-        "import config.settings as s; print(s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME'],"
-        " s.DATABASES['default']['OPTIONS']['transaction_mode'])"
-    )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert out.stdout.split() == ["django.db.backends.sqlite3", "/tmp/wangge-x.sqlite3", "IMMEDIATE"]
-    code = (
-        "import os; os.environ['DATABASE_URL']='postgres://u@127.0.0.1:5432/prov';"
-        "import config.settings as s; print(s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME'])"
-    )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert out.stdout.split() == ["django.db.backends.postgresql", "prov"]
+def test_own_secret_key_accepted_when_debug_off(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    values = _settings_from(monkeypatch, {"DEBUG": "0", "SECRET_KEY": "x" * 60, "WANGGE_VAR_DIR": str(tmp_path)})
+    assert values["DEBUG"] is False and values["SECRET_KEY"] == "x" * 60
+    _check_with(values)  # raises SystemCheckError on any error
+
+
+def test_database_url_chooses_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    values = _settings_from(monkeypatch, {"DATABASE_URL": "sqlite:////tmp/wangge-x.sqlite3"})
+    db = values["DATABASES"]["default"]
+    assert [db["ENGINE"], db["NAME"], db["OPTIONS"]["transaction_mode"]] == [
+        "django.db.backends.sqlite3",
+        "/tmp/wangge-x.sqlite3",
+        "IMMEDIATE",
+    ]
+    values = _settings_from(monkeypatch, {"DATABASE_URL": "postgres://u@127.0.0.1:5432/prov"})
+    db = values["DATABASES"]["default"]
+    assert [db["ENGINE"], db["NAME"]] == ["django.db.backends.postgresql", "prov"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1", True),
+        ("true", True),
+        (" Yes ", True),
+        ("ON", True),
+        ("0", False),
+        ("False", False),
+        ("no", False),
+        ("off", False),
+    ],
+)
+def test_env_bool_reads_the_yes_no_words(monkeypatch: pytest.MonkeyPatch, raw: str, expected: bool) -> None:
+    monkeypatch.setenv("WANGGE_SOME_FLAG", raw)
+    assert env_bool("WANGGE_SOME_FLAG", not expected) is expected
+
+
+def test_env_bool_unset_gives_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WANGGE_SOME_FLAG", raising=False)
+    assert env_bool("WANGGE_SOME_FLAG", True) is True
+    assert env_bool("WANGGE_SOME_FLAG", False) is False
+
+
+@pytest.mark.parametrize("raw", ["flase", "", "2", "enabled", "y"])
+def test_env_bool_refuses_an_unknown_value(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
+    monkeypatch.setenv("WANGGE_SOME_FLAG", raw)
+    with pytest.raises(ImproperlyConfigured) as refused:
+        env_bool("WANGGE_SOME_FLAG", False)
+    message = str(refused.value)
+    assert "WANGGE_SOME_FLAG" in message
+    for word in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        assert word in message.split("use one of:")[1]
+
+
+def test_a_misspelt_debug_stops_the_settings_from_loading(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    with pytest.raises(ImproperlyConfigured, match="DEBUG='flase'"):
+        _settings_from(monkeypatch, {"DEBUG": "flase", "WANGGE_VAR_DIR": str(tmp_path)})
 
 
 def test_time_zone_and_language(settings) -> None:  # type: ignore[no-untyped-def]

@@ -6,7 +6,6 @@ import collections
 import os
 
 import pytest
-from skops.io import dumps
 
 from wangge.triage.ml import FORMAT, TriageClassifier, UntrustedModel, join_text, mask_personal, normalise
 from wangge.triage.testing import make_messages
@@ -47,6 +46,8 @@ class Gadget:
     ids=["custom-class", "function", "unexpected-builtin-type"],
 )
 def test_loading_refuses_untrusted_types(payload: object) -> None:
+    from skops.io import dumps  # here, not at collection: importing skops costs seconds per test worker
+
     data = dumps({"format": FORMAT, "labels": ["a"], "params": {}, "evil": payload})
     with pytest.raises(UntrustedModel) as info:
         TriageClassifier.loads(data)
@@ -54,6 +55,8 @@ def test_loading_refuses_untrusted_types(payload: object) -> None:
 
 
 def test_loading_refuses_a_file_that_is_not_a_triage_model() -> None:
+    from skops.io import dumps
+
     with pytest.raises(UntrustedModel):
         TriageClassifier.loads(dumps({"format": "something-else"}))
 

@@ -10,7 +10,7 @@ from wangge.core.errors import WanggeError
 from wangge.triage import selectors
 from wangge.triage.management.commands._common import fail
 from wangge.triage.ml import mask_personal
-from wangge.triage.models import LabelMapping
+from wangge.triage.models import LabelMapping, TriageModel
 
 
 class Command(BaseCommand):
@@ -27,6 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--version", type=int)
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        row: TriageModel | None
         try:
             if opts["model"]:
                 row = selectors.model_get(name=opts["model"], version=opts["version"])
