@@ -121,4 +121,4 @@ class StaffSessionAuth(SessionAuth):
 # The key comes before the session: a session check that fails CSRF ends the search with 403.
 STAFF_AUTH = [TokenAuth(), ApiKeyAuth(), StaffSessionAuth()]
 # Given to the NinjaAPI (config/api.py): every route, after authentication.
-API_THROTTLE = [ApiKeyThrottle()]
+API_THROTTLE: list[BaseThrottle] = [ApiKeyThrottle()]

@@ -11,5 +11,6 @@ from django.shortcuts import render
 def render_page_or_fragment(
     request: HttpRequest, page: str, fragment: str, context: dict[str, Any], status: int = 200
 ) -> HttpResponse:
-    is_htmx = bool(getattr(request, "htmx", False)) and not getattr(request.htmx, "boosted", False)
+    details = getattr(request, "htmx", None)  # set by django_htmx's middleware
+    is_htmx = bool(details) and not getattr(details, "boosted", False)
     return render(request, fragment if is_htmx else page, context, status=status)

@@ -141,8 +141,10 @@ class _Actors:
         return self.cache[key]
 
     def holder(self, demand: Demand) -> User:
-        if demand.holder_department_id:
+        if demand.holder_department is not None:
             return self.for_department(demand.holder_department)
+        if demand.holder_area is None:
+            raise ValueError(f"demand {demand.code} has no holder")
         return self.for_area(demand.holder_area)
 
 

@@ -121,7 +121,7 @@ def _place(value: str) -> Area | None:
     villages = [v for v in Area.objects.filter(level=Level.VILLAGE).select_related("parent") if v.name in compact]
     if villages:
         # Two villages of one name in different towns: the one whose town is named too wins.
-        villages.sort(key=lambda v: (v.parent.name not in compact, -len(v.name), v.code))
+        villages.sort(key=lambda v: (v.parent is None or v.parent.name not in compact, -len(v.name), v.code))
         return villages[0]
     towns = sorted(
         (t for t in Area.objects.filter(level=Level.TOWN) if t.name in compact), key=lambda t: (-len(t.name), t.code)

@@ -113,11 +113,11 @@ def import_template(request: HttpRequest) -> HttpResponse:
     """The blank workbook to fill in (ID and phone columns already formatted as text)."""
     if not can_import(request.user):
         raise PermissionDenied("只有市级管理员可以导入户籍数据", "only city administrators may import the registry")
-    response = HttpResponse(
-        template_workbook(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return HttpResponse(
+        template_workbook(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": content_disposition_header(True, "微网格户籍导入模板.xlsx") or "attachment"},
     )
-    response["Content-Disposition"] = content_disposition_header(True, "微网格户籍导入模板.xlsx")
-    return response
 
 
 @login_required

@@ -35,6 +35,7 @@ def _check_with(values: dict[str, Any]) -> None:
         call_command("check", verbosity=0)
 
 
+@pytest.mark.django_db  # the holiday coverage check (wangge.W010) reads the calendar
 def test_default_secret_key_refused_when_debug_off(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     values = _settings_from(monkeypatch, {"DEBUG": "0", "WANGGE_VAR_DIR": str(tmp_path)})
     assert values["DEBUG"] is False and values["SECRET_KEY_FROM_ENV"] is False
@@ -43,6 +44,7 @@ def test_default_secret_key_refused_when_debug_off(monkeypatch: pytest.MonkeyPat
     assert "wangge.E001" in str(refused.value)
 
 
+@pytest.mark.django_db  # the holiday coverage check (wangge.W010) reads the calendar
 def test_own_secret_key_accepted_when_debug_off(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     values = _settings_from(monkeypatch, {"DEBUG": "0", "SECRET_KEY": "x" * 60, "WANGGE_VAR_DIR": str(tmp_path)})
     assert values["DEBUG"] is False and values["SECRET_KEY"] == "x" * 60
