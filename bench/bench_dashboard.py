@@ -13,7 +13,7 @@ In one run, on one fresh database:
    - the monthly ranking of all 320 villages,
    - the city's daily series for the year;
    and the counters of each read must equal the raw SQL's (the rollups are exact).
-The budget (DESIGN.md): dashboard p95 ≤ 3 × raw SQL.
+The budget (docs/architecture.md): dashboard p95 ≤ 3 × raw SQL.
 
 Usage (SQLite in var/bench/dashboard.sqlite3, recreated each run; DATABASE_URL=postgres://…/wangge_dash_bench
 for PostgreSQL: a database of its own, whose schema is dropped and migrated again):

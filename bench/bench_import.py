@@ -9,7 +9,7 @@ In one run, on one fresh database:
 5. the same file is imported again (must change nothing);
 6. the raw limit: the households just written are read back, the table emptied, and the very same
    rows inserted again with the driver's executemany (COPY on PostgreSQL) into the same table with
-   the same indexes. The budget (DESIGN.md) is import ≥ 0.5 × raw.
+   the same indexes. The budget (docs/architecture.md) is import ≥ 0.5 × raw.
 
 Usage (SQLite in var/bench/import.sqlite3, recreated each run; DATABASE_URL=postgres://…/wangge_bench
 for PostgreSQL, whose registry tables are emptied first):

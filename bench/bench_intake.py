@@ -7,7 +7,7 @@ Three figures on the same database in the same process:
   Django itself, the ceiling any API route can reach;
 - raw: one parameterised INSERT of a demand row per transaction: the database's own limit.
 
-Budget (DESIGN.md): api ≥ 0.25 × bare and ≥ 100 demands/s on 2 cores.
+Budget (docs/architecture.md): api ≥ 0.25 × bare and ≥ 100 demands/s on 2 cores.
 
 Usage (SQLite file under var/bench/ by default; DATABASE_URL=postgres://…/wangge_bench_demands for PostgreSQL):
 

@@ -22,7 +22,7 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 
-# Each app's router is added here, in the direction of DESIGN.md.
+# Each app's router is added here, in the direction of docs/architecture.md.
 from wangge.registry.api import router as registry_router  # noqa: E402
 
 api.add_router("/", registry_router)

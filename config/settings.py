@@ -217,7 +217,7 @@ X_FRAME_OPTIONS = "DENY"
 # --- Wangge ---------------------------------------------------------------------------
 WANGGE_CITY_PREFIX = os.environ.get("WANGGE_CITY_PREFIX", "LY")  # public demand codes LY-20260415-000123
 WANGGE_SITE_NAME = os.environ.get("WANGGE_SITE_NAME", "网格")
-# Advised and hard household counts per micro-grid (DOMAIN.md).
+# Advised and hard household counts per micro-grid (docs/glossary.md).
 GRID_ADVISED_MIN = 10
 GRID_ADVISED_MAX = 15
 GRID_HARD_MAX = 30

@@ -1,4 +1,4 @@
-"""The measures of DOMAIN.md ("What the city measures"), defined once, on one demand at a time.
+"""The measures of docs/glossary.md ("What the city measures"), defined once, on one demand at a time.
 
 Every figure is about the demands RECEIVED in a period (by local day of `created_at`), in an area
 (the demand's own area and everything above it) or sent to a department, as they stand now. Each
@@ -197,7 +197,7 @@ class Tally:
         merge_hist(self.resolve_hist, other.resolve_hist)
 
     def measures(self) -> dict[str, Any]:
-        """The measures of DOMAIN.md (rates as fractions, None when nothing to divide) and the counts."""
+        """The measures of docs/glossary.md (rates as fractions, None when nothing to divide) and the counts."""
         return measures_of(self.counts, self.accept_hist, self.resolve_hist)
 
 

@@ -2,7 +2,7 @@
 
 Rules kept by the models: a rollup row is derived data, one per (day, key), rewritten whole by
 `rollup_refresh` and never edited by hand; the counters are the numerators and denominators of the
-measures of DOMAIN.md (so sums over days, areas or categories stay exact); an export job moves only
+measures of docs/glossary.md (so sums over days, areas or categories stay exact); an export job moves only
 forward (queued → running → done or failed); every view or export of unmasked personal data leaves
 a `PiiAccessLog` row that nobody updates.
 """

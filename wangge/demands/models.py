@@ -43,7 +43,7 @@ class Urgency(models.TextChoices):
 
 
 class State(models.TextChoices):
-    """The closed set of states (DOMAIN.md); moves between them live in transitions.py."""
+    """The closed set of states (docs/glossary.md); moves between them live in transitions.py."""
 
     SUBMITTED = "submitted", _("Submitted")
     IN_PROGRESS = "in_progress", _("In progress")

@@ -134,7 +134,7 @@ VILLAGE_FIRST = "金石柏桃枫荷杨龙凤高新东西南北长青白红大小
 VILLAGE_SECOND = "沙柱坪源冲塘桥湾岭田溪山园林坡江洲口丰安乐盛霞峰泉港湖阳城家桂"
 CN_NUM = "一二三四五六七八九十"
 
-# Share of households with each care tag (DOMAIN.md: what grid leaders watch).
+# Share of households with each care tag (docs/glossary.md: what grid leaders watch).
 TAG_RATES: list[tuple[str, float]] = [
     ("elderly_alone", 0.03),
     ("left_behind_child", 0.02),

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class How(models.TextChoices):
-    """How the household was reached (DOMAIN.md: face to face, by phone, WeChat or a group meeting)."""
+    """How the household was reached (docs/glossary.md: face to face, by phone, WeChat or a group meeting)."""
 
     IN_PERSON = "in_person", _("In person")
     PHONE = "phone", _("Phone")

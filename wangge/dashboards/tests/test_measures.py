@@ -1,4 +1,4 @@
-"""The measures of DOMAIN.md on a hand-counted story, and the rollups against a direct count of the rows.
+"""The measures of docs/glossary.md on a hand-counted story, and the rollups against a direct count of the rows.
 
 `direct_counts` below is a second, independent definition of every counter written as ORM
 filters over the demand and event rows (the way an auditor would count with SQL). The rollups

@@ -1,4 +1,4 @@
-"""The default two-level catalogue of categories with time limits (PRACTICE.md)."""
+"""The default two-level catalogue of categories with time limits (hotline practice: docs/glossary.md)."""
 
 from django.db import migrations
 
