@@ -26,7 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 
-# Arguments per bench at each scale. "full" is each bench's own defaults: the sizes of the performance budget in docs/architecture.md.
+# Arguments per bench at each scale. "full" is each bench's own defaults:
+# the sizes of the performance budget in docs/architecture.md.
 SCALES: dict[str, dict[str, list[str]]] = {
     "small": {
         "dashboard": ["--demands", "20000", "--repeat", "3"],
