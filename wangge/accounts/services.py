@@ -309,8 +309,8 @@ def user_import_wecom_ids(*, rows: Sequence[Sequence[Any]], sheet: str | None = 
     by_username = {u.username: u for u in User.objects.filter(username__in=keys)}
     phones = {normalise_phone(k) for k in keys if is_mobile(normalise_phone(k))}
     by_phone: dict[str, list[User]] = {}
-    for user in User.objects.filter(phone__in=phones).order_by("pk"):
-        by_phone.setdefault(normalise_phone(user.phone), []).append(user)
+    for candidate in User.objects.filter(phone__in=phones).order_by("pk"):
+        by_phone.setdefault(normalise_phone(candidate.phone), []).append(candidate)
 
     problems: list[FieldProblem] = []
     chosen: dict[int, tuple[User, str]] = {}  # user pk → (user, id)
