@@ -116,12 +116,13 @@ def _tell_staff(
 
     unique = list(dict.fromkeys(recipients))
     wecom = _wecom_ids(unique)
+    card = _textcard(demand, subject=subject) if wecom else None
     for recipient in unique:
         payload = _payload(demand, kind)
         channel, to = _staff_channel(), recipient
         if recipient in wecom:
             channel, to = WECOM_CHANNEL, f"wecom:{wecom[recipient]}"
-            payload["textcard"] = _textcard(demand, subject=subject)
+            payload["textcard"] = card
         outbox_enqueue(
             channel=channel,
             recipient=to,
