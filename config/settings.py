@@ -251,6 +251,12 @@ WANGGE_TRUST_X_FORWARDED_FOR = env_bool("WANGGE_TRUST_X_FORWARDED_FOR", False)
 # stay in the outbox page (LocalBackend), and webhooks do too until NOTIFY_WEBHOOK_URL is set.
 _NOTIFY = "wangge.notifications.backends."
 NOTIFY_WEBHOOK_URL = os.environ.get("NOTIFY_WEBHOOK_URL", "")
+# WeCom (企业微信) self-built app that pushes text cards to staff bound by wecom_userid; until a corp
+# id is set the "wecom" channel stays in the outbox page like SMS and WeChat.
+NOTIFY_WECOM_BASE_URL = os.environ.get("NOTIFY_WECOM_BASE_URL", "https://qyapi.weixin.qq.com")
+NOTIFY_WECOM_CORP_ID = os.environ.get("NOTIFY_WECOM_CORP_ID", "")
+NOTIFY_WECOM_SECRET = os.environ.get("NOTIFY_WECOM_SECRET", "")  # the app's Secret, not the corp's
+NOTIFY_WECOM_AGENT_ID = os.environ.get("NOTIFY_WECOM_AGENT_ID", "")
 NOTIFY_BACKENDS = {
     "log": os.environ.get("NOTIFY_BACKEND_LOG", _NOTIFY + "LogBackend"),
     "webhook": os.environ.get(
@@ -258,6 +264,9 @@ NOTIFY_BACKENDS = {
     ),
     "sms": os.environ.get("NOTIFY_BACKEND_SMS", _NOTIFY + "LocalBackend"),
     "wechat": os.environ.get("NOTIFY_BACKEND_WECHAT", _NOTIFY + "LocalBackend"),
+    "wecom": os.environ.get(
+        "NOTIFY_BACKEND_WECOM", _NOTIFY + ("WeComBackend" if NOTIFY_WECOM_CORP_ID else "LocalBackend")
+    ),
 }
 # Named webhook endpoints a message may use as recipient: "name=https://…,other=https://…".
 NOTIFY_WEBHOOK_ENDPOINTS = dict(

@@ -115,13 +115,13 @@ class UserAdmin(_ReadForStaff, DjangoUserAdmin):
     inlines = [UserScopeInline]
     list_display = ("username", "display_name", "role", "scope_col", "is_staff", "is_active")
     list_filter = ("role", "is_staff", "is_active")
-    search_fields = ("username", "display_name")
+    search_fields = ("username", "display_name", "wecom_userid")
     ordering = ("username",)
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (_("Role and name"), {"fields": ("role", "display_name", "phone")}),
+        (_("Role and name"), {"fields": ("role", "display_name", "phone", "wecom_userid")}),
         (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser")}),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 
@@ -19,6 +21,11 @@ class Role(models.TextChoices):
     AUDITOR = "auditor", _("Auditor (read-only)")
     # The service account behind one integrator's API key: holds nothing, sees the key's scope.
     INTEGRATION = "integration", _("Integration (API key)")
+
+
+# What WeCom accepts as a member's account (userid): 1–64 letters, digits and _-.@, starting with a
+# letter or digit; WeCom ignores case, so two ids differing only in case are the same person.
+WECOM_USERID_RE = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$"
 
 
 # The area level each area-bound role is normally scoped to.
@@ -38,10 +45,33 @@ class User(AbstractUser):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.GRID_LEADER)
     display_name = models.CharField(_("display name"), max_length=50, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # The account's user id in the county's WeCom (企业微信) corp: staff messages go there when set.
+    wecom_userid = models.CharField(
+        _("WeCom user id"),
+        max_length=64,
+        blank=True,
+        default="",
+        validators=[
+            RegexValidator(
+                WECOM_USERID_RE,
+                _("a WeCom user id is 1 to 64 letters, digits or _ - . @, starting with a letter or digit"),
+            )
+        ],
+        help_text=_("The member's account (userid) in the WeCom address book; staff notifications are pushed there."),
+    )
 
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        constraints = [
+            # Blank means "not bound"; a bound id belongs to one account only.
+            models.UniqueConstraint(
+                Lower("wecom_userid"),
+                condition=~models.Q(wecom_userid=""),
+                name="user_unique_wecom_userid",
+                violation_error_message=_("this WeCom user id is bound to another account"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.username

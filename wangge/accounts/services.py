@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from django.db import transaction
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
-from wangge.accounts.models import ROLE_LEVEL, ApiKey, ApiToken, KeyPermission, Role, User, UserScope
+from wangge.accounts.models import (
+    ROLE_LEVEL,
+    WECOM_USERID_RE,
+    ApiKey,
+    ApiToken,
+    KeyPermission,
+    Role,
+    User,
+    UserScope,
+)
 from wangge.accounts.scope import forget_scope
-from wangge.core.errors import ValidationFailed
+from wangge.core.errors import FieldProblem, ValidationFailed, render_both
+from wangge.core.phones import is_mobile, normalise_phone
 
 
 @transaction.atomic
@@ -242,3 +256,172 @@ def api_key_authenticate(raw: str | None) -> ApiKey | None:
         key.last_used_at = moment
     key.account.acting_key = key  # type: ignore[attr-defined]
     return key
+
+
+# --- WeCom (企业微信) user ids ---------------------------------------------------------------
+
+# Header cells that name each column (compared lower-cased, spaces removed); a file without a
+# recognised header is read as column A = username or phone, column B = WeCom user id.
+_USER_HEADERS = {"username", "user", "phone", "用户名", "账号", "登录名", "手机", "手机号", "手机号码"}
+_WECOM_HEADERS = {"wecom_userid", "wecomuserid", "wecom", "userid", "企业微信", "企业微信账号", "企业微信userid"}
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # Excel stores a typed phone number as 13800001111.0
+    return "" if value is None else str(value).strip()
+
+
+def _problem(
+    code: str, message: Any, params: Mapping[str, Any], *, sheet: str | None, row: int, column: str
+) -> FieldProblem:
+    zh, en = render_both(message, params)
+    return FieldProblem(code, zh, en, sheet=sheet, row=row, column=column)
+
+
+@transaction.atomic
+def user_import_wecom_ids(*, rows: Sequence[Sequence[Any]], sheet: str | None = None) -> int:
+    """Bind staff to their WeCom user ids from rows of (username or phone, WeCom user id); all or nothing.
+
+    Every row is checked before anything is written: an unknown user, a phone shared by several
+    accounts, an id WeCom would refuse, an id given twice or already bound to another account are
+    each named by row and column. Returns how many accounts changed.
+    """
+    header = [re.sub(r"\s+", "", _cell(c)).lower() for c in (rows[0] if rows else [])]
+    user_col, wecom_col, first = 0, 1, 0
+    if any(h in _USER_HEADERS for h in header) and any(h in _WECOM_HEADERS for h in header):
+        user_col = next(i for i, h in enumerate(header) if h in _USER_HEADERS)
+        wecom_col = next(i for i, h in enumerate(header) if h in _WECOM_HEADERS)
+        first = 1
+    user_label = _cell(rows[0][user_col]) if first else "A"
+    wecom_label = _cell(rows[0][wecom_col]) if first else "B"
+
+    entries: list[tuple[int, str, str]] = []  # (spreadsheet row, user key, wecom id)
+    for index in range(first, len(rows)):
+        cells = [*rows[index], *[""] * (max(user_col, wecom_col) + 1)]
+        key, wecom = _cell(cells[user_col]), _cell(cells[wecom_col])
+        if key or wecom:
+            entries.append((index + 1, key, wecom))
+    if not entries:
+        raise ValidationFailed(_("the file has no rows of user and WeCom user id"), field="file")
+
+    keys = {key for _row, key, _wecom in entries}
+    by_username = {u.username: u for u in User.objects.filter(username__in=keys)}
+    phones = {normalise_phone(k) for k in keys if is_mobile(normalise_phone(k))}
+    by_phone: dict[str, list[User]] = {}
+    for candidate in User.objects.filter(phone__in=phones).order_by("pk"):
+        by_phone.setdefault(normalise_phone(candidate.phone), []).append(candidate)
+
+    problems: list[FieldProblem] = []
+    chosen: dict[int, tuple[User, str]] = {}  # user pk → (user, id)
+    first_row_of_user: dict[int, int] = {}
+    first_row_of_id: dict[str, int] = {}
+    for row, key, wecom in entries:
+        user: User | None = by_username.get(key)
+        if user is None:
+            matches = by_phone.get(normalise_phone(key), []) if key else []
+            if len(matches) > 1:
+                problems.append(
+                    _problem(
+                        "ambiguous_user",
+                        _("the phone %(key)s belongs to several accounts; give the username"),
+                        {"key": key},
+                        sheet=sheet,
+                        row=row,
+                        column=user_label,
+                    )
+                )
+            elif matches:
+                user = matches[0]
+            else:
+                problems.append(
+                    _problem(
+                        "unknown_user",
+                        _("no account has the username or phone %(key)s"),
+                        {"key": key or "—"},
+                        sheet=sheet,
+                        row=row,
+                        column=user_label,
+                    )
+                )
+        if not re.match(WECOM_USERID_RE, wecom):
+            problems.append(
+                _problem(
+                    "bad_wecom_userid",
+                    _(
+                        "“%(value)s” is not a WeCom user id (1 to 64 letters, digits or _ - . @, "
+                        "starting with a letter or digit)"
+                    ),
+                    {"value": wecom},
+                    sheet=sheet,
+                    row=row,
+                    column=wecom_label,
+                )
+            )
+        elif wecom.lower() in first_row_of_id:
+            problems.append(
+                _problem(
+                    "duplicate_wecom_userid",
+                    _("the WeCom user id %(value)s is also given in row %(other)s"),
+                    {"value": wecom, "other": first_row_of_id[wecom.lower()]},
+                    sheet=sheet,
+                    row=row,
+                    column=wecom_label,
+                )
+            )
+        else:
+            first_row_of_id[wecom.lower()] = row
+        if user is None:
+            continue
+        if user.pk in first_row_of_user:
+            problems.append(
+                _problem(
+                    "duplicate_user",
+                    _("this account is also listed in row %(other)s"),
+                    {"other": first_row_of_user[user.pk]},
+                    sheet=sheet,
+                    row=row,
+                    column=user_label,
+                )
+            )
+            continue
+        first_row_of_user[user.pk] = row
+        chosen[user.pk] = (user, wecom)
+
+    # An id already bound to an account the file does not rebind stays bound there.
+    wanted = {
+        wecom.lower(): first_row_of_id[wecom.lower()]
+        for _u, wecom in chosen.values()
+        if wecom.lower() in first_row_of_id
+    }
+    holders = (
+        User.objects.annotate(wecom_lower=Lower("wecom_userid"))
+        .filter(wecom_lower__in=list(wanted))
+        .exclude(pk__in=list(chosen))
+    )
+    for other in holders:
+        problems.append(
+            _problem(
+                "wecom_userid_taken",
+                _("the WeCom user id %(value)s is already bound to the account %(username)s"),
+                {"value": other.wecom_userid, "username": other.username},
+                sheet=sheet,
+                row=wanted[other.wecom_userid.lower()],
+                column=wecom_label,
+            )
+        )
+    if problems:
+        problems.sort(key=lambda p: (p.row or 0, p.column or ""))
+        raise ValidationFailed(
+            _("the WeCom id file has %(count)s problems; nothing was written"),
+            params={"count": len(problems)},
+            field="file",
+            problems=problems,
+        )
+    changed = [user for user, wecom in chosen.values() if user.wecom_userid != wecom]
+    # Cleared first, so that two accounts swapping ids never meet the unique index half-way.
+    User.objects.filter(pk__in=[u.pk for u in changed]).update(wecom_userid="")
+    for user in changed:
+        user.wecom_userid = chosen[user.pk][1]
+    User.objects.bulk_update(changed, ["wecom_userid"])
+    return len(changed)

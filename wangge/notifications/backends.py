@@ -15,6 +15,7 @@ import json
 import logging
 import re
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from functools import lru_cache
@@ -117,9 +118,18 @@ def post_json(url: str, body: bytes, headers: dict[str, str], *, timeout: float)
     """POST bytes as JSON; never raises for network trouble, it is reported in the answer."""
     request = urllib.request.Request(url, data=body, method="POST")
     request.add_header("Content-Type", "application/json; charset=utf-8")
-    request.add_header("User-Agent", "wangge-notifications/1")
     for key, value in headers.items():
         request.add_header(key, value)
+    return _exchange(request, timeout=timeout)
+
+
+def get_json(url: str, *, timeout: float) -> HttpAnswer:
+    """GET a JSON answer; like post_json, network trouble is reported in the answer, never raised."""
+    return _exchange(urllib.request.Request(url, method="GET"), timeout=timeout)
+
+
+def _exchange(request: urllib.request.Request, *, timeout: float) -> HttpAnswer:
+    request.add_header("User-Agent", "wangge-notifications/1")
     opener = _opener(bool(getattr(settings, "NOTIFY_USE_ENV_PROXY", False)))
     try:
         with opener.open(request, timeout=timeout) as response:
@@ -325,6 +335,151 @@ class WeChatTemplateBackend(Backend):
         )
         answer = post_json(url, body, {"X-Api-Key": getattr(settings, "NOTIFY_WECHAT_KEY", "")}, timeout=_timeout())
         return _gateway_result(answer, ok_field="errcode", ok_value=0, message_field="errmsg")
+
+
+# --- WeCom (企业微信) -------------------------------------------------------------------------
+
+# errcodes that mean the access token is expired (42001) or not valid (40014): fetch one and retry once.
+WECOM_TOKEN_ERRCODES = frozenset({40014, 42001})
+# WeCom's limits on a text card, in UTF-8 bytes.
+WECOM_TITLE_BYTES = 128
+WECOM_DESCRIPTION_BYTES = 512
+
+
+def trim_bytes(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` UTF-8 bytes, never inside a character, with "…" when cut."""
+    raw = text.encode("utf-8")
+    if len(raw) <= limit:
+        return text
+    return raw[: limit - 3].decode("utf-8", "ignore") + "…"
+
+
+def _wecom_settings() -> tuple[str, str, str, str]:
+    base = str(getattr(settings, "NOTIFY_WECOM_BASE_URL", "") or "https://qyapi.weixin.qq.com").rstrip("/")
+    return (
+        base,
+        str(getattr(settings, "NOTIFY_WECOM_CORP_ID", "")),
+        str(getattr(settings, "NOTIFY_WECOM_SECRET", "")),
+        str(getattr(settings, "NOTIFY_WECOM_AGENT_ID", "")),
+    )
+
+
+def _json_object(answer: HttpAnswer) -> tuple[dict[str, Any] | None, str]:
+    """The answer's JSON object, or None and why not (network trouble, HTTP status, not JSON)."""
+    if answer.status is None or not 200 <= answer.status < 300:
+        return None, (f"{answer.error}: {answer.text}" if answer.text else answer.error)
+    try:
+        data = json.loads(answer.text)
+    except ValueError:
+        return None, f"WeCom answered non-JSON: {answer.text}"
+    if not isinstance(data, dict):
+        return None, f"WeCom answered non-object JSON: {answer.text}"
+    return data, ""
+
+
+class WeComBackend(Backend):
+    """Application messages of a WeCom (企业微信) self-built app, sent as text cards to `wecom:<userid>`.
+
+    Token: GET `{base}/cgi-bin/gettoken?corpid=…&corpsecret=…` → `{"errcode": 0, "access_token": …,
+    "expires_in": 7200}`, kept in the Django cache (shared by every worker: the database or Redis)
+    until shortly before it expires. Send: POST `{base}/cgi-bin/message/send?access_token=…` with
+    `{"touser", "msgtype": "textcard", "agentid", "textcard": {title, description, url, btntxt}}` →
+    `{"errcode": 0, "errmsg": "ok", "invaliduser": ""}`. A message's payload may hold the whole
+    `textcard`; otherwise subject and body make one. An expired or invalid token is refreshed once;
+    a user id WeCom names in `invaliduser` is a permanent failure; anything else is retried.
+    """
+
+    def send(self, message: Any) -> DeliveryResult:
+        base, corp_id, secret, agent_id = _wecom_settings()
+        if not (corp_id and secret and agent_id.isdigit()):
+            return DeliveryResult.failure(
+                "WeCom is not configured: set NOTIFY_WECOM_CORP_ID, NOTIFY_WECOM_SECRET and NOTIFY_WECOM_AGENT_ID",
+                permanent=True,
+            )
+        userid = message.recipient.removeprefix("wecom:").strip()
+        if not message.recipient.startswith("wecom:") or not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$", userid):
+            return DeliveryResult.failure(
+                f"not a WeCom recipient (wecom:<userid>): {message.recipient}", permanent=True
+            )
+        body = _dumps(
+            {
+                "touser": userid,
+                "msgtype": "textcard",
+                "agentid": int(agent_id),
+                "textcard": self._card(message),
+                # WeCom drops an identical message within the interval: a resend after a worker
+                # died between sending and recording reaches nobody twice.
+                "enable_duplicate_check": 1,
+                "duplicate_check_interval": 1800,
+            }
+        )
+        token, error = self._token(base, corp_id, secret)
+        if token is None:
+            return DeliveryResult.failure(error)
+        answer = self._post(base, token, body)
+        data, _problem = _json_object(answer)
+        if data is not None and data.get("errcode") in WECOM_TOKEN_ERRCODES:
+            token, error = self._token(base, corp_id, secret, stale=token)
+            if token is None:
+                return DeliveryResult.failure(error)
+            answer = self._post(base, token, body)
+        return self._result(answer, userid)
+
+    @staticmethod
+    def _card(message: Any) -> dict[str, str]:
+        payload = message.payload if isinstance(message.payload, dict) else {}
+        card = payload.get("textcard")
+        card = dict(card) if isinstance(card, dict) else {}
+        fallback_url = str(getattr(settings, "WANGGE_PUBLIC_BASE_URL", "")) or "https://work.weixin.qq.com"
+        return {
+            "title": trim_bytes(str(card.get("title") or message.subject or message.kind), WECOM_TITLE_BYTES),
+            "description": trim_bytes(str(card.get("description") or message.body), WECOM_DESCRIPTION_BYTES),
+            "url": str(card.get("url") or payload.get("url") or fallback_url),
+            "btntxt": trim_bytes(str(card.get("btntxt") or "详情"), 12),
+        }
+
+    @staticmethod
+    def _token(base: str, corp_id: str, secret: str, *, stale: str | None = None) -> tuple[str | None, str]:
+        """A live access token (from the cache, else fetched), or None and why; `stale` is one WeCom refused."""
+        from django.core.cache import cache
+
+        key = "wangge:notify:wecom-token:" + hashlib.sha256(f"{corp_id}:{secret}".encode()).hexdigest()[:24]
+        cached = cache.get(key)
+        if cached and cached != stale:  # another worker may have refreshed it already
+            return str(cached), ""
+        query = urllib.parse.urlencode({"corpid": corp_id, "corpsecret": secret})
+        data, problem = _json_object(get_json(f"{base}/cgi-bin/gettoken?{query}", timeout=_timeout()))
+        if data is None:
+            return None, f"WeCom gettoken: {problem}"
+        token = data.get("access_token")
+        if data.get("errcode", 0) != 0 or not token:
+            return None, f"WeCom gettoken errcode {data.get('errcode')}: {data.get('errmsg', '')}"
+        expires_in = int(data.get("expires_in") or 7200)
+        # Renew well before WeCom's own expiry, so a token never dies between two sends of one pass.
+        cache.set(key, token, timeout=max(expires_in - min(300, expires_in // 10), 1))
+        return str(token), ""
+
+    @staticmethod
+    def _post(base: str, token: str, body: bytes) -> HttpAnswer:
+        query = urllib.parse.urlencode({"access_token": token})
+        return post_json(f"{base}/cgi-bin/message/send?{query}", body, {}, timeout=_timeout())
+
+    @staticmethod
+    def _result(answer: HttpAnswer, userid: str) -> DeliveryResult:
+        data, problem = _json_object(answer)
+        if data is None:
+            return DeliveryResult.failure(problem, answer.status)
+        invalid = {part.strip().lower() for part in str(data.get("invaliduser") or "").split("|")}
+        if userid.lower() in invalid:
+            # No retry can make a member exist: bind the right id (admin or import_wecom_ids) instead.
+            return DeliveryResult.failure(
+                f"WeCom user id does not exist: {userid} (errcode {data.get('errcode')})",
+                answer.status,
+                permanent=True,
+            )
+        if data.get("errcode") == 0:
+            return DeliveryResult.success(answer.status)
+        return DeliveryResult.failure(f"WeCom errcode {data.get('errcode')}: {data.get('errmsg', '')}", answer.status)
 
 
 def backend_for(channel: str) -> Backend:

@@ -21,6 +21,7 @@ class Channel(models.TextChoices):
     WEBHOOK = "webhook", _("Webhook")
     SMS = "sms", _("SMS")
     WECHAT = "wechat", _("WeChat")
+    WECOM = "wecom", _("WeCom")
 
 
 class State(models.TextChoices):
@@ -37,7 +38,7 @@ class OutboxMessage(models.Model):
     """One message to deliver at least once; written with the change it reports, so none is lost or invented."""
 
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
-    # A phone, a user id like "user:12", a URL or a configured endpoint name.
+    # A phone, a user id like "user:12", a WeCom member "wecom:zhangsan", a URL or an endpoint name.
     recipient = models.CharField(_("recipient"), max_length=500)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("body"), blank=True)

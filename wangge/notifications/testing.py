@@ -1,9 +1,19 @@
-"""Factories for tests in any app: plain `make_<thing>(**overrides)` functions."""
+"""Helpers for tests in any app: `make_<thing>(**overrides)` factories and `local_gateway()`, a real
+HTTP server on 127.0.0.1 that speaks the webhook, SMS, WeChat relay and WeCom wire formats."""
 
 from __future__ import annotations
 
+import json
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from wangge.notifications.backends import verify_signature
 from wangge.notifications.models import OutboxMessage
 from wangge.notifications.services import outbox_enqueue
 
@@ -22,3 +32,187 @@ def make_message(**overrides: Any) -> OutboxMessage:
     message = outbox_enqueue(**data)
     assert message is not None, "make_message: dedupe_key already used"
     return message
+
+
+# --- a local gateway -------------------------------------------------------------------------
+
+SECRET = "test-webhook-secret"
+BACKENDS = "wangge.notifications.backends."
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    signature_ok: bool | None
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body.decode("utf-8"))
+
+
+@dataclass
+class Gateway:
+    """The test server; `mode` picks its answer: ok, error500, slow, redirect, gateway_error, bad_phone, not_json,
+    wechat_error, wecom_error. Under /cgi-bin/ it is WeCom: tokens, text cards, unknown members."""
+
+    url: str
+    secret: str = SECRET
+    mode: str = "ok"
+    sleep_seconds: float = 1.0
+    received: list[Received] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    # WeCom (企业微信): the corp it knows, the members that exist, the tokens it issued and those still live.
+    wecom_corp_id: str = "wwcorp0001"
+    wecom_secret: str = "wecom-app-secret"
+    wecom_members: set[str] = field(default_factory=lambda: {"zhangjianguo", "lisi"})
+    wecom_expires_in: int = 7200
+    wecom_tokens: list[str] = field(default_factory=list)
+    wecom_live: set[str] = field(default_factory=set)
+    wecom_dead_tokens: bool = False  # True: every token it issues is refused at once (a secret reset mid-way)
+
+    def message_ids(self) -> list[str]:
+        with self.lock:
+            return [r.headers.get("X-Wangge-Message-Id", "") for r in self.received]
+
+    def wecom_sends(self) -> list[Received]:
+        """The message/send requests, in order (each token refusal included)."""
+        with self.lock:
+            return [r for r in self.received if r.path.startswith("/cgi-bin/message/send")]
+
+    def wecom_gettokens(self) -> list[Received]:
+        with self.lock:
+            return [r for r in self.received if r.path.startswith("/cgi-bin/gettoken")]
+
+    def expire_wecom_tokens(self) -> None:
+        """What WeCom does after expires_in (or when the app's secret is reset): every issued token dies."""
+        with self.lock:
+            self.wecom_live.clear()
+
+
+def _handler_for(gw: Gateway) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
+            pass
+
+        def _answer(self, status: int, data: Any, extra: dict[str, str] | None = None) -> None:
+            raw = data if isinstance(data, bytes) else json.dumps(data).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(raw)))
+            for k, v in (extra or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def do_GET(self) -> None:
+            url = urllib.parse.urlsplit(self.path)
+            query = dict(urllib.parse.parse_qsl(url.query))
+            with gw.lock:
+                gw.received.append(Received(self.path, dict(self.headers.items()), b"", None))
+            if url.path != "/cgi-bin/gettoken":
+                self._answer(404, {"errcode": 404, "errmsg": "not found"})
+            elif (query.get("corpid"), query.get("corpsecret")) != (gw.wecom_corp_id, gw.wecom_secret):
+                self._answer(200, {"errcode": 40001, "errmsg": "invalid credential"})
+            else:
+                with gw.lock:
+                    token = f"TOKEN-{len(gw.wecom_tokens) + 1}"
+                    gw.wecom_tokens.append(token)
+                    if not gw.wecom_dead_tokens:
+                        gw.wecom_live.add(token)
+                self._answer(
+                    200, {"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": gw.wecom_expires_in}
+                )
+
+        def _wecom_send(self, body: bytes) -> None:
+            token = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query)).get("access_token", "")
+            with gw.lock:
+                issued, live = token in gw.wecom_tokens, token in gw.wecom_live
+            if not live:
+                code = 42001 if issued else 40014
+                self._answer(200, {"errcode": code, "errmsg": "access_token expired" if issued else "invalid token"})
+                return
+            data = json.loads(body.decode("utf-8"))
+            if gw.mode == "slow":
+                time.sleep(gw.sleep_seconds)
+            if gw.mode == "wecom_error":
+                self._answer(200, {"errcode": 45009, "errmsg": "api freq out of limit"})
+                return
+            if data.get("msgtype") != "textcard" or not data.get("agentid") or "url" not in data.get("textcard", {}):
+                self._answer(200, {"errcode": 40008, "errmsg": "invalid message type"})
+                return
+            unknown = [u for u in str(data.get("touser", "")).split("|") if u.lower() not in gw.wecom_members]
+            if unknown:
+                self._answer(
+                    200,
+                    {"errcode": 81013, "errmsg": "user & party & tag all invalid", "invaliduser": "|".join(unknown)},
+                )
+                return
+            self._answer(200, {"errcode": 0, "errmsg": "ok", "invaliduser": ""})
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            body = self.rfile.read(length)
+            headers = {k: v for k, v in self.headers.items()}
+            if self.path.startswith("/cgi-bin/"):
+                with gw.lock:
+                    gw.received.append(Received(self.path, headers, body, None))
+                with suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
+                    self._wecom_send(body)
+                return
+            signature = headers.get("X-Wangge-Signature")
+            signature_ok = None
+            if signature is not None:
+                signature_ok = verify_signature(
+                    secret=gw.secret,
+                    timestamp=headers.get("X-Wangge-Timestamp", ""),
+                    body=body,
+                    signature=signature,
+                )
+            with gw.lock:
+                gw.received.append(Received(self.path, headers, body, signature_ok))
+            if signature_ok is False:
+                self._answer(401, {"error": "bad signature"})
+                return
+            mode = gw.mode
+            try:
+                if mode == "slow":
+                    time.sleep(gw.sleep_seconds)
+                    self._answer(200, {"code": "OK"})
+                elif mode == "error500":
+                    self._answer(500, {"error": "upstream exploded " + "x" * 2000})
+                elif mode == "redirect":
+                    self._answer(302, b"", {"Location": "/elsewhere"})
+                elif mode == "gateway_error":
+                    self._answer(200, {"code": "isv.BUSINESS_LIMIT_CONTROL", "message": "触发流控"})
+                elif mode == "bad_phone":
+                    self._answer(200, {"code": "isv.MOBILE_NUMBER_ILLEGAL", "message": "非法手机号"})
+                elif mode == "wechat_error":
+                    self._answer(200, {"errcode": 43004, "errmsg": "require subscribe"})
+                elif mode == "not_json":
+                    self._answer(200, b"<html>maintenance</html>")
+                else:
+                    self._answer(200, {"code": "OK", "errcode": 0, "errmsg": "ok", "biz_id": "B1"})
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (timeout test)
+
+    return Handler
+
+
+@contextmanager
+def local_gateway() -> Iterator[Gateway]:
+    """The gateway running on a free port of 127.0.0.1 for the duration of the block."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(Gateway(url="")))
+    gw = Gateway(url=f"http://127.0.0.1:{server.server_address[1]}")
+    server.RequestHandlerClass = _handler_for(gw)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield gw
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -11,9 +11,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
+from django.urls import reverse
+from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
-from wangge.demands.models import Demand, DemandEvent
+from wangge.accounts.models import User
+from wangge.demands.models import WAITING_STATES, Demand, DemandEvent
 from wangge.demands.permissions import holder_candidates
 from wangge.demands.services._common import _local, in_chinese
 from wangge.registry.models import Area
@@ -63,20 +66,69 @@ def _payload(demand: Demand, event: str) -> dict[str, Any]:
     return {"demand_id": demand.pk, "code": demand.code, "state": demand.state, "event": event}
 
 
+WECOM_CHANNEL = "wecom"
+
+
+def _wecom_ids(recipients: Iterable[str]) -> dict[str, str]:
+    """The `user:<id>` recipients bound to a WeCom user id, mapped to that id (one query)."""
+    ids = [int(r[5:]) for r in recipients if r.startswith("user:") and r[5:].isdigit()]
+    if not ids:
+        return {}
+    bound = User.objects.filter(pk__in=ids, is_active=True).exclude(wecom_userid="")
+    return {f"user:{pk}": wecom for pk, wecom in bound.values_list("pk", "wecom_userid")}
+
+
+def _staff_url(demand: Demand) -> str:
+    base = str(getattr(settings, "WANGGE_PUBLIC_BASE_URL", "")).rstrip("/")
+    return base + reverse("demands:detail", args=[demand.pk])
+
+
+def _textcard(demand: Demand, *, subject: str) -> dict[str, str]:
+    """A WeCom text card: what, where and by when, with a button straight to the staff page of the demand."""
+    waiting = demand.state in WAITING_STATES and demand.accept_due_at is not None
+    due = demand.accept_due_at if waiting else demand.resolve_due_at
+    place = " ".join(p for p in (demand.area.name if demand.area_id else "", demand.address) if p)
+    lines = [
+        ("gray", in_chinese(_("Time limit: %(due)s"), {"due": _local(due)})),
+        ("normal", demand.title),
+        ("normal", in_chinese(_("Code: %(code)s"), {"code": demand.code})),
+        ("highlight", in_chinese(_("Place: %(place)s"), {"place": place or "—"})),
+    ]
+    return {
+        "title": subject,
+        # WeCom renders these three div classes in a card; the text is the resident's, so escaped.
+        "description": "".join(f'<div class="{css}">{escape(text)}</div>' for css, text in lines),
+        "url": _staff_url(demand),
+        "btntxt": in_chinese(_("Details")),
+    }
+
+
 def _tell_staff(
     demand: Demand, recipients: Iterable[str], *, subject: str, body: str, kind: str, key: str, dedupe: bool = False
 ) -> None:
     """Outbox rows for staff. A message tied to one event needs no dedupe key (the event happens once, in this
-    transaction); flags raised by the worker carry one, so that no retry tells anyone twice."""
+    transaction); flags raised by the worker carry one, so that no retry tells anyone twice.
+
+    Staff bound to a WeCom user id get a text card on the "wecom" channel instead; the others keep the
+    staff channel. The dedupe key names the person, not the channel, so binding an id between two
+    sweeps does not tell anyone twice."""
     from wangge.notifications.services import outbox_enqueue
 
-    for recipient in dict.fromkeys(recipients):
+    unique = list(dict.fromkeys(recipients))
+    wecom = _wecom_ids(unique)
+    card = _textcard(demand, subject=subject) if wecom else None
+    for recipient in unique:
+        payload = _payload(demand, kind)
+        channel, to = _staff_channel(), recipient
+        if recipient in wecom:
+            channel, to = WECOM_CHANNEL, f"wecom:{wecom[recipient]}"
+            payload["textcard"] = card
         outbox_enqueue(
-            channel=_staff_channel(),
-            recipient=recipient,
+            channel=channel,
+            recipient=to,
             subject=subject,
             body=body,
-            payload=_payload(demand, kind),
+            payload=payload,
             kind=f"demand.{kind}",
             area_path=demand.area_path,
             dedupe_key=f"demand:{demand.pk}:{key}:{recipient}"[:200] if dedupe else None,

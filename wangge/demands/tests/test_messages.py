@@ -39,3 +39,43 @@ def test_a_move_the_state_refuses_names_state_and_move_in_each_language(tree: An
         services.demand_accept(demand=demand, actor=personas[Role.GRID_LEADER])
     assert refused.value.zh == "诉求当前状态为「已驳回」，不能接单"
     assert refused.value.en == "This demand is “Rejected” now, so “Accept” is not possible."
+
+
+def test_a_new_demand_reaches_the_grid_leaders_wecom_once(tree: Any, personas: Any, settings: Any) -> None:
+    """Filed in a grid whose leader has a WeCom id: one text card row, delivered by the worker, never twice."""
+    from django.core.cache import cache
+
+    from wangge.accounts.services import user_import_wecom_ids
+    from wangge.core.worker import run_pass
+    from wangge.notifications.models import State
+    from wangge.notifications.testing import BACKENDS, local_gateway
+
+    settings.WANGGE_PUBLIC_BASE_URL = "https://wangge.example.cn"
+    settings.WANGGE_WORKER_HOOKS = ["wangge.notifications.services.outbox_pass"]
+    user_import_wecom_ids(rows=[["username", "wecom_userid"], ["p_grid", "zhangjianguo"]])
+    d = make_demand(grid=tree.grid, title="樟树枯死")
+
+    [row] = OutboxMessage.objects.filter(channel="wecom")
+    assert row.recipient == "wecom:zhangjianguo" and row.kind == "demand.arrival"
+    assert row.payload["textcard"]["url"] == f"https://wangge.example.cn/demands/{d.pk}/"
+    assert not OutboxMessage.objects.filter(recipient=f"user:{personas[Role.GRID_LEADER].pk}").exists()
+
+    with local_gateway() as wecom:
+        settings.NOTIFY_BACKENDS = {**settings.NOTIFY_BACKENDS, "wecom": BACKENDS + "WeComBackend"}
+        settings.NOTIFY_WECOM_BASE_URL = wecom.url
+        settings.NOTIFY_WECOM_CORP_ID = wecom.wecom_corp_id
+        settings.NOTIFY_WECOM_SECRET = wecom.wecom_secret
+        settings.NOTIFY_WECOM_AGENT_ID = "1000002"
+        cache.clear()
+        [first] = run_pass()
+        [second] = run_pass()
+        cache.clear()
+    # Everything due went out in the first pass (the card and the resident's SMS, kept locally).
+    assert (first.error, first.result["sent"]) == (None, OutboxMessage.objects.count())
+    assert (second.error, second.result["claimed"]) == (None, 0)
+    [sent] = wecom.wecom_sends()  # the second pass sent nothing again
+    card = sent.json["textcard"]
+    assert sent.json["touser"] == "zhangjianguo" and sent.json["agentid"] == 1000002
+    assert card["url"] == f"https://wangge.example.cn/demands/{d.pk}/" and "樟树枯死" in card["description"]
+    row.refresh_from_db()
+    assert row.state == State.SENT and row.attempts == 1

@@ -413,3 +413,60 @@ def test_selectors_scope(tree: Any, personas: Any) -> None:
     assert selectors.demand_by_token(token=inside.tracking_token) == inside
     tree_cats = selectors.category_tree()
     assert len(tree_cats) == 12 and all(c.children_active for c in tree_cats)
+
+
+# --- WeCom (企业微信) for staff ---------------------------------------------------------------------
+
+
+def _wecom_rows(demand: Demand, kind: str) -> list[OutboxMessage]:
+    return list(OutboxMessage.objects.filter(payload__demand_id=demand.pk, kind=kind).order_by("id"))
+
+
+def test_staff_bound_to_wecom_get_text_cards_for_new_escalated_and_overdue_demands(
+    tree: Any, personas: Any, settings: Any
+) -> None:
+    from wangge.accounts.services import user_import_wecom_ids
+    from wangge.demands.services._common import _local
+
+    settings.WANGGE_PUBLIC_BASE_URL = "https://wangge.example.cn/"
+    user_import_wecom_ids(rows=[["p_grid", "zhangjianguo"], ["p_branch", "lisi"]])
+    leader, branch, village = personas[Role.GRID_LEADER], personas[Role.BRANCH], personas[Role.VILLAGE]
+    d = make_demand(grid=tree.grid, title="<b>路灯</b>不亮", address="金沙路 12 号")
+
+    [new] = _wecom_rows(d, "demand.arrival")  # the leader is told once, on WeCom only
+    assert (new.channel, new.recipient) == ("wecom", "wecom:zhangjianguo")
+    card = new.payload["textcard"]
+    assert card["url"] == f"https://wangge.example.cn/demands/{d.pk}/"
+    assert card["title"] == new.subject and d.code in card["title"] and card["btntxt"] == "详情"
+    assert f"办理时限：{_local(d.accept_due_at)}" in card["description"]
+    assert f"编号：{d.code}" in card["description"]
+    assert "地点：金沙1号微网格 金沙路 12 号" in card["description"]
+    assert "&lt;b&gt;路灯&lt;/b&gt;不亮" in card["description"]  # the resident's words cannot mark up the card
+
+    d = services.demand_accept(demand=d, actor=leader)
+    d = services.demand_escalate(demand=d, actor=leader, reason="需要支部协调")
+    escalated = _wecom_rows(d, "demand.arrival")[-1]
+    assert (escalated.channel, escalated.recipient) == ("wecom", "wecom:lisi")
+    assert "支部" in escalated.body
+
+    d = services.demand_accept(demand=d, actor=branch)
+    services.demand_warn(demand=d, level="red")
+    red = {m.recipient: m for m in _wecom_rows(d, "demand.warn_red")}
+    # The holder is bound: a card with the time limit to resolve; the village is not: as before.
+    assert set(red) == {"wecom:lisi", f"user:{village.pk}"}
+    assert red["wecom:lisi"].channel == "wecom" and red[f"user:{village.pk}"].channel == "wechat"
+    assert f"办理时限：{_local(d.resolve_due_at)}" in red["wecom:lisi"].payload["textcard"]["description"]
+    assert "textcard" not in red[f"user:{village.pk}"].payload
+    assert red["wecom:lisi"].dedupe_key.endswith(f":user:{branch.pk}")  # the person, not the channel
+
+
+def test_unbound_or_inactive_staff_keep_the_staff_channel(tree: Any, personas: Any) -> None:
+    from wangge.accounts.services import user_import_wecom_ids, user_set_flags
+
+    user_import_wecom_ids(rows=[["p_grid", "zhangjianguo"]])
+    user_set_flags(user=personas[Role.GRID_LEADER], is_active=False)
+    d = make_demand(grid=tree.grid)
+    assert not OutboxMessage.objects.filter(channel="wecom").exists()
+    assert [(m.channel, m.recipient) for m in _wecom_rows(d, "demand.arrival")] == [
+        ("wechat", "area:" + tree.grid.code)
+    ]
