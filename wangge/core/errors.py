@@ -1,7 +1,8 @@
 """Errors that speak to people: a code, a message in Chinese and English, and where it happened.
 
 Services raise these; pages show `str(error)` (Chinese first), the API returns `as_dict()`, and
-importers collect many `FieldProblem`s before refusing a file.
+importers collect many `FieldProblem`s before refusing a file (`FieldProblem.of(_("…"), {...}, code=...)`
+for one translatable message).
 
 New code passes one translatable message (`gettext_lazy`, msgid in English) and its parameters:
 `ValidationFailed(_("%(field)s is required"), params={...}, field="title")`; both languages are
@@ -47,6 +48,22 @@ class FieldProblem:
     sheet: str | None = None
     row: int | None = None
     column: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        message: Any,
+        params: Mapping[str, Any] | None = None,
+        *,
+        code: str,
+        field: str | None = None,
+        sheet: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+    ) -> FieldProblem:
+        """A problem told in one translatable message, both languages rendered from the catalogue."""
+        zh, en = render_both(message, params)
+        return cls(code=code, zh=zh, en=en, field=field, sheet=sheet, row=row, column=column)
 
     def location_zh(self) -> str:
         parts = []

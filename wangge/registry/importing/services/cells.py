@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from wangge.core.errors import ValidationFailed
 from wangge.registry.models import CARE_TAG_WORDS, CareTag, tags_to_column
@@ -11,6 +16,14 @@ from wangge.registry.services import clean_id_number
 TAG_SPLIT = re.compile(r"[、,，;；\s/]+")
 NO_TAG = {"无", "-", "—", "／", "/", "否"}
 TAG_CODES = {str(c) for c in CareTag.values}
+
+
+def _joined(words: Iterable[str]) -> str:
+    return pgettext("list separator", ", ").join(words)
+
+
+# Rendered in each language of the error: Chinese lists take 、 between words.
+_listed = lazy(_joined, str)
 
 
 def _text(value: object) -> str:
@@ -45,8 +58,8 @@ def _members(value: object) -> int:
                 n = None
     if n is None or not 1 <= n <= 50:
         raise ValidationFailed(
-            f"家庭人口应为 1 到 50 之间的整数：{value}",
-            f"members must be a whole number from 1 to 50: {value}",
+            _("members must be a whole number from 1 to 50: %(value)s"),
+            params={"value": value},
             code="bad_members",
         )
     return n
@@ -62,10 +75,9 @@ def _tags(value: object) -> str:
             continue
         tag = CARE_TAG_WORDS.get(word) or (word if word in TAG_CODES else None)
         if tag is None:
-            allowed = "、".join(CARE_TAG_WORDS)
             raise ValidationFailed(
-                f"未知的关爱标签「{word}」，可用：{allowed}",
-                f"unknown care tag '{word}'; allowed: {', '.join(CARE_TAG_WORDS)}",
+                _("unknown care tag '%(word)s'; allowed: %(allowed)s"),
+                params={"word": word, "allowed": _listed(CARE_TAG_WORDS)},
                 code="unknown_tag",
             )
         tags.append(tag)
