@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
-from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext
 
-from wangge.core.errors import ValidationFailed
+from wangge.core.errors import ValidationFailed, listed
 from wangge.registry.models import CARE_TAG_WORDS, CareTag, tags_to_column
 from wangge.registry.services import clean_id_number
 
 TAG_SPLIT = re.compile(r"[、,，;；\s/]+")
 NO_TAG = {"无", "-", "—", "／", "/", "否"}
 TAG_CODES = {str(c) for c in CareTag.values}
-
-
-def _joined(words: Iterable[str]) -> str:
-    return pgettext("list separator", ", ").join(words)
-
-
-# Rendered in each language of the error: Chinese lists take 、 between words.
-_listed = lazy(_joined, str)
 
 
 def _text(value: object) -> str:
@@ -77,7 +66,7 @@ def _tags(value: object) -> str:
         if tag is None:
             raise ValidationFailed(
                 _("unknown care tag '%(word)s'; allowed: %(allowed)s"),
-                params={"word": word, "allowed": _listed(CARE_TAG_WORDS)},
+                params={"word": word, "allowed": listed(CARE_TAG_WORDS)},
                 code="unknown_tag",
             )
         tags.append(tag)
