@@ -126,8 +126,8 @@ def _save_attachments(item: DisclosureItem, uploads: Iterable[Any], now: dt.date
         return 0
     if item.attachments.count() + len(files) > MAX_ATTACHMENTS:
         raise ValidationFailed(
-            _("at most %(MAX_ATTACHMENTS)s attachments per item"),
-            params={"MAX_ATTACHMENTS": MAX_ATTACHMENTS},
+            _("at most %(limit)s attachments per item"),
+            params={"limit": MAX_ATTACHMENTS},
             field="attachments",
         )
     cleaned = [_clean_attachment(u) for u in files]  # every file is checked before any is stored
