@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 from ninja.throttling import BaseThrottle
 
@@ -105,9 +106,13 @@ class ApiKeyAuth(APIKeyHeader):
         request.api_key = found  # type: ignore[attr-defined]  # counted by ApiKeyThrottle
         needed = key_permission_for(request)
         if needed is None or not found.allows(needed):
+            if needed is None:
+                raise PermissionDenied(
+                    _("this API key may not use this route (it needs a staff account)"), code="key_forbidden"
+                )
             raise PermissionDenied(
-                "该 API 密钥无权使用此接口",
-                f"this API key may not use this route (it needs {needed or 'a staff account'})",
+                _("this API key may not use this route (it needs %(permission)s)"),
+                params={"permission": needed},
                 code="key_forbidden",
             )
         request.user = found.account

@@ -22,7 +22,7 @@ from wangge.accounts.models import (
     UserScope,
 )
 from wangge.accounts.scope import forget_scope
-from wangge.core.errors import FieldProblem, ValidationFailed, render_both
+from wangge.core.errors import FieldProblem, ValidationFailed, listed, render_both
 from wangge.core.phones import is_mobile, normalise_phone
 
 
@@ -39,9 +39,9 @@ def user_create(
 ) -> User:
     """A staff user with a role and one or more scope areas or departments."""
     if role not in Role.values:
-        raise ValidationFailed("未知的角色", f"unknown role {role!r}", field="role")
+        raise ValidationFailed(_("unknown role '%(role)s'"), params={"role": role}, field="role")
     if User.objects.filter(username=username).exists():
-        raise ValidationFailed(f"用户名 {username} 已存在", f"username {username} is taken", field="username")
+        raise ValidationFailed(_("username %(username)s is taken"), params={"username": username}, field="username")
     user = User(username=username, role=role, display_name=display_name, phone=phone)
     if password:
         user.set_password(password)
@@ -59,18 +59,16 @@ def user_set_scope(*, user: User, areas: Iterable[object] = (), departments: Ite
     departments = list(departments)
     if user.role == Role.DEPARTMENT:
         if not departments or areas:
-            raise ValidationFailed(
-                "部门人员须且只能关联部门", "department staff are scoped to departments only", field="departments"
-            )
+            raise ValidationFailed(_("department staff are scoped to departments only"), field="departments")
     else:
         if not areas or departments:
-            raise ValidationFailed("该角色须关联区域", "this role is scoped to areas", field="areas")
+            raise ValidationFailed(_("this role is scoped to areas"), field="areas")
         level = ROLE_LEVEL.get(user.role)
         for area in areas:
             if level and getattr(area, "level", None) != level:
                 raise ValidationFailed(
-                    "角色与区域层级不符",
-                    f"a {user.role} user is scoped to {level} areas, not {getattr(area, 'level', '?')}",
+                    _("a %(role)s user is scoped to %(level)s areas, not %(found)s"),
+                    params={"role": user.role, "level": level, "found": getattr(area, "level", "?")},
                     field="areas",
                 )
     UserScope.objects.filter(user=user).delete()
@@ -178,25 +176,26 @@ def api_key_create(
 
     name = (name or "").strip()
     if not name:
-        raise ValidationFailed("请填写密钥名称", "the key needs a name", field="name")
+        raise ValidationFailed(_("the key needs a name"), field="name")
     if len(name) > 100:
-        raise ValidationFailed("名称不能超过 100 字", "the name is longer than 100 characters", field="name")
+        raise ValidationFailed(_("the name is longer than 100 characters"), field="name")
     perms = sorted({str(p) for p in permissions})
     unknown = [p for p in perms if p not in KeyPermission.values]
     if unknown or not perms:
+        if not unknown:
+            raise ValidationFailed(_("choose permissions from the list (unknown: none given)"), field="permissions")
         raise ValidationFailed(
-            "请从列表中选择权限",
-            f"choose permissions from the list (unknown: {', '.join(unknown) or 'none given'})",
+            _("choose permissions from the list (unknown: %(unknown)s)"),
+            params={"unknown": listed(unknown)},
             field="permissions",
         )
     areas, departments = list(areas), list(departments)
     if not areas and not departments:
         # An unscoped key would see nothing; refusing it here saves a confused integrator.
-        raise ValidationFailed("密钥须关联区域或部门", "a key is scoped to areas or departments", field="areas")
+        raise ValidationFailed(_("a key is scoped to areas or departments"), field="areas")
     if not 1 <= int(rate_limit_per_minute) <= 100_000:
         raise ValidationFailed(
-            "每分钟请求数须在 1 到 100000 之间",
-            "requests per minute must be 1 to 100000",
+            _("requests per minute must be 1 to 100000"),
             field="rate_limit_per_minute",
         )
     for _attempt in range(5):

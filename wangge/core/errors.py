@@ -1,7 +1,8 @@
 """Errors that speak to people: a code, a message in Chinese and English, and where it happened.
 
 Services raise these; pages show `str(error)` (Chinese first), the API returns `as_dict()`, and
-importers collect many `FieldProblem`s before refusing a file.
+importers collect many `FieldProblem`s before refusing a file (`FieldProblem.of(_("…"), {...}, code=...)`
+for one translatable message).
 
 New code passes one translatable message (`gettext_lazy`, msgid in English) and its parameters:
 `ValidationFailed(_("%(field)s is required"), params={...}, field="title")`; both languages are
@@ -11,11 +12,12 @@ The older form, a Chinese and an English string side by side, still works.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.utils import translation
+from django.utils.functional import lazy
 
 #: The languages every error is rendered in: the API's `message` and `message_en`.
 ERROR_LANGUAGES = ("zh-hans", "en")
@@ -36,6 +38,14 @@ def render_both(message: Any, params: Mapping[str, Any] | None = None) -> tuple[
     return rendered[0], rendered[1]
 
 
+def _joined(words: Iterable[Any]) -> str:
+    return translation.pgettext("list separator", ", ").join(str(w) for w in words)
+
+
+#: `words` as one error parameter, joined the way the language it is rendered in joins a list (、 in Chinese).
+listed = lazy(_joined, str)
+
+
 @dataclass
 class FieldProblem:
     """One thing wrong with one field, or with one cell of an imported file."""
@@ -47,6 +57,22 @@ class FieldProblem:
     sheet: str | None = None
     row: int | None = None
     column: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        message: Any,
+        params: Mapping[str, Any] | None = None,
+        *,
+        code: str,
+        field: str | None = None,
+        sheet: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+    ) -> FieldProblem:
+        """A problem told in one translatable message, both languages rendered from the catalogue."""
+        zh, en = render_both(message, params)
+        return cls(code=code, zh=zh, en=en, field=field, sheet=sheet, row=row, column=column)
 
     def location_zh(self) -> str:
         parts = []

@@ -14,7 +14,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.utils.translation import pgettext_lazy
 
+from wangge.core.errors import render_both
 from wangge.core.masking import mask_phone
 from wangge.demands.models import OPEN_STATES, Category, Demand, DemandEvent, Kind, State
 from wangge.demands.selectors import visible_q
@@ -168,30 +170,32 @@ def updates(*, demands: QuerySet[Demand], start: Any, end: Any) -> QuerySet[Dema
     )
 
 
-MOVE_TEXT: dict[str, tuple[str, str]] = {
-    "submit": ("已登记", "filed"),
-    "accept": ("已受理", "accepted"),
-    "resolve": ("已办结", "resolved"),
-    "escalate": ("已上报上级", "escalated"),
-    "auto_escalate": ("超时自动上报", "escalated automatically (limit passed)"),
-    "dispatch": ("已派发职能部门", "dispatched to a department"),
-    "return_": ("已退回下级", "returned to a lower level"),
-    "reassign": ("已转交", "reassigned"),
-    "reject": ("已驳回", "rejected"),
-    "merge": ("已合并", "merged"),
-    "reopen": ("已返工", "reopened"),
-    "rate": ("居民已评价", "rated by the resident"),
-    "comment": ("新留言", "new comment"),
-    "add_info": ("居民补充了信息", "the resident added information"),
-    "close": ("已关闭", "closed"),
-    "warn": ("临近或超过时限", "near or past the limit"),
+# Said in both languages in each update's description (the catalogue holds the Chinese).
+MOVE_TEXT: dict[str, Any] = {
+    "submit": pgettext_lazy("open311 update", "filed"),
+    "accept": pgettext_lazy("open311 update", "accepted"),
+    "resolve": pgettext_lazy("open311 update", "resolved"),
+    "escalate": pgettext_lazy("open311 update", "escalated"),
+    "auto_escalate": pgettext_lazy("open311 update", "escalated automatically (limit passed)"),
+    "dispatch": pgettext_lazy("open311 update", "dispatched to a department"),
+    "return_": pgettext_lazy("open311 update", "returned to a lower level"),
+    "reassign": pgettext_lazy("open311 update", "reassigned"),
+    "reject": pgettext_lazy("open311 update", "rejected"),
+    "merge": pgettext_lazy("open311 update", "merged"),
+    "reopen": pgettext_lazy("open311 update", "reopened"),
+    "rate": pgettext_lazy("open311 update", "rated by the resident"),
+    "comment": pgettext_lazy("open311 update", "new comment"),
+    "add_info": pgettext_lazy("open311 update", "the resident added information"),
+    "close": pgettext_lazy("open311 update", "closed"),
+    "warn": pgettext_lazy("open311 update", "near or past the limit"),
 }
 
 
 def update_out(event: DemandEvent, *, public: bool) -> dict[str, Any]:
     """One `request_update` (mySociety's extension): public notes only for keys, a plain label otherwise."""
     state = event.to_state or event.demand.state
-    zh, en = MOVE_TEXT.get(event.action, (event.action, event.action))
+    text = MOVE_TEXT.get(event.action)
+    zh, en = render_both(text) if text is not None else (event.action, event.action)
     description = f"{zh} / {en}"
     if not public and event.note:
         description = f"{description}：{event.note}"

@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import dateparse, timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -75,7 +76,7 @@ def open311_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
         try:
             jurisdiction = selectors.jurisdiction_for(_param(request, "jurisdiction_id"))
             if jurisdiction is None:
-                raise NotFound("找不到该辖区", "jurisdiction_id not found", field="jurisdiction_id")
+                raise NotFound(_("jurisdiction_id not found"), field="jurisdiction_id")
             return view(request, *args, fmt=fmt, jurisdiction=jurisdiction, **kwargs)
         except WanggeError as error:
             status = _status_of(error)
@@ -102,12 +103,10 @@ def _key(request: HttpRequest) -> ApiKey | None:
         return None
     key = api_key_authenticate(raw)
     if key is None:
-        raise PermissionDenied("API 密钥无效或已吊销", "api_key is not valid or was revoked", field="api_key")
+        raise PermissionDenied(_("api_key is not valid or was revoked"), field="api_key")
     key_rate_check(key)
     if not key.allows(KeyPermission.OPEN311):
-        raise PermissionDenied(
-            "该 API 密钥未获准使用 Open311", "this api_key is not allowed to use Open311", field="api_key"
-        )
+        raise PermissionDenied(_("this api_key is not allowed to use Open311"), field="api_key")
     return key
 
 
@@ -117,7 +116,7 @@ def _reader(request: HttpRequest) -> tuple[Any | None, bool]:
     if key is not None:
         return key.account, False
     if not settings.OPEN311_PUBLIC_READ:
-        raise PermissionDenied("请提供 API 密钥", "api_key is required to read requests here", field="api_key")
+        raise PermissionDenied(_("api_key is required to read requests here"), field="api_key")
     ratelimit.check(request, "open311-read", settings.OPEN311_READ_RATE)
     return None, True
 
@@ -246,7 +245,7 @@ def _attributes(category: Any) -> list[dict[str, Any]]:
 def service_definition(request: HttpRequest, code: str, *, fmt: str, jurisdiction: Any) -> HttpResponse:
     category = selectors.service_get(code)
     if category is None:
-        raise NotFound("找不到该服务类别", f"service_code {code} not found", field="service_code")
+        raise NotFound(_("service_code %(code)s not found"), params={"code": code}, field="service_code")
     return respond(fmt, "service_definition", {"service_code": category.code, "attributes": _attributes(category)})
 
 
@@ -260,7 +259,7 @@ def _float(request: HttpRequest, name: str) -> float | None:
     try:
         return float(raw)
     except ValueError:
-        raise ValidationFailed("位置坐标无效", f"{name} is not a number", field=name) from None
+        raise ValidationFailed(_("%(name)s is not a number"), params={"name": name}, field=name) from None
 
 
 def _attribute_values(request: HttpRequest) -> dict[str, Any]:
@@ -281,8 +280,8 @@ def _choice(value: str, allowed: dict[str, str], field: str, default: str) -> st
         return default
     if value not in allowed:
         raise ValidationFailed(
-            f"{field} 的取值无效",
-            f"attribute[{field}] must be one of {', '.join(allowed)}",
+            _("attribute[%(field)s] must be one of %(allowed)s"),
+            params={"field": field, "allowed": ", ".join(allowed)},
             field=f"attribute[{field}]",
         )
     return value
@@ -294,7 +293,11 @@ def _location_area(address_id: str) -> tuple[Area | None, Area | None]:
         return None, None
     found = Area.objects.filter(code=address_id).first()
     if found is None:
-        raise ValidationFailed("地址编码无效", f"address_id {address_id} is not an area code here", field="address_id")
+        raise ValidationFailed(
+            _("address_id %(address_id)s is not an area code here"),
+            params={"address_id": address_id},
+            field="address_id",
+        )
     return (found, None) if found.level == Level.GRID else (None, found)
 
 
@@ -307,7 +310,7 @@ def _media_urls(request: HttpRequest) -> list[str]:
                 raise DjangoValidationError("too long")
             check(url)
         except DjangoValidationError:
-            raise ValidationFailed("媒体链接无效", "media_url must be an http(s) URL", field="media_url") from None
+            raise ValidationFailed(_("media_url must be an http(s) URL"), field="media_url") from None
     return urls[:10]
 
 
@@ -321,43 +324,42 @@ def _post_request(request: HttpRequest, fmt: str) -> HttpResponse:
     key = _key(request)
     if key is None:
         if not settings.OPEN311_ANONYMOUS_POST:
-            raise PermissionDenied("提交诉求需要 API 密钥", "api_key is required to post a request", field="api_key")
+            raise PermissionDenied(_("api_key is required to post a request"), field="api_key")
         ratelimit.check(request, "open311-post", settings.OPEN311_ANONYMOUS_RATE)
     code = _param(request, "service_code")
     if not code:
-        raise ValidationFailed("缺少服务类别", "service_code is required", field="service_code")
+        raise ValidationFailed(_("service_code is required"), field="service_code")
     category = selectors.service_get(code)
     if category is None:
-        raise NotFound("找不到该服务类别", f"service_code {code} not found", field="service_code")
+        raise NotFound(_("service_code %(code)s not found"), params={"code": code}, field="service_code")
     lat, lng = _float(request, "lat"), _float(request, "long")
     if (lat is None) != (lng is None):
-        raise ValidationFailed("经纬度须同时提供", "lat and long go together", field="lat")
+        raise ValidationFailed(_("lat and long go together"), field="lat")
     address = _param(request, "address_string")
     address_id = _param(request, "address_id")
     attributes = _attribute_values(request)
     grid_code = str(attributes.get("grid") or "")
     if lat is None and not address and (not address_id or address_id == NOT_PINPOINTED) and not grid_code:
         raise ValidationFailed(
-            "请提供位置：lat/long、address_string 或 address_id",
-            "a location is required: lat and long, address_string or address_id",
+            _("a location is required: lat and long, address_string or address_id"),
             field="lat",
         )
     grid, area = _location_area(address_id)
     if grid_code:
         grid = Area.objects.filter(code=grid_code, level=Level.GRID).first()
         if grid is None:
-            raise ValidationFailed("找不到该微网格", f"unknown micro-grid {grid_code}", field="attribute[grid]")
+            raise ValidationFailed(
+                _("unknown micro-grid %(grid_code)s"), params={"grid_code": grid_code}, field="attribute[grid]"
+            )
     description = _param(request, "description")
     if len(description) > MAX_DESCRIPTION:
-        raise ValidationFailed(
-            "描述不能超过 4000 字", "description is longer than 4000 characters", field="description"
-        )
+        raise ValidationFailed(_("description is longer than 4000 characters"), field="description")
     email = _param(request, "email")
     if email:
         try:
             EmailValidator()(email)
         except DjangoValidationError:
-            raise ValidationFailed("邮箱格式不正确", "email is not valid", field="email") from None
+            raise ValidationFailed(_("email is not valid"), field="email") from None
     raw_idem = request.headers.get("Idempotency-Key", "").strip() or str(attributes.get("fixmystreet_id") or "")
     owner = f"key{key.pk}" if key is not None else "anon"
     demand, submission = open311_submit(
@@ -412,8 +414,8 @@ def _moment(request: HttpRequest, name: str) -> dt.datetime | None:
         day = dateparse.parse_date(raw) if len(raw) == 10 else None
         if day is None:
             raise ValidationFailed(
-                "日期时间格式应为 W3C（如 2026-04-15T09:30:00+08:00）",
-                f"{name} must be a W3C date-time such as 2010-01-01T00:00:00Z",
+                _("%(name)s must be a W3C date-time such as 2010-01-01T00:00:00Z"),
+                params={"name": name},
                 field=name,
             )
         parsed = dt.datetime.combine(day, dt.time.min)
@@ -435,11 +437,9 @@ def window(request: HttpRequest) -> tuple[dt.datetime, dt.datetime]:
         end = clock.now()
         start = end - MAX_SPAN
     if end < start:
-        raise ValidationFailed("结束时间早于开始时间", "end_date is before start_date", field="end_date")
+        raise ValidationFailed(_("end_date is before start_date"), field="end_date")
     if end - start > MAX_SPAN:
-        raise ValidationFailed(
-            "时间跨度不能超过 90 天", "start_date to end_date may not span more than 90 days", field="end_date"
-        )
+        raise ValidationFailed(_("start_date to end_date may not span more than 90 days"), field="end_date")
     return start, end
 
 
@@ -455,7 +455,7 @@ def _get_requests(request: HttpRequest, fmt: str, jurisdiction: Any) -> HttpResp
             qs = qs.filter(category__code__in=codes)
         statuses = set(_split(_param(request, "status").lower()))
         if statuses - {"open", "closed"}:
-            raise ValidationFailed("status 只能是 open 或 closed", "status must be open or closed", field="status")
+            raise ValidationFailed(_("status must be open or closed"), field="status")
         if statuses == {"open"}:
             qs = qs.filter(state__in=selectors.OPEN_STATES)
         elif statuses == {"closed"}:
@@ -481,7 +481,7 @@ def request_detail(request: HttpRequest, code: str, *, fmt: str, jurisdiction: A
     account, public = _reader(request)
     demand = selectors.readable(account=account, jurisdiction=jurisdiction).filter(code=code).first()
     if demand is None:
-        raise NotFound("找不到该诉求", f"service_request_id {code} not found", field="service_request_id")
+        raise NotFound(_("service_request_id %(code)s not found"), params={"code": code}, field="service_request_id")
     # Always a list, even of one: clients read service_requests/request[0].
     return respond(fmt, "service_requests", [selectors.request_out(demand, public=public)], item="request")
 
@@ -497,7 +497,7 @@ def token(request: HttpRequest, token: str, *, fmt: str, jurisdiction: Any) -> H
         else None
     )
     if submission is None:
-        raise NotFound("找不到该令牌", "token not found", field="token")
+        raise NotFound(_("token not found"), field="token")
     return respond(
         fmt,
         "service_requests",

@@ -6,6 +6,8 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from ninja import Router, Status
 
 from wangge.accounts.api_auth import STAFF_AUTH
@@ -29,7 +31,7 @@ router = Router(tags=["opengov"], auth=STAFF_AUTH)
 def _domain(pk: int | None) -> DisclosureDomain:
     domain = DisclosureDomain.objects.filter(pk=pk, is_active=True).first() if pk else None
     if domain is None:
-        raise ValidationFailed("找不到该公开领域", "disclosure domain not found", field="domain_id")
+        raise ValidationFailed(_("disclosure domain not found"), field="domain_id")
     return domain
 
 
@@ -50,7 +52,7 @@ def create_item(request: HttpRequest, payload: ItemIn) -> Status[DisclosureItem]
     """A draft item of one of the user's areas; publish it with /publish."""
     area = Area.objects.filter(pk=payload.area_id).first()
     if area is None:
-        raise ValidationFailed("找不到所属地区", "area not found", field="area_id")
+        raise ValidationFailed(pgettext_lazy("opengov area_id", "area not found"), field="area_id")
     item = services.item_create(
         user=request.user,
         area=area,

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
@@ -64,7 +66,7 @@ def item_list(
 def item_get(*, user: Any, pk: int) -> DisclosureItem:
     item = DisclosureItem.objects.select_related("area", "domain", "created_by").filter(pk=pk).first()
     if item is None or not scope_for(user).covers_path(item.area_path):
-        raise NotFound("找不到该公开事项", "disclosure item not found")
+        raise NotFound(_("disclosure item not found"))
     return item
 
 
@@ -81,10 +83,10 @@ def attachment_get(*, user: Any, pk: int) -> DisclosureAttachment:
     """An attachment: public when the latest published version lists it, else only to staff in scope."""
     att = DisclosureAttachment.objects.select_related("item").filter(pk=pk).first()
     if att is None:
-        raise NotFound("找不到附件", "attachment not found")
+        raise NotFound(_("attachment not found"))
     if att.pk in public_attachment_ids(att.item) or scope_for(user).covers_path(att.item.area_path):
         return att
-    raise NotFound("找不到附件", "attachment not found")
+    raise NotFound(_("attachment not found"))
 
 
 # --- public -------------------------------------------------------------------------------------
@@ -141,7 +143,7 @@ def public_area(*, pk: Any = None) -> Area | None:
     try:
         area = Area.objects.get(pk=int(pk), level__in=PUBLIC_LEVELS)
     except (Area.DoesNotExist, ValueError, TypeError):
-        raise NotFound("找不到该地区", "area not found") from None
+        raise NotFound(pgettext_lazy("opengov", "area not found")) from None
     return area
 
 
@@ -173,7 +175,7 @@ def public_catalogue(area: Area) -> list[tuple[DisclosureDomain, list[PublicItem
 def public_item(*, pk: int) -> PublicItem:
     found = _public_items(DisclosureItem.objects.filter(pk=pk))
     if not found:
-        raise NotFound("找不到该公开事项", "disclosure item not found")
+        raise NotFound(_("disclosure item not found"))
     return found[0]
 
 

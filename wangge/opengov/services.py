@@ -15,6 +15,9 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Max
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wangge.accounts.models import ROLE_LEVEL, Role
 from wangge.accounts.scope import scope_for
@@ -63,8 +66,7 @@ def can_edit(user: Any, area_path: str) -> bool:
 def _check_edit(user: Any, area_path: str) -> None:
     if not can_edit(user, area_path):
         raise PermissionDenied(
-            "只有本级或上级的村、乡镇、市级工作人员可以维护该公开事项",
-            "only staff of this area or above (village, town, city) may maintain this item",
+            _("only staff of this area or above (village, town, city) may maintain this item"),
             field="area",
         )
 
@@ -81,16 +83,16 @@ def _clean_attachment(upload: Any) -> tuple[str, Any, int]:
     ext = raw_name.rsplit(".", 1)[-1].lower() if "." in raw_name else ""
     if ext not in SIGNATURES:
         raise ValidationFailed(
-            f"不支持的附件类型：{raw_name}（可上传 PDF、图片、Word、Excel、OFD）",
-            f"unsupported attachment: {raw_name} (PDF, images, Word, Excel, OFD)",
+            _("unsupported attachment: %(raw_name)s (PDF, images, Word, Excel, OFD)"),
+            params={"raw_name": raw_name},
             field="attachments",
         )
     cap = _max_attachment_bytes()
     size = getattr(upload, "size", None)
     if size is not None and size > cap:
         raise ValidationFailed(
-            f"附件 {raw_name} 超过 {cap // (1024 * 1024)} MB",
-            f"{raw_name} is over {cap // (1024 * 1024)} MB",
+            _("%(name)s is over %(megabytes)s MB"),
+            params={"name": raw_name, "megabytes": cap // (1024 * 1024)},
             field="attachments",
         )
     if ext in ("jpg", "jpeg", "png"):
@@ -104,15 +106,17 @@ def _clean_attachment(upload: Any) -> tuple[str, Any, int]:
     data = upload.read(cap + 1)
     if len(data) > cap:
         raise ValidationFailed(
-            f"附件 {raw_name} 超过 {cap // (1024 * 1024)} MB",
-            f"{raw_name} is over {cap // (1024 * 1024)} MB",
+            _("%(name)s is over %(megabytes)s MB"),
+            params={"name": raw_name, "megabytes": cap // (1024 * 1024)},
             field="attachments",
         )
     if not any(data.startswith(sig) for sig in SIGNATURES[ext]):
         raise ValidationFailed(
-            f"附件 {raw_name} 的内容与扩展名不符", f"{raw_name} is not really a .{ext} file", field="attachments"
+            _("%(name)s is not really a .%(ext)s file"), params={"name": raw_name, "ext": ext}, field="attachments"
         )
-    shown = clean_text(raw_name, field="attachments", limit=200, zh="附件名", en="file name")[-120:]
+    shown = clean_text(raw_name, field="attachments", limit=200, label=pgettext_lazy("disclosure field", "file name"))[
+        -120:
+    ]
     return shown, ContentFile(data, name=f"file.{ext}"), len(data)
 
 
@@ -122,8 +126,8 @@ def _save_attachments(item: DisclosureItem, uploads: Iterable[Any], now: dt.date
         return 0
     if item.attachments.count() + len(files) > MAX_ATTACHMENTS:
         raise ValidationFailed(
-            f"每个公开事项最多 {MAX_ATTACHMENTS} 个附件",
-            f"at most {MAX_ATTACHMENTS} attachments per item",
+            _("at most %(limit)s attachments per item"),
+            params={"limit": MAX_ATTACHMENTS},
             field="attachments",
         )
     cleaned = [_clean_attachment(u) for u in files]  # every file is checked before any is stored
@@ -138,20 +142,27 @@ def _clean_fields(
     *, domain: Any, title: Any, content: Any, frequency_days: Any, responsible_unit: Any
 ) -> dict[str, Any]:
     if not isinstance(domain, DisclosureDomain) or not domain.is_active:
-        raise ValidationFailed("请选择公开领域", "choose a disclosure domain", field="domain")
+        raise ValidationFailed(_("choose a disclosure domain"), field="domain")
     if frequency_days not in Frequency.values:
         raise ValidationFailed(
-            "更新频率应为实时、每月、每季度、每年或长期",
-            "the frequency must be real time, monthly, quarterly, yearly or standing",
+            _("the frequency must be real time, monthly, quarterly, yearly or standing"),
             field="frequency_days",
         )
     return {
         "domain": domain,
-        "title": clean_text(title, field="title", limit=200, zh="标题", en="title", required=True),
-        "content": clean_text(content, field="content", limit=50_000, zh="公开内容", en="content", required=True),
+        "title": clean_text(
+            title, field="title", limit=200, label=pgettext_lazy("disclosure field", "title"), required=True
+        ),
+        "content": clean_text(
+            content, field="content", limit=50_000, label=pgettext_lazy("disclosure field", "content"), required=True
+        ),
         "frequency_days": frequency_days,
         "responsible_unit": clean_text(
-            responsible_unit, field="responsible_unit", limit=100, zh="责任单位", en="responsible unit", required=True
+            responsible_unit,
+            field="responsible_unit",
+            limit=100,
+            label=pgettext_lazy("disclosure field", "responsible unit"),
+            required=True,
         ),
     }
 
@@ -170,9 +181,7 @@ def item_create(
 ) -> DisclosureItem:
     """A new item is a draft of one city, town or village in one standard domain; nothing is public yet."""
     if area.level not in ITEM_LEVELS:
-        raise ValidationFailed(
-            "公开事项属于市、乡镇（街道）或村（社区）", "an item belongs to a city, town or village", field="area"
-        )
+        raise ValidationFailed(_("an item belongs to a city, town or village"), field="area")
     _check_edit(user, area.path)
     fields = _clean_fields(
         domain=domain, title=title, content=content, frequency_days=frequency_days, responsible_unit=responsible_unit
@@ -195,7 +204,7 @@ def _bump(item: DisclosureItem, **fields: Any) -> None:
     """Apply a change as a conditional UPDATE on the version the caller read (one winner)."""
     changed = DisclosureItem.objects.filter(pk=item.pk, version=item.version).update(version=F("version") + 1, **fields)
     if not changed:
-        raise Conflict("该公开事项已被他人修改，请刷新后重试", "someone else changed this item; reload and try again")
+        raise Conflict(_("someone else changed this item; reload and try again"))
     item.refresh_from_db()
 
 
@@ -269,9 +278,11 @@ def item_publish(*, user: Any, item: DisclosureItem) -> DisclosureVersion:
 def item_withdraw(*, user: Any, item: DisclosureItem, reason: str) -> DisclosureItem:
     """A published item is taken off the public catalogue only with a written reason; its history is kept."""
     _check_edit(user, item.area_path)
-    reason = clean_text(reason, field="reason", limit=300, zh="撤回原因", en="reason", required=True)
+    reason = clean_text(
+        reason, field="reason", limit=300, label=pgettext_lazy("disclosure field", "reason to withdraw"), required=True
+    )
     if item.state != ItemState.PUBLISHED:
-        raise ValidationFailed("只有已公开的事项可以撤回", "only a published item can be withdrawn", field="state")
+        raise ValidationFailed(_("only a published item can be withdrawn"), field="state")
     _bump(
         item,
         state=ItemState.WITHDRAWN,
@@ -326,15 +337,26 @@ def disclosure_flag_overdue(*, now: dt.datetime, limit: int = 1000) -> int:
                 continue
             item = DisclosureItem.objects.select_related("area", "domain").get(pk=pk)
             days = (now - due_at).days
+            # Told in Chinese whatever language the sweep runs in: the people it reaches read Chinese.
+            with translation.override("zh-hans"):
+                subject = str(_("A disclosure item is overdue for its update"))
+                body = _(
+                    "%(area)s '%(title)s' (%(domain)s, %(unit)s) was due for an update by %(due)s and is %(days)s "
+                    "days overdue; please update it and publish it again."
+                ) % {
+                    "area": item.area.name,
+                    "title": item.title,
+                    "domain": item.domain.name,
+                    "unit": item.responsible_unit,
+                    "due": f"{clock_local(due_at):%Y-%m-%d}",
+                    "days": days,
+                }
             for recipient in _level_recipients(item.area):
                 outbox_enqueue(
                     channel=channel,
                     recipient=recipient,
-                    subject="政务公开事项逾期未更新",
-                    body=(
-                        f"{item.area.name}「{item.title}」（{item.domain.name}，{item.responsible_unit}）"
-                        f"应于 {clock_local(due_at):%Y-%m-%d} 前更新，已逾期 {days} 天，请尽快更新并重新发布。"
-                    ),
+                    subject=subject,
+                    body=body,
                     payload={"item_id": item.pk, "due_at": due_at.isoformat(), "area": item.area.code},
                     kind="opengov.overdue",
                     area_path=item.area_path,

@@ -15,7 +15,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from wangge.core.errors import PermissionDenied, ValidationFailed, WanggeError
 from wangge.core.files import private_file_response
@@ -41,7 +41,7 @@ def _domain(value: Any) -> DisclosureDomain | None:
 def _frequency(value: Any) -> int:
     days = _int(value)
     if days is None or days not in Frequency.values:
-        raise ValidationFailed("请选择更新频率", "choose an update frequency", field="frequency_days")
+        raise ValidationFailed(_("choose an update frequency"), field="frequency_days")
     return days
 
 
@@ -89,9 +89,7 @@ def item_new(request: HttpRequest) -> HttpResponse:
     """A new draft item of one of the user's areas."""
     areas = [a for a in selectors.editable_areas(user=request.user) if services.can_edit(request.user, a.path)]
     if not areas:
-        raise PermissionDenied(
-            "只有村、乡镇、市级工作人员可以新建公开事项", "only village, town and city staff create disclosure items"
-        )
+        raise PermissionDenied(_("only village, town and city staff create disclosure items"))
     values: dict[str, Any] = {"frequency_days": str(Frequency.QUARTERLY.value)}
     error: WanggeError | None = None
     if request.method == "POST":
@@ -99,10 +97,10 @@ def item_new(request: HttpRequest) -> HttpResponse:
         try:
             area = next((a for a in areas if str(a.pk) == values["area"]), None)
             if area is None:
-                raise ValidationFailed("请选择所属地区", "choose the area", field="area")
+                raise ValidationFailed(_("choose the area"), field="area")
             domain = _domain(values["domain"])
             if domain is None:
-                raise ValidationFailed("请选择公开领域", "choose a disclosure domain", field="domain")
+                raise ValidationFailed(_("choose a disclosure domain"), field="domain")
             item = services.item_create(
                 user=request.user,
                 area=area,
@@ -140,7 +138,7 @@ def _apply(request: HttpRequest, item: DisclosureItem) -> str:
     if action in ("save", "publish") and "title" in post:
         domain = _domain(post.get("domain"))
         if domain is None:
-            raise ValidationFailed("请选择公开领域", "choose a disclosure domain", field="domain")
+            raise ValidationFailed(_("choose a disclosure domain"), field="domain")
         services.item_update(
             user=user,
             item=item,
@@ -153,14 +151,14 @@ def _apply(request: HttpRequest, item: DisclosureItem) -> str:
             remove_attachment_ids=[i for i in (_int(x) for x in post.getlist("remove")) if i is not None],
         )
     if action == "save":
-        return _("Draft saved.")
+        return str(_("Draft saved."))
     if action == "publish":
         services.item_publish(user=user, item=item)
-        return _("Published.")
+        return str(_("Published."))
     if action == "withdraw":
         services.item_withdraw(user=user, item=item, reason=post.get("reason", ""))
-        return _("Withdrawn.")
-    raise ValidationFailed("未知的操作", "unknown action", field="action")
+        return str(_("Withdrawn."))
+    raise ValidationFailed(_("unknown action"), field="action")
 
 
 @login_required

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from wangge.accounts.scope import scope_for
 from wangge.core.errors import NotFound
@@ -36,9 +37,9 @@ def area_get(*, user: Any, pk: int) -> Area:
     try:
         area = Area.objects.select_related("leader", "parent").get(pk=pk)
     except Area.DoesNotExist:
-        raise NotFound("找不到该区域", "area not found") from None
+        raise NotFound(_("area not found")) from None
     if not scope_for(user).covers_path(area.path):
-        raise NotFound("找不到该区域", "area not found")
+        raise NotFound(_("area not found"))
     return area
 
 
@@ -76,9 +77,9 @@ def household_get(*, user: Any, pk: int) -> Household:
     try:
         household = Household.objects.select_related("grid").get(pk=pk)
     except Household.DoesNotExist:
-        raise NotFound("找不到该户", "household not found") from None
+        raise NotFound(_("household not found")) from None
     if not scope_for(user).covers_path(household.area_path):
-        raise NotFound("找不到该户", "household not found")
+        raise NotFound(_("household not found"))
     return household
 
 

@@ -14,6 +14,8 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, F, Model
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wangge.core.clock import now
 from wangge.core.errors import ValidationFailed
@@ -30,8 +32,6 @@ from wangge.registry.models import (
     Person,
     tags_to_column,
 )
-
-LEVEL_ZH = {"city": "市", "town": "乡镇(街道)", "village": "村(社区)", "branch": "党支部(村民小组)", "grid": "微网格"}
 
 
 def _path_for(parent: Area | None, code: str) -> str:
@@ -52,20 +52,20 @@ def area_create(
 ) -> Area:
     """Create an area one level below its parent (city has none); the path follows the tree."""
     if level not in LEVEL_DEPTH:
-        raise ValidationFailed("未知的层级", f"unknown level {level!r}", field="level")
+        raise ValidationFailed(_("unknown level '%(level)s'"), params={"level": level}, field="level")
     expected_parent = PARENT_LEVEL[level]
     if expected_parent is None and parent is not None:
-        raise ValidationFailed("市级区域不能有上级", "a city has no parent", field="parent")
+        raise ValidationFailed(_("a city has no parent"), field="parent")
     if expected_parent is not None and (parent is None or parent.level != expected_parent):
         raise ValidationFailed(
-            f"{LEVEL_ZH[level]}的上级必须是{LEVEL_ZH[expected_parent]}",
-            f"the parent of a {level} must be a {expected_parent}",
+            _("the parent of a %(level)s must be a %(parent)s"),
+            params={"level": Level(level).label, "parent": Level(expected_parent).label},
             field="parent",
         )
     if not code or "/" in code:
-        raise ValidationFailed("编码不能为空且不能含“/”", "code must be non-empty and contain no '/'", field="code")
+        raise ValidationFailed(_("code must be non-empty and contain no '/'"), field="code")
     if Area.objects.filter(code=code).exists():
-        raise ValidationFailed(f"编码 {code} 已存在", f"code {code} already exists", field="code")
+        raise ValidationFailed(_("code %(code)s already exists"), params={"code": code}, field="code")
     return Area.objects.create(
         level=level,
         code=code,
@@ -91,12 +91,12 @@ def area_move(*, area: Area, new_parent: Area) -> Area:
     expected = PARENT_LEVEL[area.level]
     if expected is None or new_parent.level != expected:
         raise ValidationFailed(
-            f"只能移动到{LEVEL_ZH.get(expected or '', '')}之下",
-            f"a {area.level} can only move under a {expected}",
+            _("a %(level)s can only move under a %(parent)s"),
+            params={"level": Level(area.level).label, "parent": Level(expected).label if expected else ""},
             field="parent",
         )
     if new_parent.path.startswith(area.path):
-        raise ValidationFailed("不能移动到自身之下", "cannot move an area under itself", field="parent")
+        raise ValidationFailed(_("cannot move an area under itself"), field="parent")
     old_path = area.path
     new_path = _path_for(new_parent, area.code)
     if old_path == new_path:
@@ -140,7 +140,7 @@ def _rewrite_paths(old: str, new: str) -> None:
 def department_create(*, code: str, name: str, city: Area, phone: str = "") -> Department:
     """A department belongs to a city; it is seen by its own staff and by the city."""
     if city.level != Level.CITY:
-        raise ValidationFailed("部门必须隶属于市", "a department belongs to a city", field="area")
+        raise ValidationFailed(_("a department belongs to a city"), field="area")
     return Department.objects.create(code=code, name=name, area=city, area_path=city.path, phone=phone)
 
 
@@ -150,23 +150,23 @@ def clean_id_number(raw: object, *, field: str = "id_number") -> str:
         return ""
     if isinstance(raw, float):
         raise ValidationFailed(
-            "身份证号被 Excel 存成了数字，后几位已丢失；请把该列设为文本后重新录入",
-            "the ID number was stored by Excel as a number and has lost its last digits; "
-            "format the column as text and enter it again",
+            _(
+                "the ID number was stored by Excel as a number and has lost its last digits; format the "
+                "column as text and enter it again"
+            ),
             field=field,
             code="id_number_float",
         )
     text = str(raw).strip().upper()
     if "E+" in text or (text.replace(".", "", 1).isdigit() and "." in text):
         raise ValidationFailed(
-            "身份证号被 Excel 存成了数字（科学计数法），后几位已丢失",
-            "the ID number was turned into a number (scientific notation) and has lost digits",
+            _("the ID number was turned into a number (scientific notation) and has lost digits"),
             field=field,
             code="id_number_float",
         )
     if not id_checksum_ok(text):
         raise ValidationFailed(
-            f"身份证号不是有效的 18 位号码：{text[:6]}…", "not a valid 18-digit ID number", field=field, code="bad_id"
+            _("not a valid 18-digit ID number: %(prefix)s…"), params={"prefix": text[:6]}, field=field, code="bad_id"
         )
     return text
 
@@ -183,7 +183,7 @@ def person_create(
 ) -> Person:
     """A person, with the ID number encrypted and its lookup hash kept."""
     if not name.strip():
-        raise ValidationFailed("姓名不能为空", "name is required", field="name")
+        raise ValidationFailed(_("name is required"), field="name")
     phone = clean_phone(phone)
     id_number = clean_id_number(id_number)
     return Person.objects.create(
@@ -202,7 +202,7 @@ def person_create(
 def grid_set_leader(*, grid: Area, leader: Person) -> Area:
     """A micro-grid has exactly one leader, a person (usually a party member)."""
     if grid.level != Level.GRID:
-        raise ValidationFailed("只有微网格有网格长", "only a micro-grid has a grid leader", field="grid")
+        raise ValidationFailed(_("only a micro-grid has a grid leader"), field="grid")
     Area.objects.filter(pk=grid.pk).update(leader=leader)
     grid.leader = leader
     return grid
@@ -227,8 +227,8 @@ def _take_place(grid: Area) -> None:
     took = Area.objects.filter(pk=grid.pk, household_count__lt=limit).update(household_count=F("household_count") + 1)
     if not took:
         raise ValidationFailed(
-            f"微网格「{grid.name}」已有 {limit} 户，不能再加入",
-            f"micro-grid '{grid.name}' already holds {limit} households; no more may join",
+            _("micro-grid '%(name)s' already holds %(limit)s households; no more may join"),
+            params={"name": grid.name, "limit": limit},
             field="grid",
             code="grid_full",
         )
@@ -253,19 +253,19 @@ def household_create(
 ) -> Household:
     """Add a household to a micro-grid; the 31st is refused and nothing is written."""
     if grid.level != Level.GRID:
-        raise ValidationFailed("户只能归属于微网格", "a household belongs to a micro-grid", field="grid")
+        raise ValidationFailed(_("a household belongs to a micro-grid"), field="grid")
     if not address.strip():
-        raise ValidationFailed("户地址不能为空", "address is required", field="address")
+        raise ValidationFailed(_("address is required"), field="address")
     if not head_name.strip():
-        raise ValidationFailed("户主姓名不能为空", "head of household is required", field="head_name")
+        raise ValidationFailed(_("head of household is required"), field="head_name")
     if members < 1 or members > 50:
-        raise ValidationFailed("家庭人口应在 1 到 50 之间", "members must be between 1 and 50", field="members")
+        raise ValidationFailed(_("members must be between 1 and 50"), field="members")
     phone_s = clean_phone(phone)
     id_s = clean_id_number(id_number, field="head_id_number")
     id_hash = lookup_hash(id_s)
     key = household_key(village_code=_village_code(grid), address=address, head_name=head_name, id_hash=id_hash)
     if Household.objects.filter(key=key).exists():
-        raise ValidationFailed("该户已登记", "this household is already registered", field="address", code="duplicate")
+        raise ValidationFailed(_("this household is already registered"), field="address", code="duplicate")
     _take_place(grid)
     return Household.objects.create(
         grid=grid,
@@ -294,17 +294,17 @@ def household_update(
     """Change a household's details (not its grid: that is `household_move`)."""
     if address is not None:
         if not address.strip():
-            raise ValidationFailed("户地址不能为空", "address is required", field="address")
+            raise ValidationFailed(_("address is required"), field="address")
         household.address = address.strip()
     if head_name is not None:
         if not head_name.strip():
-            raise ValidationFailed("户主姓名不能为空", "head of household is required", field="head_name")
+            raise ValidationFailed(_("head of household is required"), field="head_name")
         household.head_name = head_name.strip()
     if phone is not None:
         household.phone = clean_phone(phone)
     if members is not None:
         if members < 1 or members > 50:
-            raise ValidationFailed("家庭人口应在 1 到 50 之间", "members must be between 1 and 50", field="members")
+            raise ValidationFailed(_("members must be between 1 and 50"), field="members")
         household.members = members
     if care_tags is not None:
         household.care_tags = tags_to_column(care_tags)
@@ -316,7 +316,7 @@ def household_update(
 def household_move(*, household: Household, grid: Area) -> Household:
     """Move a household to another micro-grid; the target's 30-household limit holds."""
     if grid.level != Level.GRID:
-        raise ValidationFailed("户只能归属于微网格", "a household belongs to a micro-grid", field="grid")
+        raise ValidationFailed(_("a household belongs to a micro-grid"), field="grid")
     household = Household.objects.select_for_update().select_related("grid").get(pk=household.pk)
     if household.grid_id == grid.pk:
         return household
@@ -381,18 +381,16 @@ def area_update(
     changes: dict[str, Any] = {}
     if name is not None:
         if not name.strip():
-            raise ValidationFailed("名称不能为空", "name is required", field="name")
+            raise ValidationFailed(pgettext_lazy("registry", "name is required"), field="name")
         if Area.objects.filter(parent_id=area.parent_id, name=name.strip()).exclude(pk=area.pk).exists():
-            raise ValidationFailed("同一上级下已有同名区域", "a sibling area already has this name", field="name")
+            raise ValidationFailed(_("a sibling area already has this name"), field="name")
         changes["name"] = name.strip()
     if (
         boundary is not _UNSET
         and boundary is not None
         and (not isinstance(boundary, dict) or boundary.get("type") not in ("Polygon", "MultiPolygon", "Feature"))
     ):
-        raise ValidationFailed(
-            "边界须为 GeoJSON 多边形", "boundary must be a GeoJSON Polygon or MultiPolygon", field="boundary"
-        )
+        raise ValidationFailed(_("boundary must be a GeoJSON Polygon or MultiPolygon"), field="boundary")
     fields = {"number": number, "boundary": boundary, "centre_lat": centre_lat, "centre_lng": centre_lng}
     for key, value in fields.items():
         if value is not _UNSET:
@@ -412,7 +410,7 @@ def department_update(
     changes: dict[str, Any] = {}
     if name is not None:
         if not name.strip():
-            raise ValidationFailed("名称不能为空", "name is required", field="name")
+            raise ValidationFailed(pgettext_lazy("registry", "name is required"), field="name")
         changes["name"] = name.strip()
     if phone is not None:
         changes["phone"] = clean_phone(phone) if phone else ""
@@ -439,7 +437,7 @@ def person_update(
     changes: dict[str, Any] = {}
     if name is not None:
         if not name.strip():
-            raise ValidationFailed("姓名不能为空", "name is required", field="name")
+            raise ValidationFailed(_("name is required"), field="name")
         changes["name"] = name.strip()
     if phone is not None:
         changes["phone"] = clean_phone(phone)
@@ -449,7 +447,7 @@ def person_update(
         changes["party_joined_on"] = party_joined_on
     if branch is not _UNSET:
         if branch is not None and branch.level != Level.BRANCH:
-            raise ValidationFailed("所属支部必须是党支部", "branch must be a party branch", field="branch")
+            raise ValidationFailed(_("branch must be a party branch"), field="branch")
         changes["branch"] = branch
         changes["area_path"] = branch.path if branch else ""
     if user is not _UNSET:

@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext_lazy as _
 
 from wangge.core.errors import PermissionDenied, ValidationFailed
 from wangge.core.htmx import render_page_or_fragment
@@ -84,8 +85,8 @@ def import_index(request: HttpRequest) -> HttpResponse:
         # Refuse an oversized upload before Django reads (and spools) its body.
         if int(request.META.get("CONTENT_LENGTH") or 0) > settings.IMPORT_MAX_BYTES + 1024 * 1024:
             raise ValidationFailed(
-                f"文件太大：最大 {settings.IMPORT_MAX_BYTES // (1024 * 1024)} MB",
-                f"the file is too large: at most {settings.IMPORT_MAX_BYTES // (1024 * 1024)} MB",
+                _("the file is too large: at most %(megabytes)s MB"),
+                params={"megabytes": settings.IMPORT_MAX_BYTES // (1024 * 1024)},
                 field="file",
                 code="too_large",
             )
@@ -112,7 +113,7 @@ def import_index(request: HttpRequest) -> HttpResponse:
 def import_template(request: HttpRequest) -> HttpResponse:
     """The blank workbook to fill in (ID and phone columns already formatted as text)."""
     if not can_import(request.user):
-        raise PermissionDenied("只有市级管理员可以导入户籍数据", "only city administrators may import the registry")
+        raise PermissionDenied(_("only city administrators may import the registry"))
     return HttpResponse(
         template_workbook(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import cast
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
 
 from wangge.accounts.api_auth import STAFF_AUTH
@@ -122,7 +123,7 @@ def duplicates(request: HttpRequest, payload: DuplicatesIn) -> list[DuplicateOut
 def hot(request: HttpRequest, days: int = 7, area_id: int | None = None, top: int = 10) -> list[HotGroupOut]:
     """Hot issues of the last `days` days under an area of the caller's scope (default: all of it)."""
     if not 1 <= days <= 366:
-        raise ValidationFailed("天数须在 1 到 366 之间", "days must be 1–366", field="days")
+        raise ValidationFailed(_("days must be 1–366"), field="days")
     top = max(1, min(top, 50))
     since = clock.now() - dt.timedelta(days=days)
     scope = scope_for(request.user)

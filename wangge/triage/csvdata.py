@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from wangge.core.errors import ValidationFailed
+from wangge.core.errors import ValidationFailed, listed
 
 csv.field_size_limit(10_000_000)
 
@@ -26,9 +27,7 @@ class Row:
 def parse_columns(spec: str) -> list[str]:
     cols = [c.strip() for c in (spec or "").split(",") if c.strip()]
     if not cols:
-        raise ValidationFailed(
-            "请用 --text 指定文本列，例如 title,body", "give text columns, e.g. title,body", field="text"
-        )
+        raise ValidationFailed(_("give text columns, e.g. title,body"), field="text")
     return cols
 
 
@@ -39,14 +38,14 @@ def _open_text(path: Path) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ValidationFailed("文件编码无法识别（请用 UTF-8）", "unknown file encoding (use UTF-8)", field="csv")
+    raise ValidationFailed(_("unknown file encoding (use UTF-8)"), field="csv")
 
 
 def read_rows(path: str | Path, *, text: str, label: str | None = None) -> list[Row]:
     """Rows with title (first text column), body (the other text columns) and label when asked for."""
     p = Path(path)
     if not p.is_file():
-        raise ValidationFailed(f"找不到文件 {p}", f"file not found: {p}", field="csv")
+        raise ValidationFailed(_("file not found: %(path)s"), params={"path": p}, field="csv")
     cols = parse_columns(text)
     reader = csv.DictReader(_open_text(p).splitlines())
     header = [h.strip() for h in (reader.fieldnames or [])]
@@ -54,8 +53,8 @@ def read_rows(path: str | Path, *, text: str, label: str | None = None) -> list[
     missing = [c for c in [*cols, *([label] if label else [])] if c not in header]
     if missing:
         raise ValidationFailed(
-            f"文件缺少列：{'、'.join(missing)}（现有：{'、'.join(header)}）",
-            f"missing columns: {', '.join(missing)} (found: {', '.join(header)})",
+            _("missing columns: %(missing)s (found: %(header)s)"),
+            params={"missing": listed(missing), "header": listed(header)},
             field="csv",
         )
     rows: list[Row] = []
@@ -70,7 +69,7 @@ def read_rows(path: str | Path, *, text: str, label: str | None = None) -> list[
             continue  # unlabelled rows teach nothing and cannot be scored
         rows.append(Row(id=raw.get("id", "").strip() or str(n), title=title, body=body, label=lab, raw=raw))
     if not rows:
-        raise ValidationFailed("文件中没有可用的行", "the file has no usable rows", field="csv")
+        raise ValidationFailed(_("the file has no usable rows"), field="csv")
     return rows
 
 

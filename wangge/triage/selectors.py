@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, F, Q
+from django.utils.translation import gettext_lazy as _
 
 from wangge.core import clock
 from wangge.core.errors import NotFound
@@ -26,9 +27,11 @@ def model_get(*, name: str, version: int | None = None) -> TriageModel:
         qs = qs.filter(version=version)
     row = qs.order_by("-version").first()
     if row is None:
-        suffix_zh = f" 第 {version} 版" if version is not None else ""
-        suffix_en = f" version {version}" if version is not None else ""
-        raise NotFound(f"找不到模型 {name}{suffix_zh}", f"no model {name}{suffix_en}", field="model")
+        if version is None:
+            raise NotFound(_("no model %(name)s"), params={"name": name}, field="model")
+        raise NotFound(
+            _("no model %(name)s version %(version)s"), params={"name": name, "version": version}, field="model"
+        )
     return row
 
 
@@ -242,7 +245,7 @@ def hot_issues_for(
     start = since or clock.now() - dt.timedelta(days=days)
     if area_path is not None:
         if not scope.covers_path(area_path):
-            raise NotFound("找不到该区域", "area not found")
+            raise NotFound(_("area not found"))
         paths: list[str | None] = [area_path]
     elif scope.is_global:
         paths = [None]

@@ -11,9 +11,10 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
+from django.utils.translation import gettext_lazy as _
 
 from wangge.core import clock
-from wangge.core.errors import Conflict, ValidationFailed
+from wangge.core.errors import Conflict, ValidationFailed, listed
 from wangge.triage import runtime
 from wangge.triage.ml import TriageClassifier, UntrustedModel, join_text
 from wangge.triage.models import (
@@ -51,9 +52,7 @@ def triage_model_create(
     """Save a trained classifier as the next version of `name`; a new model is never active by itself."""
     name = (name or "").strip()
     if not name or not re.fullmatch(r"[\w.\-]{1,64}", name):
-        raise ValidationFailed(
-            "模型名称只能包含字母、数字、下划线、点和连字符", "model name: letters, digits, _ . - only", field="name"
-        )
+        raise ValidationFailed(_("model name: letters, digits, _ . - only"), field="name")
     data = classifier.dumps()
     # Refuse to store what we could not load back.
     TriageClassifier.loads(data)
@@ -78,12 +77,12 @@ def triage_model_create(
 def triage_model_activate(*, model: TriageModel, actor: Any, via: str = "") -> TriageModel:
     """Make this model the one intake uses; only a person does this, and the previous one is kept."""
     if actor is None and not via:
-        raise ValidationFailed("启用模型须由具体人员操作", "a model is activated by a person", field="actor")
+        raise ValidationFailed(_("a model is activated by a person"), field="actor")
     model = TriageModel.objects.select_for_update().get(pk=model.pk)
     try:
         TriageClassifier.loads(bytes(model.file))
     except UntrustedModel as exc:
-        raise ValidationFailed("模型文件包含不受信任的类型，拒绝启用", f"untrusted model file: {exc}", field="model")
+        raise ValidationFailed(_("untrusted model file: %(error)s"), params={"error": exc}, field="model") from exc
     if model.is_active:
         return model
     previous = TriageModel.objects.select_for_update().filter(is_active=True).first()
@@ -106,10 +105,10 @@ def triage_model_activate(*, model: TriageModel, actor: Any, via: str = "") -> T
 def triage_model_rollback(*, actor: Any, via: str = "") -> TriageModel:
     """Return to the model the active one replaced (kept for exactly this)."""
     if actor is None and not via:
-        raise ValidationFailed("回退模型须由具体人员操作", "a rollback is made by a person", field="actor")
+        raise ValidationFailed(_("a rollback is made by a person"), field="actor")
     current = TriageModel.objects.select_for_update().filter(is_active=True).first()
     if current is None or current.replaced_id is None:
-        raise Conflict("没有可回退的上一个模型", "there is no previous model to roll back to", field="model")
+        raise Conflict(_("there is no previous model to roll back to"), field="model")
     target = TriageModel.objects.select_for_update().get(pk=current.replaced_id)
     current.is_active = False
     current.save(update_fields=["is_active"])
@@ -126,7 +125,7 @@ def triage_model_rollback(*, actor: Any, via: str = "") -> TriageModel:
 def triage_model_deactivate(*, actor: Any, via: str = "") -> None:
     """Stop model suggestions (rules still act)."""
     if actor is None and not via:
-        raise ValidationFailed("停用模型须由具体人员操作", "a model is deactivated by a person", field="actor")
+        raise ValidationFailed(_("a model is deactivated by a person"), field="actor")
     TriageModel.objects.filter(is_active=True).update(is_active=False)
     _changed()
 
@@ -138,28 +137,28 @@ def _check_category(code: str, fieldname: str = "category_code") -> None:
     from wangge.demands.models import Category
 
     if not Category.objects.filter(code=code).exists():
-        raise ValidationFailed(f"类别编码 {code} 不存在", f"no category with code {code}", field=fieldname)
+        raise ValidationFailed(_("no category with code %(code)s"), params={"code": code}, field=fieldname)
 
 
 def _check_department(code: str) -> None:
     from wangge.registry.models import Department
 
     if code and not Department.objects.filter(code=code).exists():
-        raise ValidationFailed(f"部门编码 {code} 不存在", f"no department with code {code}", field="department_code")
+        raise ValidationFailed(_("no department with code %(code)s"), params={"code": code}, field="department_code")
 
 
 def _check_pattern(pattern: str, kind: str) -> None:
     if kind not in RuleKind.values:
-        raise ValidationFailed("规则类型无效", "unknown rule kind", field="kind")
+        raise ValidationFailed(_("unknown rule kind"), field="kind")
     if not (pattern or "").strip():
-        raise ValidationFailed("请填写关键词或正则表达式", "pattern is required", field="pattern")
+        raise ValidationFailed(_("pattern is required"), field="pattern")
     if kind == RuleKind.REGEX:
         try:
             re.compile(pattern)
         except re.error as exc:
-            raise ValidationFailed(f"正则表达式有误：{exc}", f"invalid regular expression: {exc}", field="pattern")
+            raise ValidationFailed(_("invalid regular expression: %(error)s"), params={"error": exc}, field="pattern")
     elif not runtime.split_words(pattern):
-        raise ValidationFailed("请填写至少一个关键词", "at least one word is required", field="pattern")
+        raise ValidationFailed(_("at least one word is required"), field="pattern")
 
 
 @transaction.atomic
@@ -199,7 +198,9 @@ def keyword_rule_update(*, rule: KeywordRule, actor: Any = None, **changes: Any)
     allowed = {"pattern", "kind", "category_code", "department_code", "priority", "enabled", "note"}
     unknown = set(changes) - allowed
     if unknown:
-        raise ValidationFailed("无法修改这些字段", f"cannot change {sorted(unknown)}", field=sorted(unknown)[0])
+        raise ValidationFailed(
+            _("cannot change %(fields)s"), params={"fields": listed(sorted(unknown))}, field=sorted(unknown)[0]
+        )
     for key, value in changes.items():
         setattr(rule, key, value)
     _check_pattern(rule.pattern, rule.kind)
@@ -223,10 +224,10 @@ def keyword_rule_delete(*, rule: KeywordRule, actor: Any = None) -> None:
 def label_mapping_set(*, label: str, category_code: str, department_code: str = "", note: str = "") -> LabelMapping:
     """Point a model label at a county category (and optionally a department)."""
     if not (label or "").strip():
-        raise ValidationFailed("请填写模型标签", "label is required", field="label")
+        raise ValidationFailed(_("label is required"), field="label")
     _check_category(category_code)
     _check_department(department_code)
-    mapping, _ = LabelMapping.objects.update_or_create(
+    mapping, _created = LabelMapping.objects.update_or_create(
         label=label.strip(),
         defaults={"category_code": category_code, "department_code": department_code, "note": note},
     )
@@ -250,23 +251,17 @@ def triage_settings_update(
     )
     if auto_apply_confidence is not None:
         if not 0 < auto_apply_confidence <= 1:
-            raise ValidationFailed(
-                "置信度须在 0 到 1 之间", "confidence must be in (0, 1]", field="auto_apply_confidence"
-            )
+            raise ValidationFailed(_("confidence must be in (0, 1]"), field="auto_apply_confidence")
         conf.auto_apply_confidence = auto_apply_confidence
     if rules_auto_apply is not None:
         conf.rules_auto_apply = rules_auto_apply
     if duplicate_threshold is not None:
         if not 0 < duplicate_threshold <= 1:
-            raise ValidationFailed(
-                "相似度阈值须在 0 到 1 之间", "threshold must be in (0, 1]", field="duplicate_threshold"
-            )
+            raise ValidationFailed(_("threshold must be in (0, 1]"), field="duplicate_threshold")
         conf.duplicate_threshold = duplicate_threshold
     if duplicate_window_days is not None:
         if not 1 <= duplicate_window_days <= 365:
-            raise ValidationFailed(
-                "时间窗须在 1 到 365 天之间", "window must be 1–365 days", field="duplicate_window_days"
-            )
+            raise ValidationFailed(_("window must be 1–365 days"), field="duplicate_window_days")
         conf.duplicate_window_days = duplicate_window_days
     conf.updated_at = clock.now()
     conf.save()
@@ -288,7 +283,7 @@ def triage_feedback(
 ) -> TrainingExample:
     """Every confirmation or correction by a person becomes a training example (nothing is lost)."""
     if actor is None:
-        raise ValidationFailed("确认须由具体人员操作", "feedback comes from a person", field="actor")
+        raise ValidationFailed(_("feedback comes from a person"), field="actor")
     _check_category(category_code)
     _check_department(department_code)
     suggested = demand.suggested_category.code if getattr(demand, "suggested_category_id", None) else ""

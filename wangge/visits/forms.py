@@ -41,14 +41,6 @@ SERVICE_FIELDS: dict[str, str] = {
 }
 
 
-def both(zh: str, en: str) -> str:
-    return f"{zh} / {en}"
-
-
-def required(zh: str, en: str) -> dict[str, str]:
-    return {"required": both(zh, en)}
-
-
 class VisitForm(forms.Form):
     """A visit in few taps: the household, how, a few words; an opinion and a demand if there are any."""
 
@@ -56,8 +48,8 @@ class VisitForm(forms.Form):
         queryset=Household.objects.none(),
         label=_("Household"),
         error_messages={
-            **required("请选择住户", "Choose the household"),
-            "invalid_choice": both("只能选择本人辖区内的住户", "Choose a household in your area"),
+            "required": _("Choose the household"),
+            "invalid_choice": _("Choose a household in your area"),
         },
     )
     how = forms.ChoiceField(
@@ -65,14 +57,14 @@ class VisitForm(forms.Form):
         initial=How.IN_PERSON,
         widget=forms.RadioSelect,
         label=_("How"),
-        error_messages=required("请选择走访方式", "Choose how you reached them"),
+        error_messages={"required": _("Choose how you reached them")},
     )
     visited_at = forms.DateTimeField(
         required=False,
         label=_("When (leave empty for now)"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
-        error_messages={"invalid": both("时间格式不正确", "Not a valid date and time")},
+        error_messages={"invalid": _("Not a valid date and time")},
     )
     notes = forms.CharField(
         required=False,
@@ -111,7 +103,7 @@ class VisitForm(forms.Form):
             return None
         found = Category.objects.filter(code=code, is_active=True).first()
         if found is None:
-            raise forms.ValidationError(both("未知的诉求类别", "Unknown category"))
+            raise forms.ValidationError(_("Unknown category"))
         return found
 
     @property
@@ -149,7 +141,7 @@ class FollowUpForm(forms.Form):
     state = forms.ChoiceField(
         choices=[(FollowUp.ADOPTED, _("Adopt")), (FollowUp.ANSWERED, _("Answer"))],
         label=_("Follow-up"),
-        error_messages=required("请选择跟进方式", "Choose the follow-up"),
+        error_messages={"required": _("Choose the follow-up")},
     )
     answer = forms.CharField(
         required=False, max_length=MAX_OPINION, label=_("Answer"), widget=forms.Textarea(attrs={"rows": 2})

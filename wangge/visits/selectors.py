@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
@@ -63,7 +64,7 @@ def visit_get(*, user: Any, pk: int) -> Visit:
     """One visit inside the user's scope, or NotFound (never reveal what lies outside)."""
     visit = visit_list(user=user).filter(pk=pk).first()
     if visit is None:
-        raise NotFound("找不到该走访记录", "visit not found")
+        raise NotFound(_("visit not found"))
     return visit
 
 
@@ -87,7 +88,7 @@ def opinion_list(
 def opinion_get(*, user: Any, pk: int) -> Opinion:
     opinion = opinion_list(user=user).filter(pk=pk).first()
     if opinion is None:
-        raise NotFound("找不到该意见", "opinion not found")
+        raise NotFound(_("opinion not found"))
     return opinion
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wangge.accounts.models import Role, User
 from wangge.accounts.scope import scope_for
@@ -28,8 +30,6 @@ MAX_OPINION = 2000
 MAX_OPINIONS = 20
 # A phone's clock may run a little fast; a visit further in the future than this is a mistake.
 FUTURE_SLACK = dt.timedelta(minutes=10)
-
-FOLLOW_UP_ZH = {"noted": "已记录", "adopted": "已采纳", "answered": "已答复"}
 
 
 @dataclass(frozen=True)
@@ -60,34 +60,43 @@ class DemandDraft:
     photos: tuple[Any, ...] = field(default_factory=tuple)
 
 
-def _may_write(actor: Any, path: str, *, zh: str, en: str) -> None:
-    """Only active staff, not read-only, whose scope covers the household's area may write."""
+def _may_write(actor: Any, path: str, *, outside: Any) -> None:
+    """Only active staff, not read-only, whose scope covers the household's area may write.
+
+    `outside` is the (lazy) message that refuses a person whose scope does not cover `path`.
+    """
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
-        raise PermissionDenied("请先登录", "you must be logged in", code="not_staff")
+        raise PermissionDenied(_("you must be logged in"), code="not_staff")
     scope = scope_for(actor)
     if scope.read_only or actor.role == Role.AUDITOR:
-        raise PermissionDenied("只读账号不能登记走访", "a read-only account cannot write", code="read_only")
+        raise PermissionDenied(_("a read-only account cannot write"), code="read_only")
     if not scope.covers_path(path):
-        raise PermissionDenied(zh, en, field="household")
+        raise PermissionDenied(outside, field="household")
 
 
 def _opinion_drafts(opinions: Iterable[OpinionDraft | Mapping[str, Any]]) -> list[OpinionDraft]:
     drafts = [o if isinstance(o, OpinionDraft) else OpinionDraft(**dict(o)) for o in opinions or ()]
     if len(drafts) > MAX_OPINIONS:
         raise ValidationFailed(
-            f"一次走访最多记录 {MAX_OPINIONS} 条意见",
-            f"at most {MAX_OPINIONS} opinions per visit",
+            _("at most %(limit)s opinions per visit"),
+            params={"limit": MAX_OPINIONS},
             field="opinions",
         )
     clean = []
     for i, draft in enumerate(drafts):
         text = clean_text(
-            draft.text, field=f"opinions.{i}.text", zh="意见内容", en="opinion", limit=MAX_OPINION, required=True
+            draft.text,
+            field=f"opinions.{i}.text",
+            label=pgettext_lazy("visit field", "opinion"),
+            limit=MAX_OPINION,
+            required=True,
         )
         category = draft.category or OpinionCategory.OTHER
         if category not in OpinionCategory.values:
             raise ValidationFailed(
-                f"未知的意见类别：{category}", f"unknown opinion category: {category}", field=f"opinions.{i}.category"
+                _("unknown opinion category: %(category)s"),
+                params={"category": category},
+                field=f"opinions.{i}.category",
             )
         clean.append(OpinionDraft(text=text, category=category))
     return clean
@@ -97,9 +106,9 @@ def _visited_at(value: dt.datetime | None, now: dt.datetime) -> dt.datetime:
     if value is None:
         return now
     if value.tzinfo is None:
-        raise ValidationFailed("走访时间缺少时区", "visited_at needs a time zone", field="visited_at")
+        raise ValidationFailed(_("visited_at needs a time zone"), field="visited_at")
     if value > now + FUTURE_SLACK:
-        raise ValidationFailed("走访时间不能晚于现在", "a visit cannot be in the future", field="visited_at")
+        raise ValidationFailed(_("a visit cannot be in the future"), field="visited_at")
     return value
 
 
@@ -108,7 +117,7 @@ def _replayed(key: str, visitor: User) -> Visit | None:
     if existing is None:
         return None
     if existing.visitor_id != visitor.pk:
-        raise Conflict("该提交编号已被使用", "this idempotency key was used by someone else", field="idempotency_key")
+        raise Conflict(_("this idempotency key was used by someone else"), field="idempotency_key")
     return existing
 
 
@@ -162,21 +171,16 @@ def visit_log(
     key = (idempotency_key or "").strip() or None
     if key is not None:
         if len(key) > 128:
-            raise ValidationFailed(
-                "提交编号过长", "idempotency key is longer than 128 characters", field="idempotency_key"
-            )
+            raise ValidationFailed(_("idempotency key is longer than 128 characters"), field="idempotency_key")
         existing = _replayed(key, visitor)
         if existing is not None:
             return VisitResult(visit=existing, replayed=True)
-    _may_write(
-        visitor,
-        household.area_path,
-        zh="只能登记本人辖区内住户的走访",
-        en="you may only log visits to households in your area",
-    )
+    _may_write(visitor, household.area_path, outside=_("you may only log visits to households in your area"))
     if how not in How.values:
-        raise ValidationFailed(f"未知的走访方式：{how}", f"unknown way of visiting: {how}", field="how")
-    notes = clean_text(notes, field="notes", zh="走访记录", en="notes", limit=MAX_NOTES, required=False)
+        raise ValidationFailed(_("unknown way of visiting: %(how)s"), params={"how": how}, field="how")
+    notes = clean_text(
+        notes, field="notes", label=pgettext_lazy("visit field", "notes"), limit=MAX_NOTES, required=False
+    )
     drafts = _opinion_drafts(opinions)
     demand_draft = DemandDraft(**dict(demand)) if isinstance(demand, Mapping) else demand
     now = clock.now()
@@ -227,27 +231,21 @@ def visit_log(
 @transaction.atomic
 def opinion_follow_up(*, opinion: Opinion, actor: User, state: str, answer: str = "") -> Opinion:
     """Move an opinion forward (noted → adopted → answered); answering needs the answer given to the resident."""
-    _may_write(
-        actor,
-        opinion.area_path,
-        zh="只能跟进本人辖区内的意见",
-        en="you may only follow up opinions in your area",
-    )
+    _may_write(actor, opinion.area_path, outside=_("you may only follow up opinions in your area"))
     if state not in FollowUp.values:
-        raise ValidationFailed(f"未知的跟进状态：{state}", f"unknown follow-up state: {state}", field="state")
+        raise ValidationFailed(_("unknown follow-up state: %(state)s"), params={"state": state}, field="state")
     current = Opinion.objects.filter(pk=opinion.pk).values_list("state", flat=True).first()
     if current is None or state not in FOLLOW_UP_NEXT.get(current, ()):
-        now_zh = FOLLOW_UP_ZH.get(current or "", current or "")
         raise Conflict(
-            f"该意见当前为「{now_zh}」，不能改为「{FOLLOW_UP_ZH[state]}」",
-            f"this opinion is {current}; it cannot become {state}",
+            _("this opinion is %(current)s; it cannot become %(state)s"),
+            params={"current": FollowUp(current).label if current else "", "state": FollowUp(state).label},
             field="state",
         )
     now = clock.now()
     changes: dict[str, Any] = {"state": state}
     if state == FollowUp.ANSWERED:
         changes["answer"] = clean_text(
-            answer, field="answer", zh="答复内容", en="answer", limit=MAX_OPINION, required=True
+            answer, field="answer", label=pgettext_lazy("visit field", "answer"), limit=MAX_OPINION, required=True
         )
         changes["answered_by"] = actor
         changes["answered_at"] = now
@@ -256,5 +254,5 @@ def opinion_follow_up(*, opinion: Opinion, actor: User, state: str, answer: str 
         changes["adopted_at"] = now
     # Conditional on the state read above: of two people following up at once, one wins.
     if not Opinion.objects.filter(pk=opinion.pk, state=current).update(**changes):
-        raise Conflict("该意见已被他人跟进，请刷新后重试", "someone else followed up this opinion first; reload it")
+        raise Conflict(_("someone else followed up this opinion first; reload it"))
     return Opinion.objects.select_related("visit", "household", "answered_by", "adopted_by").get(pk=opinion.pk)

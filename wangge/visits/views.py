@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from wangge.accounts.models import User
 from wangge.accounts.scope import scope_for
@@ -93,16 +93,14 @@ def demand_move(request: HttpRequest, pk: int, move: str) -> HttpResponse:
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     if move not in WORKBENCH_MOVES:
-        raise NotFound("没有这个操作", "no such move")
+        raise NotFound(_("no such move"))
     raw_version = request.POST.get("version", "")
     version = int(raw_version) if raw_version.isdigit() else None
     actor = cast(User, request.user)
     photos = request.FILES.getlist("photos") if move == "resolve" else []
     try:
         if len(photos) > MAX_PHOTOS:
-            raise ValidationFailed(
-                f"一次最多上传 {MAX_PHOTOS} 张照片", f"At most {MAX_PHOTOS} photos at once", field="photos"
-            )
+            raise ValidationFailed(_("At most %(limit)s photos at once"), params={"limit": MAX_PHOTOS}, field="photos")
         if move == "accept":
             moved = demand_services.demand_accept(demand=demand, actor=actor, version=version)
         elif move == "resolve":
@@ -147,7 +145,7 @@ def visit_new(request: HttpRequest) -> HttpResponse:
     """Log a visit in under a minute: household (from the workbench), how, notes, an opinion, a demand."""
     scope = scope_for(request.user)
     if scope.read_only:
-        raise PermissionDenied("只读账号不能登记走访", "A read-only account cannot log visits")
+        raise PermissionDenied(_("A read-only account cannot log visits"))
     households = selectors.households_by_last_visit(user=request.user)
     status = 200
     if request.method == "POST":
@@ -179,7 +177,7 @@ def visit_new(request: HttpRequest) -> HttpResponse:
     # The household chosen on the workbench, shown as a card instead of a list to pick from.
     household = households.filter(pk=int(chosen)).first() if chosen.isdigit() else None
     if request.method != "POST" and chosen and household is None:
-        raise NotFound("找不到该户", "household not found")
+        raise NotFound(_("household not found"))
     context = {
         "form": form,
         "household": household,

@@ -3,7 +3,7 @@
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from wangge.core.errors import ValidationFailed, render_both
+from wangge.core.errors import FieldProblem, ValidationFailed, listed, render_both
 
 
 def test_lazy_message_is_rendered_in_chinese_and_english_whatever_the_active_language():
@@ -22,3 +22,28 @@ def test_lazy_parameters_are_rendered_in_the_same_language_as_the_message():
 def test_the_two_string_form_still_works():
     error = ValidationFailed("标题不能为空", "Title is required", field="title")
     assert str(error) == "「title」标题不能为空 / Title is required"
+
+
+def test_a_listed_parameter_is_joined_the_way_each_language_joins_a_list():
+    error = ValidationFailed(
+        _("missing columns: %(missing)s (found: %(header)s)"),
+        params={"missing": listed(["户主", "地址"]), "header": listed(["电话"])},
+    )
+    assert error.zh == "文件缺少列：户主、地址（现有：电话）"
+    assert error.en == "missing columns: 户主, 地址 (found: 电话)"
+
+
+def test_a_field_problem_from_one_message_keeps_its_place_in_the_file():
+    problem = FieldProblem.of(
+        _("the required column '%(header)s' (%(name)s) is missing"),
+        {"header": "户地址", "name": "address"},
+        code="missing_column",
+        field="address",
+        sheet="户籍登记",
+        row=1,
+        column="户地址",
+    )
+    assert problem.as_dict()["message"] == "缺少必填列「户地址」（address）"
+    assert problem.as_dict()["message_en"] == "the required column '户地址' (address) is missing"
+    assert str(problem).startswith("工作表「户籍登记」第 1 行「户地址」列：缺少必填列")
+    assert (problem.code, problem.field, problem.row) == ("missing_column", "address", 1)

@@ -172,6 +172,9 @@ def test_the_sweep_flags_an_overdue_item_once_and_tells_its_level(tree: Any, per
     messages = OutboxMessage.objects.filter(kind="opengov.overdue")
     assert list(messages.values_list("recipient", flat=True)) == [f"user:{clerk.pk}"]
     assert "村级财务收支月报" in messages.get().body and messages.get().area_path == tree.village.path
+    # Told in Chinese from the catalogue, whatever language the sweep runs in.
+    assert messages.get().subject == "政务公开事项逾期未更新"
+    assert "「村级财务收支月报」" in messages.get().body and "已逾期 1 天" in messages.get().body
     # Publishing the update clears the flag, and the next lapse is flagged (and told) again.
     with time_machine.travel(later + dt.timedelta(days=1), tick=False):
         version = services.item_publish(user=clerk, item=monthly)

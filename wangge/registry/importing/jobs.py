@@ -34,6 +34,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
@@ -57,19 +58,17 @@ def _errors_kept() -> int:
 def import_job_create(*, user: Any, city: Area, upload: UploadedFile, keep_good: bool = False) -> ImportJob:
     """Store the upload and queue the job for the worker; only a city administrator of that city may."""
     if not can_import(user):
-        raise PermissionDenied("只有市级管理员可以导入户籍数据", "only city administrators may import the registry")
+        raise PermissionDenied(_("only city administrators may import the registry"))
     if city.level != Level.CITY or not scope_for(user).covers_path(city.path):
-        raise PermissionDenied("不能导入到该市", "you may not import into this city", field="city")
+        raise PermissionDenied(_("you may not import into this city"), field="city")
     name = Path(upload.name or "").name
     if Path(name).suffix.lower() not in EXTENSIONS:
-        raise ValidationFailed(
-            "只能导入 .xlsx、.xls 或 .csv 文件", "only .xlsx, .xls or .csv files can be imported", field="file"
-        )
+        raise ValidationFailed(_("only .xlsx, .xls or .csv files can be imported"), field="file")
     limit = settings.IMPORT_MAX_BYTES
     if upload.size is not None and upload.size > limit:
         raise ValidationFailed(
-            f"文件太大：最大 {limit // (1024 * 1024)} MB",
-            f"the file is too large: at most {limit // (1024 * 1024)} MB",
+            _("the file is too large: at most %(megabytes)s MB"),
+            params={"megabytes": limit // (1024 * 1024)},
             field="file",
             code="too_large",
         )
@@ -127,10 +126,11 @@ def import_jobs_sweep() -> dict[str, int]:
                 requeued += 1
         else:
             reason = WanggeError(
-                f"导入进程意外中止（已运行 {job.attempts} 次）。写入是整体提交的，不会留下半份数据；"
-                "请检查文件后重新上传。",
-                f"The worker running this import stopped ({job.attempts} attempts). Writing is all or nothing, "
-                "so no half-import was left; check the file and upload it again.",
+                _(
+                    "The worker running this import stopped (%(attempts)s attempts). Writing is all or nothing, "
+                    "so no half-import was left; check the file and upload it again."
+                ),
+                params={"attempts": job.attempts},
                 code="worker_lost",
             )
             if same_run.update(status=Status.FAILED, stage="", finished_at=now, message=str(reason)):
@@ -144,7 +144,7 @@ def import_jobs_sweep() -> dict[str, int]:
 
 def _claim(worker: str) -> tuple[int, int] | None:
     """Take the oldest queued job: (id, attempt number), or None. A conditional UPDATE: one worker wins."""
-    for _ in range(5):  # another worker may win each race; the next queued job is tried
+    for _attempt in range(5):  # another worker may win each race; the next queued job is tried
         if not ImportJob.objects.filter(status=Status.QUEUED).exists():
             return None  # a plain read: an idle pass takes no write lock
         with transaction.atomic():

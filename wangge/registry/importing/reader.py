@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from python_calamine import CalamineWorkbook
 
 from wangge.core.errors import ValidationFailed
@@ -36,8 +37,7 @@ def decode_csv(data: bytes) -> str:
         return data.decode("gb18030")
     except UnicodeDecodeError:
         raise ValidationFailed(
-            "无法识别 CSV 文件的编码，请另存为 UTF-8 或 GBK 编码",
-            "cannot tell the CSV file's encoding; save it as UTF-8 or GBK",
+            _("cannot tell the CSV file's encoding; save it as UTF-8 or GBK"),
             field="file",
             code="bad_encoding",
         ) from None
@@ -50,8 +50,7 @@ def read_sheets(path: Path | str, *, name: str | None = None) -> list[Sheet]:
     suffix = Path(display).suffix.lower() or path.suffix.lower()
     if suffix not in EXTENSIONS:
         raise ValidationFailed(
-            "只能导入 .xlsx、.xls 或 .csv 文件",
-            "only .xlsx, .xls or .csv files can be imported",
+            _("only .xlsx, .xls or .csv files can be imported"),
             field="file",
             code="bad_type",
         )
@@ -63,8 +62,8 @@ def read_sheets(path: Path | str, *, name: str | None = None) -> list[Sheet]:
         workbook = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types for damaged files
         raise ValidationFailed(
-            "无法打开该 Excel 文件，文件可能已损坏或不是 Excel 格式",
-            f"cannot open the Excel file; it may be damaged or not Excel ({type(exc).__name__})",
+            _("cannot open the Excel file; it may be damaged or not Excel (%(error)s)"),
+            params={"error": type(exc).__name__},
             field="file",
             code="bad_file",
         ) from None

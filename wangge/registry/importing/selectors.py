@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from wangge.accounts.models import Role
 from wangge.accounts.scope import scope_for
@@ -21,7 +22,7 @@ def can_import(user: Any) -> bool:
 
 def _require(user: Any) -> None:
     if not can_import(user):
-        raise PermissionDenied("只有市级管理员可以导入户籍数据", "only city administrators may import the registry")
+        raise PermissionDenied(_("only city administrators may import the registry"))
 
 
 def import_cities(*, user: Any) -> QuerySet[Area]:
@@ -41,5 +42,5 @@ def import_job_get(*, user: Any, pk: int) -> ImportJob:
     _require(user)
     job = ImportJob.objects.select_related("city", "created_by").filter(pk=pk).first()
     if job is None or not scope_for(user).covers_path(job.area_path):
-        raise NotFound("找不到该导入任务", "import job not found")
+        raise NotFound(_("import job not found"))
     return job

@@ -220,7 +220,8 @@ def test_area_person_and_department_pages_write_through_services(tree: Any, pers
     assert Area.objects.get(code=tree.branch.code + "009").path == tree.branch.path + tree.branch.code + "009/"
     bad = {"level": "village", "code": "430181999999", "name": "错层村", "parent": tree.branch.pk, "_save": "1"}
     body = client.post(reverse("admin:registry_area_add"), bad).content.decode()
-    assert "的上级必须是" in body and "the parent of a village must be a town" in body
+    assert "村（社区）的上级必须是乡镇（街道）" in body
+    assert "the parent of a Village / community must be a Town / street" in body
     assert not Area.objects.filter(code="430181999999").exists()
     # A person added here has the ID encrypted and never echoed back.
     ident = id_number(random.Random(9))

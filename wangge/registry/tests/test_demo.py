@@ -255,7 +255,7 @@ def test_demo_logins_prints_only_existing_users_and_hides_changed_passwords(db: 
     assert set(rows) == {d.username for d in DEMO_LOGINS}
     assert rows["demo_city"]["password"] == "(changed)"
     assert rows["demo_town"]["password"] == DEMO_PASSWORD
-    assert rows["demo_town"]["role_zh"] == "乡镇(街道)干部" and rows["demo_town"]["role_en"] == "Town staff"
+    assert rows["demo_town"]["role_zh"] == "乡镇（街道）工作人员" and rows["demo_town"]["role_en"] == "Town staff"
     assert rows["demo_dept"]["scope"] == "供电公司"
 
     out = io.StringIO()

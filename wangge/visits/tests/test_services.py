@@ -183,9 +183,12 @@ def test_a_stale_opinion_loses_the_race(personas: Any, opinion: Opinion) -> None
     stale = Opinion.objects.get(pk=opinion.pk)
     opinion_follow_up(opinion=opinion, actor=personas[Role.VILLAGE], state="adopted")
     opinion_follow_up(opinion=stale, actor=personas[Role.TOWN], state="answered", answer="已答复")
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as err:
         # Stale copy still says "noted"; the service reads the row, so adopting twice is refused.
         opinion_follow_up(opinion=stale, actor=personas[Role.TOWN], state="adopted")
+    # The states are named by FollowUp's labels, in each language from the catalogue.
+    assert err.value.zh == "该意见当前为「已答复」，不能改为「已采纳」"
+    assert err.value.en == "this opinion is Answered; it cannot become Adopted"
 
 
 def test_only_staff_of_the_area_follow_up(personas: Any, opinion: Opinion) -> None:

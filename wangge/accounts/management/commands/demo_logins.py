@@ -17,16 +17,6 @@ from wangge.accounts.models import Role, User
 
 DEMO_PASSWORD = "wangge-demo-2026"  # demo only: printed on purpose, never keep it on a real server
 DEMO_HOST = "http://127.0.0.1:8000"
-# Chinese role names for the console table (the .po catalogue is not loaded on every machine yet).
-ROLE_ZH: dict[str, str] = {
-    Role.GRID_LEADER: "微网格长",
-    Role.BRANCH: "党支部",
-    Role.VILLAGE: "村(社区)干部",
-    Role.TOWN: "乡镇(街道)干部",
-    Role.DEPARTMENT: "职能部门人员",
-    Role.CITY_ADMIN: "市级管理员",
-    Role.AUDITOR: "审计(只读)",
-}
 
 
 @dataclass(frozen=True)
@@ -66,7 +56,8 @@ def demo_login_rows() -> list[dict[str, str]]:
             continue
         with translation.override("en"):
             role_en = str(labels.get(user.role, user.role))
-        role_zh = ROLE_ZH.get(user.role, user.role)
+        with translation.override("zh-hans"):
+            role_zh = str(labels.get(user.role, user.role))
         if user.is_superuser:
             role_zh, role_en, scope = "超级管理员", "Superuser", "全部 / everything"
         else:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from wangge.core.errors import ValidationFailed
+from django.utils.translation import gettext_lazy as _
+
+from wangge.core.errors import ValidationFailed, listed
 from wangge.registry.models import CARE_TAG_WORDS, CareTag, tags_to_column
 from wangge.registry.services import clean_id_number
 
@@ -45,8 +47,8 @@ def _members(value: object) -> int:
                 n = None
     if n is None or not 1 <= n <= 50:
         raise ValidationFailed(
-            f"家庭人口应为 1 到 50 之间的整数：{value}",
-            f"members must be a whole number from 1 to 50: {value}",
+            _("members must be a whole number from 1 to 50: %(value)s"),
+            params={"value": value},
             code="bad_members",
         )
     return n
@@ -62,10 +64,9 @@ def _tags(value: object) -> str:
             continue
         tag = CARE_TAG_WORDS.get(word) or (word if word in TAG_CODES else None)
         if tag is None:
-            allowed = "、".join(CARE_TAG_WORDS)
             raise ValidationFailed(
-                f"未知的关爱标签「{word}」，可用：{allowed}",
-                f"unknown care tag '{word}'; allowed: {', '.join(CARE_TAG_WORDS)}",
+                _("unknown care tag '%(word)s'; allowed: %(allowed)s"),
+                params={"word": word, "allowed": listed(CARE_TAG_WORDS)},
                 code="unknown_tag",
             )
         tags.append(tag)

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Max, Sum
+from django.utils.translation import gettext_lazy as _
 
 from wangge.core.errors import FieldProblem, ValidationFailed
 from wangge.core.masking import lookup_hash
@@ -117,8 +118,8 @@ def _plan(*, sheets: Sequence[Sheet], city: Area, progress: ProgressFn | None) -
                     header_index + 1,
                     key,
                     ValidationFailed(
-                        f"缺少必填列「{col.header}」",
-                        f"the required column '{col.header}' ({col.en}) is missing",
+                        _("the required column '%(header)s' (%(name)s) is missing"),
+                        params={"header": col.header, "name": col.en},
                         code="missing_column",
                     ),
                 )
@@ -161,16 +162,14 @@ def _plan(*, sheets: Sequence[Sheet], city: Area, progress: ProgressFn | None) -
             address = _text(cells[i_addr])
             head = _text(cells[i_head])
             if not address:
-                problems.add(
-                    s, excel_row, "address", ValidationFailed("户地址不能为空", "the address is empty", code="required")
-                )
+                problems.add(s, excel_row, "address", ValidationFailed(_("the address is empty"), code="required"))
                 bad = True
             if not head:
                 problems.add(
                     s,
                     excel_row,
                     "head_name",
-                    ValidationFailed("户主姓名不能为空", "the head's name is empty", code="required"),
+                    ValidationFailed(_("the head's name is empty"), code="required"),
                 )
                 bad = True
             id_text = id_hash = ""
@@ -217,17 +216,15 @@ def _plan(*, sheets: Sequence[Sheet], city: Area, progress: ProgressFn | None) -
                     if first is not None:
                         dup_column = "head_id" if id_hash else "address"
                         fs, fr = first
-                        where_zh = f"工作表「{sheets[fs].name}」第 {fr} 行" if fs != s else f"第 {fr} 行"
-                        where_en = f"sheet '{sheets[fs].name}' row {fr}" if fs != s else f"row {fr}"
+                        if fs != s:
+                            message = _("the same household as sheet '%(sheet)s' row %(row)s (duplicate)")
+                        else:
+                            message = _("the same household as row %(row)s (duplicate)")
                         problems.add(
                             s,
                             excel_row,
                             dup_column,
-                            ValidationFailed(
-                                f"与{where_zh}是同一户（重复）",
-                                f"the same household as {where_en} (duplicate)",
-                                code="duplicate",
-                            ),
+                            ValidationFailed(message, params={"sheet": sheets[fs].name, "row": fr}, code="duplicate"),
                         )
                         bad = True
                     else:
@@ -239,10 +236,10 @@ def _plan(*, sheets: Sequence[Sheet], city: Area, progress: ProgressFn | None) -
         first_name = sheets[0].name if sheets else ""
         for key in REQUIRED:
             col = BY_KEY[key]
-            problem = FieldProblem(
+            problem = FieldProblem.of(
+                _("the required column '%(header)s' (%(name)s) is missing"),
+                {"header": col.header, "name": col.en},
                 code="missing_column",
-                zh=f"缺少必填列「{col.header}」",
-                en=f"the required column '{col.header}' ({col.en}) is missing",
                 field=key,
                 sheet=first_name,
                 row=1,
@@ -270,9 +267,7 @@ def _leader(problems: _Problems, grid: _Grid, raw: tuple[object, object], s: int
                 s,
                 row,
                 "leader_name",
-                ValidationFailed(
-                    "填写了网格长电话却没有姓名", "the grid leader's phone is given without a name", code="required"
-                ),
+                ValidationFailed(_("the grid leader's phone is given without a name"), code="required"),
             )
             return True
         return False  # this row says nothing about the leader
@@ -286,8 +281,8 @@ def _leader(problems: _Problems, grid: _Grid, raw: tuple[object, object], s: int
             row,
             "leader_name",
             ValidationFailed(
-                f"同一微网格的网格长与第 {first_row} 行不一致（{grid.leader[0]}）",
-                f"the grid leader differs from row {first_row} of the same micro-grid ({grid.leader[0]})",
+                _("the grid leader differs from row %(first_row)s of the same micro-grid (%(leader)s)"),
+                params={"first_row": first_row, "leader": grid.leader[0]},
                 code="leader_conflict",
             ),
         )
@@ -356,8 +351,8 @@ def _classify(plan: _Plan, checked: list[_Row], problems: _Problems) -> None:
                     row[1],
                     "address",
                     ValidationFailed(
-                        f"与第 {first[1]} 行指向系统中的同一户",
-                        f"the same registered household as row {first[1]}",
+                        _("the same registered household as row %(row)s"),
+                        params={"row": first[1]},
                         code="duplicate",
                     ),
                 )
@@ -370,7 +365,7 @@ def _classify(plan: _Plan, checked: list[_Row], problems: _Problems) -> None:
 
     # The 30-household limit: what stays, what leaves, then the file's arrivals in file order.
     refused: set[tuple[int, int]] = set()
-    for _ in range(5):  # a refused move keeps its household at home, so settle in a few rounds
+    for _attempt in range(5):  # a refused move keeps its household at home, so settle in a few rounds
         leaving: dict[int, int] = defaultdict(int)
         arriving: dict[int, list[_Row]] = defaultdict(list)
         for row, ex in actions:
@@ -400,9 +395,7 @@ def _classify(plan: _Plan, checked: list[_Row], problems: _Problems) -> None:
                 row[0],
                 row[1],
                 "head_id" if row[6] else "address",
-                ValidationFailed(
-                    "该户已在其他市登记", "this household is registered in another city", code="elsewhere"
-                ),
+                ValidationFailed(_("this household is registered in another city"), code="elsewhere"),
             )
             continue
         if (row[0], row[1]) in refused:
@@ -412,9 +405,11 @@ def _classify(plan: _Plan, checked: list[_Row], problems: _Problems) -> None:
                 row[1],
                 "grid",
                 ValidationFailed(
-                    f"微网格「{grid.name}」最多 {limit} 户（现有 {staying} 户），本行超出上限",
-                    f"micro-grid '{grid.name}' may hold at most {limit} households (it has {staying}); "
-                    "this row is beyond the limit",
+                    _(
+                        "micro-grid '%(name)s' may hold at most %(limit)s households (it has %(staying)s); this row "
+                        "is beyond the limit"
+                    ),
+                    params={"name": grid.name, "limit": limit, "staying": staying},
                     code="grid_full",
                 ),
             )

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from django.utils.translation import gettext_lazy as _
+
 from wangge.core.errors import ValidationFailed
 from wangge.registry.importing.services.cells import _text
 from wangge.registry.models import Area, Level
@@ -96,8 +98,8 @@ class _Tree:
         code = f"{village.code}{number:02d}" if number else ""
         if number is None or code in self.codes:
             raise ValidationFailed(
-                f"村(社区)「{village.name}」的党支部编号已用完，无法新建「{name}」",
-                f"village '{village.name}' has no free branch number left for '{name}'",
+                _("village '%(village)s' has no free branch number left for '%(name)s'"),
+                params={"village": village.name, "name": name},
                 field="branch",
                 code="branch_numbers_full",
             )
@@ -114,12 +116,12 @@ class _Tree:
             grid = self.grids_by_code.get(code)
             if grid is None:
                 raise ValidationFailed(
-                    f"系统中没有编码为 {code} 的微网格", f"no micro-grid has the code {code}", code="unknown_grid"
+                    _("no micro-grid has the code %(code)s"), params={"code": code}, code="unknown_grid"
                 )
             if grid.branch is not branch:
                 raise ValidationFailed(
-                    f"微网格 {code} 不属于党支部「{branch.name}」",
-                    f"micro-grid {code} does not belong to branch '{branch.name}'",
+                    _("micro-grid %(code)s does not belong to branch '%(name)s'"),
+                    params={"code": code, "name": branch.name},
                     code="grid_elsewhere",
                 )
             return grid
@@ -130,7 +132,7 @@ class _Tree:
         code = f"{branch.code}{number:03d}"
         if code in self.codes:
             raise ValidationFailed(
-                f"网格编码 {code} 已被占用", f"the grid code {code} is already taken", code="grid_code_taken"
+                _("the grid code %(code)s is already taken"), params={"code": code}, code="grid_code_taken"
             )
         name = f"{branch.name}{number}号微网格"
         if name in self.names[id(branch)]:
@@ -156,8 +158,8 @@ def _grid_number(raw: object) -> tuple[int | None, str]:
         if len(text) > 3:
             return None, text
     raise ValidationFailed(
-        f"微网格编号应为 1 到 999 的整数或完整网格编码：{text}",
-        f"the micro-grid number must be a whole number from 1 to 999 or a full grid code: {text}",
+        _("the micro-grid number must be a whole number from 1 to 999 or a full grid code: %(text)s"),
+        params={"text": text},
         code="bad_grid_number",
     )
 
@@ -165,29 +167,29 @@ def _grid_number(raw: object) -> tuple[int | None, str]:
 def _resolve(tree: _Tree, cells: tuple[object, object, object, object]) -> _Grid | tuple[str, ValidationFailed]:
     town_name, village_name, branch_name = _text(cells[0]), _text(cells[1]), _text(cells[2])
     if not town_name:
-        return "town", ValidationFailed("乡镇(街道)不能为空", "the town is empty", code="required")
+        return "town", ValidationFailed(_("the town is empty"), code="required")
     town = tree.towns.get(town_name)
     if town is None:
         return "town", ValidationFailed(
-            f"系统中没有乡镇(街道)「{town_name}」", f"unknown town '{town_name}'", code="unknown_town"
+            _("unknown town '%(town_name)s'"), params={"town_name": town_name}, code="unknown_town"
         )
     if not village_name:
-        return "village", ValidationFailed("村(社区)不能为空", "the village is empty", code="required")
+        return "village", ValidationFailed(_("the village is empty"), code="required")
     village = tree.villages.get((town[0], village_name))
     if village is None:
         return "village", ValidationFailed(
-            f"乡镇(街道)「{town_name}」下没有村(社区)「{village_name}」",
-            f"unknown village '{village_name}' in town '{town_name}'",
+            _("unknown village '%(village_name)s' in town '%(town_name)s'"),
+            params={"village_name": village_name, "town_name": town_name},
             code="unknown_village",
         )
     if not branch_name:
-        return "branch", ValidationFailed("党支部(村民小组)不能为空", "the party branch is empty", code="required")
+        return "branch", ValidationFailed(_("the party branch is empty"), code="required")
     try:
         branch = tree.branch_for(village, branch_name)
     except ValidationFailed as e:
         return "branch", e
     if cells[3] == "" or cells[3] is None:
-        return "grid", ValidationFailed("微网格编号不能为空", "the micro-grid number is empty", code="required")
+        return "grid", ValidationFailed(_("the micro-grid number is empty"), code="required")
     try:
         return tree.grid_for(branch, cells[3])
     except ValidationFailed as e:

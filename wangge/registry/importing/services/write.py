@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Max, Q
+from django.utils.translation import gettext_lazy as _
 
 from wangge.core import clock
 from wangge.core.errors import FieldProblem, ValidationFailed
@@ -397,7 +398,7 @@ def registry_import(
     never exceeds GRID_HARD_MAX households; the same file imported twice changes nothing.
     """
     if city.level != Level.CITY:
-        raise ValidationFailed("只能导入到市级区域", "an import belongs to a city", field="city")
+        raise ValidationFailed(_("an import belongs to a city"), field="city")
     if progress:
         progress("read", 0, 1)
     sheets = read_sheets(path, name=name)
