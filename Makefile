@@ -73,6 +73,8 @@ check: lint typecheck imports
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@# Branches union-merge the catalogue (.gitattributes): a message defined twice must fail here.
+	msgfmt --check -o /dev/null locale/zh_Hans/LC_MESSAGES/django.po
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
