@@ -30,6 +30,7 @@ from wangge.accounts.scope import scope_for
 from wangge.core import ratelimit
 from wangge.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, WanggeError
 from wangge.core.files import private_file_response
+from wangge.core.links import public_base
 from wangge.core.htmx import render_page_or_fragment
 from wangge.demands import forms as f
 from wangge.demands import permissions, qrcodes, selectors, services
@@ -617,4 +618,5 @@ def grid_qr_sheet(request: HttpRequest, pk: int) -> HttpResponse:
     above = list(
         Area.objects.filter(path__in=area.ancestor_paths(), level__in=(Level.TOWN, Level.VILLAGE)).order_by("depth")
     )
-    return render(request, "demands/qr_sheet.html", {"area": area, "sheets": sheets, "above": above})
+    context = {"area": area, "sheets": sheets, "above": above, "public_base": public_base()}
+    return render(request, "demands/qr_sheet.html", context)
