@@ -30,8 +30,8 @@ from wangge.accounts.scope import scope_for
 from wangge.core import ratelimit
 from wangge.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, WanggeError
 from wangge.core.files import private_file_response
-from wangge.core.links import public_base
 from wangge.core.htmx import render_page_or_fragment
+from wangge.core.links import public_base
 from wangge.demands import forms as f
 from wangge.demands import lookup_forms as lf
 from wangge.demands import permissions, qrcodes, selectors, services

@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
 from wangge.core.checks import check_dotted_paths, check_public_base_url
-from wangge.core.links import SHORT_ALPHABET, SHORT_LENGTH, new_short_code, public_url
 from wangge.core.hooks import configured_paths
+from wangge.core.links import SHORT_ALPHABET, SHORT_LENGTH, new_short_code, public_url
 
 NOT_CALLABLE = 42
 
