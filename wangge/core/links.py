@@ -16,6 +16,10 @@ from django.conf import settings
 # Crockford's base32 without the letters read as digits (I, L, O, U): easy to read back over the phone.
 SHORT_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 SHORT_LENGTH = 10  # 50 bits: unguessable among millions of links, and short enough for one SMS
+# Where config/urls.py mounts the short links. Messages are written by services, which may run under
+# another urlconf (the API alone, a benchmark), so the path is a constant checked against the resolver
+# by a test rather than a `reverse` at write time.
+SHORT_LINK_PREFIX = "/t/"
 
 
 def public_base() -> str:
@@ -33,6 +37,11 @@ def public_url(path: str) -> str:
 def is_absolute_http_url(value: str) -> bool:
     parts = urlsplit(value)
     return parts.scheme in {"http", "https"} and bool(parts.netloc) and not parts.query and not parts.fragment
+
+
+def short_url(code: str) -> str:
+    """The absolute short link of `code` (what an SMS carries): base + /t/ + 10 characters."""
+    return public_url(f"{SHORT_LINK_PREFIX}{code}")
 
 
 def new_short_code() -> str:

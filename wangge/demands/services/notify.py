@@ -11,10 +11,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from wangge.core.links import public_url
+from wangge.core.links import short_url
 from wangge.demands.models import Demand, DemandEvent, DemandFollower
 from wangge.demands.permissions import holder_candidates
 from wangge.demands.services._common import _local, in_chinese
@@ -89,14 +88,9 @@ def _resident_subject(demand: Demand) -> str:
     return in_chinese(_("Demand %(code)s"), {"code": demand.code})
 
 
-def short_link(short_code: str) -> str:
-    """The absolute short link (/t/<code>) that opens a private tracking page: what every resident message carries."""
-    return public_url(reverse("links:demand", args=[short_code]))
-
-
 def _with_link(body: str, short_code: str) -> str:
     # The link goes last: a phone makes it tappable, and a cut-off message still shows the words.
-    return in_chinese(_("%(body)s Details: %(link)s"), {"body": body, "link": short_link(short_code)})
+    return in_chinese(_("%(body)s Details: %(link)s"), {"body": body, "link": short_url(short_code)})
 
 
 def _tell_resident(demand: Demand, *, body: str, kind: str, key: str) -> None:
