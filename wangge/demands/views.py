@@ -31,7 +31,7 @@ from wangge.core import ratelimit
 from wangge.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, WanggeError
 from wangge.core.files import private_file_response
 from wangge.core.htmx import render_page_or_fragment
-from wangge.core.links import public_base
+from wangge.core.links import public_base, public_url
 from wangge.demands import forms as f
 from wangge.demands import lookup_forms as lf
 from wangge.demands import permissions, qrcodes, selectors, services
@@ -331,7 +331,7 @@ def follow_track(request: HttpRequest, token: str) -> HttpResponse:
         "follower": follower,
         "token": token,
         "is_new": request.GET.get("new") == "1",
-        "track_url": request.build_absolute_uri(reverse("demands:follow_track", args=[token])),
+        "track_url": public_url(reverse("demands:follow_track", args=[token])),
         "timeline": selectors.demand_timeline(demand=demand, public=True),
         "comment_form": comment_form,
         "moved_to": moved_to,
@@ -416,7 +416,7 @@ def track(request: HttpRequest, token: str) -> HttpResponse:
         "demand": demand,
         "token": token,
         "is_new": request.GET.get("new") == "1",
-        "track_url": request.build_absolute_uri(reverse("demands:track", args=[token])),
+        "track_url": public_url(reverse("demands:track", args=[token])),
         "timeline": selectors.demand_timeline(demand=demand, public=True),
         "add_form": add_form,
         "comment_form": comment_form,
