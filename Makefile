@@ -48,7 +48,7 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py run_worker & \
 	$(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
 
-## serve: production-style server (gunicorn + whitenoise); set SECRET_KEY and DEBUG=0
+## serve: production-style server (gunicorn + whitenoise); set SECRET_KEY, WANGGE_PUBLIC_BASE_URL and DEBUG=0
 serve: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py collectstatic --no-input -v 0

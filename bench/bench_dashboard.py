@@ -186,9 +186,10 @@ def _fill(n: int, tree: dict[str, Any], seed: int = 5) -> dict[str, Any]:
     categories = list(Category.objects.filter(parent__isnull=False).values_list("pk", flat=True))
     departments = [d.pk for d in tree["departments"]]
     columns = (
-        "code, tracking_token, kind, channel, category_id, urgency, title, description, address, reporter_name,"
-        " reporter_phone, area_id, area_path, holder_area_id, holder_path, holder_level, dispatched_department_id,"
-        " state, version, warning, escalations, highest_level, resolution, rating_reason, satisfaction,"
+        "code, tracking_token, short_code, kind, channel, category_id, urgency, title, description, address,"
+        " reporter_name, reporter_phone, area_id, area_path, holder_area_id, holder_path, holder_level,"
+        " dispatched_department_id, state, version, warning, escalations, highest_level, resolution, rating_reason,"
+        " satisfaction,"
         " created_at, updated_at, accepted_at, accept_due_at, resolved_at, resolve_due_at"
     )
     states = (
@@ -197,7 +198,7 @@ def _fill(n: int, tree: dict[str, Any], seed: int = 5) -> dict[str, Any]:
     )  # fmt: skip
     climbs = ["grid"] * 70 + ["branch"] * 12 + ["village"] * 10 + ["town"] * 6 + ["city"] * 2
     year = 365 * 24 * 3600
-    sql = f"INSERT INTO demands_demand ({columns}) VALUES ({', '.join(['%s'] * 31)})"
+    sql = f"INSERT INTO demands_demand ({columns}) VALUES ({', '.join(['%s'] * 32)})"
     event_sql = (
         "INSERT INTO demands_demandevent (demand_id, at, actor_kind, action, from_state, to_state, from_holder,"
         " to_holder, note, is_public) VALUES (%s, %s, 'system', %s, '', %s, '', '', '', %s)"
@@ -228,7 +229,7 @@ def _fill(n: int, tree: dict[str, Any], seed: int = 5) -> dict[str, Any]:
             escalations = ["grid", "branch", "village", "town", "city"].index(climb)
             rows.append(
                 (
-                    f"B-{i:09d}", f"bench-token-{i:09d}", "help", "resident_web",
+                    f"B-{i:09d}", f"bench-token-{i:09d}", f"b{i:09d}", "help", "resident_web",
                     categories[rnd.randrange(len(categories))], "normal", "路灯不亮", "小区门口路灯坏了", "", "", "",
                     grid_id, path, grid_id, path, "grid", dept, state, 1, "none", escalations, climb, "", "",
                     satisfaction, adapt(created), adapt(max(created, resolved or accepted or created)),

@@ -144,15 +144,16 @@ def bench(n: int) -> dict[str, object]:
     for i in range(n):
         with transaction.atomic(), connection.cursor() as cur:
             cur.execute(
-                f"INSERT INTO {table} (code, tracking_token, kind, channel, urgency, title, description, address,"
-                " reporter_name, reporter_phone, area_id, area_path, holder_area_id, holder_path, holder_level,"
-                " state, version, warning, escalations, highest_level, resolution, rating_reason,"
+                f"INSERT INTO {table} (code, tracking_token, short_code, kind, channel, urgency, title, description,"
+                " address, reporter_name, reporter_phone, area_id, area_path, holder_area_id, holder_path,"
+                " holder_level, state, version, warning, escalations, highest_level, resolution, rating_reason,"
                 " created_at, updated_at, accept_due_at, resolve_due_at)"
-                " VALUES (%s, %s, 'help', 'api', 'normal', %s, %s, '', '', %s, %s, %s, %s, %s, 'grid',"
+                " VALUES (%s, %s, %s, 'help', 'api', 'normal', %s, %s, '', '', %s, %s, %s, %s, %s, 'grid',"
                 " 'submitted', 1, 'none', 0, 'grid', '', '', %s, %s, %s, %s)",
                 [
                     f"RAW-{stamp}-{i}",
                     f"rawtoken-{stamp}-{i}",
+                    f"r{stamp % 10**8:08d}{i:06d}",
                     payload["title"],
                     payload["description"],
                     payload["reporter_phone"],

@@ -61,11 +61,11 @@ def _fill(rows: int) -> dict[str, object]:
     rnd = random.Random(7)
     table = Demand._meta.db_table
     sql = (
-        f"INSERT INTO {table} (code, tracking_token, kind, channel, urgency, title, description, address,"
-        " reporter_name, reporter_phone, area_id, area_path, holder_area_id, holder_path, holder_level,"
+        f"INSERT INTO {table} (code, tracking_token, short_code, kind, channel, urgency, title, description,"
+        " address, reporter_name, reporter_phone, area_id, area_path, holder_area_id, holder_path, holder_level,"
         " state, version, warning, escalations, highest_level, resolution, rating_reason,"
         " created_at, updated_at, accept_due_at, resolve_due_at, yellow_at)"
-        " VALUES (%s, %s, 'help', 'resident_web', 'normal', '路灯不亮', '小区门口路灯坏了', '', '', '', %s, %s, %s,"
+        " VALUES (%s, %s, %s, 'help', 'resident_web', 'normal', '路灯不亮', '小区门口路灯坏了', '', '', '', %s, %s, %s,"
         " %s, 'grid', %s, 1, 'none', 0, 'grid', '', '', %s, %s, %s, %s, %s)"
     )
     states = ["submitted"] * 30 + ["in_progress"] * 60 + ["escalated"] * 5 + ["reopened"] * 5
@@ -80,6 +80,7 @@ def _fill(rows: int) -> dict[str, object]:
                 (
                     f"BS-{i:08d}",
                     f"bench-token-{i:08d}",
+                    f"s{i:08d}",
                     grid.pk,
                     grid.path,
                     grid.pk,

@@ -238,10 +238,19 @@ LOGGING = {
 }
 
 # --- demands pages --------------------------------------------------------------------
-# Absolute base of the links printed in grid QR codes (the resident page must open from a phone).
-WANGGE_PUBLIC_BASE_URL = os.environ.get("WANGGE_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
-# Public (no account) endpoints: submissions per client IP ("count/period", period s, m, h or d).
+# Absolute base of every link that leaves the server (QR codes, SMS, messages): wangge.core.links.public_url.
+# The local default holds only while DEBUG is on; the system check wangge.E004 refuses DEBUG=0 without one.
+WANGGE_PUBLIC_BASE_URL = os.environ.get("WANGGE_PUBLIC_BASE_URL", "http://127.0.0.1:8000" if DEBUG else "")
+# Public (no account) endpoints ("count/period", period s, m, h or d). Reports are counted when accepted,
+# per phone and per client IP; the IP limit is higher because a village may share one connection.
 WANGGE_REPORT_RATE = os.environ.get("WANGGE_REPORT_RATE", "10/h")
+WANGGE_REPORT_IP_RATE = os.environ.get("WANGGE_REPORT_IP_RATE", "60/h")
+# "Find my demand" (查询我的诉求): one-time SMS codes sent per phone and per client IP; codes tried per IP.
+WANGGE_LOOKUP_PHONE_RATE = os.environ.get("WANGGE_LOOKUP_PHONE_RATE", "5/h")
+WANGGE_LOOKUP_IP_RATE = os.environ.get("WANGGE_LOOKUP_IP_RATE", "20/h")
+WANGGE_LOOKUP_VERIFY_RATE = os.environ.get("WANGGE_LOOKUP_VERIFY_RATE", "30/h")
+# Short links (/t/<code>) opened per client IP: enough for people, too few to walk the code space.
+WANGGE_SHORT_LINK_RATE = os.environ.get("WANGGE_SHORT_LINK_RATE", "60/h")
 WANGGE_TRACK_RATE = os.environ.get("WANGGE_TRACK_RATE", "30/h")
 # Only behind a reverse proxy that sets X-Forwarded-For may the limiter trust that header.
 WANGGE_TRUST_X_FORWARDED_FOR = env_bool("WANGGE_TRUST_X_FORWARDED_FOR", False)

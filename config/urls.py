@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("wangge.accounts.urls")),
     path("registry/", include("wangge.registry.urls")),
     path("demands/", include("wangge.demands.urls")),
+    path("t/", include("wangge.demands.short_urls")),  # short links in SMS: /t/<10 characters>
     path("notifications/", include("wangge.notifications.urls")),
     path("triage/", include("wangge.triage.urls")),
     path("visits/", include("wangge.visits.urls")),

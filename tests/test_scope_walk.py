@@ -79,6 +79,10 @@ CASES: dict[str, Case] = {
     # scoped first), the intake form's suggestion fragment, and the hot issues of the user's areas.
     "demands:follow_track": lambda w: {"token": _follower_of(w["demand"]).token},
     "demands:set_category": lambda w: {"pk": w["demand"].pk},
+    # Reach: "find my demand" (public; it shows nothing before the SMS code), and the SMS short link
+    # (its 10-character code is a credential like the tracking token it redirects to).
+    "demands:lookup": None,
+    "links:demand": lambda w: {"code": w["demand"].short_code},
     "demands:suggestion": None,
     "triage:hot": None,
     "onestop:catalogue": None,
@@ -146,6 +150,7 @@ CASES: dict[str, Case] = {
 # Resident pages without an account: open to anyone, they show only public area names.
 PUBLIC_URLS = {
     "demands:report",
+    "demands:lookup",
     "demands:places",
     "onestop:public",
     "dashboards:public",
@@ -155,7 +160,7 @@ PUBLIC_URLS = {
 }
 # Opened by a resident's private tracking token: the token is the credential, not a scope
 # (wangge/demands/tests/test_views.py proves a forged token gets 404 and no staff name shows).
-TOKEN_URLS = {"demands:track", "demands:track_photo", "demands:follow_track"}
+TOKEN_URLS = {"demands:track", "demands:track_photo", "demands:follow_track", "links:demand"}
 # Framework URLs that are not ours to scope (the admin has its own test; i18n only redirects).
 # The JSON API and Open311 authenticate by token or key, not by session: each has its own walk below.
 SKIP_PREFIXES = ("admin:", "set_language", "api-v1:", "open311:")

@@ -33,8 +33,9 @@ def fits_the_phone(page: Any) -> bool:
 
 
 def test_resident_follows_the_same_problem_instead_of_filing_it_again(
-    phone_page: Any, tree: Any, personas: Any
+    phone_page: Any, tree: Any, personas: Any, live_server: Any, settings: Any
 ) -> None:
+    settings.WANGGE_PUBLIC_BASE_URL = live_server.url  # the private link shown is built on the public address
     first = make_demand(
         grid=tree.grid,
         title=make_title(NEIGHBOUR_WORDS),

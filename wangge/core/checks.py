@@ -52,3 +52,29 @@ def check_dotted_paths(app_configs: Any, **kwargs: Any) -> list[Error]:
                 )
             )
     return errors
+
+
+@register()
+def check_public_base_url(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """QR codes and SMS links carry WANGGE_PUBLIC_BASE_URL: a link to 127.0.0.1 on a resident's phone opens nothing."""
+    from wangge.core.links import is_absolute_http_url, public_base
+
+    base = public_base()
+    if not base and not settings.DEBUG:
+        return [
+            Error(
+                "WANGGE_PUBLIC_BASE_URL is not set while DEBUG is off / DEBUG 关闭时必须设置 WANGGE_PUBLIC_BASE_URL",
+                hint="Set it to the address residents open, e.g. https://wangge.example.gov.cn",
+                id="wangge.E004",
+            )
+        ]
+    if base and not is_absolute_http_url(base):
+        return [
+            Error(
+                f"WANGGE_PUBLIC_BASE_URL {base!r} is not an absolute http(s) URL / "
+                f"WANGGE_PUBLIC_BASE_URL {base!r} 不是完整的 http(s) 地址",
+                hint="Give scheme and host, e.g. https://wangge.example.gov.cn (no query string).",
+                id="wangge.E004",
+            )
+        ]
+    return []

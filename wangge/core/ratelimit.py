@@ -8,6 +8,7 @@ the per-process local-memory cache still limits each worker).
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -49,10 +50,15 @@ def client_ip(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR", "") or "unknown")
 
 
+def _cache_key(key: str, window: int) -> str:
+    bucket = int(clock.now().timestamp()) // window
+    # Hashed: keys may hold a phone number, which has no business sitting in a shared cache in clear.
+    return f"rl:{hashlib.sha256(key.encode()).hexdigest()[:32]}:{window}:{bucket}"
+
+
 def hit(key: str, *, limit: int, window: int) -> bool:
     """Count one request for `key`; False once `limit` is exceeded inside the current window."""
-    bucket = int(clock.now().timestamp()) // window
-    cache_key = f"rl:{key}:{bucket}"
+    cache_key = _cache_key(key, window)
     # add() is atomic where the cache backend is; the first request of a window creates it.
     if cache.add(cache_key, 1, timeout=window + 1):
         return limit >= 1
@@ -64,15 +70,36 @@ def hit(key: str, *, limit: int, window: int) -> bool:
     return count <= limit
 
 
-def check(request: HttpRequest, scope: str, rate: str) -> None:
-    """Raise RateLimited when this client went over `rate` for `scope`."""
+def _limited(window: int) -> RateLimited:
+    minutes = max(1, window // 60)
+    return RateLimited(
+        f"提交太频繁，请 {minutes} 分钟后再试",
+        f"Too many submissions; please try again in {minutes} minutes",
+    )
+
+
+def _key(request: HttpRequest, scope: str, key: str | None) -> str:
+    return f"{scope}:{client_ip(request) if key is None else key}"
+
+
+def check(request: HttpRequest, scope: str, rate: str, *, key: str | None = None) -> None:
+    """Count one request and raise RateLimited when this client (or `key`, e.g. a phone) went over `rate`."""
     limit, window = parse_rate(rate)
-    if not hit(f"{scope}:{client_ip(request)}", limit=limit, window=window):
-        minutes = max(1, window // 60)
-        raise RateLimited(
-            f"提交太频繁，请 {minutes} 分钟后再试",
-            f"Too many submissions; please try again in {minutes} minutes",
-        )
+    if not hit(_key(request, scope, key), limit=limit, window=window):
+        raise _limited(window)
+
+
+def peek(request: HttpRequest, scope: str, rate: str, *, key: str | None = None) -> None:
+    """Raise RateLimited when `rate` is used up, without counting: for limits that count only what succeeded."""
+    limit, window = parse_rate(rate)
+    if int(cache.get(_cache_key(_key(request, scope, key), window)) or 0) >= limit:
+        raise _limited(window)
+
+
+def count(request: HttpRequest, scope: str, rate: str, *, key: str | None = None) -> None:
+    """Count one success against `rate` (after `peek` let it through)."""
+    limit, window = parse_rate(rate)
+    hit(_key(request, scope, key), limit=limit, window=window)
 
 
 def ratelimit(scope: str, rate_setting: str, *, methods: Iterable[str] = ("POST",)) -> Callable[..., Any]:

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from wangge.core.links import new_short_code
 from wangge.core.masking import mask_phone
 
 
@@ -134,6 +135,8 @@ class Demand(models.Model):
 
     code = models.CharField(_("code"), max_length=32, unique=True)
     tracking_token = models.CharField(max_length=64, unique=True, editable=False)
+    # The short link in every SMS (/t/<short_code>): the tracking token is too long for one SMS segment.
+    short_code = models.CharField(max_length=16, unique=True, editable=False, default=new_short_code)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.HELP)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     category = models.ForeignKey(
@@ -338,6 +341,7 @@ class DemandFollower(models.Model):
     # Unguessable like the reporter's tracking token, but a different one: a follower can read the public
     # timeline and comment, never rate or add information in the reporter's name.
     token = models.CharField(max_length=64, unique=True, editable=False)
+    short_code = models.CharField(max_length=16, unique=True, editable=False, default=new_short_code)
     # The demand that was merged into `demand` when this row was made by a merge (else empty).
     merged_from = models.ForeignKey(
         Demand, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("merged from")
@@ -356,3 +360,26 @@ class DemandFollower(models.Model):
     @property
     def phone_masked(self) -> str:
         return mask_phone(self.phone)
+
+
+class LookupCode(models.Model):
+    """A one-time SMS code that proves a phone reported or follows a demand ("find my demand", 查询我的诉求).
+
+    Only its keyed hash is stored; it expires, and counts the wrong codes typed against it.
+    """
+
+    demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="+", verbose_name=_("demand"))
+    phone = models.CharField(_("phone"), max_length=20)
+    code_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("lookup code")
+        verbose_name_plural = _("lookup codes")
+        indexes = [models.Index(fields=["demand", "phone", "-created_at"], name="lookupcode_pair")]
+
+    def __str__(self) -> str:
+        return f"{self.demand_id} {mask_phone(self.phone)}"

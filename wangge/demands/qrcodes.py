@@ -12,17 +12,16 @@ from urllib.parse import urlencode
 
 import qrcode
 import qrcode.image.svg
-from django.conf import settings
 from django.urls import reverse
 from qrcode.constants import ERROR_CORRECT_M
 
+from wangge.core.links import public_url
 from wangge.registry.models import Area
 
 
 def grid_report_url(grid: Area) -> str:
     """The absolute URL printed in a grid's QR code: the resident page with that grid preselected."""
-    base = str(settings.WANGGE_PUBLIC_BASE_URL).rstrip("/")
-    return f"{base}{reverse('demands:report')}?{urlencode({'grid': grid.code})}"
+    return public_url(f"{reverse('demands:report')}?{urlencode({'grid': grid.code})}")
 
 
 def _make(data: str, *, box_size: int, border: int) -> qrcode.QRCode:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.urls import reverse
 
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
@@ -205,6 +206,19 @@ def demand_by_token(*, token: str) -> Demand:
     if demand is None or not hmac.compare_digest(demand.tracking_token.encode(), token.encode()):
         raise NotFound("跟踪链接无效或已失效", "the tracking link is not valid")
     return demand
+
+
+def tracking_path_by_short_code(*, code: str) -> str:
+    """The private tracking page (reporter's or follower's) a short link opens; NotFound for an unknown code."""
+    code = (code or "").strip().lower()
+    if code and len(code) <= 16:
+        token = Demand.objects.filter(short_code=code).values_list("tracking_token", flat=True).first()
+        if token:
+            return reverse("demands:track", args=[token])
+        token = DemandFollower.objects.filter(short_code=code).values_list("token", flat=True).first()
+        if token:
+            return reverse("demands:follow_track", args=[token])
+    raise NotFound("跟踪链接无效或已失效", "the tracking link is not valid")
 
 
 def demand_timeline(*, demand: Demand, public: bool = False) -> QuerySet[DemandEvent]:

@@ -11,6 +11,8 @@ urlpatterns = [
     path("t/<str:token>/photos/<int:pk>/", views.track_photo, name="track_photo"),
     # A neighbour who reported the same problem follows it by a token of their own.
     path("f/<str:token>/", views.follow_track, name="follow_track"),
+    # Lost the link: find a demand by its code and the phone, proven by a one-time SMS code.
+    path("lookup/", views.lookup, name="lookup"),
     # Staff.
     path("", views.demand_index, name="list"),
     path("new/", views.demand_new, name="new"),

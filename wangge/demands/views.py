@@ -31,7 +31,9 @@ from wangge.core import ratelimit
 from wangge.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, WanggeError
 from wangge.core.files import private_file_response
 from wangge.core.htmx import render_page_or_fragment
+from wangge.core.links import public_base, public_url
 from wangge.demands import forms as f
+from wangge.demands import lookup_forms as lf
 from wangge.demands import permissions, qrcodes, selectors, services
 from wangge.demands.models import (
     FINAL_STATES,
@@ -42,6 +44,7 @@ from wangge.demands.models import (
     Urgency,
     Visibility,
 )
+from wangge.demands.services.lookup import LOOKUP_CODE_TTL
 from wangge.registry import selectors as registry_selectors
 from wangge.registry.models import Area, Level
 
@@ -126,10 +129,9 @@ def report(request: HttpRequest) -> HttpResponse:
         files = request.FILES.getlist("photos")
         following = bool(request.POST.get("follow"))
         try:
+            # A report is counted when it is accepted (below): not for a typo, nor for the duplicate offer.
             if following:
                 ratelimit.check(request, "follow", settings.WANGGE_FOLLOW_RATE)
-            else:
-                ratelimit.check(request, "report", settings.WANGGE_REPORT_RATE)
         except ratelimit.RateLimited as exc:
             form.is_valid()
             form.add_error(None, str(exc))
@@ -154,9 +156,13 @@ def report(request: HttpRequest) -> HttpResponse:
                     data = form.cleaned_data
                     if not data["add_anyway"]:
                         offers = _report_offers(form)
-                    if not offers:
+                    limited = _report_limited(request, data["phone"]) if not offers else None
+                    if limited is not None:
+                        form.add_error(None, str(limited))
+                        status = limited.status
+                    elif not offers:
                         try:
-                            demand = services.demand_submit(
+                            result = services.demand_submit(
                                 channel=Channel.RESIDENT_WEB,
                                 title=f.make_title(data["description"]),
                                 description=data["description"],
@@ -172,11 +178,13 @@ def report(request: HttpRequest) -> HttpResponse:
                                 address=data["address"],
                                 photos=files,
                                 idempotency_key=data["idempotency_key"],
-                            ).demand
+                            )
                         except ValidationFailed as exc:
                             attach_error(form, exc)
                         else:
-                            return redirect(reverse("demands:track", args=[demand.tracking_token]) + "?new=1")
+                            if not result.replayed:
+                                _report_count(request, data["phone"])
+                            return redirect(reverse("demands:track", args=[result.demand.tracking_token]) + "?new=1")
             if status == 200 and not offers:
                 status = 400
         photos_lost = bool(files)
@@ -200,6 +208,24 @@ def report(request: HttpRequest) -> HttpResponse:
     return render(request, "demands/report.html", context, status=status)
 
 
+# Accepted reports per phone and per client IP (the IP limit is higher: a village may share one connection).
+REPORT_LIMITS = (("report-phone", "WANGGE_REPORT_RATE", True), ("report-ip", "WANGGE_REPORT_IP_RATE", False))
+
+
+def _report_limited(request: HttpRequest, phone: str) -> ratelimit.RateLimited | None:
+    try:
+        for scope, setting, by_phone in REPORT_LIMITS:
+            ratelimit.peek(request, scope, getattr(settings, setting), key=phone if by_phone else None)
+    except ratelimit.RateLimited as exc:
+        return exc
+    return None
+
+
+def _report_count(request: HttpRequest, phone: str) -> None:
+    for scope, setting, by_phone in REPORT_LIMITS:
+        ratelimit.count(request, scope, getattr(settings, setting), key=phone if by_phone else None)
+
+
 def _report_offers(form: f.ReportForm) -> list[selectors.DuplicateOffer]:
     """Open demands nearby like the one typed (none while the form itself has errors)."""
     if not form.is_valid():
@@ -216,6 +242,59 @@ def _report_offers(form: f.ReportForm) -> list[selectors.DuplicateOffer]:
         address=data["address"],
         idempotency_key=data["idempotency_key"],
     )
+
+
+@never_cache
+def lookup(request: HttpRequest) -> HttpResponse:
+    """Find my demand (查询我的诉求): code and phone, a one-time SMS code, then the private tracking page.
+
+    Step one answers the same whether or not the pair exists; only the phone's owner can go further.
+    """
+    status = 200
+    step = "ask"
+    form: lf.LookupForm = lf.LookupForm()
+    if request.method == "POST":
+        verifying = request.POST.get("do") == "verify"
+        form = lf.LookupVerifyForm(request.POST) if verifying else lf.LookupForm(request.POST)
+        step = "verify" if verifying else "ask"
+        try:
+            if verifying:
+                ratelimit.check(request, "lookup-verify", settings.WANGGE_LOOKUP_VERIFY_RATE)
+            elif form.is_valid():
+                ratelimit.check(request, "lookup-send", settings.WANGGE_LOOKUP_IP_RATE)
+                phone = form.cleaned_data["phone"]
+                ratelimit.check(request, "lookup-phone", settings.WANGGE_LOOKUP_PHONE_RATE, key=phone)
+        except ratelimit.RateLimited as exc:
+            form.is_valid()
+            form.add_error(None, str(exc))
+            status = exc.status
+        else:
+            if not form.is_valid():
+                status = 400
+            elif not verifying:
+                services.lookup_code_send(code=form.cleaned_data["code"], phone=form.cleaned_data["phone"])
+                step = "verify"
+                form = lf.LookupVerifyForm(initial=form.cleaned_data)
+            else:
+                data = form.cleaned_data
+                outcome = services.lookup_code_verify(code=data["code"], phone=data["phone"], otp=data["otp"])
+                if outcome.path:
+                    return _private(redirect(outcome.path))
+                if outcome.problem == "exhausted":
+                    form.add_error("otp", _("Too many wrong codes. Please ask for a new one."))
+                else:
+                    form.add_error("otp", _("The code is wrong or has expired."))
+                status = 400
+    context = {"form": form, "step": step, "ttl_minutes": int(LOOKUP_CODE_TTL.total_seconds() // 60)}
+    return _private(render(request, "demands/lookup.html", context, status=status))
+
+
+@never_cache
+@require_GET
+@ratelimit.ratelimit("short-link", "WANGGE_SHORT_LINK_RATE", methods=("GET",))
+def short_link(request: HttpRequest, code: str) -> HttpResponse:
+    """The short link of an SMS (/t/<code>) opens the reporter's or the follower's private tracking page."""
+    return _private(redirect(selectors.tracking_path_by_short_code(code=code)))
 
 
 def follow_track(request: HttpRequest, token: str) -> HttpResponse:
@@ -252,7 +331,7 @@ def follow_track(request: HttpRequest, token: str) -> HttpResponse:
         "follower": follower,
         "token": token,
         "is_new": request.GET.get("new") == "1",
-        "track_url": request.build_absolute_uri(reverse("demands:follow_track", args=[token])),
+        "track_url": public_url(reverse("demands:follow_track", args=[token])),
         "timeline": selectors.demand_timeline(demand=demand, public=True),
         "comment_form": comment_form,
         "moved_to": moved_to,
@@ -337,7 +416,7 @@ def track(request: HttpRequest, token: str) -> HttpResponse:
         "demand": demand,
         "token": token,
         "is_new": request.GET.get("new") == "1",
-        "track_url": request.build_absolute_uri(reverse("demands:track", args=[token])),
+        "track_url": public_url(reverse("demands:track", args=[token])),
         "timeline": selectors.demand_timeline(demand=demand, public=True),
         "add_form": add_form,
         "comment_form": comment_form,
@@ -617,4 +696,5 @@ def grid_qr_sheet(request: HttpRequest, pk: int) -> HttpResponse:
     above = list(
         Area.objects.filter(path__in=area.ancestor_paths(), level__in=(Level.TOWN, Level.VILLAGE)).order_by("depth")
     )
-    return render(request, "demands/qr_sheet.html", {"area": area, "sheets": sheets, "above": above})
+    context = {"area": area, "sheets": sheets, "above": above, "public_base": public_base()}
+    return render(request, "demands/qr_sheet.html", context)

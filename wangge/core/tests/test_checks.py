@@ -8,8 +8,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from wangge.core.checks import check_dotted_paths
+from wangge.core.checks import check_dotted_paths, check_public_base_url
 from wangge.core.hooks import configured_paths
+from wangge.core.links import SHORT_ALPHABET, SHORT_LENGTH, new_short_code, public_url
 
 NOT_CALLABLE = 42
 
@@ -46,3 +47,23 @@ def test_manage_py_check_refuses_a_broken_worker_hook(settings: Any) -> None:
     settings.WANGGE_WORKER_HOOKS = ["wangge.nowhere.pass"]
     with pytest.raises(SystemCheckError, match=r"wangge\.E002"):
         call_command("check")
+
+
+@pytest.mark.parametrize("base", ["wangge.example.gov.cn", "ftp://wangge.example.gov.cn", "https://", "/demands"])
+def test_a_public_base_url_that_is_not_absolute_http_is_refused(settings: Any, base: str) -> None:
+    settings.WANGGE_PUBLIC_BASE_URL = base
+    assert [e.id for e in check_public_base_url(None)] == ["wangge.E004"]
+
+
+def test_an_absolute_public_base_url_passes_and_builds_every_link(settings: Any) -> None:
+    settings.WANGGE_PUBLIC_BASE_URL = "https://wangge.example.gov.cn/"
+    assert check_public_base_url(None) == []
+    assert public_url("/t/abc") == "https://wangge.example.gov.cn/t/abc"
+    with pytest.raises(ValueError):
+        public_url("t/abc")
+
+
+def test_short_codes_are_short_distinct_and_readable() -> None:
+    made = {new_short_code() for _ in range(200)}
+    assert len(made) == 200
+    assert all(len(c) == SHORT_LENGTH and set(c) <= set(SHORT_ALPHABET) for c in made)

@@ -30,7 +30,14 @@ def _settings_from(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> dict
 
 def _check_with(values: dict[str, Any]) -> None:
     """`manage.py check` in process with the security-relevant settings a run would have."""
-    keys = ("DEBUG", "SECRET_KEY", "SECRET_KEY_FROM_ENV", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE")
+    keys = (
+        "DEBUG",
+        "SECRET_KEY",
+        "SECRET_KEY_FROM_ENV",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+        "WANGGE_PUBLIC_BASE_URL",
+    )
     with override_settings(**{k: values[k] for k in keys}):
         call_command("check", verbosity=0)
 
@@ -46,9 +53,30 @@ def test_default_secret_key_refused_when_debug_off(monkeypatch: pytest.MonkeyPat
 
 @pytest.mark.django_db  # the holiday coverage check (wangge.W010) reads the calendar
 def test_own_secret_key_accepted_when_debug_off(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    values = _settings_from(monkeypatch, {"DEBUG": "0", "SECRET_KEY": "x" * 60, "WANGGE_VAR_DIR": str(tmp_path)})
+    env = {
+        "DEBUG": "0",
+        "SECRET_KEY": "x" * 60,
+        "WANGGE_VAR_DIR": str(tmp_path),
+        "WANGGE_PUBLIC_BASE_URL": "https://wangge.example.gov.cn",
+    }
+    values = _settings_from(monkeypatch, env)
     assert values["DEBUG"] is False and values["SECRET_KEY"] == "x" * 60
     _check_with(values)  # raises SystemCheckError on any error
+
+
+@pytest.mark.django_db  # the holiday coverage check (wangge.W010) reads the calendar
+def test_debug_off_without_public_base_url_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    env = {"DEBUG": "0", "SECRET_KEY": "x" * 60, "WANGGE_VAR_DIR": str(tmp_path)}
+    values = _settings_from(monkeypatch, env)
+    assert values["WANGGE_PUBLIC_BASE_URL"] == ""
+    with pytest.raises(SystemCheckError) as refused:
+        _check_with(values)
+    assert "wangge.E004" in str(refused.value)
+
+
+def test_debug_keeps_the_local_public_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    values = _settings_from(monkeypatch, {"DEBUG": "1"})
+    assert values["WANGGE_PUBLIC_BASE_URL"] == "http://127.0.0.1:8000"
 
 
 def test_database_url_chooses_database(monkeypatch: pytest.MonkeyPatch) -> None:

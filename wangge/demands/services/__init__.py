@@ -5,7 +5,8 @@
 - `residents`: follow, rate, add information, comment;
 - `category`: setting the category and the triage suggestion behind it;
 - `automatic`: the worker's moves (auto-escalate, warn, close by silence);
-- `notify`: who is told and the outbox rows that tell them.
+- `notify`: who is told and the outbox rows that tell them (resident messages carry a short link);
+- `lookup`: "find my demand", one-time SMS codes that lead a resident back to the tracking page.
 
 Who may see or hold a demand is `wangge.demands.permissions`. Import the public names from here
 (`from wangge.demands import services; services.demand_accept(...)`).
@@ -15,6 +16,7 @@ from wangge.demands.services._common import MAX_TEXT, MAX_TITLE
 from wangge.demands.services.automatic import demand_auto_escalate, demand_close_silent, demand_warn
 from wangge.demands.services.category import demand_category_feedback, demand_set_category
 from wangge.demands.services.intake import SubmitResult, demand_submit
+from wangge.demands.services.lookup import LookupOutcome, lookup_code_send, lookup_code_verify
 from wangge.demands.services.moves import (
     demand_accept,
     demand_can,
@@ -37,6 +39,7 @@ from wangge.demands.services.residents import (
 __all__ = [
     "MAX_TEXT",
     "MAX_TITLE",
+    "LookupOutcome",
     "SubmitResult",
     "demand_accept",
     "demand_add_info",
@@ -58,4 +61,6 @@ __all__ = [
     "demand_set_category",
     "demand_submit",
     "demand_warn",
+    "lookup_code_send",
+    "lookup_code_verify",
 ]

@@ -16,7 +16,8 @@ from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from wangge.accounts.models import User
-from wangge.demands.models import WAITING_STATES, Demand, DemandEvent
+from wangge.core.links import short_url
+from wangge.demands.models import WAITING_STATES, Demand, DemandEvent, DemandFollower
 from wangge.demands.permissions import holder_candidates
 from wangge.demands.services._common import _local, in_chinese
 from wangge.registry.models import Area
@@ -139,6 +140,11 @@ def _resident_subject(demand: Demand) -> str:
     return in_chinese(_("Demand %(code)s"), {"code": demand.code})
 
 
+def _with_link(body: str, short_code: str) -> str:
+    # The link goes last: a phone makes it tappable, and a cut-off message still shows the words.
+    return in_chinese(_("%(body)s Details: %(link)s"), {"body": body, "link": short_url(short_code)})
+
+
 def _tell_resident(demand: Demand, *, body: str, kind: str, key: str) -> None:
     from wangge.notifications.services import outbox_enqueue
 
@@ -148,7 +154,7 @@ def _tell_resident(demand: Demand, *, body: str, kind: str, key: str) -> None:
         channel=_resident_channel(),
         recipient=demand.reporter_phone,
         subject=_resident_subject(demand),
-        body=body,
+        body=_with_link(body, demand.short_code),
         payload=_payload(demand, kind),
         kind=f"demand.resident.{kind}",
         area_path=demand.area_path,
@@ -161,11 +167,15 @@ def _tell_follower(demand: Demand, phone: str, *, body: str, kind: str) -> None:
 
     if not phone:
         return
+    # The follower's own page (their token), not the reporter's: a follower may not rate or add information.
+    follower_code = (
+        DemandFollower.objects.filter(demand=demand, phone=phone).values_list("short_code", flat=True).first()
+    )
     outbox_enqueue(
         channel=_resident_channel(),
         recipient=phone,
         subject=_resident_subject(demand),
-        body=body,
+        body=_with_link(body, follower_code) if follower_code else body,
         payload=_payload(demand, kind),
         kind=f"demand.follower.{kind}",
         area_path=demand.area_path,

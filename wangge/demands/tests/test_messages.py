@@ -17,16 +17,18 @@ from wangge.notifications.models import OutboxMessage
 pytestmark = pytest.mark.django_db
 
 
-def test_messages_and_notes_are_chinese_whatever_the_actors_language(tree: Any, personas: Any) -> None:
+def test_messages_and_notes_are_chinese_whatever_the_actors_language(tree: Any, personas: Any, settings: Any) -> None:
+    settings.WANGGE_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
     with translation.override("en"):
         demand = make_demand(grid=tree.grid, reporter_phone="13900001234")
         demand = services.demand_accept(demand=demand, actor=personas[Role.GRID_LEADER])
         demand = services.demand_resolve(demand=demand, actor=personas[Role.GRID_LEADER], result="已修好")
         services.demand_rate(demand=demand, satisfaction="basic", reason="慢了点", token=demand.tracking_token)
     sms = list(OutboxMessage.objects.filter(recipient="13900001234").order_by("id").values_list("subject", "body"))
-    assert sms[0] == (f"诉求 {demand.code}", f"您的诉求已登记，编号 {demand.code}，由{tree.grid.name}办理。")
-    assert sms[1][1] == f"您的诉求 {demand.code} 已由{tree.grid.name}受理，正在办理。"
-    assert sms[2][1] == f"您的诉求 {demand.code} 已办结：已修好。请通过跟踪链接评价。"
+    link = f"详情：http://127.0.0.1:8000/t/{demand.short_code}"
+    assert sms[0] == (f"诉求 {demand.code}", f"您的诉求已登记，编号 {demand.code}，由{tree.grid.name}办理。{link}")
+    assert sms[1][1] == f"您的诉求 {demand.code} 已由{tree.grid.name}受理，正在办理。{link}"
+    assert sms[2][1] == f"您的诉求 {demand.code} 已办结：已修好。请通过跟踪链接评价。{link}"
     staff = OutboxMessage.objects.get(kind="demand.arrival")
     assert staff.subject == f"新诉求待受理 {demand.code}" and staff.body.startswith("新诉求：")
     assert DemandEvent.objects.get(demand=demand, action="rate").note == "基本满意。慢了点"

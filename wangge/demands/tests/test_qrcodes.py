@@ -76,3 +76,9 @@ def test_sheet_of_a_town_is_refused_and_outsiders_get_nothing(tree: Any, persona
 def test_leaders_find_the_sheet_from_the_list(tree: Any, personas: Any, persona: str) -> None:
     body = login(personas[persona]).get(reverse("demands:list")).content.decode()
     assert reverse("demands:grid_qr_sheet", args=[personas[persona].scopes.get().area_id]) in body
+
+
+def test_sheet_says_which_address_its_codes_point_to(tree: Any, personas: Any, settings: Any) -> None:
+    settings.WANGGE_PUBLIC_BASE_URL = "https://wangge.liuyang.example"
+    body = login(personas[Role.BRANCH]).get(reverse("demands:grid_qr_sheet", args=[tree.branch.pk])).content.decode()
+    assert "本页二维码指向 https://wangge.liuyang.example" in body

@@ -28,6 +28,7 @@ PHONE = "13912345678"
 def _isolated(settings: Any, tmp_path: Any) -> Any:
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.WANGGE_REPORT_RATE = "100/h"
+    settings.WANGGE_REPORT_IP_RATE = "100/h"
     settings.WANGGE_TRACK_RATE = "100/h"
     cache.clear()
     yield
@@ -218,20 +219,45 @@ def test_too_many_photos(tree: Any) -> None:
     assert snapshot() == before
 
 
-def test_report_is_rate_limited_per_ip(tree: Any, settings: Any) -> None:
+def test_report_is_rate_limited_per_phone_counting_accepted_reports(tree: Any, settings: Any) -> None:
     settings.WANGGE_REPORT_RATE = "2/h"
     client = Client()
     for _ in range(2):
         # The same words twice: the second resident has seen the demand nearby and still adds theirs.
         assert client.post(reverse("demands:report"), report_data(tree, add_anyway="1")).status_code == 302
-    resp = client.post(reverse("demands:report"), report_data(tree, name="第三次"))
+    resp = client.post(reverse("demands:report"), report_data(tree, name="第三次", add_anyway="1"))
     assert resp.status_code == 429
     body = resp.content.decode()
     assert "提交太频繁" in body and "Too many submissions" in body and "第三次" in body
     assert Demand.objects.count() == 2
-    # Another address is not affected.
+    # Another phone from the same address is not affected (a village shares one connection).
+    other = client.post(reverse("demands:report"), report_data(tree, phone="13900000055", add_anyway="1"))
+    assert other.status_code == 302
+
+
+def test_report_is_rate_limited_per_ip_at_a_higher_rate(tree: Any, settings: Any) -> None:
+    settings.WANGGE_REPORT_IP_RATE = "2/h"
+    client = Client()
+    for phone in ("13900000051", "13900000052"):
+        assert client.post(reverse("demands:report"), report_data(tree, phone=phone, add_anyway="1")).status_code == 302
+    resp = client.post(reverse("demands:report"), report_data(tree, phone="13900000053", add_anyway="1"))
+    assert resp.status_code == 429 and Demand.objects.count() == 2
     other = Client(REMOTE_ADDR="10.0.0.9").post(reverse("demands:report"), report_data(tree, add_anyway="1"))
     assert other.status_code == 302
+
+
+def test_form_errors_and_the_duplicate_offer_do_not_use_up_the_limit(tree: Any, settings: Any) -> None:
+    settings.WANGGE_REPORT_RATE = "1/h"
+    settings.WANGGE_REPORT_IP_RATE = "1/h"
+    make_demand(grid=tree.grid, title="樟树枯死", description=report_data(tree)["description"])
+    client = Client()
+    for _ in range(3):
+        assert client.post(reverse("demands:report"), report_data(tree, description="")).status_code == 400
+    for _ in range(3):
+        offered = client.post(reverse("demands:report"), report_data(tree))
+        assert offered.status_code == 200 and 'data-testid="duplicates"' in offered.content.decode()
+    assert client.post(reverse("demands:report"), report_data(tree, add_anyway="1")).status_code == 302
+    assert client.post(reverse("demands:report"), report_data(tree, add_anyway="1")).status_code == 429
 
 
 def test_report_needs_csrf(tree: Any) -> None:
