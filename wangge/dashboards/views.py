@@ -40,7 +40,6 @@ from wangge.registry import selectors as registry_selectors
 from wangge.registry.models import Level
 
 MOVE_ORDER = ["accept", "resolve", "escalate", "dispatch", "return_", "reassign", "reject", "merge"]
-DISPATCH_ROLES = {Role.BRANCH, Role.VILLAGE, Role.TOWN, Role.CITY_ADMIN}
 RATE_LABELS = {
     "response_rate": gettext_lazy("Response rate"),
     "ontime_rate": gettext_lazy("On-time resolution"),
@@ -60,10 +59,6 @@ QUEUE_LABELS = {
     "open": gettext_lazy("All I hold"),
 }
 HOT_COUNTS = {"overdue", "urgent", "escalated"}  # shown in red when not zero
-
-
-def _may_dispatch(user: Any) -> bool:
-    return bool(user.is_superuser or user.role in DISPATCH_ROLES)
 
 
 def _category_groups() -> list[dict[str, Any]]:
@@ -127,6 +122,8 @@ def _console_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     filters = demand_selectors.DemandFilter.from_params(raw, user=user)
     qs = selectors.console_list(user=user, filters=filters, view=selectors.console_view(raw.get("view")))
     page = Paginator(qs, _page_size(request)).get_page(request.GET.get("page"))
+    # Rows the user may dispatch now, by the one rule of the demand services (auditors: none).
+    dispatchable = {d.pk for d in page if "dispatch" in demand_services.demand_can(demand=d, user=user)}
     query = raw.copy()
     query.pop("page", None)
     return {
@@ -139,8 +136,8 @@ def _console_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         "channels": Channel.choices,
         "categories": _category_groups(),
         "areas": list(selectors.console_areas(user=user)),
-        "departments": selectors.console_departments(user=user) if _may_dispatch(user) else [],
-        "may_dispatch": _may_dispatch(user),
+        "departments": selectors.console_departments(user=user) if dispatchable else [],
+        "dispatchable": dispatchable,
         "searched_phone": bool(filters.phone),
         **extra,
     }
