@@ -138,3 +138,67 @@ def test_an_auditor_sees_no_write_buttons(make_page: Any, personas: Any, village
     auditor.goto(reverse("core:home"))
     assert auditor.locator("[data-testid=queue]").count() == 0
     screenshot(auditor, "landing-auditor")
+
+
+def square(lng: float, lat: float, size: float) -> dict[str, Any]:
+    ring = [[lng, lat], [lng + size, lat], [lng + size, lat + size], [lng, lat + size], [lng, lat]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+# Every text ECharts drew in a chart, with its box in the chart's own pixels.
+CHART_TEXTS = """id => {
+  const inst = echarts.getInstanceByDom(document.getElementById(id));
+  return inst.getZr().storage.getDisplayList().filter(e => e.style && typeof e.style.text === 'string' && e.style.text)
+    .map(e => { const r = e.getBoundingRect().clone(); const m = e.getComputedTransform(); if (m) r.applyTransform(m);
+                return { text: e.style.text, x: r.x, y: r.y, w: r.width, h: r.height }; });
+}"""
+
+
+@pytest.mark.parametrize("kind", ["desk", "phone"])
+def test_the_dashboard_map_is_labelled_its_zoom_buttons_line_up_and_pie_labels_fit(
+    kind: str, make_page: Any, tree: Any, personas: Any
+) -> None:
+    tree.town.boundary = square(113.60, 28.10, 0.10)
+    tree.other_town.boundary = square(113.70, 28.10, 0.10)
+    for area in (tree.town, tree.other_town):
+        area.save(update_fields=["boundary"])
+    from wangge.demands.models import Category
+
+    leaves = list(Category.objects.filter(parent__isnull=False).select_related("parent").order_by("code")[:9])
+    for i, category in enumerate(leaves):  # long "parent / child" names, the ones that were cut
+        make_demand(grid=tree.grid if i % 2 else tree.other_grid, category=category)
+    page = make_page(kind)
+    login(page, personas[Role.CITY_ADMIN])
+    page.goto(reverse("dashboards:dashboard"))
+    page.wait_for_selector("#map[data-ready='1']")
+    page.wait_for_selector("#chart-categories canvas")
+
+    labels = page.locator("#map .map-label")
+    assert sorted(labels.evaluate_all("els => els.map(e => e.querySelector('.name').textContent)")) == sorted(
+        [tree.town.name, tree.other_town.name]
+    )
+    assert all(labels.nth(i).is_visible() for i in range(labels.count()))
+    zoom_in = page.locator(".leaflet-control-zoom-in").bounding_box()
+    zoom_out = page.locator(".leaflet-control-zoom-out").bounding_box()
+    assert zoom_in and zoom_out
+    # One column of two equal boxes, one right under the other, each glyph inside its own box.
+    assert abs(zoom_in["x"] - zoom_out["x"]) < 1 and abs(zoom_in["width"] - zoom_out["width"]) < 1
+    assert abs(zoom_in["y"] + zoom_in["height"] - zoom_out["y"]) <= 1.5 and zoom_in["width"] <= 34
+    for sel in (".leaflet-control-zoom-in span", ".leaflet-control-zoom-out span"):
+        glyph = page.locator(sel).bounding_box()
+        box = page.locator(sel.split(" ")[0]).bounding_box()
+        assert (
+            glyph
+            and box
+            and box["y"] - 0.5 <= glyph["y"]
+            and glyph["y"] + glyph["height"] <= box["y"] + box["height"] + 0.5
+        )
+
+    width = page.locator("#chart-categories").bounding_box()["width"]
+    texts = page.evaluate(CHART_TEXTS, "chart-categories")
+    assert texts, "the pie has labels"
+    for t in texts:
+        assert "…" not in t["text"] and "..." not in t["text"], t  # not cut
+        assert t["x"] >= -0.5 and t["x"] + t["w"] <= width + 0.5, (t, width)  # inside the chart
+    page.locator("#map").scroll_into_view_if_needed()
+    screenshot(page, "dashboard-map-labels")

@@ -10,6 +10,7 @@ and each count means exactly what the console shows for the same filter paramete
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,12 +42,8 @@ class Landing:
 
     holds: bool  # False for roles that never hold a demand (auditors): no queue at all
     counts: list[QueueCount] = field(default_factory=list)
-    top: list[Demand] = field(default_factory=list)
+    top: Sequence[Demand] = field(default_factory=list)  # each with `due`, its next time limit
     now: dt.datetime | None = None
-
-    @property
-    def total(self) -> int:
-        return sum(c.count for c in self.counts if c.key == "open")
 
 
 def holds_demands(user: Any) -> bool:
