@@ -41,9 +41,30 @@
       { name: "满意率", type: "line", data: data.week_satisfaction, connectNulls: true }
     ]
   });
+  // Category names are "parent / child": the label shows the child and its share, the tooltip the whole
+  // name. Labels sit at the chart's edges and wrap instead of running out of a narrow (phone) chart.
+  function shortName(name) { var parts = String(name).split(" / "); return parts[parts.length - 1]; }
   chart("chart-categories", {
-    tooltip: { trigger: "item" },
-    series: [{ type: "pie", radius: ["35%", "70%"], data: data.categories, label: { color: text } }]
+    tooltip: { trigger: "item", formatter: "{b}：{c}（{d}%）" },
+    series: [{
+      type: "pie",
+      radius: ["28%", "52%"],
+      data: data.categories,
+      avoidLabelOverlap: true,
+      minShowLabelAngle: 4,
+      label: {
+        color: text,
+        formatter: function (p) { return shortName(p.name) + " " + Math.round(p.percent) + "%"; },
+        alignTo: "edge",
+        edgeDistance: 4,
+        minMargin: 3,
+        overflow: "break",
+        lineHeight: 14,
+        fontSize: 11
+      },
+      labelLine: { length: 6, length2: 6 },
+      labelLayout: { hideOverlap: true }
+    }]
   });
   var levelNames = { city: "市", town: "乡镇", village: "村(社区)", branch: "党支部", grid: "微网格", department: "部门" };
   chart("chart-climb", {
@@ -57,6 +78,12 @@
 
   var mapEl = document.getElementById("map");
   if (!mapEl || !window.L) return;
+  var MAX_LABELS = 60; // beyond that the names cover the map: they show on hover or tap instead
+  function escapeHtml(value) {
+    return String(value).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
   var map = L.map(mapEl, { attributionControl: false, zoomSnap: 0.25 });
   if (mapEl.dataset.tiles) L.tileLayer(mapEl.dataset.tiles, { maxZoom: 19 }).addTo(map);
   function colour(p) {
@@ -67,11 +94,16 @@
   fetch(mapEl.dataset.url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (geo) {
     mapEl.dataset.features = String(geo.features.length);
     if (!geo.features.length) { mapEl.textContent = "（暂无区域边界）"; return; }
+    var labelled = geo.features.length <= MAX_LABELS;
     var layer = L.geoJSON(geo, {
       style: function (f) { return { color: "#455a64", weight: 1, fillColor: colour(f.properties), fillOpacity: 0.7 }; },
       onEachFeature: function (f, l) {
         var p = f.properties;
-        l.bindTooltip(p.name + "：未办结 " + p.open + "，超时 " + p.overdue);
+        // Each area carries its name (and its figures when it has open demands) on the map itself,
+        // so nobody has to hover to know which town is which (hover does not exist on a phone).
+        var label = '<span class="name">' + escapeHtml(p.name) + "</span>";
+        if (p.open) label += '<span class="figs">未办结 ' + p.open + (p.overdue ? " · 超时 " + p.overdue : "") + "</span>";
+        l.bindTooltip(label, { permanent: labelled, direction: "center", className: "map-label", opacity: 1 });
         l.on("click", function () { window.location.href = p.url; });
       }
     }).addTo(map);

@@ -352,12 +352,30 @@ def rollup_state() -> RollupState | None:
 # --- ranking (红黑榜) --------------------------------------------------------------------------
 
 
+BOARD_SIZE = 5
+
+
+def board_ends(
+    ranked: list[dict[str, Any]], size: int = BOARD_SIZE
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The red list (best first) and the black list (worst first) of a ranking.
+
+    With twice `size` areas or fewer the ranking is split in halves (the odd one out on the red
+    list), so no area is on both lists and the black list is empty only when one area is ranked.
+    """
+    red_size = min(size, (len(ranked) + 1) // 2)
+    black_size = min(size, len(ranked) - red_size)
+    top = ranked[:red_size]
+    bottom = ranked[len(ranked) - black_size :][::-1] if black_size else []
+    return top, bottom
+
+
 def ranking(*, user: Any, level: str, period: Period) -> dict[str, Any]:
     """The month's ranking of all towns (or villages) of the user's city by the mean of three rates.
 
     Everyone sees the positions of the areas their scope covers; only city-wide roles see the whole
-    list and the top and bottom five (红榜/黑榜). Areas with fewer than DASHBOARD_RANKING_MIN_DEMANDS
-    demands are listed unranked.
+    list and the top and bottom five (红榜/黑榜; `board_ends` splits a shorter ranking in halves).
+    Areas with fewer than DASHBOARD_RANKING_MIN_DEMANDS demands are listed unranked.
     """
     if level not in (Level.TOWN, Level.VILLAGE):
         level = Level.TOWN
@@ -390,8 +408,7 @@ def ranking(*, user: Any, level: str, period: Period) -> dict[str, Any]:
     city_wide = _city_wide(user)
     visible = [r for r in ranked + unranked if city_wide or scope.covers_path(r["area"].path)]
     # A town sees its own place, never its neighbours' figures.
-    top = ranked[:5] if city_wide else []
-    bottom = ranked[-5:][::-1] if city_wide and len(ranked) > 5 else []
+    top, bottom = board_ends(ranked) if city_wide else ([], [])
     return {
         "level": level,
         "rows": visible,
@@ -399,6 +416,8 @@ def ranking(*, user: Any, level: str, period: Period) -> dict[str, Any]:
         "top": top,
         "bottom": bottom,
         "city_wide": city_wide,
+        # A short ranking is split in halves between the two lists (the page says so).
+        "split": city_wide and 0 < len(ranked) <= 2 * BOARD_SIZE,
     }
 
 

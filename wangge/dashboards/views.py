@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any, cast
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -28,18 +29,17 @@ from wangge.core import clock
 from wangge.core.errors import NotFound, ValidationFailed, WanggeError
 from wangge.core.files import private_file_response
 from wangge.core.htmx import render_page_or_fragment
-from wangge.dashboards import exports, facts, selectors, services
+from wangge.dashboards import exports, facts, landing, selectors, services
 from wangge.dashboards.measures import HIGHER_IS_BETTER, RATES, Tally
 from wangge.dashboards.models import ExportKind
 from wangge.demands import selectors as demand_selectors
 from wangge.demands import services as demand_services
-from wangge.demands.models import Channel, DemandComment, State, Urgency, Visibility
+from wangge.demands.models import WAITING_STATES, Channel, DemandComment, State, Urgency, Visibility
 from wangge.holidays.selectors import coverage_gap
 from wangge.registry import selectors as registry_selectors
 from wangge.registry.models import Level
 
 MOVE_ORDER = ["accept", "resolve", "escalate", "dispatch", "return_", "reassign", "reject", "merge"]
-DISPATCH_ROLES = {Role.BRANCH, Role.VILLAGE, Role.TOWN, Role.CITY_ADMIN}
 RATE_LABELS = {
     "response_rate": gettext_lazy("Response rate"),
     "ontime_rate": gettext_lazy("On-time resolution"),
@@ -49,10 +49,16 @@ RATE_LABELS = {
     "return_rate": gettext_lazy("Return rate"),
     "local_rate": gettext_lazy("Local resolution"),
 }
-
-
-def _may_dispatch(user: Any) -> bool:
-    return bool(user.is_superuser or user.role in DISPATCH_ROLES)
+# The landing page's counts, in the order a person reads them (what to take, what is late, what falls due).
+QUEUE_LABELS = {
+    "new": gettext_lazy("New: waiting to be accepted"),
+    "overdue": gettext_lazy("Overdue"),
+    "due_soon": gettext_lazy("Due within %(hours)s hours"),
+    "urgent": gettext_lazy("Urgent"),
+    "escalated": gettext_lazy("Escalated to me"),
+    "open": gettext_lazy("All I hold"),
+}
+HOT_COUNTS = {"overdue", "urgent", "escalated"}  # shown in red when not zero
 
 
 def _category_groups() -> list[dict[str, Any]]:
@@ -77,7 +83,27 @@ def home(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
     roots = list(registry_selectors.area_roots(user=request.user))
     departments = list(registry_selectors.department_list(user=request.user)) if scope.department_ids else []
-    return render(request, "dashboards/home.html", {"roots": roots, "departments": departments, "scope": scope})
+    queue = landing.landing(user=request.user)
+    console_url = reverse("dashboards:console")
+    counts = [
+        {
+            "key": c.key,
+            "label": str(QUEUE_LABELS[c.key]) % {"hours": landing.DUE_SOON_HOURS},
+            "count": c.count,
+            "hot": bool(c.count) and c.key in HOT_COUNTS,
+            "url": f"{console_url}?{urlencode(c.params)}",
+        }
+        for c in queue.counts
+    ]
+    context = {
+        "roots": roots,
+        "departments": departments,
+        "scope": scope,
+        "queue": queue,
+        "counts": counts,
+        "waiting_states": WAITING_STATES,
+    }
+    return render(request, "dashboards/home.html", context)
 
 
 # --- console ----------------------------------------------------------------------------------
@@ -96,6 +122,8 @@ def _console_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     filters = demand_selectors.DemandFilter.from_params(raw, user=user)
     qs = selectors.console_list(user=user, filters=filters, view=selectors.console_view(raw.get("view")))
     page = Paginator(qs, _page_size(request)).get_page(request.GET.get("page"))
+    # Rows the user may dispatch now, by the one rule of the demand services (auditors: none).
+    dispatchable = {d.pk for d in page if "dispatch" in demand_services.demand_can(demand=d, user=user)}
     query = raw.copy()
     query.pop("page", None)
     return {
@@ -108,8 +136,8 @@ def _console_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         "channels": Channel.choices,
         "categories": _category_groups(),
         "areas": list(selectors.console_areas(user=user)),
-        "departments": selectors.console_departments(user=user) if _may_dispatch(user) else [],
-        "may_dispatch": _may_dispatch(user),
+        "departments": selectors.console_departments(user=user) if dispatchable else [],
+        "dispatchable": dispatchable,
         "searched_phone": bool(filters.phone),
         **extra,
     }

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.urls import reverse
 
 from wangge.accounts.scope import scope_for
@@ -53,6 +53,17 @@ def is_phone(text: str) -> bool:
 
 
 _TRUE, _FALSE = {"1", "true", "on", "yes"}, {"0", "false", "off", "no"}
+MAX_DUE_WITHIN_HOURS = 72
+
+
+def late_q(at: dt.datetime) -> Q:
+    """Open demands late at `at`: past the limit to resolve, or still waiting past the limit to accept."""
+    return Q(state__in=OPEN_STATES) & (Q(resolve_due_at__lt=at) | Q(state__in=WAITING_STATES, accept_due_at__lt=at))
+
+
+def escalated_q() -> Q:
+    """Demands held at the level they climbed to by escalation (a return down or a dispatch is not)."""
+    return Q(escalations__gt=0, holder_department__isnull=True, holder_level=F("highest_level"))
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,9 @@ class DemandFilter:
         "category",
         "urgency",
         "overdue",
+        "waiting",
+        "due_within",
+        "escalated",
         "area",
         "channel",
         "date_from",
@@ -83,6 +97,9 @@ class DemandFilter:
     urgency: str | None = None
     channel: str | None = None
     overdue: bool | None = None  # True: late now (to accept or to resolve); False: not late
+    waiting: bool | None = None  # True: waiting for its holder to accept (new); False: accepted or closed
+    due_within: int | None = None  # hours: not late now, late within that many hours
+    escalated: bool | None = None  # True: held at the level it climbed to by escalation (not returned down)
     area: Area | None = None  # belonging to or held in this area or below (`area`, or `area_id` in the API)
     q: str | None = None  # a code (exact), a phone (exact), or words of the title, description or address
     date_from: dt.date | None = None  # received on or after this local day
@@ -109,11 +126,27 @@ class DemandFilter:
                     raise ValidationFailed("日期格式应为 YYYY-MM-DD", "dates are YYYY-MM-DD", field=name) from None
                 return None
 
-        overdue_raw = params.get("overdue")
-        overdue_text = str(overdue_raw).strip().lower() if overdue_raw not in (None, "") else ""
-        overdue = True if overdue_text in _TRUE else False if overdue_text in _FALSE else None
-        if strict and overdue_text and overdue is None:
-            raise ValidationFailed("overdue 应为 true 或 false", "overdue is true or false", field="overdue")
+        def flag(name: str) -> bool | None:
+            raw = params.get(name)
+            value = str(raw).strip().lower() if raw not in (None, "") else ""
+            found = True if value in _TRUE else False if value in _FALSE else None
+            if strict and value and found is None:
+                raise ValidationFailed(f"{name} 应为 true 或 false", f"{name} is true or false", field=name)
+            return found
+
+        def hours(name: str) -> int | None:
+            value = text(name)
+            if value is None:
+                return None
+            if value.isdigit() and 1 <= int(value) <= MAX_DUE_WITHIN_HOURS:
+                return int(value)
+            if strict:
+                raise ValidationFailed(
+                    f"{name} 应为 1 到 {MAX_DUE_WITHIN_HOURS} 的整数（小时）",
+                    f"{name} is a whole number of hours from 1 to {MAX_DUE_WITHIN_HOURS}",
+                    field=name,
+                )
+            return None
 
         category = text("category")
         if category and not strict and not Category.objects.filter(code=category).exists():
@@ -137,7 +170,10 @@ class DemandFilter:
             category=category,
             urgency=choice("urgency", Urgency.values),
             channel=choice("channel", Channel.values),
-            overdue=overdue,
+            overdue=flag("overdue"),
+            waiting=flag("waiting"),
+            due_within=hours("due_within"),
+            escalated=flag("escalated"),
             area=area,
             q=text("q"),
             date_from=day("date_from"),
@@ -161,11 +197,16 @@ class DemandFilter:
         if self.area is not None:
             qs = qs.filter(Q(area_path__startswith=self.area.path) | Q(holder_path__startswith=self.area.path))
         if self.overdue is not None:
-            now = clock.now()
-            late = Q(state__in=OPEN_STATES) & (
-                Q(resolve_due_at__lt=now) | Q(state__in=WAITING_STATES, accept_due_at__lt=now)
-            )
+            late = late_q(clock.now())
             qs = qs.filter(late) if self.overdue else qs.exclude(late)
+        if self.waiting is not None:
+            waiting = Q(state__in=WAITING_STATES)
+            qs = qs.filter(waiting) if self.waiting else qs.exclude(waiting)
+        if self.due_within is not None:
+            now = clock.now()
+            qs = qs.filter(late_q(now + dt.timedelta(hours=self.due_within))).exclude(late_q(now))
+        if self.escalated is not None:
+            qs = qs.filter(escalated_q()) if self.escalated else qs.exclude(escalated_q())
         if self.phone:
             qs = qs.filter(reporter_phone=self.phone)  # exact: a phone is never matched by part
         elif self.q:
@@ -443,10 +484,12 @@ __all__ = [
     "demand_list",
     "demand_suggestion",
     "demand_timeline",
+    "escalated_q",
     "follower_after_merge",
     "follower_by_token",
     "intake_duplicates",
     "is_phone",
+    "late_q",
     "my_queue",
     "text_suggestion",
 ]

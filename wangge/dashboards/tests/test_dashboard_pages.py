@@ -81,7 +81,9 @@ def test_ranking_orders_by_the_three_rates(story: Any, now: Any) -> None:
     assert town["score"] == pytest.approx((5 / 7 + 4 / 5 + 2 / 3) / 3)
     assert other["score"] == 0.0
     assert (town["position"], other["position"]) == (1, 2) and board["ranked"] == 2
-    assert [r["area"] for r in board["top"]] == [story.tree.town, story.tree.other_town]
+    # Two towns: split in halves, the better on the red list, the other on the black list, never both.
+    assert [r["area"] for r in board["top"]] == [story.tree.town]
+    assert [r["area"] for r in board["bottom"]] == [story.tree.other_town] and board["split"]
     village_board = selectors.ranking(
         user=story.personas[Role.TOWN], level="village", period=selectors.month_period(None)
     )
@@ -89,6 +91,26 @@ def test_ranking_orders_by_the_three_rates(story: Any, now: Any) -> None:
     # Ranked among both villages (北正社区 has D5), but only its own row and place are shown to the town.
     assert village_board["top"] == [] and village_board["ranked"] == 2
     assert village_board["rows"][0]["position"] == 1
+
+
+@pytest.mark.parametrize(
+    ("ranked", "red", "black"),
+    [
+        (0, [], []),
+        (1, [1], []),
+        (2, [1], [2]),
+        (3, [1, 2], [3]),
+        (5, [1, 2, 3], [5, 4]),
+        (10, [1, 2, 3, 4, 5], [10, 9, 8, 7, 6]),
+        (12, [1, 2, 3, 4, 5], [12, 11, 10, 9, 8]),
+    ],
+)
+def test_a_short_ranking_is_split_in_halves_so_the_black_list_is_never_an_empty_box(
+    ranked: int, red: list[int], black: list[int]
+) -> None:
+    rows = [{"position": i} for i in range(1, ranked + 1)]
+    top, bottom = selectors.board_ends(rows)
+    assert [r["position"] for r in top] == red and [r["position"] for r in bottom] == black
 
 
 @pytest.mark.django_db
