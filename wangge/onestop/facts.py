@@ -43,7 +43,6 @@ class Fact:
     choices: tuple[str, ...] = ()
     past_only: bool = False  # dates that cannot lie in the future (a birth, a retirement already due)
     max_length: int = 200
-    help_zh: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
