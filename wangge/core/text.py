@@ -8,9 +8,12 @@ only ever arrive by pasting.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wangge.core.errors import ValidationFailed
 
@@ -56,3 +59,27 @@ def clean_text(
 def capped_text(value: Any, limit: int) -> str:
     """The trimmed text cut to `limit` characters (for fields where a longer text is not worth refusing)."""
     return _plain(value)[:limit]
+
+
+class Listed:
+    """Names listed the way the language being rendered lists them (、 in Chinese, ", " in English).
+
+    A parameter of a one-message error: `render_both` turns it into text once per language.
+    """
+
+    def __init__(self, items: Iterable[Any], separator: Any = None) -> None:
+        self.items = list(items)
+        self.separator = separator if separator is not None else pgettext_lazy("list separator", ", ")
+
+    def __str__(self) -> str:
+        return str(self.separator).join(str(item) for item in self.items)
+
+
+class Said:
+    """A text already written in both languages (a `FieldProblem`'s), rendered in the active one."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        self.zh, self.en = zh, en
+
+    def __str__(self) -> str:
+        return self.en if (translation.get_language() or "").startswith("en") else self.zh

@@ -8,9 +8,12 @@ any other, and a rule not met in a complete period becomes a `MissedInspection`.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from wangge.core.masking import mask_phone
@@ -34,7 +37,17 @@ class RulePeriod(models.TextChoices):
     MONTH = "month", _("per month")
 
 
-PERIOD_ZH = {"day": "每日", "week": "每周", "month": "每月"}
+# How often a director inspects, per period ("每日3次" in Chinese).
+RULE_LABELS = {
+    RulePeriod.DAY: _("%(count)s times a day"),
+    RulePeriod.WEEK: _("%(count)s times a week"),
+    RulePeriod.MONTH: _("%(count)s times a month"),
+}
+
+
+def _rule_text(period: str, count: int) -> str:
+    label = RULE_LABELS.get(period)  # type: ignore[call-overload]
+    return str(label) % {"count": count} if label is not None else str(count)
 
 
 class Result(models.TextChoices):
@@ -171,8 +184,9 @@ class FacilityDirector(models.Model):
         return mask_phone(self.phone) if self.phone else ""
 
     @property
-    def rule_label(self) -> str:
-        return f"{PERIOD_ZH.get(self.rule_period, '')}{self.rule_count}次"
+    def rule_label(self) -> Any:
+        """The rule as a translation: rendered in the page's language, or in each language of a message."""
+        return lazy(_rule_text, str)(self.rule_period, self.rule_count)
 
 
 class Inspection(models.Model):

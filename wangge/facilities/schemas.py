@@ -1,10 +1,17 @@
-"""API shapes of the director system; directors' phones leave only masked."""
+"""API shapes of the director system; directors' phones leave only masked.
+
+Outputs read the objects (`resolve_x` where a value is not one attribute): facility types, facilities,
+directors, inspections and their items, directors' records and missed inspections.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from ninja import Field, Schema
+
+from wangge.facilities import selectors
 
 
 class ChecklistItemOut(Schema):
@@ -12,12 +19,20 @@ class ChecklistItemOut(Schema):
     name: str
     category_code: str
 
+    @staticmethod
+    def resolve_category_code(obj: Any) -> str:
+        return str(obj.demand_category_code)
+
 
 class FacilityTypeOut(Schema):
     code: str
     name: str
     category_code: str
     checklist: list[ChecklistItemOut]
+
+    @staticmethod
+    def resolve_checklist(obj: Any) -> list[Any]:
+        return [c for c in obj.checklist.all() if c.is_active]
 
 
 class DirectorOut(Schema):
@@ -51,6 +66,45 @@ class FacilityOut(Schema):
     state: str
     directors: list[DirectorOut]
 
+    @staticmethod
+    def resolve_type_code(obj: Any) -> str:
+        return str(obj.facility_type.code)
+
+    @staticmethod
+    def resolve_type_name(obj: Any) -> str:
+        return str(obj.facility_type.name)
+
+    @staticmethod
+    def resolve_area_name(obj: Any) -> str:
+        return str(obj.area.name)
+
+    @staticmethod
+    def resolve_department(obj: Any) -> str | None:
+        return obj.department.name if obj.department else None
+
+    # Annotations of facility_list; a facility read on its own has none.
+    @staticmethod
+    def resolve_last_inspected_at(obj: Any) -> dt.datetime | None:
+        return getattr(obj, "last_inspected_at", None)
+
+    @staticmethod
+    def resolve_last_result(obj: Any) -> str | None:
+        return getattr(obj, "last_result", None)
+
+    @staticmethod
+    def resolve_open_demands(obj: Any) -> int:
+        return getattr(obj, "open_demands", None) or 0
+
+    @staticmethod
+    def resolve_state(obj: Any) -> str:
+        return selectors.facility_state(obj)
+
+    @staticmethod
+    def resolve_directors(obj: Any) -> list[Any]:
+        """The active directors prefetched for a list (`with_active_directors`), else highest level first."""
+        prefetched = getattr(obj, "active_directors", None)
+        return prefetched if prefetched is not None else selectors.facility_directors(obj)
+
 
 class InspectionItemOut(Schema):
     code: str
@@ -61,6 +115,18 @@ class InspectionItemOut(Schema):
     demand_code: str | None
     demand_reused: bool
     photo_ids: list[int]
+
+    @staticmethod
+    def resolve_code(obj: Any) -> str:
+        return str(obj.checklist_item.code)
+
+    @staticmethod
+    def resolve_demand_code(obj: Any) -> str | None:
+        return obj.demand.code if obj.demand else None
+
+    @staticmethod
+    def resolve_photo_ids(obj: Any) -> list[int]:
+        return [p.pk for p in obj.photos.all()]
 
 
 class InspectionOut(Schema):
@@ -75,6 +141,18 @@ class InspectionOut(Schema):
     lat: float | None
     lng: float | None
     items: list[InspectionItemOut]
+
+    @staticmethod
+    def resolve_director_name(obj: Any) -> str:
+        return str(obj.director.name)
+
+    @staticmethod
+    def resolve_level(obj: Any) -> str:
+        return str(obj.director.level)
+
+    @staticmethod
+    def resolve_items(obj: Any) -> list[Any]:
+        return selectors.inspection_items(obj)
 
 
 class ItemIn(Schema):
@@ -102,6 +180,8 @@ class PeriodOut(Schema):
 
 
 class RecordOut(Schema):
+    """Reads a `selectors.DirectorRecord`."""
+
     director_id: int
     facility_id: int
     facility_name: str
@@ -118,6 +198,34 @@ class RecordOut(Schema):
     demands_resolved: int
     missed: int
     periods: list[PeriodOut] = Field(default_factory=list)
+
+    @staticmethod
+    def resolve_director_id(obj: Any) -> int:
+        return int(obj.director.pk)
+
+    @staticmethod
+    def resolve_facility_id(obj: Any) -> int:
+        return int(obj.director.facility_id)
+
+    @staticmethod
+    def resolve_facility_name(obj: Any) -> str:
+        return str(obj.facility.name)
+
+    @staticmethod
+    def resolve_level(obj: Any) -> str:
+        return str(obj.director.level)
+
+    @staticmethod
+    def resolve_name(obj: Any) -> str:
+        return str(obj.director.name)
+
+    @staticmethod
+    def resolve_rule_count(obj: Any) -> int:
+        return int(obj.director.rule_count)
+
+    @staticmethod
+    def resolve_rule_period(obj: Any) -> str:
+        return str(obj.director.rule_period)
 
 
 class MissedOut(Schema):

@@ -19,13 +19,14 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
 
 from wangge.accounts.models import Role, User
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
-from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed
+from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed, render_both
 from wangge.core.phones import clean_phone
-from wangge.core.text import capped_text
+from wangge.core.text import Listed, Said, capped_text
 from wangge.facilities import rules
 from wangge.facilities.models import (
     LEVEL_ORDER,
@@ -62,11 +63,9 @@ def facility_type_create(
     """A facility type with its checklist (code, name[, own category]); codes unique within the type."""
     code, name = (code or "").strip(), (name or "").strip()
     if not code or not name:
-        raise ValidationFailed("类型编码和名称不能为空", "a type needs a code and a name", field="code")
+        raise ValidationFailed(_("a type needs a code and a name"), field="code")
     if FacilityType.objects.filter(code=code).exists():
-        raise ValidationFailed(
-            f"设施类型编码已存在：{code}", f"facility type code already exists: {code}", field="code"
-        )
+        raise ValidationFailed(_("facility type code already exists: %(code)s"), params={"code": code}, field="code")
     ftype = FacilityType.objects.create(code=code, name=name, category_code=(category_code or "").strip(), sort=sort)
     seen: set[str] = set()
     for position, entry in enumerate(checklist, start=1):
@@ -76,9 +75,7 @@ def facility_type_create(
             item_code, item_name, item_category = (*entry, "")[:3]  # type: ignore[assignment]
         if not item_name.strip() or item_code in seen:
             raise ValidationFailed(
-                f"检查项第 {position} 项无效或重复",
-                f"checklist entry {position} is empty or repeated",
-                field="checklist",
+                _("checklist entry %(position)s is empty or repeated"), params={"position": position}, field="checklist"
             )
         seen.add(item_code)
         ChecklistItem.objects.create(
@@ -87,15 +84,24 @@ def facility_type_create(
     return ftype
 
 
+def _told(message: Any, params: Mapping[str, Any]) -> str:
+    """`message` in Chinese: demands filed, comments, notes and notifications are written in Chinese."""
+    return render_both(message, params)[0]
+
+
+def _inspector(director: FacilityDirector) -> Any:
+    """The director's level and name ("保洁员李梅"), rendered in the language of the message around it."""
+    params = {"level": DirectorLevel(director.level).label, "name": director.name}
+    return Said(*render_both(_("%(level)s %(name)s"), params))
+
+
 def _may_manage(actor: User | None, area: Area) -> None:
     """Facilities are set up by staff of the area (or city administrators); None is the seeding command."""
     if actor is None:
         return
     scope = scope_for(actor)
     if actor.role in (Role.AUDITOR, Role.DEPARTMENT, Role.INTEGRATION) or not scope.covers_path(area.path):
-        raise PermissionDenied(
-            "只有设施所在地区的工作人员可以管理设施", "only staff of the facility's area may manage it", field="area"
-        )
+        raise PermissionDenied(_("only staff of the facility's area may manage it"), field="area")
 
 
 @transaction.atomic
@@ -116,17 +122,15 @@ def facility_create(
     _may_manage(actor, area)
     name, code = (name or "").strip(), (code or "").strip()
     if not name:
-        raise ValidationFailed("设施名称不能为空", "the facility needs a name", field="name")
+        raise ValidationFailed(_("the facility needs a name"), field="name")
     if not code:
-        raise ValidationFailed("设施编码不能为空", "the facility needs a code", field="code")
+        raise ValidationFailed(_("the facility needs a code"), field="code")
     if Facility.objects.filter(code=code).exists():
-        raise ValidationFailed(f"设施编码已存在：{code}", f"facility code already exists: {code}", field="code")
+        raise ValidationFailed(_("facility code already exists: %(code)s"), params={"code": code}, field="code")
     if area.level == Level.CITY:
-        raise ValidationFailed(
-            "请至少选择到乡镇（街道）", "choose at least a town or street", field="area", code="area_too_high"
-        )
+        raise ValidationFailed(_("choose at least a town or street"), field="area", code="area_too_high")
     if (lat is None) != (lng is None) or (lat is not None and not (-90 <= lat <= 90 and -180 <= lng <= 180)):  # type: ignore[operator]
-        raise ValidationFailed("位置坐标无效", "the location is not a valid point", field="location")
+        raise ValidationFailed(_("the location is not a valid point"), field="location")
     now = clock.now()
     return Facility.objects.create(
         facility_type=facility_type,
@@ -160,20 +164,20 @@ def director_assign(
     """One active director per facility and level: assigning a new one ends the previous one today."""
     _may_manage(actor, facility.area)
     if level not in DirectorLevel.values:
-        raise ValidationFailed(f"未知的所长级别：{level}", f"unknown director level: {level}", field="level")
+        raise ValidationFailed(_("unknown director level: %(level)s"), params={"level": level}, field="level")
     if rule_period not in RulePeriod.values:
         raise ValidationFailed(
-            f"未知的巡查周期：{rule_period}", f"unknown inspection period: {rule_period}", field="rule_period"
+            _("unknown inspection period: %(period)s"), params={"period": rule_period}, field="rule_period"
         )
     try:
         count = int(rule_count)
     except (TypeError, ValueError):
         count = 0
     if not 1 <= count <= 50:
-        raise ValidationFailed("巡查次数应为 1–50", "the inspection count must be 1–50", field="rule_count")
+        raise ValidationFailed(_("the inspection count must be 1–50"), field="rule_count")
     name = (name or "").strip() or (str(user) if user is not None else "")
     if not name:
-        raise ValidationFailed("请填写所长姓名或选择账号", "give the director's name or an account", field="name")
+        raise ValidationFailed(_("give the director's name or an account"), field="name")
     phone = clean_phone(phone or (user.phone if user is not None else ""), field="phone")
     today = clock.today_local()
     # Lock the facility row so two assignments at one level queue instead of both ending the old one.
@@ -215,8 +219,8 @@ def _as_result(raw: ItemResult | Mapping[str, Any]) -> ItemResult:
         passed = {"pass": True, "1": True, "true": True, "fail": False, "0": False, "false": False}.get(passed.lower())
     if not isinstance(passed, bool):
         raise ValidationFailed(
-            f"检查项「{raw.get('code', '')}」请选择合格或不合格",
-            f"checklist item {raw.get('code', '')!r}: choose pass or fail",
+            _("checklist item '%(code)s': choose pass or fail"),
+            params={"code": raw.get("code", "")},
             field=f"item_{raw.get('code', '')}",
         )
     return ItemResult(
@@ -235,15 +239,12 @@ def _director_for(facility: Facility, actor: User, director: FacilityDirector | 
             return own[0]
         if len(own) > 1:
             raise ValidationFailed(
-                "您在该设施担任多个级别的所长，请选择本次巡查的身份",
-                "you direct this facility at several levels; choose which one this inspection is for",
+                _("you direct this facility at several levels; choose which one this inspection is for"),
                 field="director",
             )
-        raise PermissionDenied(
-            "只有该设施的所长可以登记巡查", "only the facility's directors may record inspections", field="director"
-        )
+        raise PermissionDenied(_("only the facility's directors may record inspections"), field="director")
     if director.facility_id != facility.pk or not director.is_active:
-        raise ValidationFailed("所选所长不属于该设施", "that director does not direct this facility", field="director")
+        raise ValidationFailed(_("that director does not direct this facility"), field="director")
     if director.user_id == actor.pk:
         return director
     scope = scope_for(actor)
@@ -254,8 +255,7 @@ def _director_for(facility: Facility, actor: User, director: FacilityDirector | 
     )
     if not on_behalf_ok:
         raise PermissionDenied(
-            "只能登记本人的巡查，或代无账号的所长登记",
-            "you may record your own inspections, or those of a director without an account",
+            _("you may record your own inspections, or those of a director without an account"),
             field="director",
         )
     return director
@@ -267,9 +267,9 @@ def _point(lat: Any, lng: Any) -> tuple[float | None, float | None]:
     try:
         lat_f, lng_f = float(lat), float(lng)
     except (TypeError, ValueError):
-        raise ValidationFailed("位置坐标无效", "the location is not a valid point", field="location") from None
+        raise ValidationFailed(_("the location is not a valid point"), field="location") from None
     if not (-90 <= lat_f <= 90 and -180 <= lng_f <= 180):
-        raise ValidationFailed("位置坐标无效", "the location is not a valid point", field="location")
+        raise ValidationFailed(_("the location is not a valid point"), field="location")
     return lat_f, lng_f
 
 
@@ -328,14 +328,20 @@ def _file_demand(
     from wangge.demands.services import MAX_TITLE, demand_submit
 
     ftype = facility.facility_type
-    title = f"{ftype.name}「{facility.name}」巡查不合格：{item.name}"
+    names = {"type": ftype.name, "facility": facility.name, "item": item.name, "note": item.note}
     if item.note:
-        title += f"（{item.note}）"
+        title = _told(_("%(type)s '%(facility)s' failed inspection: %(item)s (%(note)s)"), names)
+    else:
+        title = _told(_("%(type)s '%(facility)s' failed inspection: %(item)s"), names)
     when = inspection.at.astimezone(clock.local_tz()).strftime("%Y-%m-%d %H:%M")
-    description = (
-        f"{director.get_level_display()}{director.name}于 {when} 巡查{ftype.name}「{facility.name}」"
-        f"（编号 {facility.code}{'，' + facility.address if facility.address else ''}），"
-        f"检查项「{item.name}」不合格。{item.note}"
+    where = {"code": facility.code, "address": facility.address}
+    at = _told(_("no. %(code)s, %(address)s"), where) if facility.address else _told(_("no. %(code)s"), where)
+    description = _told(
+        _(
+            "%(inspector)s inspected %(type)s '%(facility)s' (%(at)s) at %(when)s: "
+            "checklist item '%(item)s' failed. %(note)s"
+        ),
+        {**names, "inspector": _inspector(director), "when": when, "at": at},
     ).strip()
     args: dict[str, Any] = {
         "channel": "inspection",
@@ -389,11 +395,11 @@ def inspection_record(
     from wangge.core.photos import clean_photo
 
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
-        raise PermissionDenied("请先登录", "sign in first")
+        raise PermissionDenied(_("sign in first"))
     if actor.role == Role.AUDITOR:
-        raise PermissionDenied("审计人员只能查看", "auditors may only read", code="read_only")
+        raise PermissionDenied(_("auditors may only read"), code="read_only")
     if not facility.is_active:
-        raise ValidationFailed("该设施已停用", "this facility is no longer in use", field="facility")
+        raise ValidationFailed(_("this facility is no longer in use"), field="facility")
     director = _director_for(facility, actor, director)
     checklist = {
         c.code: c for c in ChecklistItem.objects.filter(facility_type_id=facility.facility_type_id, is_active=True)
@@ -402,25 +408,23 @@ def inspection_record(
     for raw in results:
         res = _as_result(raw)
         if res.code not in checklist:
-            raise ValidationFailed(f"未知的检查项：{res.code}", f"unknown checklist item: {res.code}", field="items")
+            raise ValidationFailed(_("unknown checklist item: %(code)s"), params={"code": res.code}, field="items")
         if res.code in given:
-            raise ValidationFailed(f"检查项重复：{res.code}", f"checklist item given twice: {res.code}", field="items")
+            raise ValidationFailed(_("checklist item given twice: %(code)s"), params={"code": res.code}, field="items")
         if len(res.note) > MAX_NOTE:
             raise ValidationFailed(
-                f"说明不能超过 {MAX_NOTE} 字", f"a note is longer than {MAX_NOTE} characters", field=f"item_{res.code}"
+                _("a note is longer than %(limit)s characters"), params={"limit": MAX_NOTE}, field=f"item_{res.code}"
             )
         if len(res.photos) > MAX_PHOTOS_PER_ITEM:
             raise ValidationFailed(
-                f"每个检查项最多 {MAX_PHOTOS_PER_ITEM} 张照片",
-                f"at most {MAX_PHOTOS_PER_ITEM} photos per checklist item",
-                field="photos",
+                _("at most %(count)s photos per checklist item"), params={"count": MAX_PHOTOS_PER_ITEM}, field="photos"
             )
         given[res.code] = res
     missing = [c.name for code, c in checklist.items() if code not in given]
     if missing:
         raise ValidationFailed(
-            "以下检查项还没有选择合格或不合格：" + "、".join(missing),
-            f"{len(missing)} checklist item(s) have no result yet",
+            _("%(count)s checklist item(s) have no result yet: %(items)s"),
+            params={"count": len(missing), "items": Listed(missing)},
             field="items",
         )
     # Clean every photo before writing anything: a bad file refuses the whole inspection.
@@ -437,7 +441,7 @@ def inspection_record(
     now = clock.now()
     when = at or now
     if when > now + dt.timedelta(minutes=5):
-        raise ValidationFailed("巡查时间不能晚于现在", "an inspection cannot be in the future", field="at")
+        raise ValidationFailed(_("an inspection cannot be in the future"), field="at")
     failed = any(not r.passed for r in given.values())
     inspection = Inspection.objects.create(
         facility=facility,
@@ -451,7 +455,7 @@ def inspection_record(
         area_path=facility.area_path,
         created_at=now,
     )
-    inspector_label = f"{director.get_level_display()}{director.name}"
+    inspector_label = _inspector(director)
     open_demands = _open_demands(facility)
     remarks: list[str] = []
     for code, checklist_item in sorted(checklist.items(), key=lambda kv: (kv[1].sort, kv[1].pk)):
@@ -470,15 +474,21 @@ def inspection_record(
             if open_demand is not None:
                 item.demand, item.demand_reused = open_demand, True
                 item.save(update_fields=["demand", "demand_reused"])
-                remarks.append(f"「{item.name}」本次合格，诉求 {open_demand.code} 尚未办结")
-                _comment(open_demand, f"{inspector_label}复查：「{item.name}」本次巡查合格。", actor)
+                said = {"item": item.name, "demand": open_demand.code, "inspector": inspector_label}
+                remarks.append(_told(_("'%(item)s' passed this time; demand %(demand)s is still open"), said))
+                _comment(
+                    open_demand,
+                    _told(_("%(inspector)s checked again: '%(item)s' passed this inspection."), said),
+                    actor,
+                )
             continue
         if open_demand is not None:
             item.demand, item.demand_reused = open_demand, True
             item.save(update_fields=["demand", "demand_reused"])
-            body = f"{inspector_label}复查仍不合格：「{item.name}」。{item.note}".strip()
+            said = {"item": item.name, "demand": open_demand.code, "inspector": inspector_label, "note": item.note}
+            body = _told(_("%(inspector)s checked again, still failed: '%(item)s'. %(note)s"), said).strip()
             if not _comment(open_demand, body, actor):
-                remarks.append(f"「{item.name}」仍不合格，沿用诉求 {open_demand.code}")
+                remarks.append(_told(_("'%(item)s' still failed; demand %(demand)s carries on"), said))
             continue
         demand = _file_demand(
             facility=facility,
@@ -547,10 +557,21 @@ def _notify_missed(missed: MissedInspection) -> None:
         if missed.period == RulePeriod.DAY
         else (f"{missed.period_start:%m月%d日}–{missed.period_end - dt.timedelta(days=1):%m月%d日}")
     )
-    subject = f"巡查未达标：{facility.name}"
-    body = (
-        f"{director.get_level_display()}{director.name}在 {span} 巡查{facility.facility_type.name}「{facility.name}」"
-        f"{missed.done} 次，要求 {director.rule_label}（{missed.required} 次）。"
+    subject = _told(_("Inspections missed: %(facility)s"), {"facility": facility.name})
+    body = _told(
+        _(
+            "%(inspector)s inspected %(type)s '%(facility)s' %(done)s times in %(span)s; "
+            "%(rule)s is required (%(required)s)."
+        ),
+        {
+            "inspector": _inspector(director),
+            "span": span,
+            "type": facility.facility_type.name,
+            "facility": facility.name,
+            "done": missed.done,
+            "rule": director.rule_label,
+            "required": missed.required,
+        },
     )
     targets: list[tuple[str, str]] = []
     own = _recipient(director)

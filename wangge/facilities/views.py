@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from wangge.core import clock
 from wangge.core.errors import PermissionDenied, ValidationFailed, WanggeError
@@ -94,9 +95,7 @@ def inspect(request: HttpRequest, pk: int) -> HttpResponse:
     facility = selectors.facility_get(user=request.user, pk=pk)
     directors = selectors.inspectable_directors(user=request.user, facility=facility)
     if not directors:
-        raise PermissionDenied(
-            "只有该设施的所长可以登记巡查", "only the facility's directors may record inspections", field="director"
-        )
+        raise PermissionDenied(gettext_lazy("only the facility's directors may record inspections"), field="director")
     checklist = list(facility.facility_type.checklist.filter(is_active=True))
     context: dict[str, Any] = {
         "facility": facility,
@@ -117,7 +116,7 @@ def inspect(request: HttpRequest, pk: int) -> HttpResponse:
         director = directors[0]
     try:
         if director is None:
-            raise ValidationFailed("请选择本次巡查的所长", "choose whose inspection this is", field="director")
+            raise ValidationFailed(gettext_lazy("choose whose inspection this is"), field="director")
         inspection = services.inspection_record(
             facility=facility,
             actor=request.user,  # type: ignore[arg-type]

@@ -1,4 +1,8 @@
-"""API shapes of one-stop services; personal data leaves only masked."""
+"""API shapes of one-stop services; personal data leaves only masked.
+
+Outputs read the objects (`resolve_x` where a value is not one attribute): a `BundleView`, a
+`ServiceItem`, an `Application`, an `ApplicationTask`.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,11 @@ import datetime as dt
 from typing import Any
 
 from ninja import Field, Schema
+
+from wangge.core.errors import render_both
+from wangge.core.masking import decrypt, mask_id_number
+from wangge.onestop import selectors
+from wangge.onestop.facts import masked
 
 
 class MaterialOut(Schema):
@@ -24,6 +33,18 @@ class FactOut(Schema):
     type: str
     choices: list[str]
 
+    @staticmethod
+    def resolve_label(obj: Any) -> str:
+        return render_both(obj.label)[0]
+
+    @staticmethod
+    def resolve_label_en(obj: Any) -> str:
+        return render_both(obj.label)[1]
+
+    @staticmethod
+    def resolve_choices(obj: Any) -> list[str]:
+        return list(obj.choices)
+
 
 class ItemOut(Schema):
     id: int
@@ -36,6 +57,18 @@ class ItemOut(Schema):
     fee_fen: int
     form_fields: list[str]
     materials: list[str]
+
+    @staticmethod
+    def resolve_department(obj: Any) -> str:
+        return str(obj.department.name)
+
+    @staticmethod
+    def resolve_form_fields(obj: Any) -> list[str]:
+        return list(obj.form_fields)
+
+    @staticmethod
+    def resolve_materials(obj: Any) -> list[str]:
+        return [m.code for m in obj.materials.all()]
 
 
 class FiguresOut(Schema):
@@ -57,6 +90,32 @@ class BundleOut(Schema):
     facts: list[FactOut]
     materials: list[MaterialOut]
 
+    @staticmethod
+    def resolve_id(obj: Any) -> int:
+        return int(obj.bundle.pk)
+
+    @staticmethod
+    def resolve_code(obj: Any) -> str:
+        return str(obj.bundle.code)
+
+    @staticmethod
+    def resolve_name(obj: Any) -> str:
+        return str(obj.bundle.name)
+
+    @staticmethod
+    def resolve_description(obj: Any) -> str:
+        return str(obj.bundle.description)
+
+    @staticmethod
+    def resolve_promised(obj: Any) -> dict[str, int | None]:
+        b = obj.bundle
+        return {
+            "materials": b.promised_materials,
+            "steps": b.promised_steps,
+            "days": b.promised_days,
+            "fee_fen": b.promised_fee_fen,
+        }
+
 
 class TaskOut(Schema):
     id: int
@@ -70,6 +129,23 @@ class TaskOut(Schema):
     certificate_number: str
     return_reason: str
     facts: dict[str, str]
+
+    @staticmethod
+    def resolve_item_code(obj: Any) -> str:
+        return str(obj.item.code)
+
+    @staticmethod
+    def resolve_item_name(obj: Any) -> str:
+        return str(obj.item.name)
+
+    @staticmethod
+    def resolve_department(obj: Any) -> str:
+        return str(obj.department.name)
+
+    @staticmethod
+    def resolve_facts(obj: Any) -> dict[str, str]:
+        # Only the facts this item needs, ID numbers masked: what a department may see.
+        return {f.key: v for f, v in selectors.applicant_facts(obj.application, list(obj.item.form_fields))}
 
 
 class ApplicationOut(Schema):
@@ -93,6 +169,39 @@ class ApplicationOut(Schema):
     elapsed_days: float | None
     overdue: bool
     tasks: list[TaskOut]
+
+    @staticmethod
+    def resolve_bundle_code(obj: Any) -> str:
+        return str(obj.bundle.code)
+
+    @staticmethod
+    def resolve_id_number_masked(obj: Any) -> str:
+        return mask_id_number(decrypt(obj.applicant_id_enc))
+
+    @staticmethod
+    def resolve_facts(obj: Any) -> dict[str, str]:
+        return masked(obj.facts)
+
+    @staticmethod
+    def resolve_elapsed_days(obj: Any) -> float | None:
+        timing = _timing(obj)
+        return timing.elapsed_days if timing else None
+
+    @staticmethod
+    def resolve_overdue(obj: Any) -> bool:
+        timing = _timing(obj)
+        return timing.overdue if timing else False
+
+    @staticmethod
+    def resolve_tasks(obj: Any) -> list[Any]:
+        return selectors.application_tasks(obj)
+
+
+def _timing(application: Any) -> selectors.Timing | None:
+    """The timing once per answer, so that elapsed days and overdue are read at the same instant."""
+    if not hasattr(application, "_api_timing"):
+        application._api_timing = selectors.timing(application)
+    return application._api_timing  # type: ignore[no-any-return]
 
 
 class ApplicationIn(Schema):

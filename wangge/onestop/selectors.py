@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Avg, Count, Prefetch, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
@@ -92,7 +93,7 @@ def bundle_get(*, pk: int | str) -> BundleView:
     try:
         bundle = bundle_queryset().get(pk=int(pk), is_active=True)
     except (ServiceBundle.DoesNotExist, ValueError, TypeError):
-        raise NotFound("找不到该“一件事”", "bundle not found", field="bundle") from None
+        raise NotFound(_("bundle not found"), field="bundle") from None
     return _view(bundle)
 
 
@@ -115,9 +116,9 @@ def point_get(*, user: Any, pk: int | str) -> Area:
     try:
         area = Area.objects.get(pk=int(pk), level__in=[Level.TOWN, Level.VILLAGE])
     except (Area.DoesNotExist, ValueError, TypeError):
-        raise NotFound("找不到该服务点", "service point not found", field="point") from None
+        raise NotFound(_("service point not found"), field="point") from None
     if not scope_for(user).covers_path(area.path):
-        raise NotFound("找不到该服务点", "service point not found", field="point")
+        raise NotFound(_("service point not found"), field="point")
     return area
 
 
@@ -139,9 +140,9 @@ def application_get(*, user: Any, pk: int) -> Application:
     try:
         application = Application.objects.select_related("bundle", "point", "identity_verified_by").get(pk=pk)
     except Application.DoesNotExist:
-        raise NotFound("找不到该申请", "application not found") from None
+        raise NotFound(_("application not found")) from None
     if not scope_for(user).covers_path(application.area_path):
-        raise NotFound("找不到该申请", "application not found")
+        raise NotFound(_("application not found"))
     return application
 
 
@@ -211,10 +212,10 @@ def task_get(*, user: Any, pk: int) -> ApplicationTask:
             "application__bundle", "application__point", "item", "department", "accepted_by", "completed_by"
         ).get(pk=pk)
     except ApplicationTask.DoesNotExist:
-        raise NotFound("找不到该部门事项", "task not found") from None
+        raise NotFound(_("task not found")) from None
     scope = scope_for(user)
     if not (scope.covers_department(task.department_id) or scope.covers_path(task.application.area_path)):
-        raise NotFound("找不到该部门事项", "task not found")
+        raise NotFound(_("task not found"))
     return task
 
 

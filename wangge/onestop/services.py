@@ -12,13 +12,15 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Model
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wangge.accounts.models import Role
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
-from wangge.core.errors import Conflict, FieldProblem, PermissionDenied, ValidationFailed
+from wangge.core.errors import Conflict, FieldProblem, PermissionDenied, ValidationFailed, render_both
 from wangge.core.masking import decrypt, encrypt, lookup_hash
-from wangge.core.text import capped_text
+from wangge.core.text import Listed, Said, capped_text
 from wangge.holidays import workdays
 from wangge.onestop.facts import APPLICANT_KEYS, clean_facts, protect, reveal, unknown_keys
 from wangge.onestop.figures import bundle_items, combined_fact_keys, combined_materials, figures_for
@@ -57,9 +59,9 @@ def material_create(
 ) -> Material:
     """A material is defined once and shared by items, so that a bundle asks for it once."""
     if Material.objects.filter(code=code).exists():
-        raise ValidationFailed(f"材料编码 {code} 已存在", f"material code {code} is taken", field="code")
+        raise ValidationFailed(_("material code %(code)s is taken"), params={"code": code}, field="code")
     if count < 1:
-        raise ValidationFailed("份数至少为 1", "at least one copy", field="count")
+        raise ValidationFailed(_("at least one copy"), field="count")
     return Material.objects.create(
         code=code, name=name, kind=kind, count=count, description=description, deferrable=deferrable
     )
@@ -82,22 +84,16 @@ def service_item_create(
     """An item names known facts only, and only a village-level item may be offered at village points."""
     form_fields = list(form_fields or [])
     if ServiceItem.objects.filter(code=code).exists():
-        raise ValidationFailed(f"事项编码 {code} 已存在", f"item code {code} is taken", field="code")
+        raise ValidationFailed(_("item code %(code)s is taken"), params={"code": code}, field="code")
     if handle_level not in HandleLevel.values:
-        raise ValidationFailed("办理层级应为市、乡镇或村", "level must be city, town or village", field="handle_level")
+        raise ValidationFailed(_("level must be city, town or village"), field="handle_level")
     if village_ok and handle_level != HandleLevel.VILLAGE:
-        raise ValidationFailed(
-            "村级可办事项的办理层级必须是村",
-            "an item for village points must be handled at village level",
-            field="village_ok",
-        )
+        raise ValidationFailed(_("an item for village points must be handled at village level"), field="village_ok")
     unknown = unknown_keys(form_fields)
     if unknown:
-        raise ValidationFailed(
-            f"未知的表单信息项：{'、'.join(unknown)}", f"unknown facts: {', '.join(unknown)}", field="form_fields"
-        )
+        raise ValidationFailed(_("unknown facts: %(keys)s"), params={"keys": Listed(unknown)}, field="form_fields")
     if fee_fen < 0 or time_limit_days < 0:
-        raise ValidationFailed("收费和时限不能为负", "fee and time limit cannot be negative", field="fee_fen")
+        raise ValidationFailed(_("fee and time limit cannot be negative"), field="fee_fen")
     item = ServiceItem.objects.create(
         code=code,
         name=name,
@@ -128,13 +124,13 @@ def service_bundle_create(
 ) -> ServiceBundle:
     """A bundle holds distinct active items in order; its figures are computed from them, never typed."""
     if not items:
-        raise ValidationFailed("“一件事”至少包含一个事项", "a bundle needs at least one item", field="items")
+        raise ValidationFailed(_("a bundle needs at least one item"), field="items")
     if len({i.pk for i in items}) != len(items):
-        raise ValidationFailed("同一事项不能重复加入", "an item appears twice", field="items")
+        raise ValidationFailed(_("an item appears twice"), field="items")
     if any(not i.is_active for i in items):
-        raise ValidationFailed("不能加入已停用的事项", "an item is inactive", field="items")
+        raise ValidationFailed(_("an item is inactive"), field="items")
     if ServiceBundle.objects.filter(code=code).exists():
-        raise ValidationFailed(f"编码 {code} 已存在", f"bundle code {code} is taken", field="code")
+        raise ValidationFailed(_("bundle code %(code)s is taken"), params={"code": code}, field="code")
     bundle = ServiceBundle.objects.create(
         code=code,
         name=name,
@@ -155,50 +151,44 @@ def service_bundle_create(
 def _check_window(user: Any, point: Area) -> None:
     scope = scope_for(user)
     if scope.read_only or not (scope.is_global or user.role in WINDOW_ROLES):
-        raise PermissionDenied("只有服务窗口人员可以受理", "only window staff may take applications", field="point")
+        raise PermissionDenied(_("only window staff may take applications"), field="point")
     if not scope.covers_path(point.path):
-        raise PermissionDenied("该服务点不在您的管辖范围内", "this service point is outside your scope", field="point")
+        raise PermissionDenied(_("this service point is outside your scope"), field="point")
 
 
 def _check_department(user: Any, task: ApplicationTask) -> None:
     scope = scope_for(user)
     if scope.read_only or not scope.covers_department(task.department_id):
-        raise PermissionDenied(
-            "只有该事项所属部门的人员可以办理", "only staff of the item's department may handle it", field="department"
-        )
+        raise PermissionDenied(_("only staff of the item's department may handle it"), field="department")
+
+
+def _problem(code: str, message: Any, field: str, **params: Any) -> FieldProblem:
+    """A problem whose two languages come from the catalogue, like the errors'."""
+    zh, en = render_both(message, params)
+    return FieldProblem(code, zh, en, field)
 
 
 def point_problems(items: list[ServiceItem], point: Area) -> list[FieldProblem]:
     """Why this point may not take these items: a village point takes only village items (44 事项村级可办)."""
     if point.level not in POINT_LEVELS:
-        return [
-            FieldProblem(
-                "bad_point",
-                "服务点必须是乡镇（街道）或村（社区）",
-                "the service point must be a town or a village",
-                "point",
-            )
-        ]
+        return [_problem("bad_point", _("the service point must be a town or a village"), "point")]
     if point.level == Level.VILLAGE:
         refused = [i.name for i in items if not i.village_ok]
         if refused:
             return [
-                FieldProblem(
+                _problem(
                     "not_village_item",
-                    f"村级服务点不能受理：{'、'.join(refused)}（须到乡镇便民服务中心办理）",
-                    f"a village service point cannot take: {', '.join(refused)} (go to the town centre)",
+                    _("a village service point cannot take: %(items)s (go to the town centre)"),
                     "bundle",
+                    items=Listed(refused),
                 )
             ]
     rank = LEVEL_RANK[HandleLevel.TOWN if point.level == Level.TOWN else HandleLevel.VILLAGE]
     refused = [i.name for i in items if LEVEL_RANK[i.handle_level] < rank]
     if refused:
         return [
-            FieldProblem(
-                "level_too_low",
-                f"该服务点层级不能受理：{'、'.join(refused)}",
-                f"this service point's level cannot take: {', '.join(refused)}",
-                "bundle",
+            _problem(
+                "level_too_low", _("this service point's level cannot take: %(items)s"), "bundle", items=Listed(refused)
             )
         ]
     return []
@@ -210,9 +200,10 @@ def _raise(problems: list[FieldProblem]) -> None:
     if len(problems) == 1:
         p = problems[0]
         raise ValidationFailed(p.zh, p.en, field=p.field, code=p.code, problems=problems)
+    said = Listed([Said(p.zh, p.en) for p in problems], separator=pgettext_lazy("list separator", "; "))
     raise ValidationFailed(
-        f"有 {len(problems)} 处需要更正：" + "；".join(p.zh for p in problems),
-        f"{len(problems)} things to correct: " + "; ".join(p.en for p in problems),
+        _("%(count)s things to correct: %(problems)s"),
+        params={"count": len(problems), "problems": said},
         field=problems[0].field,
         problems=problems,
     )
@@ -225,11 +216,7 @@ def _move(obj: Model, states: Iterable[str], **changes: Any) -> None:
         version=F("version") + 1, **changes
     )
     if updated != 1:
-        raise Conflict(
-            "已被他人处理或状态已变化，请刷新后再试",
-            "someone else acted on this first or its state changed; reload and try again",
-            field="state",
-        )
+        raise Conflict(_("someone else acted on this first or its state changed; reload and try again"), field="state")
     obj.refresh_from_db()
 
 
@@ -238,10 +225,7 @@ def _split_facts(
 ) -> tuple[dict[str, str], list[FieldProblem]]:
     """Clean the facts of this form: required ones must be there, others only if given."""
     outside = [k for k, v in raw.items() if k not in keys and v not in (None, "")]
-    problems = [
-        FieldProblem("not_in_form", f"「{k}」不是本事项需要的信息", f"'{k}' is not asked by this bundle", k)
-        for k in outside
-    ]
+    problems = [_problem("not_in_form", _("'%(key)s' is not asked by this bundle"), k, key=k) for k in outside]
     wanted = [k for k in keys if k in set(required) or str(raw.get(k) or "").strip()]
     clean, more = clean_facts(wanted, raw, today=clock.today_local())
     return clean, problems + more
@@ -266,9 +250,9 @@ def _material_ids(bundle_materials: list[Material], ids: Iterable[int | str], fi
         try:
             pk = int(raw)
         except (TypeError, ValueError):
-            raise ValidationFailed("材料编号无效", "invalid material id", field=field) from None
+            raise ValidationFailed(_("invalid material id"), field=field) from None
         if pk not in allowed:
-            raise ValidationFailed("该材料不属于本事项清单", "this material is not on the bundle's list", field=field)
+            raise ValidationFailed(_("this material is not on the bundle's list"), field=field)
         picked.append(pk)
     return sorted(set(picked))
 
@@ -288,7 +272,7 @@ def application_create(
     """A draft at a service point in the user's scope: the applicant's name, ID and phone are required."""
     _check_window(user, point)
     if not bundle.is_active:
-        raise ValidationFailed("该“一件事”已停办", "this bundle is no longer offered", field="bundle")
+        raise ValidationFailed(_("this bundle is no longer offered"), field="bundle")
     items = bundle_items(bundle)
     _raise(point_problems(items, point))
     keys = combined_fact_keys(items)
@@ -320,9 +304,7 @@ def application_update(
     """Correct a draft (or a returned application) before it goes (back) to the departments."""
     _check_window(user, application.point)
     if application.state not in (AppState.DRAFT, AppState.RETURNED):
-        raise ValidationFailed(
-            "只能修改草稿或退回补正的申请", "only drafts and returned applications can change", field="state"
-        )
+        raise ValidationFailed(_("only drafts and returned applications can change"), field="state")
     items = bundle_items(application.bundle)
     if facts is not None:
         clean, problems = _split_facts(facts, combined_fact_keys(items), required=())
@@ -351,13 +333,11 @@ def application_verify_identity(
     """One identity check per application; a card reader's number must be the applicant's own."""
     _check_window(user, application.point)
     if method not in IdentityMethod.values:
-        raise ValidationFailed("请选择核验方式", "choose how the identity was checked", field="identity_method")
+        raise ValidationFailed(_("choose how the identity was checked"), field="identity_method")
     if application.state != AppState.DRAFT:
-        raise ValidationFailed("身份已在受理时核验", "the identity was checked at acceptance", field="identity_method")
+        raise ValidationFailed(_("the identity was checked at acceptance"), field="identity_method")
     if id_number_read and lookup_hash(id_number_read.strip().upper()) != application.applicant_id_hash:
-        raise ValidationFailed(
-            "读取的身份证号码与申请人不一致", "the ID card read does not belong to the applicant", field="id_number"
-        )
+        raise ValidationFailed(_("the ID card read does not belong to the applicant"), field="id_number")
     _move(
         application,
         [AppState.DRAFT],
@@ -382,7 +362,7 @@ def application_submit(
     """
     _check_window(user, application.point)
     if application.state != AppState.DRAFT:
-        raise ValidationFailed("只有草稿可以提交受理", "only a draft can be submitted", field="state")
+        raise ValidationFailed(_("only a draft can be submitted"), field="state")
     bundle = application.bundle
     items = bundle_items(bundle)
     problems = point_problems(items, application.point)
@@ -393,7 +373,7 @@ def application_submit(
         "phone": application.applicant_phone,
         "id_number": _applicant_id(application),
     }
-    _, fact_problems = clean_facts(combined_fact_keys(items), current, today=clock.today_local())
+    fact_problems = clean_facts(combined_fact_keys(items), current, today=clock.today_local())[1]
     problems += fact_problems
     # Materials: each on the combined list is received, or promised under 容缺受理 if it may be.
     materials = combined_materials(items)
@@ -405,37 +385,25 @@ def application_submit(
         if material.pk in deferred_ids:
             if not material.deferrable:
                 problems.append(
-                    FieldProblem(
+                    _problem(
                         "not_deferrable",
-                        f"「{material.name}」是必需材料，不能容缺受理",
-                        f"'{material.name}' is essential and cannot be supplied later",
+                        _("'%(name)s' is essential and cannot be supplied later"),
                         "materials_deferred",
+                        name=material.name,
                     )
                 )
             continue
         problems.append(
-            FieldProblem(
-                "missing_material",
-                f"缺少材料「{material.name}」",
-                f"material missing: {material.name}",
-                "materials_received",
-            )
+            _problem("missing_material", _("material missing: %(name)s"), "materials_received", name=material.name)
         )
     if deferred_ids and not deficiency_note.strip():
         problems.append(
-            FieldProblem(
-                "note_required",
-                "容缺受理须写明补交承诺",
-                "accepting with a material to follow needs a note of the promise",
-                "deficiency_note",
+            _problem(
+                "note_required", _("accepting with a material to follow needs a note of the promise"), "deficiency_note"
             )
         )
     if application.identity_verified_at is None:
-        problems.append(
-            FieldProblem(
-                "identity_unchecked", "申请人身份尚未核验", "the applicant's identity is not checked", "identity_method"
-            )
-        )
+        problems.append(_problem("identity_unchecked", _("the applicant's identity is not checked"), "identity_method"))
     _raise(problems)
     now = clock.now()
     figures = figures_for(items)
@@ -475,7 +443,7 @@ def application_receive_material(
     """A material promised under 容缺受理 is handed in before the results are issued."""
     _check_window(user, application.point)
     if application.state not in (AppState.SUBMITTED, AppState.IN_PROGRESS, AppState.RETURNED):
-        raise ValidationFailed("该申请不再接收材料", "this application no longer takes materials", field="state")
+        raise ValidationFailed(_("this application no longer takes materials"), field="state")
     ids = _material_ids(combined_materials(bundle_items(application.bundle)), material_ids, "materials_received")
     received = sorted(set(application.materials_received) | set(ids))
     _move(
@@ -498,11 +466,11 @@ def application_resupply(
     """After a return for missing material, the window records what was supplied and the tasks start again."""
     _check_window(user, application.point)
     if application.state != AppState.RETURNED:
-        raise ValidationFailed("该申请没有被退回", "this application was not returned", field="state")
+        raise ValidationFailed(_("this application was not returned"), field="state")
     application_update(user=user, application=application, facts=facts, materials_received=materials_received)
     returned = list(application.tasks.filter(state=TaskState.RETURNED))
     if not returned:
-        raise ValidationFailed("没有被退回的部门事项", "no department task was returned", field="state")
+        raise ValidationFailed(_("no department task was returned"), field="state")
     for task in returned:
         # Back to the queue; the reason stays on the row as the record of what was asked.
         _move(task, [TaskState.RETURNED], state=TaskState.PENDING)
@@ -516,21 +484,17 @@ def application_issue(*, user: Any, application: Application) -> Application:
     """Issue every result together (一次送达): only when every department's task is done and nothing is owed."""
     _check_window(user, application.point)
     if application.state != AppState.IN_PROGRESS:
-        raise ValidationFailed(
-            "只有办理中的申请可以出件", "only an application in progress can be issued", field="state"
-        )
+        raise ValidationFailed(_("only an application in progress can be issued"), field="state")
     open_tasks = [t.item.name for t in application.tasks.select_related("item") if t.state != TaskState.DONE]
     if open_tasks:
         raise ValidationFailed(
-            f"以下部门事项尚未办结：{'、'.join(open_tasks)}",
-            f"not every department is done: {', '.join(open_tasks)}",
-            field="tasks",
+            _("not every department is done: %(tasks)s"), params={"tasks": Listed(open_tasks)}, field="tasks"
         )
     if application.materials_deferred:
         names = list(Material.objects.filter(pk__in=application.materials_deferred).values_list("name", flat=True))
         raise ValidationFailed(
-            f"容缺材料尚未补交：{'、'.join(names)}",
-            f"materials promised are not yet handed in: {', '.join(names)}",
+            _("materials promised are not yet handed in: %(names)s"),
+            params={"names": Listed(names)},
             field="materials_deferred",
         )
     now = clock.now()
@@ -567,9 +531,9 @@ def task_complete(
     """A department finishes its part with its result; the first of two staff completing at once wins."""
     _check_department(user, task)
     if task.state == TaskState.PENDING:
-        raise ValidationFailed("请先签收再办结", "accept the task before completing it", field="state")
+        raise ValidationFailed(_("accept the task before completing it"), field="state")
     if not (result.strip() or certificate_number.strip()):
-        raise ValidationFailed("请填写办理结果或证照编号", "give the result or the certificate number", field="result")
+        raise ValidationFailed(_("give the result or the certificate number"), field="result")
     _move(
         task,
         [TaskState.ACCEPTED],
@@ -587,7 +551,7 @@ def task_return(*, user: Any, task: ApplicationTask, reason: str) -> Application
     """A department sends the application back to the window for a missing or wrong material, with a reason."""
     _check_department(user, task)
     if not reason.strip():
-        raise ValidationFailed("请写明退回原因", "give the reason for the return", field="return_reason")
+        raise ValidationFailed(_("give the reason for the return"), field="return_reason")
     _move(
         task,
         [TaskState.PENDING, TaskState.ACCEPTED],

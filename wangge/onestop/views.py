@@ -15,6 +15,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from wangge.core.errors import NotFound, WanggeError
 from wangge.onestop import selectors, services
@@ -169,7 +170,7 @@ def _application_action(request: HttpRequest, application: Any) -> None:
     elif action == "issue":
         services.application_issue(user=user, application=application)
     else:
-        raise NotFound("未知的操作", "unknown action", field="action")
+        raise NotFound(gettext_lazy("unknown action"), field="action")
 
 
 @login_required
@@ -238,7 +239,7 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
             elif action == "return":
                 services.task_return(user=request.user, task=task, reason=request.POST.get("reason", ""))
             else:
-                raise NotFound("未知的操作", "unknown action", field="action")
+                raise NotFound(gettext_lazy("unknown action"), field="action")
         except WanggeError as exc:
             error = exc
         else:

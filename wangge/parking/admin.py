@@ -7,9 +7,11 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wangge.accounts.scope import scope_for
-from wangge.core.errors import WanggeError
+from wangge.core.errors import WanggeError, render_both
 from wangge.parking import selectors, services
 from wangge.parking.fees import yuan
 from wangge.parking.forms import TariffAdminForm
@@ -157,21 +159,26 @@ class ParkingSessionAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.action(
-        description="作废所选记录（录入错误）Void the selected stays (recorded in error)", permissions=["view"]
-    )
+    @admin.action(description=_("Void the selected stays (recorded in error)"), permissions=["view"])
     def void_selected(self, request: HttpRequest, queryset: QuerySet[ParkingSession]) -> None:
         done = 0
+        # The stored reason is written in Chinese, like every stored note.
+        reason = render_both(_("voided in the admin (recorded in error)"))[0]
         for session in queryset:
             if not selectors.can_record(user=request.user, lot=session.lot):
-                self.message_user(request, f"{session.plate}: 无权作废 / not allowed", messages.WARNING)
+                self.message_user(
+                    request,
+                    f"{session.plate}: " + " / ".join(render_both(pgettext_lazy("voiding a stay", "not allowed"))),
+                    messages.WARNING,
+                )
                 continue
             try:
-                services.parking_session_void(session=session, reason="后台作废（录入错误）", actor=request.user)
+                services.parking_session_void(session=session, reason=reason, actor=request.user)
                 done += 1
             except WanggeError as exc:
                 self.message_user(request, f"{session.plate}: {exc}", messages.WARNING)
-        self.message_user(request, f"{done} 条已作废 / {done} voided", messages.SUCCESS)
+        voided = render_both(_("%(count)s voided"), {"count": done})
+        self.message_user(request, " / ".join(voided), messages.SUCCESS)
 
 
 @admin.register(ParkingAnomaly)

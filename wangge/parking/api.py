@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Status
 
 from wangge.accounts.api_auth import STAFF_AUTH
@@ -29,9 +30,7 @@ def _at(payload: GateEventIn) -> dt.datetime:
     if payload.at is None:
         return clock.now()
     if payload.at.tzinfo is None:
-        raise ValidationFailed(
-            "时间必须带时区，如 2026-06-01T08:00:00+08:00", "'at' needs a time zone offset", field="at"
-        )
+        raise ValidationFailed(_("'at' needs a time zone offset"), field="at")
     return payload.at
 
 

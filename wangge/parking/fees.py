@@ -33,8 +33,11 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from wangge.core.clock import local_tz
-from wangge.core.errors import FieldProblem, ValidationFailed
+from wangge.core.errors import FieldProblem, ValidationFailed, render_both
+from wangge.core.text import Said
 from wangge.holidays.workdays import is_workday
 
 LOCAL_TZ = local_tz()
@@ -57,14 +60,14 @@ def fen_from_yuan(text: str | int | float | Decimal, *, field_name: str = "yuan"
         value = Decimal(str(text).strip().replace("元", "").replace("¥", "").replace("￥", ""))
     except InvalidOperation:
         raise ValidationFailed(
-            f"金额「{text}」不是数字", f"amount '{text}' is not a number", field=field_name
+            _("amount '%(text)s' is not a number"), params={"text": text}, field=field_name
         ) from None
     if value < 0:
-        raise ValidationFailed("金额不能为负数", "an amount cannot be negative", field=field_name)
+        raise ValidationFailed(_("an amount cannot be negative"), field=field_name)
     fen = value * 100
     if fen != fen.to_integral_value():
         raise ValidationFailed(
-            f"金额「{text}」最多保留两位小数", f"amount '{text}' has more than two decimals", field=field_name
+            _("amount '%(text)s' has more than two decimals"), params={"text": text}, field=field_name
         )
     return int(fen)
 
@@ -255,15 +258,13 @@ def fee_for(tariff: Any, entered_at: dt.datetime, exited_at: dt.datetime) -> Fee
     """
     rules = _rules_of(tariff)
     if entered_at.tzinfo is None or exited_at.tzinfo is None:
-        raise ValidationFailed("时间必须带时区", "times must be timezone-aware", field="entered_at")
+        raise ValidationFailed(_("times must be timezone-aware"), field="entered_at")
     if exited_at < entered_at:
-        raise ValidationFailed("出场时间早于入场时间", "exit is before entry", field="exited_at")
+        raise ValidationFailed(_("exit is before entry"), field="exited_at")
     seconds = (exited_at - entered_at).total_seconds()
     if seconds > MAX_STAY_DAYS * 86400:
         raise ValidationFailed(
-            f"停放超过 {MAX_STAY_DAYS} 天，请人工处理",
-            f"stay longer than {MAX_STAY_DAYS} days: handle by hand",
-            field="exited_at",
+            _("stay longer than %(days)s days: handle by hand"), params={"days": MAX_STAY_DAYS}, field="exited_at"
         )
     minutes = math.ceil(seconds / 60)
     if minutes <= rules.free_minutes:
@@ -384,12 +385,11 @@ def parse_steps(text: str, *, field_name: str = "steps") -> list[Step]:
         m = _STEP_LINE.match(raw)
         if not m:
             problems.append(
-                FieldProblem(
-                    "bad_step",
-                    f"第 {n} 行「{raw.strip()}」应写成「起始分钟-结束分钟 每小时元 计费单位分钟」，如「0-60 2 30」",
-                    f"line {n} '{raw.strip()}' should read 'from-to yuan_per_hour unit_minutes', e.g. '0-60 2 30'",
-                    field=field_name,
-                    row=n,
+                _step_problem(
+                    _("line %(row)s '%(text)s' should read 'from-to yuan_per_hour unit_minutes', e.g. '0-60 2 30'"),
+                    {"row": n, "text": raw.strip()},
+                    field_name,
+                    n,
                 )
             )
             continue
@@ -397,7 +397,9 @@ def parse_steps(text: str, *, field_name: str = "steps") -> list[Step]:
             fen = fen_from_yuan(m.group(3), field_name=field_name)
         except ValidationFailed as exc:
             problems.append(
-                FieldProblem("bad_step", f"第 {n} 行：{exc.zh}", f"line {n}: {exc.en}", field=field_name, row=n)
+                _step_problem(
+                    _("line %(row)s: %(problem)s"), {"row": n, "problem": Said(exc.zh, exc.en)}, field_name, n
+                )
             )
             continue
         steps.append(
@@ -409,50 +411,57 @@ def parse_steps(text: str, *, field_name: str = "steps") -> list[Step]:
             )
         )
     if problems:
-        raise ValidationFailed("收费阶梯有误", "the tariff steps are wrong", field=field_name, problems=problems)
+        raise ValidationFailed(_("the tariff steps are wrong"), field=field_name, problems=problems)
     check_steps(steps, field_name=field_name)
     return steps
+
+
+def _step_problem(message: Any, params: dict[str, Any], field_name: str, row: int) -> FieldProblem:
+    zh, en = render_both(message, params)
+    return FieldProblem("bad_step", zh, en, field=field_name, row=row)
 
 
 def check_steps(steps: list[Step], *, field_name: str = "steps") -> None:
     """Steps start at minute 0, follow one another without gap, end open, and bill in whole fen."""
     problems: list[FieldProblem] = []
 
-    def bad(n: int, zh: str, en: str) -> None:
-        problems.append(FieldProblem("bad_step", f"第 {n} 段：{zh}", f"step {n}: {en}", field=field_name, row=n))
+    def bad(n: int, message: Any, **params: Any) -> None:
+        problem = Said(*render_both(message, params))
+        problems.append(_step_problem(_("step %(row)s: %(problem)s"), {"row": n, "problem": problem}, field_name, n))
 
     if not steps:
-        raise ValidationFailed("至少需要一个收费阶梯", "at least one step is needed", field=field_name)
+        raise ValidationFailed(_("at least one step is needed"), field=field_name)
     expected = 0
     for n, s in enumerate(steps, start=1):
         if s.from_minute != expected:
-            bad(n, f"应从第 {expected} 分钟开始（阶梯须首尾相接）", f"should start at minute {expected} (no gaps)")
+            bad(n, _("should start at minute %(minute)s (no gaps)"), minute=expected)
         last = n == len(steps)
         if s.to_minute is None and not last:
-            bad(n, "只有最后一段可以不写结束分钟", "only the last step may be open-ended")
+            bad(n, _("only the last step may be open-ended"))
         if s.to_minute is not None and last:
-            bad(n, "最后一段不写结束分钟（表示直到离场）", "the last step must be open-ended")
+            bad(n, _("the last step must be open-ended"))
         if s.to_minute is not None and s.to_minute <= s.from_minute:
-            bad(n, "结束分钟须大于起始分钟", "the end must be after the start")
+            bad(n, _("the end must be after the start"))
         if s.unit_minutes <= 0 or s.unit_minutes > 1440:
-            bad(n, "计费单位须在 1 到 1440 分钟之间", "the billing unit must be 1 to 1440 minutes")
+            bad(n, _("the billing unit must be 1 to 1440 minutes"))
         elif s.fen_per_hour * s.unit_minutes % 60:
             bad(
                 n,
-                f"每小时 {yuan(s.fen_per_hour)} 元按 {s.unit_minutes} 分钟计费不是整分钱",
-                f"{yuan(s.fen_per_hour)} yuan per hour in {s.unit_minutes}-minute units is not whole fen",
+                _("%(yuan)s yuan per hour in %(unit)s-minute units is not whole fen"),
+                yuan=yuan(s.fen_per_hour),
+                unit=s.unit_minutes,
             )
         if s.fen_per_hour < 0:
-            bad(n, "价格不能为负数", "a price cannot be negative")
+            bad(n, _("a price cannot be negative"))
         expected = s.to_minute if s.to_minute is not None else expected
     if problems:
-        raise ValidationFailed("收费阶梯有误", "the tariff steps are wrong", field=field_name, problems=problems)
+        raise ValidationFailed(_("the tariff steps are wrong"), field=field_name, problems=problems)
 
 
 def parse_windows(text: str, *, days: str = "workday", field_name: str = "peak_windows") -> list[PeakWindow]:
     """Peak windows typed as `07:30-09:30, 17:00-19:00`; each inside one day."""
     if days not in DAY_KINDS:
-        raise ValidationFailed("高峰日类型无效", "unknown kind of peak days", field=field_name)
+        raise ValidationFailed(_("unknown kind of peak days"), field=field_name)
     out: list[PeakWindow] = []
     for part in re.split(r"[,，;；\s]+", (text or "").strip()):
         if not part:
@@ -460,19 +469,17 @@ def parse_windows(text: str, *, days: str = "workday", field_name: str = "peak_w
         m = _WINDOW.match(part)
         if not m:
             raise ValidationFailed(
-                f"高峰时段「{part}」应写成「07:30-09:30」",
-                f"peak window '{part}' should read '07:30-09:30'",
-                field=field_name,
+                _("peak window '%(window)s' should read '07:30-09:30'"), params={"window": part}, field=field_name
             )
         h1, m1, h2, m2 = (int(x) for x in m.groups())
         try:
             start, end = dt.time(h1, m1), dt.time(h2, m2)
         except ValueError:
-            raise ValidationFailed(f"时间「{part}」无效", f"invalid time '{part}'", field=field_name) from None
+            raise ValidationFailed(_("invalid time '%(time)s'"), params={"time": part}, field=field_name) from None
         if end <= start:
             raise ValidationFailed(
-                f"高峰时段「{part}」须在同一天内且结束晚于开始",
-                f"peak window '{part}' must end after it starts, same day",
+                _("peak window '%(window)s' must end after it starts, same day"),
+                params={"window": part},
                 field=field_name,
             )
         out.append(PeakWindow(start, end, days))
@@ -489,23 +496,16 @@ def check_rules(rules: TariffRules) -> None:
     if rules.peak_steps:
         check_steps(list(rules.peak_steps), field_name="peak_steps")
     if not 0 <= rules.free_minutes <= 1440:
-        raise ValidationFailed(
-            "免费时长须在 0 到 1440 分钟之间", "free minutes must be 0 to 1440", field="free_minutes"
-        )
+        raise ValidationFailed(_("free minutes must be 0 to 1440"), field="free_minutes")
     if rules.day_cap_fen is not None and rules.day_cap_fen < 0:
-        raise ValidationFailed("当日封顶不能为负数", "the day cap cannot be negative", field="day_cap_fen")
+        raise ValidationFailed(_("the day cap cannot be negative"), field="day_cap_fen")
     if not 100 <= rules.peak_multiplier_pct <= 500:
-        raise ValidationFailed(
-            "高峰倍率须在 1 到 5 倍之间", "the peak multiplier must be between 1 and 5", field="peak_multiplier_pct"
-        )
+        raise ValidationFailed(_("the peak multiplier must be between 1 and 5"), field="peak_multiplier_pct")
     night = (rules.night_start, rules.night_end, rules.night_fen_per_hour)
     if any(v is not None for v in night) and any(v is None for v in night):
         raise ValidationFailed(
-            "夜间时段须同时填写开始、结束和每小时价格",
-            "a night rate needs a start, an end and a price per hour",
+            _("a night rate needs a start, an end and a price per hour"),
             field="night_start",
         )
     if rules.night_start is not None and rules.night_start == rules.night_end:
-        raise ValidationFailed(
-            "夜间时段开始与结束不能相同", "the night window cannot start and end at once", field="night_end"
-        )
+        raise ValidationFailed(_("the night window cannot start and end at once"), field="night_end")

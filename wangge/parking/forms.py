@@ -9,7 +9,7 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from wangge.core.errors import ValidationFailed
+from wangge.core.errors import ValidationFailed, render_both
 from wangge.parking.fees import (
     TariffRules,
     check_rules,
@@ -216,9 +216,9 @@ class WhatIfForm(TariffRulesForm):
         start, end = data.get("start"), data.get("end")
         if start and end:
             if end < start:
-                self.add_error("end", "结束日期早于开始日期 / the end is before the start")
+                self.add_error("end", " / ".join(render_both(_("the end is before the start"))))
             elif (end - start) > dt.timedelta(days=92):
-                self.add_error("end", "一次最多重算 92 天 / replay at most 92 days at a time")
+                self.add_error("end", " / ".join(render_both(_("replay at most 92 days at a time"))))
         return data
 
     def proposed(self) -> tuple[TariffRules, str] | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from django.utils.translation import gettext_lazy as _
+
 from wangge.core.errors import ValidationFailed
 
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
@@ -29,11 +31,11 @@ def clean_plate(raw: str, *, field_name: str = "plate") -> str:
     """The normalised plate, or a bilingual error naming what a plate looks like."""
     plate = normalise_plate(raw)
     if not plate:
-        raise ValidationFailed("请填写车牌号", "enter the plate number", field=field_name)
+        raise ValidationFailed(_("enter the plate number"), field=field_name)
     if not PLATE_RE.match(plate):
         raise ValidationFailed(
-            f"车牌号「{plate}」格式不正确（如 湘A12345，新能源 湘AD12345）",
-            f"'{plate}' is not a valid plate (e.g. 湘A12345, new-energy 湘AD12345)",
+            _("'%(plate)s' is not a valid plate (e.g. 湘A12345, new-energy 湘AD12345)"),
+            params={"plate": plate},
             field=field_name,
         )
     return plate

@@ -24,6 +24,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce, Greatest, Least, TruncDate
+from django.utils.translation import gettext_lazy as _
 
 from wangge.accounts.models import Role
 from wangge.accounts.scope import Scope, scope_for
@@ -50,7 +51,7 @@ def parking_allowed(*, user: Any) -> bool:
 
 def require_parking(*, user: Any) -> Scope:
     if not parking_allowed(user=user):
-        raise PermissionDenied("您的岗位不负责停车管理", "parking is not part of your role")
+        raise PermissionDenied(_("parking is not part of your role"))
     return scope_for(user)
 
 
@@ -77,7 +78,7 @@ def lot_get(*, user: Any, pk: int) -> ParkingLot:
     require_parking(user=user)
     lot = lot_list(user=user, include_inactive=True).filter(pk=pk).first()
     if lot is None:
-        raise NotFound("找不到该停车场", "parking lot not found")
+        raise NotFound(_("parking lot not found"))
     return lot
 
 
@@ -93,9 +94,9 @@ def lot_for_recording(*, user: Any, pk: int) -> ParkingLot:
     """A lot the user may record entries and exits in, or a clear refusal."""
     lot = lot_get(user=user, pk=pk)
     if not lot.is_active:
-        raise PermissionDenied("该停车场已停用", "this parking lot is no longer in use", field="lot_id")
+        raise PermissionDenied(_("this parking lot is no longer in use"), field="lot_id")
     if not can_record(user=user, lot=lot):
-        raise PermissionDenied("您只能查看，不能登记车辆进出", "you may read but not record entries and exits")
+        raise PermissionDenied(_("you may read but not record entries and exits"))
     return lot
 
 

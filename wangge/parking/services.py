@@ -14,9 +14,11 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from wangge.core import clock
-from wangge.core.errors import Conflict, PermissionDenied, ValidationFailed, WanggeError
+from wangge.core.errors import Conflict, PermissionDenied, ValidationFailed, WanggeError, render_both
+from wangge.core.text import Said
 from wangge.parking.fees import PeakWindow, Step, TariffRules, check_rules, fee_for, yuan
 from wangge.parking.models import (
     AnomalyKind,
@@ -42,6 +44,11 @@ def _local(at: dt.datetime) -> str:
     return timezone.localtime(at).strftime("%Y-%m-%d %H:%M")
 
 
+def _when(at: dt.datetime) -> Said:
+    """A time in an error: local minutes for Chinese readers, the ISO instant in English (as sent by gates)."""
+    return Said(_local(at), at.isoformat())
+
+
 # --- tariffs and lots -------------------------------------------------------------------------
 
 
@@ -59,12 +66,12 @@ def tariff_save(
     check_rules(rules)
     name = (name or rules.name or "").strip()
     if not name:
-        raise ValidationFailed("请填写收费标准名称", "the tariff needs a name", field="name")
+        raise ValidationFailed(_("the tariff needs a name"), field="name")
     clash = Tariff.objects.filter(name=name)
     if tariff is not None:
         clash = clash.exclude(pk=tariff.pk)
     if clash.exists():
-        raise Conflict(f"已有名为「{name}」的收费标准", f"a tariff named '{name}' exists", field="name")
+        raise Conflict(_("a tariff named '%(name)s' exists"), params={"name": name}, field="name")
     tariff = tariff or Tariff()
     tariff.name = name
     tariff.free_minutes = rules.free_minutes
@@ -139,7 +146,7 @@ def lot_update(*, lot: ParkingLot, **changes: Any) -> ParkingLot:
     allowed = {"name", "kind", "capacity", "area", "tariff", "zone", "address", "lat", "lng", "operator", "is_active"}
     unknown = set(changes) - allowed
     if unknown:
-        raise ValidationFailed("无法修改这些字段", f"cannot change {sorted(unknown)}")
+        raise ValidationFailed(_("cannot change %(fields)s"), params={"fields": sorted(unknown)})
     for key in ("name", "kind", "capacity", "area", "tariff", "zone"):
         if key in changes:
             setattr(lot, key, changes.pop(key))
@@ -159,20 +166,18 @@ def _lot_apply(
 ) -> ParkingLot:
     lot.name = (lot.name or "").strip()
     if not lot.name:
-        raise ValidationFailed("请填写停车场名称", "the lot needs a name", field="name")
+        raise ValidationFailed(_("the lot needs a name"), field="name")
     if lot.kind not in LotKind.values:
-        raise ValidationFailed("停车场类型无效", "unknown kind of lot", field="kind")
+        raise ValidationFailed(_("unknown kind of lot"), field="kind")
     if lot.zone not in Zone.values:
-        raise ValidationFailed("收费区域无效", "unknown zone", field="zone")
+        raise ValidationFailed(_("unknown zone"), field="zone")
     if not lot.capacity or lot.capacity <= 0:
-        raise ValidationFailed("泊位数须大于 0", "a lot needs at least one space", field="capacity")
+        raise ValidationFailed(_("a lot needs at least one space"), field="capacity")
     if lot.area.level not in (Level.TOWN, Level.VILLAGE):
-        raise ValidationFailed(
-            "停车场须归属乡镇（街道）或村（社区）", "a lot belongs to a town or a village", field="area"
-        )
+        raise ValidationFailed(_("a lot belongs to a town or a village"), field="area")
     if ParkingLot.objects.filter(area=lot.area, name=lot.name).exclude(pk=lot.pk).exists():
         raise Conflict(
-            f"{lot.area.name}已有名为「{lot.name}」的停车场", f"'{lot.name}' already exists there", field="name"
+            _("'%(name)s' already exists in %(area)s"), params={"name": lot.name, "area": lot.area.name}, field="name"
         )
     lot.address = address
     lot.lat, lot.lng = lat, lng
@@ -210,8 +215,8 @@ class ExitResult:
             return None
         a = self.anomaly
         return Conflict(
-            f"未找到车辆 {a.plate} 在「{a.lot.name}」的入场记录，已记为异常（编号 {a.pk}），请人工核查",
-            f"no entry of {a.plate} found at '{a.lot.name}'; recorded as anomaly #{a.pk} for review",
+            _("no entry of %(plate)s found at '%(lot)s'; recorded as anomaly #%(id)s for review"),
+            params={"plate": a.plate, "lot": a.lot.name, "id": a.pk},
             field="plate",
             code="exit_without_entry",
         )
@@ -219,23 +224,21 @@ class ExitResult:
 
 def _check_source(source: str) -> None:
     if source not in Source.values:
-        raise ValidationFailed(
-            "来源须为 gate（道闸）或 warden（收费员）", "source must be gate or warden", field="source"
-        )
+        raise ValidationFailed(_("source must be gate or warden"), field="source")
 
 
 def _check_event_id(event_id: str) -> str:
     event_id = (event_id or "").strip()
     if not event_id or len(event_id) > 64:
-        raise ValidationFailed("事件编号须为 1 到 64 个字符", "event_id must be 1 to 64 characters", field="event_id")
+        raise ValidationFailed(_("event_id must be 1 to 64 characters"), field="event_id")
     return event_id
 
 
 def _check_time(at: dt.datetime, field: str) -> None:
     if at.tzinfo is None:
-        raise ValidationFailed("时间必须带时区", "the time must carry a time zone", field=field)
+        raise ValidationFailed(_("the time must carry a time zone"), field=field)
     if at > clock.now() + CLOCK_SKEW:
-        raise ValidationFailed(f"时间 {_local(at)} 晚于当前时间", f"{at.isoformat()} is in the future", field=field)
+        raise ValidationFailed(_("%(time)s is in the future"), params={"time": _when(at)}, field=field)
 
 
 @transaction.atomic
@@ -256,7 +259,7 @@ def parking_entry(
     # Lock the lot row: entries to one lot queue here, so the occupancy count below is exact.
     locked = ParkingLot.objects.select_for_update().get(pk=lot.pk)
     if not locked.is_active:
-        raise PermissionDenied("该停车场已停用", "this parking lot is no longer in use", field="lot_id")
+        raise PermissionDenied(_("this parking lot is no longer in use"), field="lot_id")
     # One read answers both questions: was this event applied before, is the plate parked here now?
     found = list(
         ParkingSession.objects.filter(lot=locked).filter(
@@ -267,16 +270,16 @@ def parking_entry(
     if previous is not None:
         if previous.plate != plate:
             raise Conflict(
-                f"事件编号 {event_id} 已用于车辆 {previous.plate}",
-                f"event id {event_id} was used for another plate",
+                _("event id %(event_id)s was used for another plate, %(plate)s"),
+                params={"event_id": event_id, "plate": previous.plate},
                 field="event_id",
             )
         return EntryResult(previous, False, _occupancy(locked), locked.capacity)
     parked = next((s for s in found if s.plate == plate and s.state == SessionState.OPEN), None)
     if parked is not None:
         raise Conflict(
-            f"车辆 {plate} 已在「{locked.name}」场内（{_local(parked.entered_at)} 入场），请先登记出场",
-            f"{plate} is parked in '{locked.name}' since {parked.entered_at.isoformat()}; record its exit first",
+            _("%(plate)s is parked in '%(lot)s' since %(time)s; record its exit first"),
+            params={"plate": plate, "lot": locked.name, "time": _when(parked.entered_at)},
             field="plate",
             code="already_parked",
         )
@@ -299,7 +302,7 @@ def parking_entry(
         again = ParkingSession.objects.filter(lot=locked, entry_event_id=event_id, plate=plate).first()
         if again is None:
             raise Conflict(
-                f"车辆 {plate} 已在场内", f"{plate} is already parked", field="plate", code="already_parked"
+                _("%(plate)s is already parked"), params={"plate": plate}, field="plate", code="already_parked"
             ) from None
         return EntryResult(again, False, _occupancy(locked), locked.capacity)
     return EntryResult(session, True, occupancy + 1, locked.capacity)
@@ -329,8 +332,8 @@ def parking_exit(
     if done is not None:
         if done.plate != plate:
             raise Conflict(
-                f"事件编号 {event_id} 已用于车辆 {done.plate}",
-                f"event id {event_id} was used for another plate",
+                _("event id %(event_id)s was used for another plate, %(plate)s"),
+                params={"event_id": event_id, "plate": done.plate},
                 field="event_id",
             )
         return ExitResult(done, None, False)
@@ -349,14 +352,15 @@ def parking_exit(
             at=at,
             source=source,
             event_id=event_id,
-            message=f"{plate} 出场但无入场记录",
+            # The anomaly's note is stored in Chinese, whatever language the recording page uses.
+            message=render_both(_("%(plate)s left without a recorded entry"), {"plate": plate})[0],
             recorded_by=actor if getattr(actor, "pk", None) else None,
         )
         return ExitResult(None, anomaly, True)
     if at < session.entered_at:
         raise ValidationFailed(
-            f"出场时间 {_local(at)} 早于入场时间 {_local(session.entered_at)}",
-            f"exit {at.isoformat()} is before entry {session.entered_at.isoformat()}",
+            _("exit %(exit)s is before entry %(entry)s"),
+            params={"exit": _when(at), "entry": _when(session.entered_at)},
             field="at",
         )
     breakdown = fee_for(locked.tariff, session.entered_at, at)
@@ -373,7 +377,7 @@ def parking_exit(
     }
     changed = ParkingSession.objects.filter(pk=session.pk, state=SessionState.OPEN).update(**closing)
     if not changed:
-        raise Conflict("该车辆已由他人登记出场", "someone else recorded this exit first", field="plate")
+        raise Conflict(_("someone else recorded this exit first"), field="plate")
     for name, value in closing.items():
         setattr(session, name, value)
     return ExitResult(session, None, True)
@@ -384,7 +388,7 @@ def parking_session_void(*, session: ParkingSession, reason: str, actor: Any = N
     """Void a stay recorded in error (wrong plate, test car): it leaves occupancy, turnover and revenue."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("请填写作废原因", "give the reason for voiding", field="reason")
+        raise ValidationFailed(_("give the reason for voiding"), field="reason")
     changed = (
         ParkingSession.objects.filter(pk=session.pk)
         .exclude(state=SessionState.VOID)
@@ -393,7 +397,7 @@ def parking_session_void(*, session: ParkingSession, reason: str, actor: Any = N
         )
     )
     if not changed:
-        raise Conflict("该记录已作废", "this stay is already void")
+        raise Conflict(_("this stay is already void"))
     session.refresh_from_db()
     return session
 

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from wangge.core import clock
@@ -25,7 +26,7 @@ def _day(value: str | None, default: dt.date) -> dt.date:
     try:
         return dt.date.fromisoformat(value) if value else default
     except ValueError:
-        raise ValidationFailed(f"日期「{value}」无效", f"invalid date '{value}'", field="day") from None
+        raise ValidationFailed(_("invalid date '%(value)s'"), params={"value": value}, field="day") from None
 
 
 @login_required
@@ -127,7 +128,7 @@ def warden(request: HttpRequest) -> HttpResponse:
     lots = selectors.lot_list(user=request.user)
     recordable = [lot.pk for lot in lots if selectors.can_record(user=request.user, lot=lot)]
     if not recordable:
-        raise PermissionDenied("您没有可登记进出的停车场", "you have no lot to record entries and exits in")
+        raise PermissionDenied(_("you have no lot to record entries and exits in"))
     lots = lots.filter(pk__in=recordable)
     result: dict[str, Any] | None = None
     error: WanggeError | None = None
@@ -162,7 +163,7 @@ def warden(request: HttpRequest) -> HttpResponse:
             keep = {"lot": lot.pk}
             form = WardenForm(initial=keep, lots=lots)
         elif form.is_valid():
-            error, status = ValidationFailed("请选择入场或出场", "choose entry or exit", field="action"), 400
+            error, status = ValidationFailed(_("choose entry or exit"), field="action"), 400
     else:
         initial = {"lot": request.GET.get("lot")} if request.GET.get("lot") else {}
         form = WardenForm(initial=initial, lots=lots)

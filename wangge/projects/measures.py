@@ -21,6 +21,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import pgettext_lazy
+
+from wangge.core.errors import render_both
+
 AT_RISK_MARGIN = 0.10
 
 COMPLETED = "completed"
@@ -34,17 +38,17 @@ MS_DONE_LATE = "done_late"
 MS_OVERDUE = "overdue"
 MS_PENDING = "pending"
 
-# Labels of each status in Chinese and English (the public page shows the Chinese one first).
-STATUS_LABELS: dict[str, tuple[str, str]] = {
-    COMPLETED: ("已完成", "completed"),
-    COMPLETED_LATE: ("逾期完成", "completed late"),
-    ON_TRACK: ("按期推进", "on track"),
-    AT_RISK: ("进度滞后", "at risk"),
-    LATE: ("已逾期", "late"),
-    MS_DONE: ("按期完成", "done on time"),
-    MS_DONE_LATE: ("逾期完成", "done late"),
-    MS_OVERDUE: ("已逾期", "overdue"),
-    MS_PENDING: ("未到期", "pending"),
+# The label of each status, a translation (pages show the page's language; the API both).
+STATUS_LABELS: dict[str, Any] = {
+    COMPLETED: pgettext_lazy("project status", "completed"),
+    COMPLETED_LATE: pgettext_lazy("project status", "completed late"),
+    ON_TRACK: pgettext_lazy("project status", "on track"),
+    AT_RISK: pgettext_lazy("project status", "at risk"),
+    LATE: pgettext_lazy("project status", "late"),
+    MS_DONE: pgettext_lazy("project status", "done on time"),
+    MS_DONE_LATE: pgettext_lazy("project status", "done late"),
+    MS_OVERDUE: pgettext_lazy("project status", "overdue"),
+    MS_PENDING: pgettext_lazy("project status", "pending"),
 }
 
 
@@ -90,11 +94,12 @@ class Measure:
 
     @property
     def label(self) -> str:
-        return STATUS_LABELS[self.status][0]
+        """The status in Chinese, whatever the page's language (the API's `status_label`)."""
+        return render_both(STATUS_LABELS[self.status])[0]
 
     @property
     def label_en(self) -> str:
-        return STATUS_LABELS[self.status][1]
+        return render_both(STATUS_LABELS[self.status])[1]
 
 
 def measure(

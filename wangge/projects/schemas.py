@@ -1,18 +1,47 @@
-"""API shapes of livelihood projects; the public shape carries no personal data."""
+"""API shapes of livelihood projects; the public shape carries no personal data.
+
+Outputs read the objects (`resolve_x` where a value is not one attribute): a project's shapes read
+a `selectors.ProjectRow` (the project and its measure on the day), a report reads the `ProgressReport`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from ninja import Field, Schema
 
+from wangge.projects import selectors
+
 
 class MilestoneOut(Schema):
+    """Reads a (milestone, status) pair of a `Measure`."""
+
     id: int
     name: str
     due_on: dt.date
     done_on: dt.date | None
     status: str
+
+    @staticmethod
+    def resolve_id(obj: Any) -> int:
+        return int(obj[0].pk)
+
+    @staticmethod
+    def resolve_name(obj: Any) -> str:
+        return str(obj[0].name)
+
+    @staticmethod
+    def resolve_due_on(obj: Any) -> dt.date:
+        return obj[0].due_on  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_done_on(obj: Any) -> dt.date | None:
+        return obj[0].done_on  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_status(obj: Any) -> str:
+        return str(obj[1])
 
 
 class PersonOut(Schema):
@@ -28,8 +57,60 @@ class MeasureOut(Schema):
     status: str
     status_label: str
 
+    @staticmethod
+    def resolve_status_label(obj: Any) -> str:
+        return obj.label  # type: ignore[no-any-return]
 
-class ProjectOut(Schema):
+
+class _ProjectFields(Schema):
+    """How every shape of a project reads a `ProjectRow`; no fields here, so each shape keeps its own order."""
+
+    @staticmethod
+    def resolve_code(obj: Any) -> str:
+        return str(obj.project.code)
+
+    @staticmethod
+    def resolve_year(obj: Any) -> int:
+        return int(obj.project.year)
+
+    @staticmethod
+    def resolve_name(obj: Any) -> str:
+        return str(obj.project.name)
+
+    @staticmethod
+    def resolve_domain(obj: Any) -> str:
+        return str(obj.project.domain)
+
+    @staticmethod
+    def resolve_works_kind(obj: Any) -> str:
+        return str(obj.project.works_kind)
+
+    @staticmethod
+    def resolve_unit(obj: Any) -> str:
+        return str(obj.project.unit)
+
+    @staticmethod
+    def resolve_department(obj: Any) -> str:
+        return str(obj.project.department.name)
+
+    @staticmethod
+    def resolve_area(obj: Any) -> str:
+        return str(obj.project.area.name)
+
+    @staticmethod
+    def resolve_deadline(obj: Any) -> dt.date:
+        return obj.project.deadline  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_achieved_as_of(obj: Any) -> dt.date | None:
+        return obj.project.achieved_as_of  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_milestones(obj: Any) -> list[Any]:
+        return list(obj.measure.milestones)
+
+
+class ProjectOut(_ProjectFields):
     id: int
     code: str
     year: int
@@ -47,6 +128,22 @@ class ProjectOut(Schema):
     measure: MeasureOut
     milestones: list[MilestoneOut]
 
+    @staticmethod
+    def resolve_id(obj: Any) -> int:
+        return int(obj.project.pk)
+
+    @staticmethod
+    def resolve_budget_fen(obj: Any) -> int:
+        return int(obj.project.budget_fen)
+
+    @staticmethod
+    def resolve_completed_on(obj: Any) -> dt.date | None:
+        return obj.project.completed_on  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_people(obj: Any) -> list[dict[str, Any]]:
+        return [{"name": x.get("name", ""), "role": x.get("role", "")} for x in obj.project.people or []]
+
 
 class ReportOut(Schema):
     id: int
@@ -63,9 +160,21 @@ class ReportOut(Schema):
     return_reason: str
     photos: int
 
+    @staticmethod
+    def resolve_reported_by(obj: Any) -> str:
+        return str(obj.reported_by)
+
+    @staticmethod
+    def resolve_photos(obj: Any) -> int:
+        return len(obj.photos.all())
+
 
 class ProjectDetailOut(ProjectOut):
     reports: list[ReportOut]
+
+    @staticmethod
+    def resolve_reports(obj: Any) -> list[Any]:
+        return selectors.project_reports(obj.project)
 
 
 class MilestoneIn(Schema):
@@ -102,7 +211,7 @@ class CheckIn(Schema):
     reason: str = ""
 
 
-class PublicProjectOut(Schema):
+class PublicProjectOut(_ProjectFields):
     code: str
     year: int
     name: str

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
@@ -71,7 +72,7 @@ def project_list(*, user: Any, year: int | None = None, today: dt.date | None = 
 def project_get(*, user: Any, pk: int) -> LivelihoodProject:
     project = _with_milestones(LivelihoodProject.objects.filter(_visible(user))).filter(pk=pk).first()
     if project is None:
-        raise NotFound("找不到该项目", "project not found")
+        raise NotFound(_("project not found"))
     return project
 
 
@@ -119,14 +120,14 @@ def report_get(*, user: Any, pk: int) -> ProgressReport:
         .first()
     )
     if report is None:
-        raise NotFound("找不到该进度报告", "progress report not found")
+        raise NotFound(_("progress report not found"))
     return report
 
 
 def photo_get(*, user: Any, pk: int) -> ReportPhoto:
     photo = ReportPhoto.objects.filter(pk=pk).select_related("report").first()
     if photo is None:
-        raise NotFound("找不到照片", "photo not found")
+        raise NotFound(_("photo not found"))
     report_get(user=user, pk=photo.report_id)  # NotFound outside the user's scope
     return photo
 
@@ -154,3 +155,9 @@ def public_summary(rows: list[ProjectRow]) -> dict[str, int]:
         "on_track": statuses.count("on_track"),
         "behind": sum(s in ("at_risk", "late") for s in statuses),
     }
+
+
+def project_row(project: LivelihoodProject, *, today: dt.date | None = None) -> ProjectRow:
+    """One project with its measure on the day (its milestones read once)."""
+    today = today or clock.today_local()
+    return ProjectRow(project, project_measure(project, today=today, milestones=list(project.milestones.all())))

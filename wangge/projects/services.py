@@ -14,11 +14,13 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wangge.accounts.models import Role
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
-from wangge.core.errors import Conflict, PermissionDenied, ValidationFailed
+from wangge.core.errors import Conflict, PermissionDenied, ValidationFailed, render_both
 from wangge.core.text import clean_text
 from wangge.projects.models import (
     Domain,
@@ -74,10 +76,10 @@ def _clean_people(people: Iterable[Any]) -> list[dict[str, str]]:
     for i, p in enumerate(people or []):
         if not isinstance(p, dict):
             raise ValidationFailed(
-                f"第 {i + 1} 位负责人格式不对", f"responsible person {i + 1} is malformed", field="people"
+                _("responsible person %(number)s is malformed"), params={"number": i + 1}, field="people"
             )
-        name = clean_text(p.get("name"), field="people", limit=50, zh="负责人姓名", en="person's name", required=True)
-        role = clean_text(p.get("role"), field="people", limit=50, zh="负责人职务", en="person's role")
+        name = clean_text(p.get("name"), field="people", limit=50, label=_("person's name"), required=True)
+        role = clean_text(p.get("role"), field="people", limit=50, label=_("person's role"))
         out.append({"name": name, "role": role})
     return out
 
@@ -103,50 +105,45 @@ def project_create(
 ) -> LivelihoodProject:
     """A project of the city or a town: a positive target and unit, a department of its city, a deadline in its year."""
     if not can_manage(user, area.path):
-        raise PermissionDenied(
-            "只有市级管理员可以设立民生实事项目", "only city administrators create projects", field="area"
-        )
-    code = clean_text(code, field="code", limit=40, zh="项目编号", en="code", required=True)
-    name = clean_text(name, field="name", limit=120, zh="项目名称", en="name", required=True)
-    unit = clean_text(unit, field="unit", limit=10, zh="目标单位（如 学位、个、张）", en="unit", required=True)
-    description = clean_text(description, field="description", limit=4000, zh="项目说明", en="description")
+        raise PermissionDenied(_("only city administrators create projects"), field="area")
+    code = clean_text(code, field="code", limit=40, label=pgettext_lazy("project field", "code"), required=True)
+    name = clean_text(name, field="name", limit=120, label=pgettext_lazy("project field", "name"), required=True)
+    unit = clean_text(unit, field="unit", limit=10, label=pgettext_lazy("project field", "unit"), required=True)
+    description = clean_text(
+        description, field="description", limit=4000, label=pgettext_lazy("project field", "description")
+    )
     if LivelihoodProject.objects.filter(code=code).exists():
-        raise ValidationFailed(f"项目编号 {code} 已存在", f"project code {code} is taken", field="code")
+        raise ValidationFailed(_("project code %(code)s is taken"), params={"code": code}, field="code")
     if domain not in Domain.values:
-        raise ValidationFailed("未知的项目领域", "unknown domain", field="domain")
+        raise ValidationFailed(_("unknown domain"), field="domain")
     if domain == Domain.MAJOR_WORKS and works_kind not in WorksKind.values:
         raise ValidationFailed(
-            "重大工程须注明类型（道路、隧道或桥梁）",
-            "major works need a kind: road, tunnel or bridge",
+            _("major works need a kind: road, tunnel or bridge"),
             field="works_kind",
         )
     if domain != Domain.MAJOR_WORKS and works_kind:
-        raise ValidationFailed("只有重大工程才有工程类型", "only major works have a kind", field="works_kind")
+        raise ValidationFailed(_("only major works have a kind"), field="works_kind")
     if not isinstance(target, int) or not 0 < target <= MAX_TARGET:
         raise ValidationFailed(
-            f"目标数必须是 1 至 {MAX_TARGET} 之间的整数",
-            f"the target must be a whole number from 1 to {MAX_TARGET}",
-            field="target",
+            _("the target must be a whole number from 1 to %(max)s"), params={"max": MAX_TARGET}, field="target"
         )
     if not 0 <= budget_fen <= MAX_BUDGET_FEN:
-        raise ValidationFailed("预算不能为负或超出范围", "the budget is negative or out of range", field="budget_fen")
+        raise ValidationFailed(_("the budget is negative or out of range"), field="budget_fen")
     if area.level not in (Level.CITY, Level.TOWN):
-        raise ValidationFailed("项目区域必须是市或乡镇（街道）", "the area must be the city or a town", field="area")
+        raise ValidationFailed(_("the area must be the city or a town"), field="area")
     if not area.path.startswith(department.area_path):
-        raise ValidationFailed("责任部门不属于该市", "the department belongs to another city", field="department")
+        raise ValidationFailed(_("the department belongs to another city"), field="department")
     if not 2000 <= year <= 2100:
-        raise ValidationFailed("年度不正确", "the year is not valid", field="year")
+        raise ValidationFailed(_("the year is not valid"), field="year")
     if deadline < dt.date(year, 1, 1):
-        raise ValidationFailed(
-            "完成期限不能早于项目年度", "the deadline is before the project's year", field="deadline"
-        )
+        raise ValidationFailed(_("the deadline is before the project's year"), field="deadline")
     clean_people = _clean_people(people)
     steps = list(milestones)
     clean_steps = []
     for i, (ms_name, due_on) in enumerate(steps):
-        ms_name = clean_text(ms_name, field="milestones", limit=120, zh="节点名称", en="milestone name", required=True)
+        ms_name = clean_text(ms_name, field="milestones", limit=120, label=_("milestone name"), required=True)
         if not isinstance(due_on, dt.date):
-            raise ValidationFailed(f"第 {i + 1} 个节点缺少日期", f"milestone {i + 1} has no date", field="milestones")
+            raise ValidationFailed(_("milestone %(number)s has no date"), params={"number": i + 1}, field="milestones")
         clean_steps.append((ms_name, due_on))
     project = LivelihoodProject.objects.create(
         year=year,
@@ -190,46 +187,45 @@ def report_submit(
 
     if not can_report(user, project):
         raise PermissionDenied(
-            "只有责任部门或项目所在乡镇的工作人员可以填报进度",
-            "only staff of the responsible department or of the project's town may report progress",
+            _("only staff of the responsible department or of the project's town may report progress"),
             field="project",
         )
     project = LivelihoodProject.objects.get(pk=project.pk)  # the checked figure as it is now
     today = clock.today_local()
     if not isinstance(period, dt.date):
-        raise ValidationFailed("请填写数据截止日期", "the date of the figures is required", field="period")
+        raise ValidationFailed(_("the date of the figures is required"), field="period")
     if period > today:
-        raise ValidationFailed("数据截止日期不能晚于今天", "the figures cannot be dated in the future", field="period")
+        raise ValidationFailed(_("the figures cannot be dated in the future"), field="period")
     if period < dt.date(project.year, 1, 1):
         raise ValidationFailed(
-            f"数据截止日期不能早于 {project.year} 年",
-            f"the figures cannot be dated before {project.year}",
-            field="period",
+            _("the figures cannot be dated before %(year)s"), params={"year": project.year}, field="period"
         )
     if not isinstance(achieved_to_date, int) or achieved_to_date < 0:
         raise ValidationFailed(
-            "累计完成数必须是不小于 0 的整数",
-            "the cumulative figure must be a whole number of at least 0",
+            _("the cumulative figure must be a whole number of at least 0"),
             field="achieved_to_date",
         )
     if achieved_to_date < project.achieved:
         raise ValidationFailed(
-            f"累计完成数不能低于已核定的 {project.achieved}{project.unit}（填写累计数，不是本期增量）",
-            f"the cumulative figure cannot be below the checked {project.achieved} (give the total, not the increment)",
+            _(
+                "the cumulative figure cannot be below the checked %(achieved)s%(unit)s "
+                "(give the total, not the increment)"
+            ),
+            params={"achieved": project.achieved, "unit": project.unit},
             field="achieved_to_date",
         )
     if achieved_to_date > project.target * MAX_TARGET_MULTIPLE:
         raise ValidationFailed(
-            f"累计完成数超过目标 {MAX_TARGET_MULTIPLE} 倍，请核对",
-            f"the figure is over {MAX_TARGET_MULTIPLE} times the target; please check it",
+            _("the figure is over %(times)s times the target; please check it"),
+            params={"times": MAX_TARGET_MULTIPLE},
             field="achieved_to_date",
         )
     if milestone is not None:
         if milestone.project_id != project.pk:
-            raise ValidationFailed("该节点不属于本项目", "the milestone belongs to another project", field="milestone")
+            raise ValidationFailed(_("the milestone belongs to another project"), field="milestone")
         if milestone.done_on is not None:
-            raise ValidationFailed("该节点已完成", "the milestone is already done", field="milestone")
-    narrative = clean_text(narrative, field="narrative", limit=4000, zh="进展说明", en="narrative")
+            raise ValidationFailed(_("the milestone is already done"), field="milestone")
+    narrative = clean_text(narrative, field="narrative", limit=4000, label=_("narrative"))
     cleaned = clean_photos(photos)  # refuses before anything is written
     now = clock.now()
     report = ProgressReport.objects.create(
@@ -254,12 +250,12 @@ def report_submit(
 def report_check(*, user: Any, report: ProgressReport, accepted: bool, reason: str = "") -> ProgressReport:
     """The city accepts a report (its figure becomes the project's checked figure) or sends it back with a reason."""
     if not can_manage(user, report.area_path):
-        raise PermissionDenied("只有市级管理员可以核定进度", "only city administrators check progress", field="report")
+        raise PermissionDenied(_("only city administrators check progress"), field="report")
     if report.reported_by_id == getattr(user, "pk", None):
-        raise PermissionDenied("不能核定自己填报的进度", "you cannot check your own report", field="report")
-    reason = clean_text(reason, field="reason", limit=300, zh="退回原因", en="reason")
+        raise PermissionDenied(_("you cannot check your own report"), field="report")
+    reason = clean_text(reason, field="reason", limit=300, label=_("reason to send back"))
     if not accepted and not reason:
-        raise ValidationFailed("退回时请说明原因", "give a reason for sending it back", field="reason")
+        raise ValidationFailed(_("give a reason for sending it back"), field="reason")
     now = clock.now()
     if not accepted:
         _move(report, user=user, now=now, state=ReportState.RETURNED, return_reason=reason)
@@ -271,8 +267,8 @@ def report_check(*, user: Any, report: ProgressReport, accepted: bool, reason: s
         project.achieved_as_of is not None and report.period < project.achieved_as_of
     ):
         raise ValidationFailed(
-            f"已核定了更新的数字（{project.achieved}{project.unit}，截至 {project.achieved_as_of}），请退回此报告",
-            f"a later figure is checked ({project.achieved} as of {project.achieved_as_of}); send this one back",
+            _("a later figure is checked (%(achieved)s%(unit)s as of %(as_of)s); send this one back"),
+            params={"achieved": project.achieved, "unit": project.unit, "as_of": project.achieved_as_of},
             field="achieved_to_date",
         )
     increment = report.achieved_to_date - project.achieved
@@ -295,9 +291,7 @@ def _move(report: ProgressReport, *, user: Any, now: dt.datetime, state: str, **
         state=state, checked_by=user, checked_at=now, version=F("version") + 1, **fields
     )
     if not changed:
-        raise Conflict(
-            "该报告已被他人核定或已变化，请刷新", "the report was checked or changed by someone else; reload"
-        )
+        raise Conflict(_("the report was checked or changed by someone else; reload"))
     report.refresh_from_db()
 
 
@@ -309,8 +303,12 @@ def _tell_reporter(report: ProgressReport, reason: str) -> None:
     outbox_enqueue(
         channel=str(getattr(settings, "DEMAND_NOTIFY_STAFF_CHANNEL", "wechat")),
         recipient=f"user:{report.reported_by_id}",
-        subject="民生实事进度被退回",
-        body=f"您填报的进度（截至 {report.period}）被退回：{reason}",
+        # Messages to people are written in Chinese, whatever language the checking page uses.
+        subject=render_both(_("Progress report sent back"))[0],
+        body=render_both(
+            _("Your progress report (figures as of %(period)s) was sent back: %(reason)s"),
+            {"period": report.period, "reason": reason},
+        )[0],
         payload={"report_id": report.pk, "project_id": report.project_id},
         kind="projects.report_returned",
         area_path=report.area_path,

@@ -8,18 +8,19 @@ the page with the service's bilingual message, next to its field.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from wangge.core import clock
 from wangge.core.errors import PermissionDenied, ValidationFailed, WanggeError
 from wangge.core.files import private_file_response
 from wangge.projects import selectors, services
-from wangge.projects.measures import STATUS_LABELS
 
 
 def _year(request: HttpRequest, available: list[int]) -> int:
@@ -43,7 +44,6 @@ def project_index(request: HttpRequest) -> HttpResponse:
             "year": year,
             "years": available,
             "pending": sum(r.pending for r in rows),
-            "labels": STATUS_LABELS,
         },
     )
 
@@ -66,18 +66,18 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "projects/detail.html", context)
 
 
-def _parse_int(value: str, field: str, zh: str, en: str) -> int:
+def _parse_int(value: str, field: str, message: Any) -> int:
     try:
         return int((value or "").replace(",", "").strip())
     except ValueError:
-        raise ValidationFailed(zh, en, field=field) from None
+        raise ValidationFailed(message, field=field) from None
 
 
 def _parse_date(value: str, field: str) -> dt.date:
     try:
         return dt.date.fromisoformat((value or "").strip())
     except ValueError:
-        raise ValidationFailed("请填写日期（年-月-日）", "give a date (YYYY-MM-DD)", field=field) from None
+        raise ValidationFailed(gettext_lazy("give a date (YYYY-MM-DD)"), field=field) from None
 
 
 @login_required
@@ -86,8 +86,7 @@ def report_new(request: HttpRequest, pk: int) -> HttpResponse:
     project = selectors.project_get(user=request.user, pk=pk)
     if not services.can_report(request.user, project):
         raise PermissionDenied(
-            "只有责任部门或项目所在乡镇的工作人员可以填报进度",
-            "only staff of the responsible department or of the project's town may report progress",
+            gettext_lazy("only staff of the responsible department or of the project's town may report progress"),
         )
     open_milestones = [m for m in project.milestones.all() if m.done_on is None]
     values = {"period": clock.today_local().isoformat(), "achieved_to_date": "", "narrative": "", "milestone": ""}
@@ -100,9 +99,7 @@ def report_new(request: HttpRequest, pk: int) -> HttpResponse:
             if values["milestone"]:
                 milestone = next((m for m in open_milestones if str(m.pk) == values["milestone"]), None)
                 if milestone is None:
-                    raise ValidationFailed(
-                        "该节点不属于本项目或已完成", "unknown or finished milestone", field="milestone"
-                    )
+                    raise ValidationFailed(gettext_lazy("unknown or finished milestone"), field="milestone")
             services.report_submit(
                 user=request.user,
                 project=project,
@@ -110,8 +107,7 @@ def report_new(request: HttpRequest, pk: int) -> HttpResponse:
                 achieved_to_date=_parse_int(
                     values["achieved_to_date"],
                     "achieved_to_date",
-                    "累计完成数必须是整数",
-                    "the cumulative figure must be a whole number",
+                    gettext_lazy("the cumulative figure must be a whole number"),
                 ),
                 narrative=values["narrative"],
                 photos=request.FILES.getlist("photos"),
@@ -147,7 +143,7 @@ def check_detail(request: HttpRequest, pk: int) -> HttpResponse:
         action = request.POST.get("action", "")
         try:
             if action not in ("accept", "return"):
-                raise ValidationFailed("未知的操作", "unknown action", field="action")
+                raise ValidationFailed(gettext_lazy("unknown action"), field="action")
             services.report_check(
                 user=request.user, report=report, accepted=action == "accept", reason=request.POST.get("reason", "")
             )
@@ -191,6 +187,5 @@ def public(request: HttpRequest) -> HttpResponse:
             "year": year,
             "years": available,
             "summary": selectors.public_summary(rows),
-            "labels": STATUS_LABELS,
         },
     )

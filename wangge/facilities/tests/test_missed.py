@@ -74,6 +74,9 @@ def test_a_daily_rule_is_judged_on_the_shanghai_day_and_flagged_once(setup: Any,
     # The cleaner by SMS (no account) and the level above them (the sanitation staff's account).
     sent = {(m.channel, m.recipient) for m in OutboxMessage.objects.filter(kind="facility.missed_inspection")}
     assert ("sms", "13900000033") in sent
+    told = OutboxMessage.objects.filter(kind="facility.missed_inspection").first()
+    assert told is not None and told.subject.startswith("巡查未达标：")
+    assert told.body.endswith("巡查公厕「" + missed.facility.name + "」0 次，要求 每日1次（1 次）。")
     assert ("wechat", f"user:{setup['staff'].user_id}") in sent
 
 

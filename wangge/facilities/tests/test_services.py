@@ -70,6 +70,10 @@ def test_a_failed_item_becomes_a_demand_in_the_grid_leaders_queue(toilet: Any, s
     assert demand.category.code == "0302"
     assert demand.title == "公厕「金沙路公厕」巡查不合格：洗手设施完好（洗手设施损坏）"
     assert "周环卫" in demand.description and toilet.code in demand.description
+    # Written in Chinese from the catalogue, whatever the language of the page that recorded it.
+    assert demand.description.endswith(
+        f"巡查公厕「金沙路公厕」（编号 {toilet.code}，{toilet.address}），检查项「洗手设施完好」不合格。洗手设施损坏"
+    )
     assert demand.area == toilet.area and demand.holder_area == toilet.area
     assert demand.created_by == staff.user
     assert demand.state == State.SUBMITTED

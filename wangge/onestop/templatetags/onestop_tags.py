@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.utils.translation import get_language
 
 register = template.Library()
 
 
 @register.filter
 def label(fact: Any) -> str:
-    """The fact's Chinese label, or its English one on an English page."""
-    return fact.en if (get_language() or "").startswith("en") else fact.zh
+    """The fact's label in the page's language."""
+    return str(fact.label)
 
 
 @register.filter

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django import template
-from django.utils.translation import get_language
 
 from wangge.projects.measures import STATUS_LABELS
 
@@ -20,8 +19,8 @@ def wan_yuan(fen: int | None) -> str:
 
 @register.filter
 def status_label(status: str) -> str:
-    zh, en = STATUS_LABELS.get(status, (status, status))
-    return en if (get_language() or "").startswith("en") else zh
+    label = STATUS_LABELS.get(status)
+    return str(label) if label is not None else status
 
 
 @register.filter

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from wangge.core.errors import render_both
 from wangge.projects import measures as m
 
 
@@ -87,5 +88,5 @@ def test_milestone_statuses() -> None:
 
 def test_every_status_has_a_label_in_both_languages() -> None:
     for status in (m.COMPLETED, m.COMPLETED_LATE, m.ON_TRACK, m.AT_RISK, m.LATE):
-        zh, en = m.STATUS_LABELS[status]
+        zh, en = render_both(m.STATUS_LABELS[status])
         assert zh and en and zh != en
