@@ -22,8 +22,9 @@ from wangge.accounts.models import (
     UserScope,
 )
 from wangge.accounts.scope import forget_scope
-from wangge.core.errors import FieldProblem, ValidationFailed, listed, render_both
+from wangge.core.errors import FieldProblem, ValidationFailed, render_both
 from wangge.core.phones import is_mobile, normalise_phone
+from wangge.core.text import Listed
 
 
 @transaction.atomic
@@ -186,7 +187,7 @@ def api_key_create(
             raise ValidationFailed(_("choose permissions from the list (unknown: none given)"), field="permissions")
         raise ValidationFailed(
             _("choose permissions from the list (unknown: %(unknown)s)"),
-            params={"unknown": listed(unknown)},
+            params={"unknown": Listed(unknown)},
             field="permissions",
         )
     areas, departments = list(areas), list(departments)

@@ -12,12 +12,11 @@ The older form, a Chinese and an English string side by side, still works.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.utils import translation
-from django.utils.functional import lazy
 
 #: The languages every error is rendered in: the API's `message` and `message_en`.
 ERROR_LANGUAGES = ("zh-hans", "en")
@@ -36,14 +35,6 @@ def render_both(message: Any, params: Mapping[str, Any] | None = None) -> tuple[
                 text = text % {key: str(value) for key, value in params.items()}
         rendered.append(text)
     return rendered[0], rendered[1]
-
-
-def _joined(words: Iterable[Any]) -> str:
-    return translation.pgettext("list separator", ", ").join(str(w) for w in words)
-
-
-#: `words` as one error parameter, joined the way the language it is rendered in joins a list (、 in Chinese).
-listed = lazy(_joined, str)
 
 
 @dataclass

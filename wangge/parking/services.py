@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wangge.core import clock
 from wangge.core.errors import Conflict, PermissionDenied, ValidationFailed, WanggeError, render_both
-from wangge.core.text import Said
+from wangge.core.text import Listed, Said
 from wangge.parking.fees import PeakWindow, Step, TariffRules, check_rules, fee_for, yuan
 from wangge.parking.models import (
     AnomalyKind,
@@ -146,7 +146,7 @@ def lot_update(*, lot: ParkingLot, **changes: Any) -> ParkingLot:
     allowed = {"name", "kind", "capacity", "area", "tariff", "zone", "address", "lat", "lng", "operator", "is_active"}
     unknown = set(changes) - allowed
     if unknown:
-        raise ValidationFailed(_("cannot change %(fields)s"), params={"fields": sorted(unknown)})
+        raise ValidationFailed(_("cannot change %(fields)s"), params={"fields": Listed(sorted(unknown))})
     for key in ("name", "kind", "capacity", "area", "tariff", "zone"):
         if key in changes:
             setattr(lot, key, changes.pop(key))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from ninja import Router, Status
 
 from wangge.accounts.api_auth import STAFF_AUTH
@@ -44,7 +45,7 @@ def create_project(request: HttpRequest, payload: ProjectIn) -> Status[selectors
         raise ValidationFailed(_("department not found"), field="department_id")
     area = Area.objects.filter(pk=payload.area_id).first()
     if area is None:
-        raise ValidationFailed(_("area not found"), field="area_id")
+        raise ValidationFailed(pgettext_lazy("project", "area not found"), field="area_id")
     project = services.project_create(
         user=request.user,
         code=payload.code,

@@ -10,7 +10,8 @@ from pathlib import Path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from wangge.core.errors import ValidationFailed, listed
+from wangge.core.errors import ValidationFailed
+from wangge.core.text import Listed
 
 csv.field_size_limit(10_000_000)
 
@@ -54,7 +55,7 @@ def read_rows(path: str | Path, *, text: str, label: str | None = None) -> list[
     if missing:
         raise ValidationFailed(
             _("missing columns: %(missing)s (found: %(header)s)"),
-            params={"missing": listed(missing), "header": listed(header)},
+            params={"missing": Listed(missing), "header": Listed(header)},
             field="csv",
         )
     rows: list[Row] = []

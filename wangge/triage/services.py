@@ -14,7 +14,8 @@ from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 
 from wangge.core import clock
-from wangge.core.errors import Conflict, ValidationFailed, listed
+from wangge.core.errors import Conflict, ValidationFailed
+from wangge.core.text import Listed
 from wangge.triage import runtime
 from wangge.triage.ml import TriageClassifier, UntrustedModel, join_text
 from wangge.triage.models import (
@@ -199,7 +200,7 @@ def keyword_rule_update(*, rule: KeywordRule, actor: Any = None, **changes: Any)
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationFailed(
-            _("cannot change %(fields)s"), params={"fields": listed(sorted(unknown))}, field=sorted(unknown)[0]
+            _("cannot change %(fields)s"), params={"fields": Listed(sorted(unknown))}, field=sorted(unknown)[0]
         )
     for key, value in changes.items():
         setattr(rule, key, value)

@@ -3,7 +3,8 @@
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from wangge.core.errors import FieldProblem, ValidationFailed, listed, render_both
+from wangge.core.errors import FieldProblem, ValidationFailed, render_both
+from wangge.core.text import Listed
 
 
 def test_lazy_message_is_rendered_in_chinese_and_english_whatever_the_active_language():
@@ -27,7 +28,7 @@ def test_the_two_string_form_still_works():
 def test_a_listed_parameter_is_joined_the_way_each_language_joins_a_list():
     error = ValidationFailed(
         _("missing columns: %(missing)s (found: %(header)s)"),
-        params={"missing": listed(["户主", "地址"]), "header": listed(["电话"])},
+        params={"missing": Listed(["户主", "地址"]), "header": Listed(["电话"])},
     )
     assert error.zh == "文件缺少列：户主、地址（现有：电话）"
     assert error.en == "missing columns: 户主, 地址 (found: 电话)"

@@ -15,7 +15,7 @@ from django.utils.translation import pgettext_lazy
 
 from wangge.core import clock
 from wangge.core.errors import NotFound, ValidationFailed
-from wangge.core.text import clean_text
+from wangge.core.text import Listed, clean_text
 from wangge.demands import codes, sla
 from wangge.demands.models import ActorKind, Demand, DemandEvent, DemandFollower, DemandPhoto, WarningLevel
 from wangge.registry.models import LEVEL_DEPTH, Area
@@ -113,7 +113,7 @@ def _note_calendar_gap(demand: Demand, years: Iterable[int], at: dt.datetime) ->
             "The holiday calendar has no %(years)s: these time limits were counted Monday to Friday "
             "(entering the year later does not recompute them)."
         ),
-        {"years": "、".join(str(year) for year in listed)},
+        {"years": Listed(listed)},
     )
     _note_event(demand, action="calendar_gap", note=note, actor_kind=ActorKind.SYSTEM, at=at)
 

@@ -6,7 +6,8 @@ import re
 
 from django.utils.translation import gettext_lazy as _
 
-from wangge.core.errors import ValidationFailed, listed
+from wangge.core.errors import ValidationFailed
+from wangge.core.text import Listed
 from wangge.registry.models import CARE_TAG_WORDS, CareTag, tags_to_column
 from wangge.registry.services import clean_id_number
 
@@ -66,7 +67,7 @@ def _tags(value: object) -> str:
         if tag is None:
             raise ValidationFailed(
                 _("unknown care tag '%(word)s'; allowed: %(allowed)s"),
-                params={"word": word, "allowed": listed(CARE_TAG_WORDS)},
+                params={"word": word, "allowed": Listed(CARE_TAG_WORDS)},
                 code="unknown_tag",
             )
         tags.append(tag)
