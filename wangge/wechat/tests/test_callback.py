@@ -194,6 +194,31 @@ def test_safe_mode_decrypts_the_message_and_encrypts_the_reply(client: Client, m
     assert WeChatInbound.objects.count() == 1
 
 
+def test_the_sealed_reply_follows_wechats_documented_format(client: Client, mapped: Any, settings: Any) -> None:
+    """Opened by hand, not by wechatpy: AES-256-CBC, key = base64(EncodingAESKey + "="), IV = its first 16
+    bytes, PKCS#7 to 32 bytes; plain = 16 random bytes, 4-byte big-endian length, the XML, the app id;
+    MsgSignature = sha1 of the sorted token, timestamp, nonce and Encrypt."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    aes_key = base64.b64encode(os.urandom(32)).decode()[:-1]
+    settings.WANGGE_WECHAT_AES_KEY = aes_key
+    crypto = WeChatCrypto(TOKEN, aes_key, APP_ID)
+    query = _signed()
+    sealed = xmltodict.parse(crypto.encrypt_message(text("路灯坏了", "8101"), query["nonce"], query["timestamp"]))
+    body = f"<xml><Encrypt><![CDATA[{sealed['xml']['Encrypt']}]]></Encrypt></xml>"
+    response = post(client, body, {**query, "encrypt_type": "aes", "msg_signature": sealed["xml"]["MsgSignature"]})
+    reply = xmltodict.parse(response.content)["xml"]
+    parts = sorted([TOKEN, reply["TimeStamp"], reply["Nonce"], reply["Encrypt"]])
+    assert reply["MsgSignature"] == hashlib.sha1("".join(parts).encode()).hexdigest()
+    key = base64.b64decode(aes_key + "=")
+    decryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).decryptor()
+    padded = decryptor.update(base64.b64decode(reply["Encrypt"])) + decryptor.finalize()
+    plain = padded[: -padded[-1]]
+    length = int.from_bytes(plain[16:20], "big")
+    assert plain[20 + length :] == APP_ID.encode()
+    assert "位置" in str(xmltodict.parse(plain[20 : 20 + length])["xml"]["Content"])
+
+
 def _reply_signature(content: bytes) -> tuple[str, str, str]:
     data = xmltodict.parse(content)["xml"]
     return data["MsgSignature"], data["TimeStamp"], data["Nonce"]
@@ -256,3 +281,14 @@ def test_set_menu_posts_the_default_menu(settings: Any, wechat_gateway: Gateway)
     assert [r for r in wechat_gateway.received if r.path.startswith("/cgi-bin/menu/create")][-1].json["button"][0][
         "key"
     ] == "CONTACT"
+
+
+def test_the_report_page_is_filled_from_the_link_of_a_draft_with_a_place(client: Client, mapped: Any) -> None:
+    post(client, location(28.05, 113.25, "9501", label="金沙路88号"))
+    draft = WeChatDraft.objects.get()
+    assert draft.text == "" and draft.label == "金沙路88号"
+    from wangge.wechat.services import form_link
+
+    link = urllib.parse.urlsplit(form_link(draft))
+    page = client.get(link.path, dict(urllib.parse.parse_qsl(link.query))).content.decode()
+    assert 'value="金沙路88号"' in page and 'value="28.05' in page and 'value="113.25' in page
