@@ -22,7 +22,7 @@ from wangge.core import clock
 from wangge.core.errors import ValidationFailed
 from wangge.core.links import public_url, short_url
 from wangge.demands import routing
-from wangge.demands.models import Channel
+from wangge.demands.models import Channel, Demand
 from wangge.demands.services import demand_submit
 from wangge.wechat.models import WeChatDraft, WeChatInbound, WeChatReport
 
@@ -51,6 +51,15 @@ class Incoming:
     def key(self) -> str:
         """WeChat's MsgId; events have none, so the sender and the second stand in."""
         return self.msg_id or f"{self.openid}:{self.create_time}:{self.event}"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the callback answers, and the demand this message filed (None when it filed none)."""
+
+    text: str
+    demand: Demand | None = None
+    replayed: bool = False
 
 
 def _zh(message: Any, params: dict[str, Any] | None = None) -> str:
@@ -92,11 +101,11 @@ def _inside_county(lat: float, lng: float) -> bool:
 
 
 @transaction.atomic
-def wechat_message_receive(*, incoming: Incoming) -> str:
+def wechat_message_receive(*, incoming: Incoming) -> Reply:
     """Take one message of a resident and return the reply; a message WeChat sends again gets the first reply."""
-    stored = WeChatInbound.objects.filter(msg_id=incoming.key).first()
+    stored = WeChatInbound.objects.filter(msg_id=incoming.key[:100]).first()
     if stored is not None:
-        return stored.reply
+        return Reply(stored.reply, replayed=True)
     now = clock.now()
     draft = _draft(incoming.openid, now)
     demand = None
@@ -181,7 +190,7 @@ def wechat_message_receive(*, incoming: Incoming) -> str:
     return _remember(incoming, now, reply, demand=demand)
 
 
-def _remember(incoming: Incoming, now: dt.datetime, reply: str, *, demand: Any = None) -> str:
+def _remember(incoming: Incoming, now: dt.datetime, reply: str, *, demand: Demand | None = None) -> Reply:
     try:
         with transaction.atomic():
             WeChatInbound.objects.create(
@@ -194,5 +203,5 @@ def _remember(incoming: Incoming, now: dt.datetime, reply: str, *, demand: Any =
             )
     except IntegrityError:  # WeChat's retry raced the first delivery: that one's reply stands
         first = WeChatInbound.objects.filter(msg_id=incoming.key[:100]).first()
-        return first.reply if first is not None else reply
-    return reply
+        return Reply(first.reply if first is not None else reply, replayed=True)
+    return Reply(reply, demand=demand)

@@ -16,6 +16,7 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.utils import check_signature
 
+from wangge.core import ratelimit
 from wangge.wechat.services import Incoming, wechat_message_receive
 
 MAX_BODY = 64 * 1024
@@ -95,7 +96,16 @@ def callback(request: HttpRequest) -> HttpResponse:
     incoming = incoming_of(message)
     if not incoming.openid:
         return HttpResponse("bad message", status=400, content_type="text/plain")
-    text = wechat_message_receive(incoming=incoming)
+    try:
+        # Like the report page's limit per phone, counted only for what was filed; the openid stands for the phone.
+        ratelimit.peek(request, "report-wechat", settings.WANGGE_REPORT_RATE, key=incoming.openid)
+    except ratelimit.RateLimited as exc:
+        text = exc.zh
+    else:
+        received = wechat_message_receive(incoming=incoming)
+        if received.demand is not None:
+            ratelimit.count(request, "report-wechat", settings.WANGGE_REPORT_RATE, key=incoming.openid)
+        text = received.text
     reply = create_reply(text, message).render()
     if crypto is not None:
         reply = crypto.encrypt_message(reply, nonce, timestamp)

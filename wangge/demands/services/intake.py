@@ -203,7 +203,7 @@ def demand_submit(
             if existing is None:
                 raise
             return SubmitResult(demand=existing, replayed=True)
-    if channel == Channel.RESIDENT_WEB and not staff_actor:
+    if channel in (Channel.RESIDENT_WEB, Channel.WECHAT) and not staff_actor:
         actor_kind = ActorKind.RESIDENT
     else:
         actor_kind = ActorKind.STAFF if staff_actor else ActorKind.SYSTEM

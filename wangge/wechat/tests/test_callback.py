@@ -4,6 +4,7 @@ template messages a resident who reported there gets, through the worker's outbo
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import io
 import json
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import time_machine
 import xmltodict
 from django.core.cache import cache
 from django.core.management import call_command
@@ -125,6 +127,7 @@ def test_text_then_location_files_one_demand_and_replies_with_code_and_link(clie
     assert demand.channel == Channel.WECHAT and demand.reporter_wechat_openid == OPENID
     assert demand.area_id == mapped.grid.pk and demand.description == "金沙路路灯坏了三天"
     assert demand.address == "金沙路12号"
+    assert demand.events.get().actor_kind == "resident"  # the resident filed it, not the system
     assert demand.code in answer and f"https://wangge.example.cn/t/{demand.short_code}" in answer
     assert WeChatReport.objects.get(demand=demand).openid == OPENID
     assert not WeChatDraft.objects.exists()  # the next message starts a new report
@@ -292,3 +295,16 @@ def test_the_report_page_is_filled_from_the_link_of_a_draft_with_a_place(client:
     link = urllib.parse.urlsplit(form_link(draft))
     page = client.get(link.path, dict(urllib.parse.parse_qsl(link.query))).content.decode()
     assert 'value="金沙路88号"' in page and 'value="28.05' in page and 'value="113.25' in page
+
+
+def test_filings_per_openid_are_limited_like_reports_per_phone(client: Client, mapped: Any, settings: Any) -> None:
+    settings.WANGGE_REPORT_RATE = "1/h"
+    # In the middle of an hour's window, so that the second filing cannot fall into the next one.
+    with time_machine.travel(dt.datetime(2026, 12, 7, 2, 30, tzinfo=dt.UTC), tick=False):
+        post(client, text("路灯坏了", "9601"))
+        post(client, location(*INSIDE, "9602"))
+        post(client, text("又一个问题", "9603"))
+        answer = reply_of(post(client, location(*INSIDE, "9604")))
+        assert "太频繁" in answer and Demand.objects.count() == 1
+        other = reply_of(post(client, text("别人的问题", "9605", openid="oRESIDENT0002")))
+        assert "太频繁" not in other
