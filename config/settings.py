@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "wangge.parking",
     "wangge.opengov",
     "wangge.open311",
+    "wangge.wechat",
     "wangge.dashboards",
 ]
 
@@ -266,6 +267,16 @@ NOTIFY_WECOM_BASE_URL = os.environ.get("NOTIFY_WECOM_BASE_URL", "https://qyapi.w
 NOTIFY_WECOM_CORP_ID = os.environ.get("NOTIFY_WECOM_CORP_ID", "")
 NOTIFY_WECOM_SECRET = os.environ.get("NOTIFY_WECOM_SECRET", "")  # the app's Secret, not the corp's
 NOTIFY_WECOM_AGENT_ID = os.environ.get("NOTIFY_WECOM_AGENT_ID", "")
+# The county's WeChat official account (公众号): residents report through its callback and get template
+# messages on each state change. Until an app id is set, the "wechat_mp" channel stays in the outbox page.
+WANGGE_WECHAT_TOKEN = os.environ.get("WANGGE_WECHAT_TOKEN", "")  # the callback's Token (signature key)
+WANGGE_WECHAT_APP_ID = os.environ.get("WANGGE_WECHAT_APP_ID", "")
+WANGGE_WECHAT_APP_SECRET = os.environ.get("WANGGE_WECHAT_APP_SECRET", "")
+WANGGE_WECHAT_AES_KEY = os.environ.get("WANGGE_WECHAT_AES_KEY", "")  # EncodingAESKey: safe mode when set
+WANGGE_WECHAT_TEMPLATE_STATE = os.environ.get("WANGGE_WECHAT_TEMPLATE_STATE", "")  # template id of a state change
+# The custom menu `manage.py wechat_set_menu` posts, as WeChat's JSON; "" means the default (report, look up).
+WANGGE_WECHAT_MENU = os.environ.get("WANGGE_WECHAT_MENU", "")
+NOTIFY_WECHAT_BASE_URL = os.environ.get("NOTIFY_WECHAT_BASE_URL", "https://api.weixin.qq.com")
 NOTIFY_BACKENDS = {
     "log": os.environ.get("NOTIFY_BACKEND_LOG", _NOTIFY + "LogBackend"),
     "webhook": os.environ.get(
@@ -275,6 +286,10 @@ NOTIFY_BACKENDS = {
     "wechat": os.environ.get("NOTIFY_BACKEND_WECHAT", _NOTIFY + "LocalBackend"),
     "wecom": os.environ.get(
         "NOTIFY_BACKEND_WECOM", _NOTIFY + ("WeComBackend" if NOTIFY_WECOM_CORP_ID else "LocalBackend")
+    ),
+    "wechat_mp": os.environ.get(
+        "NOTIFY_BACKEND_WECHAT_MP",
+        _NOTIFY + ("wechat_mp.WeChatOfficialBackend" if WANGGE_WECHAT_APP_ID else "LocalBackend"),
     ),
 }
 # Named webhook endpoints a message may use as recipient: "name=https://…,other=https://…".

@@ -24,6 +24,7 @@ urlpatterns = [
     path("dashboards/", include("wangge.dashboards.urls")),
     path("api/v1/", api.urls),
     path("open311/v2/", include("wangge.open311.urls")),
+    path("wechat/", include("wangge.wechat.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

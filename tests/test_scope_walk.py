@@ -146,6 +146,9 @@ CASES: dict[str, Case] = {
     "dashboards:export": lambda w: {"pk": w["export_job"].pk},
     "dashboards:export_download": lambda w: {"pk": w["export_job"].pk},
     "dashboards:public": None,
+    # WeChat's callback: signed by the account's token, not a session; unsigned it answers 403 (404 unconfigured)
+    # and shows nothing (wangge/wechat/tests/test_callback.py proves forged signatures store nothing).
+    "wechat:callback": None,
 }
 # Resident pages without an account: open to anyone, they show only public area names.
 PUBLIC_URLS = {

@@ -32,6 +32,7 @@ class Channel(models.TextChoices):
 
     RESIDENT_WEB = "resident_web", _("Resident page")
     WECHAT_GROUP = "wechat_group", _("WeChat group")
+    WECHAT = "wechat", _("WeChat official account")
     VISIT = "visit", _("Household visit")
     HOTLINE = "hotline", _("Hotline")
     INSPECTION = "inspection", _("Inspection")
@@ -150,6 +151,8 @@ class Demand(models.Model):
     lng = models.FloatField(_("longitude"), null=True, blank=True)
     reporter_name = models.CharField(_("reporter"), max_length=50, blank=True)
     reporter_phone = models.CharField(_("reporter's phone"), max_length=20, blank=True)
+    # The reporter's openid in the county's WeChat official account (公众号): state changes reach them there.
+    reporter_wechat_openid = models.CharField(max_length=64, blank=True, editable=False)
     household = models.ForeignKey(
         "registry.Household", null=True, blank=True, on_delete=models.SET_NULL, related_name="demands"
     )

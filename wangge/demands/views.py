@@ -114,6 +114,10 @@ def _qr_grid(code: str) -> tuple[Area | None, list[Area]]:
     return registry_selectors.public_grid_by_code(code)
 
 
+# Query parameters the report page copies into its form, with the longest value it keeps.
+REPORT_PREFILL = {"description": 2000, "address": 300, "lat": 32, "lng": 32}
+
+
 @never_cache
 def report(request: HttpRequest) -> HttpResponse:
     """The resident's page: say what is wrong, where, with photos; get a code and a tracking link.
@@ -191,7 +195,12 @@ def report(request: HttpRequest) -> HttpResponse:
         grid_code = request.POST.get("grid", "")
     else:
         grid_code = request.GET.get("grid", "").strip()
-        form = f.ReportForm(initial={"grid": grid_code, "idempotency_key": str(uuid.uuid4())})
+        # A link from the WeChat official account (or elsewhere) may carry what the resident already said.
+        prefill = {name: request.GET.get(name, "").strip()[:limit] for name, limit in REPORT_PREFILL.items()}
+        form = f.ReportForm(
+            initial={"grid": grid_code, "idempotency_key": str(uuid.uuid4())}
+            | {name: value for name, value in prefill.items() if value}
+        )
     grid, grid_above = _qr_grid(grid_code)
     context = {
         "form": form,

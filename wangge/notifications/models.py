@@ -22,6 +22,7 @@ class Channel(models.TextChoices):
     SMS = "sms", _("SMS")
     WECHAT = "wechat", _("WeChat")
     WECOM = "wecom", _("WeCom")
+    WECHAT_MP = "wechat_mp", _("WeChat official account")
 
 
 class State(models.TextChoices):

@@ -1,5 +1,6 @@
 """Helpers for tests in any app: `make_<thing>(**overrides)` factories and `local_gateway()`, a real
-HTTP server on 127.0.0.1 that speaks the webhook, SMS, WeChat relay and WeCom wire formats."""
+HTTP server on 127.0.0.1 that speaks the webhook, SMS, WeChat relay, WeChat official account and WeCom wire
+formats."""
 
 from __future__ import annotations
 
@@ -55,7 +56,8 @@ class Received:
 @dataclass
 class Gateway:
     """The test server; `mode` picks its answer: ok, error500, slow, redirect, gateway_error, bad_phone, not_json,
-    wechat_error, wecom_error. Under /cgi-bin/ it is WeCom: tokens, text cards, unknown members."""
+        wechat_error, wecom_error. Under /cgi-bin/ it is WeCom (tokens, text cards, unknown members) and the WeChat
+    official account (/cgi-bin/token, template messages, followers, the menu)."""
 
     url: str
     secret: str = SECRET
@@ -71,6 +73,12 @@ class Gateway:
     wecom_tokens: list[str] = field(default_factory=list)
     wecom_live: set[str] = field(default_factory=set)
     wecom_dead_tokens: bool = False  # True: every token it issues is refused at once (a secret reset mid-way)
+    # WeChat official account (公众号): the app it knows, who follows it, its tokens, the menus posted to it.
+    wechat_app_id: str = "wxapp0001"
+    wechat_secret: str = "wechat-app-secret"
+    wechat_followers: set[str] = field(default_factory=lambda: {"oRESIDENT0001", "oRESIDENT0002"})
+    wechat_tokens: list[str] = field(default_factory=list)
+    wechat_live: set[str] = field(default_factory=set)
 
     def message_ids(self) -> list[str]:
         with self.lock:
@@ -84,6 +92,20 @@ class Gateway:
     def wecom_gettokens(self) -> list[Received]:
         with self.lock:
             return [r for r in self.received if r.path.startswith("/cgi-bin/gettoken")]
+
+    def wechat_sends(self) -> list[Received]:
+        """The template/send requests of the official account, in order (each token refusal included)."""
+        with self.lock:
+            return [r for r in self.received if r.path.startswith("/cgi-bin/message/template/send")]
+
+    def wechat_gettokens(self) -> list[Received]:
+        with self.lock:
+            return [r for r in self.received if r.path.startswith("/cgi-bin/token")]
+
+    def expire_wechat_tokens(self) -> None:
+        """What WeChat does after expires_in: every token issued to the official account dies."""
+        with self.lock:
+            self.wechat_live.clear()
 
     def expire_wecom_tokens(self) -> None:
         """What WeCom does after expires_in (or when the app's secret is reset): every issued token dies."""
@@ -113,7 +135,9 @@ def _handler_for(gw: Gateway) -> type[BaseHTTPRequestHandler]:
             query = dict(urllib.parse.parse_qsl(url.query))
             with gw.lock:
                 gw.received.append(Received(self.path, dict(self.headers.items()), b"", None))
-            if url.path != "/cgi-bin/gettoken":
+            if url.path == "/cgi-bin/token":
+                self._wechat_token(query)
+            elif url.path != "/cgi-bin/gettoken":
                 self._answer(404, {"errcode": 404, "errmsg": "not found"})
             elif (query.get("corpid"), query.get("corpsecret")) != (gw.wecom_corp_id, gw.wecom_secret):
                 self._answer(200, {"errcode": 40001, "errmsg": "invalid credential"})
@@ -126,6 +150,46 @@ def _handler_for(gw: Gateway) -> type[BaseHTTPRequestHandler]:
                 self._answer(
                     200, {"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": gw.wecom_expires_in}
                 )
+
+        def _wechat_token(self, query: dict[str, str]) -> None:
+            if (query.get("grant_type"), query.get("appid"), query.get("secret")) != (
+                "client_credential",
+                gw.wechat_app_id,
+                gw.wechat_secret,
+            ):
+                self._answer(200, {"errcode": 40013, "errmsg": "invalid appid"})
+                return
+            with gw.lock:
+                token = f"WXTOKEN-{len(gw.wechat_tokens) + 1}"
+                gw.wechat_tokens.append(token)
+                gw.wechat_live.add(token)
+            self._answer(200, {"access_token": token, "expires_in": 7200})
+
+        def _wechat_post(self, path: str, body: bytes) -> None:
+            token = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query)).get("access_token", "")
+            with gw.lock:
+                issued, live = token in gw.wechat_tokens, token in gw.wechat_live
+            if not live:
+                code = 42001 if issued else 40001
+                self._answer(
+                    200, {"errcode": code, "errmsg": "access_token expired" if issued else "invalid credential"}
+                )
+                return
+            data = json.loads(body.decode("utf-8"))
+            if path == "/cgi-bin/menu/create":
+                ok = isinstance(data.get("button"), list) and bool(data["button"])
+                self._answer(
+                    200, {"errcode": 0, "errmsg": "ok"} if ok else {"errcode": 40016, "errmsg": "invalid button"}
+                )
+                return
+            if gw.mode == "slow":
+                time.sleep(gw.sleep_seconds)
+            if not data.get("template_id") or not isinstance(data.get("data"), dict):
+                self._answer(200, {"errcode": 40037, "errmsg": "invalid template_id"})
+            elif data.get("touser") not in gw.wechat_followers:
+                self._answer(200, {"errcode": 43004, "errmsg": "require subscribe"})
+            else:
+                self._answer(200, {"errcode": 0, "errmsg": "ok", "msgid": 200228332 + len(gw.received)})
 
         def _wecom_send(self, body: bytes) -> None:
             token = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query)).get("access_token", "")
@@ -160,8 +224,12 @@ def _handler_for(gw: Gateway) -> type[BaseHTTPRequestHandler]:
             if self.path.startswith("/cgi-bin/"):
                 with gw.lock:
                     gw.received.append(Received(self.path, headers, body, None))
+                path = urllib.parse.urlsplit(self.path).path
                 with suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
-                    self._wecom_send(body)
+                    if path in ("/cgi-bin/message/template/send", "/cgi-bin/menu/create"):
+                        self._wechat_post(path, body)
+                    else:
+                        self._wecom_send(body)
                 return
             signature = headers.get("X-Wangge-Signature")
             signature_ok = None

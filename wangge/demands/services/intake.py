@@ -86,6 +86,7 @@ def demand_submit(
     urgency: str = "normal",
     reporter_name: str = "",
     reporter_phone: str = "",
+    reporter_wechat_openid: str = "",
     household: Household | None = None,
     grid: Any = None,
     area: Area | None = None,
@@ -169,6 +170,7 @@ def demand_submit(
         lng=lng_f,
         reporter_name=reporter_name,
         reporter_phone=phone,
+        reporter_wechat_openid=(reporter_wechat_openid or "").strip()[:64],
         household=household,
         area=target,
         area_path=target.path,
@@ -201,7 +203,7 @@ def demand_submit(
             if existing is None:
                 raise
             return SubmitResult(demand=existing, replayed=True)
-    if channel == Channel.RESIDENT_WEB and not staff_actor:
+    if channel in (Channel.RESIDENT_WEB, Channel.WECHAT) and not staff_actor:
         actor_kind = ActorKind.RESIDENT
     else:
         actor_kind = ActorKind.STAFF if staff_actor else ActorKind.SYSTEM

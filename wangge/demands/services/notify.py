@@ -145,20 +145,37 @@ def _with_link(body: str, short_code: str) -> str:
     return in_chinese(_("%(body)s Details: %(link)s"), {"body": body, "link": short_url(short_code)})
 
 
+WECHAT_MP_CHANNEL = "wechat_mp"
+
+
 def _tell_resident(demand: Demand, *, body: str, kind: str, key: str) -> None:
+    """The reporter's phone gets the resident channel (SMS); a reporter from the official account (公众号)
+    also gets a template message there, to `wechat:<openid>`."""
     from wangge.notifications.services import outbox_enqueue
 
-    if not demand.reporter_phone:
-        return
-    outbox_enqueue(
-        channel=_resident_channel(),
-        recipient=demand.reporter_phone,
-        subject=_resident_subject(demand),
-        body=_with_link(body, demand.short_code),
-        payload=_payload(demand, kind),
-        kind=f"demand.resident.{kind}",
-        area_path=demand.area_path,
-    )
+    text = _with_link(body, demand.short_code)
+    if demand.reporter_phone:
+        outbox_enqueue(
+            channel=_resident_channel(),
+            recipient=demand.reporter_phone,
+            subject=_resident_subject(demand),
+            body=text,
+            payload=_payload(demand, kind),
+            kind=f"demand.resident.{kind}",
+            area_path=demand.area_path,
+        )
+    if demand.reporter_wechat_openid:
+        payload = _payload(demand, kind)
+        payload["url"] = short_url(demand.short_code)
+        outbox_enqueue(
+            channel=WECHAT_MP_CHANNEL,
+            recipient=f"wechat:{demand.reporter_wechat_openid}",
+            subject=_resident_subject(demand),
+            body=body,
+            payload=payload,
+            kind=f"demand.resident.{kind}",
+            area_path=demand.area_path,
+        )
 
 
 def _tell_follower(demand: Demand, phone: str, *, body: str, kind: str) -> None:

@@ -54,3 +54,19 @@ def wecom(settings: Any, gateway: Gateway) -> Iterator[Gateway]:
     cache.clear()
     yield gateway
     cache.clear()
+
+
+@pytest.fixture
+def wechat_mp(settings: Any, gateway: Gateway) -> Iterator[Gateway]:
+    """The wechat_mp channel through the real official-account adapter to the test gateway; no cached token."""
+    from django.core.cache import cache
+
+    settings.NOTIFY_BACKENDS = {**settings.NOTIFY_BACKENDS, "wechat_mp": BACKENDS + "wechat_mp.WeChatOfficialBackend"}
+    settings.NOTIFY_WECHAT_BASE_URL = gateway.url
+    settings.WANGGE_WECHAT_APP_ID = gateway.wechat_app_id
+    settings.WANGGE_WECHAT_APP_SECRET = gateway.wechat_secret
+    settings.WANGGE_WECHAT_TEMPLATE_STATE = "TPL-STATE-1"
+    settings.NOTIFY_TIMEOUT = 2
+    cache.clear()
+    yield gateway
+    cache.clear()

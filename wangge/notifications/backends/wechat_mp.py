@@ -1,0 +1,142 @@
+"""Template messages of the county's WeChat official account (公众号) to residents, `wechat:<openid>`.
+
+Unlike `WeChatTemplateBackend` (a relay that holds the token), this one speaks WeChat's own API:
+token GET `{base}/cgi-bin/token?grant_type=client_credential&appid=…&secret=…` →
+`{"access_token": …, "expires_in": 7200}`, kept in the Django cache (shared by every worker) until
+shortly before it expires; send POST `{base}/cgi-bin/message/template/send?access_token=…` with
+`{"touser", "template_id", "url", "data"}` → `{"errcode": 0, "errmsg": "ok", "msgid": …}`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import urllib.parse
+from typing import Any
+
+from django.conf import settings
+
+from wangge.notifications.backends import (
+    Backend,
+    DeliveryResult,
+    HttpAnswer,
+    _dumps,
+    _json_object,
+    _timeout,
+    get_json,
+    post_json,
+    trim,
+)
+
+# The access token expired (42001) or is not valid (40001, e.g. the secret was reset): fetch one, retry once.
+TOKEN_ERRCODES = frozenset({40001, 42001})
+# The user unfollowed the account (43004) or the openid is not one of this account's (40003): no retry helps.
+PERMANENT_ERRCODES = {43004: "the user does not follow the official account", 40003: "not an openid of this account"}
+OPENID = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
+# A template field holds at most 20 characters in WeChat's current "thing" type; longer is cut.
+FIELD_CHARS = 20
+
+
+def base_url() -> str:
+    return str(getattr(settings, "NOTIFY_WECHAT_BASE_URL", "") or "https://api.weixin.qq.com").rstrip("/")
+
+
+def access_token(*, stale: str | None = None) -> tuple[str | None, str]:
+    """A live access token of the official account (cached, else fetched), or None and why.
+
+    `stale` is a token WeChat just refused: it is not handed out again even if still cached.
+    Also used by `manage.py wechat_set_menu`.
+    """
+    from django.core.cache import cache
+
+    app_id = str(getattr(settings, "WANGGE_WECHAT_APP_ID", ""))
+    secret = str(getattr(settings, "WANGGE_WECHAT_APP_SECRET", ""))
+    if not (app_id and secret):
+        return None, "WeChat is not configured: set WANGGE_WECHAT_APP_ID and WANGGE_WECHAT_APP_SECRET"
+    key = "wangge:notify:wechat-token:" + hashlib.sha256(f"{app_id}:{secret}".encode()).hexdigest()[:24]
+    cached = cache.get(key)
+    if cached and cached != stale:  # another worker may have refreshed it already
+        return str(cached), ""
+    query = urllib.parse.urlencode({"grant_type": "client_credential", "appid": app_id, "secret": secret})
+    data, problem = _json_object(get_json(f"{base_url()}/cgi-bin/token?{query}", timeout=_timeout()))
+    if data is None:
+        return None, f"WeChat token: {problem}"
+    token = data.get("access_token")
+    if data.get("errcode", 0) != 0 or not token:
+        return None, f"WeChat token errcode {data.get('errcode')}: {data.get('errmsg', '')}"
+    expires_in = int(data.get("expires_in") or 7200)
+    # Renew well before WeChat's own expiry, so a token never dies between two sends of one pass.
+    cache.set(key, token, timeout=max(expires_in - min(300, expires_in // 10), 1))
+    return str(token), ""
+
+
+def post_with_token(path: str, body: bytes) -> tuple[HttpAnswer | None, str]:
+    """POST to `{base}{path}?access_token=…`, refreshing an expired or invalid token once."""
+    token, error = access_token()
+    if token is None:
+        return None, error
+    answer = _post(path, token, body)
+    data, _problem = _json_object(answer)
+    if data is not None and data.get("errcode") in TOKEN_ERRCODES:
+        token, error = access_token(stale=token)
+        if token is None:
+            return None, error
+        answer = _post(path, token, body)
+    return answer, ""
+
+
+def api_post(path: str, data: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
+    """POST a JSON object to the official account's API (token included); its answer object, or None and why."""
+    answer, error = post_with_token(path, _dumps(data))
+    if answer is None:
+        return None, error
+    return _json_object(answer)
+
+
+def _post(path: str, token: str, body: bytes) -> HttpAnswer:
+    query = urllib.parse.urlencode({"access_token": token})
+    return post_json(f"{base_url()}{path}?{query}", body, {}, timeout=_timeout())
+
+
+class WeChatOfficialBackend(Backend):
+    """Template messages to residents who reported through the official account (channel "wechat_mp").
+
+    A message's payload may hold the whole template `data` (`wechat_data`) and its `url`; otherwise the
+    subject, the demand's code and the body fill `first`/`keyword1`/`keyword2` of WANGGE_WECHAT_TEMPLATE_STATE.
+    """
+
+    def send(self, message: Any) -> DeliveryResult:
+        openid = message.recipient.removeprefix("wechat:").strip()
+        if not message.recipient.startswith("wechat:") or not OPENID.match(openid):
+            return DeliveryResult.failure(
+                f"not a WeChat recipient (wechat:<openid>): {message.recipient}", permanent=True
+            )
+        payload = message.payload if isinstance(message.payload, dict) else {}
+        template_id = str(payload.get("template_id") or getattr(settings, "WANGGE_WECHAT_TEMPLATE_STATE", ""))
+        if not template_id:
+            return DeliveryResult.failure("no template: set WANGGE_WECHAT_TEMPLATE_STATE", permanent=True)
+        data = payload.get("wechat_data")
+        if not isinstance(data, dict):
+            data = {
+                "first": {"value": trim(message.subject, 100)},
+                "keyword1": {"value": str(payload.get("code") or message.subject)[:FIELD_CHARS]},
+                "keyword2": {"value": trim(message.body, 200)},
+            }
+        body = _dumps({"touser": openid, "template_id": template_id, "url": str(payload.get("url", "")), "data": data})
+        answer, error = post_with_token("/cgi-bin/message/template/send", body)
+        if answer is None:
+            return DeliveryResult.failure(error)
+        return self._result(answer)
+
+    @staticmethod
+    def _result(answer: HttpAnswer) -> DeliveryResult:
+        data, problem = _json_object(answer)
+        if data is None:
+            return DeliveryResult.failure(problem, answer.status)
+        code = data.get("errcode")
+        if code == 0:
+            return DeliveryResult.success(answer.status)
+        detail = f"WeChat errcode {code}: {data.get('errmsg', '')}"
+        if code in PERMANENT_ERRCODES:
+            return DeliveryResult.failure(f"{detail} ({PERMANENT_ERRCODES[code]})", answer.status, permanent=True)
+        return DeliveryResult.failure(detail, answer.status)
