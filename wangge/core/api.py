@@ -8,12 +8,14 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import PaginationBase
 
-from wangge.core.errors import ValidationFailed, WanggeError
+from wangge.core.errors import ValidationFailed, WanggeError, render_both
+from wangge.core.text import Said
 
 
 class IdCursorPagination(PaginationBase):
@@ -43,12 +45,12 @@ class IdCursorPagination(PaginationBase):
     def decode(cursor: str) -> int:
         try:
             text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-            kind, _, value = text.partition(":")
+            kind, _sep, value = text.partition(":")
             if kind != "id":
                 raise ValueError(text)
             return int(value)
         except (ValueError, binascii.Error, UnicodeDecodeError):
-            raise ValidationFailed("分页游标无效", "the cursor is not valid", field="cursor") from None
+            raise ValidationFailed(_("the cursor is not valid"), field="cursor") from None
 
     def paginate_queryset(self, queryset: QuerySet[Any], pagination: Input, request: HttpRequest, **params: Any) -> Any:
         qs = queryset.order_by("-id")
@@ -61,7 +63,11 @@ class IdCursorPagination(PaginationBase):
         return {"items": rows, "next_cursor": self.encode(rows[-1].pk) if more and rows else None}
 
 
-def error_body(code: str, zh: str, en: str, field: str | None = None, **extra: object) -> dict[str, object]:
+def error_body(
+    code: str, message: Any, params: dict[str, Any] | None = None, field: str | None = None, **extra: object
+) -> dict[str, object]:
+    """The one error shape for what is not a `WanggeError`: `message` (lazy, msgid in English) in both languages."""
+    zh, en = render_both(message, params)
     body: dict[str, object] = {"code": code, "message": zh, "message_en": en, "field": field}
     body.update(extra)
     return body
@@ -80,15 +86,13 @@ def install_error_handlers(api: NinjaAPI) -> None:
         msg = str(first.get("msg", "invalid input"))
         return api.create_response(
             request,
-            error_body("invalid", f"输入有误：{msg}", f"invalid input: {msg}", field, errors=exc.errors),
+            error_body("invalid", _("invalid input: %(msg)s"), {"msg": msg}, field, errors=exc.errors),
             status=422,
         )
 
     @api.exception_handler(AuthenticationError)
     def _auth(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        return api.create_response(
-            request, error_body("unauthenticated", "需要登录或有效的令牌", "authentication required"), status=401
-        )
+        return api.create_response(request, error_body("unauthenticated", _("authentication required")), status=401)
 
     @api.exception_handler(Throttled)
     def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
@@ -96,9 +100,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
         error = getattr(request, "throttle_error", None)
         if isinstance(error, WanggeError):
             return api.create_response(request, error.as_dict(), status=429)
-        body = error_body("rate_limited", "请求太频繁，请稍后再试", "too many requests; try again shortly")
+        body = error_body("rate_limited", _("too many requests; try again shortly"))
         return api.create_response(request, body, status=429)
 
     @api.exception_handler(HttpError)
     def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        return api.create_response(request, error_body("http_error", str(exc), str(exc)), status=exc.status_code)
+        return api.create_response(request, error_body("http_error", Said(str(exc), str(exc))), status=exc.status_code)

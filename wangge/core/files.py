@@ -13,6 +13,8 @@ from pathlib import Path
 
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from wangge.core.errors import NotFound
 
@@ -23,9 +25,12 @@ def private_file_response(
     filename: str | None = None,
     as_attachment: bool = False,
     cache_control: str = "private, max-age=3600",
-    missing: tuple[str, str] = ("找不到文件", "file not found"),
+    missing: str | Promise | None = None,
 ) -> FileResponse:
-    """The file streamed with its type guessed from its name; `NotFound(*missing)` when it is gone.
+    """The file streamed with its type guessed from its name; `NotFound(missing)` when it is gone.
+
+    `missing` is one translatable message (`gettext_lazy("photo file not found")`) saying what is gone;
+    "file not found" by default.
 
     `filename` is the name offered to the browser (the person's own file name for an attachment);
     by default the stored name, which is generated and says nothing about anyone.
@@ -34,7 +39,7 @@ def private_file_response(
     try:
         handle = file.open("rb")
     except (FileNotFoundError, ValueError):  # ValueError: a FieldFile with no file behind it
-        raise NotFound(*missing) from None
+        raise NotFound(missing if missing is not None else _("file not found")) from None
     response = FileResponse(handle, as_attachment=as_attachment, filename=filename or os.path.basename(stored or ""))
     response["Cache-Control"] = cache_control
     # An uploaded file must be read as what its name says, never sniffed into HTML or script.

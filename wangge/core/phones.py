@@ -11,6 +11,9 @@ from __future__ import annotations
 import random
 import re
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 from wangge.core.errors import ValidationFailed
 
 # A mainland mobile (11 digits from 13–19) or a landline with its area code (010-12345678).
@@ -54,22 +57,22 @@ def clean_phone(
     *,
     field: str = "phone",
     required: bool = False,
-    missing: tuple[str, str] | None = None,
+    missing: str | Promise | None = None,
 ) -> str:
     """The normalised phone, '' when empty and not required; else `ValidationFailed` on `field`.
 
-    `missing` is the (Chinese, English) sentence asking for a required phone, so a page can say
+    `missing` is one translatable message (`gettext_lazy`) asking for a required phone, so a page can say
     why it needs one ("so that staff can reach you"); codes are `phone_required` and `bad_phone`.
     """
     phone = normalise_phone(raw)
     if not phone:
         if required:
-            zh, en = missing or ("请填写电话号码", "Please give a phone number")
-            raise ValidationFailed(zh, en, field=field, code="phone_required")
+            ask = missing if missing is not None else _("Please give a phone number")
+            raise ValidationFailed(ask, field=field, code="phone_required")
         return ""
     if not is_valid_phone(phone):
         raise ValidationFailed(
-            f"电话号码格式不正确：{phone}", f"The phone number {phone} is not valid", field=field, code="bad_phone"
+            _("The phone number %(phone)s is not valid"), params={"phone": phone}, field=field, code="bad_phone"
         )
     return phone
 

@@ -27,31 +27,23 @@ def clean_text(
     *,
     field: str,
     limit: int,
+    label: Any,
     required: bool = False,
-    label: Any = None,
-    zh: str = "",
-    en: str = "",
 ) -> str:
     """The trimmed text; `ValidationFailed` on `field` when required and empty (`required`) or too long (`too_long`).
 
     `label` names the thing as a translation (`gettext_lazy("description")`), so the message comes from the
-    catalogue in both languages; older callers still pass the names `zh` and `en` (诉求内容 / description).
+    catalogue in both languages.
     """
     text = _plain(value)
     if required and not text:
-        if label is not None:
-            raise ValidationFailed(_("%(label)s is required"), params={"label": label}, field=field, code="required")
-        raise ValidationFailed(f"{zh}不能为空", f"{en} is required", field=field, code="required")
+        raise ValidationFailed(_("%(label)s is required"), params={"label": label}, field=field, code="required")
     if len(text) > limit:
-        if label is not None:
-            raise ValidationFailed(
-                _("%(label)s is longer than %(limit)s characters"),
-                params={"label": label, "limit": limit},
-                field=field,
-                code="too_long",
-            )
         raise ValidationFailed(
-            f"{zh}不能超过 {limit} 字", f"{en} is longer than {limit} characters", field=field, code="too_long"
+            _("%(label)s is longer than %(limit)s characters"),
+            params={"label": label, "limit": limit},
+            field=field,
+            code="too_long",
         )
     return text
 

@@ -20,6 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import BooleanField, Case, Count, Value, When
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -151,7 +152,7 @@ def _write_demands(job: ExportJob, path: Path, progress: Callable[[int, int], No
 def _write_visits(job: ExportJob, path: Path, progress: Callable[[int, int], None]) -> tuple[int, str, str]:
     models = visit_models()
     if models is None:
-        raise ValidationFailed("走访记录尚不可导出", "the visit log cannot be exported yet")
+        raise ValidationFailed(_("the visit log cannot be exported yet"))
     visit, _opinion = models
     user = job.user
     qs = visit.objects.filter(scope_for(user).area_q("area_path"))

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from wangge.accounts.models import Role
 from wangge.accounts.scope import scope_for
@@ -80,12 +81,12 @@ def subject_for(*, user: Any, area: int | str | None = None, department: int | s
     if department not in (None, ""):
         dept = Department.objects.filter(pk=int(department) if str(department).isdigit() else 0).first()
         if dept is None or not (scope.covers_department(dept.pk) or scope.covers_path(dept.area_path)):
-            raise NotFound("找不到该部门", "department not found")
+            raise NotFound(pgettext_lazy("dashboard", "department not found"))
         return Subject(department=dept)
     if area not in (None, ""):
         found = Area.objects.filter(pk=int(area) if str(area).isdigit() else 0).first()
         if found is None or not scope.covers_path(found.path):
-            raise NotFound("找不到该区域", "area not found")
+            raise NotFound(gettext_lazy("area not found"))
         return Subject(area=found)
     if scope.is_global:
         root = Area.objects.filter(parent__isnull=True).order_by("path").first()
@@ -95,7 +96,7 @@ def subject_for(*, user: Any, area: int | str | None = None, department: int | s
         return Subject(area=root)
     if scope.department_ids:
         return Subject(department=Department.objects.get(pk=scope.department_ids[0]))
-    raise NotFound("您还没有可查看的区域或部门", "no area or department is assigned to you")
+    raise NotFound(gettext_lazy("no area or department is assigned to you"))
 
 
 def breadcrumb(*, user: Any, subject: Subject) -> list[Area]:
@@ -161,9 +162,7 @@ def period_from(name: str | None, start: str | None = None, end: str | None = No
         except ValueError:
             from wangge.core.errors import ValidationFailed
 
-            raise ValidationFailed(
-                "请填写正确的起止日期（YYYY-MM-DD）", "give the start and end as YYYY-MM-DD", field="start"
-            ) from None
+            raise ValidationFailed(gettext_lazy("give the start and end as YYYY-MM-DD"), field="start") from None
         if last < first:
             first, last = last, first
         if (last - first).days > 3660:
@@ -627,7 +626,7 @@ def export_jobs(*, user: Any) -> QuerySet[ExportJob]:
 def export_get(*, user: Any, pk: int) -> ExportJob:
     job = export_jobs(user=user).filter(pk=pk).first()
     if job is None:
-        raise NotFound("找不到该导出任务", "export not found")
+        raise NotFound(gettext_lazy("export not found"))
     return job
 
 

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max
 from django.db.models.functions import TruncDate
+from django.utils.translation import gettext_lazy as _
 
 from wangge.accounts.models import Role
 from wangge.core import clock
@@ -377,25 +378,17 @@ def export_job_create(
 ) -> ExportJob:
     """Queue an export for the worker; unmasked exports only for city administrators, with a reason (logged)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
-        raise PermissionDenied("请先登录", "sign in first")
+        raise PermissionDenied(_("sign in first"))
     if kind not in ExportKind.values:
-        raise ValidationFailed("未知的导出类型", f"unknown export kind: {kind}", field="kind")
+        raise ValidationFailed(_("unknown export kind: %(kind)s"), params={"kind": kind}, field="kind")
     if kind == ExportKind.VISITS and visit_models() is None:
-        raise ValidationFailed("走访记录尚不可导出", "the visit log cannot be exported yet", field="kind")
+        raise ValidationFailed(_("the visit log cannot be exported yet"), field="kind")
     reason = (reason or "").strip()
     if unmasked:
         if not may_unmask_exports(user):
-            raise PermissionDenied(
-                "只有市级管理员可以导出未脱敏的个人信息",
-                "only city administrators may export unmasked personal data",
-                field="unmasked",
-            )
+            raise PermissionDenied(_("only city administrators may export unmasked personal data"), field="unmasked")
         if len(reason) < 4:
-            raise ValidationFailed(
-                "导出未脱敏数据须说明用途（至少 4 个字）",
-                "say why the unmasked data is needed (at least 4 characters)",
-                field="reason",
-            )
+            raise ValidationFailed(_("say why the unmasked data is needed (at least 4 characters)"), field="reason")
     clean = {k: str(v) for k, v in (filters or {}).items() if k in FILTER_KEYS and v not in (None, "")}
     job = ExportJob.objects.create(
         user=user, kind=kind, filters=clean, unmasked=unmasked, reason=reason[:1000], created_at=clock.now()
@@ -466,7 +459,7 @@ def export_path(job: ExportJob) -> Path:
     root = (Path(settings.MEDIA_ROOT) / getattr(settings, "DASHBOARD_EXPORT_DIR", "exports")).resolve()
     path = (Path(settings.MEDIA_ROOT) / job.file).resolve()
     if not job.file or root not in path.parents:
-        raise NotFound("找不到导出文件", "export file not found")
+        raise NotFound(_("export file not found"))
     return path
 
 
@@ -495,18 +488,18 @@ def demands_batch_dispatch(
     from wangge.demands import services as demand_services
 
     if not items:
-        raise ValidationFailed("请至少选择一条诉求", "select at least one demand", field="demands")
+        raise ValidationFailed(_("select at least one demand"), field="demands")
     if department is None:
-        raise ValidationFailed("请选择承办部门", "choose a department", field="department")
+        raise ValidationFailed(_("choose a department"), field="department")
     if len(items) > 200:
-        raise ValidationFailed("一次最多派发 200 条", "at most 200 demands at once", field="demands")
+        raise ValidationFailed(_("at most 200 demands at once"), field="demands")
     ids = [pk for pk, _v in items]
     found = {d.pk: d for d in demand_selectors.demand_list(user=actor).filter(pk__in=ids)}
     results = []
     for pk, version in items:
         demand = found.get(pk)
         if demand is None:
-            results.append(BatchResult(pk, "", False, "找不到该诉求 / demand not found"))
+            results.append(BatchResult(pk, "", False, str(NotFound(_("demand not found")))))
             continue
         try:
             demand_services.demand_dispatch(

@@ -505,12 +505,12 @@ def export_download(request: HttpRequest, pk: int) -> FileResponse:
     """The file of my finished export (never a public media URL)."""
     job = selectors.export_get(user=request.user, pk=pk)
     if job.state != "done":
-        raise NotFound("导出尚未完成", "the export is not finished")
+        raise NotFound(gettext_lazy("the export is not finished"))
     return private_file_response(
         services.export_path(job),
         as_attachment=True,
         cache_control="no-store, private",
-        missing=("找不到导出文件", "export file not found"),
+        missing=gettext_lazy("export file not found"),
     )
 
 

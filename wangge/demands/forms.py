@@ -104,7 +104,7 @@ def clean_phone_value(raw: str, *, required_: bool) -> str:
         return clean_phone(
             raw,
             required=required_,
-            missing=("请填写手机号码，方便工作人员联系您", "Please give a phone number so that staff can reach you"),
+            missing=_("Please give a phone number so that staff can reach you"),
         )
     except ValidationFailed as exc:
         raise forms.ValidationError(both(exc.zh, exc.en)) from None

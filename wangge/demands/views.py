@@ -22,6 +22,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -90,7 +91,7 @@ def _private(response: R) -> R:
 
 
 def _serve_photo(photo: DemandPhoto) -> FileResponse:
-    return private_file_response(photo.image, missing=("找不到照片文件", "photo file not found"))
+    return private_file_response(photo.image, missing=gettext_lazy("photo file not found"))
 
 
 # --- resident pages (no account) -----------------------------------------------------------

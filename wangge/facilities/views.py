@@ -162,7 +162,7 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def photo(request: HttpRequest, pk: int) -> FileResponse:
     """An inspection photo for staff who may see the facility (never a public media URL)."""
     item = selectors.photo_get(user=request.user, pk=pk)
-    return private_file_response(item.image, missing=("找不到照片文件", "photo file not found"))
+    return private_file_response(item.image, missing=gettext_lazy("photo file not found"))
 
 
 RECORD_WINDOWS = (30, 90, 180, 365)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Prefetch, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from wangge.accounts.models import Role
 from wangge.accounts.scope import scope_for
@@ -41,7 +42,7 @@ def outbox_get(*, user: Any, pk: int) -> OutboxMessage:
     """One message inside the user's scope, or NotFound (never reveal what lies outside)."""
     message = outbox_list(user=user).filter(pk=pk).first()
     if message is None:
-        raise NotFound("找不到该通知", "message not found")
+        raise NotFound(_("message not found"))
     return message
 
 

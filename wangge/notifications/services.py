@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from wangge.core import clock
 from wangge.core import worker as core_worker
@@ -67,13 +68,13 @@ def outbox_enqueue(
     """Write a message in the caller's transaction (nothing is sent here); a repeated dedupe_key writes nothing."""
     if channel not in CHANNELS:
         raise ValidationFailed(
-            f"未知的通知渠道：{channel}", f"unknown notification channel: {channel}", field="channel"
+            _("unknown notification channel: %(channel)s"), params={"channel": channel}, field="channel"
         )
     recipient = (recipient or "").strip()
     if not recipient:
-        raise ValidationFailed("通知缺少接收人", "a notification needs a recipient", field="recipient")
+        raise ValidationFailed(_("a notification needs a recipient"), field="recipient")
     if payload is not None and not isinstance(payload, dict):
-        raise ValidationFailed("通知附加数据必须是字典", "payload must be a dict", field="payload")
+        raise ValidationFailed(_("payload must be a dict"), field="payload")
     if dedupe_key is not None and OutboxMessage.objects.filter(dedupe_key=dedupe_key).exists():
         return None
     now = clock.now()
@@ -241,7 +242,7 @@ def outbox_retry(*, message: OutboxMessage) -> OutboxMessage:
         state=State.PENDING, attempts=0, next_attempt_at=now, claimed_by="", claimed_at=None
     )
     if not moved:
-        raise Conflict("只有失败或已放弃的通知可以重发", "only a failed or dead message can be retried", field="state")
+        raise Conflict(_("only a failed or dead message can be retried"), field="state")
     message.refresh_from_db()
     return message
 
@@ -253,7 +254,7 @@ def outbox_purge_sent(*, older_than_days: int = 90) -> int:
     not hold the write lock that users' actions need.
     """
     if older_than_days < 1:
-        raise ValidationFailed("保留天数至少为 1", "older_than_days must be at least 1", field="older_than_days")
+        raise ValidationFailed(_("older_than_days must be at least 1"), field="older_than_days")
     cutoff = clock.now() - dt.timedelta(days=older_than_days)
     total = 0
     while True:

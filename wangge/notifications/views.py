@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from wangge.core.errors import PermissionDenied
@@ -23,7 +24,7 @@ logger = logging.getLogger("wangge.notifications")
 
 def _require_outbox(request: HttpRequest) -> None:
     if not selectors.outbox_allowed(user=request.user):
-        raise PermissionDenied("只有市级管理员可以查看通知发件箱", "only city administrators may open the outbox")
+        raise PermissionDenied(gettext_lazy("only city administrators may open the outbox"))
 
 
 @login_required

@@ -207,7 +207,7 @@ def attachment(request: HttpRequest, pk: int) -> FileResponse:
     """A file: to anyone when the item's published version lists it, else only to staff of its area."""
     att = selectors.attachment_get(user=request.user, pk=pk)
     return private_file_response(
-        att.file, filename=att.name, as_attachment=True, missing=("找不到附件文件", "attachment file not found")
+        att.file, filename=att.name, as_attachment=True, missing=_("attachment file not found")
     )
 
 

@@ -171,7 +171,7 @@ def check_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def photo(request: HttpRequest, pk: int) -> FileResponse:
     """A report's photo for staff who may see the report (never a public media URL)."""
     item = selectors.photo_get(user=request.user, pk=pk)
-    return private_file_response(item.image, missing=("找不到照片文件", "photo file not found"))
+    return private_file_response(item.image, missing=gettext_lazy("photo file not found"))
 
 
 def public(request: HttpRequest) -> HttpResponse:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.db.models import FileField
 from django.db.models.fields.files import FieldFile
+from django.utils.translation import gettext_lazy as _
 
 from wangge.core.errors import NotFound
 from wangge.core.files import private_file_response
@@ -34,7 +35,7 @@ def test_an_attachment_is_offered_under_the_persons_own_name(tmp_path: Path) -> 
 
 def test_a_missing_file_is_not_found_in_both_languages(tmp_path: Path) -> None:
     with pytest.raises(NotFound) as gone:
-        private_file_response(tmp_path / "gone.jpg", missing=("找不到照片文件", "photo file not found"))
+        private_file_response(tmp_path / "gone.jpg", missing=_("photo file not found"))
     assert (gone.value.zh, gone.value.en) == ("找不到照片文件", "photo file not found")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from django.utils.translation import gettext_lazy as _
 
 from wangge.core.errors import ValidationFailed
 from wangge.core.phones import clean_phone, demo_mobile, is_mobile, is_valid_phone, normalise_phone
@@ -47,8 +48,9 @@ def test_clean_phone_asks_for_a_required_number_with_the_callers_reason() -> Non
         clean_phone("  ", required=True)
     assert plain.value.code == "phone_required" and plain.value.zh == "请填写电话号码"
     with pytest.raises(ValidationFailed) as told:
-        clean_phone(None, required=True, missing=("请填写手机号码，方便联系您", "so that staff can reach you"))
-    assert told.value.zh == "请填写手机号码，方便联系您" and told.value.en == "so that staff can reach you"
+        clean_phone(None, required=True, missing=_("Please give a phone number so that staff can reach you"))
+    assert told.value.zh == "请填写手机号码，方便工作人员联系您"
+    assert told.value.en == "Please give a phone number so that staff can reach you"
 
 
 def test_demo_mobile_is_a_valid_mobile_and_repeatable() -> None:

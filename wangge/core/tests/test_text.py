@@ -10,23 +10,23 @@ from wangge.core.text import Listed, Said, capped_text, clean_text
 
 
 def test_clean_text_trims_and_drops_control_characters_but_keeps_lines() -> None:
-    assert clean_text("  路灯\x00坏了\r\n第二行\t ", field="t", zh="内容", en="text", limit=20) == "路灯坏了\n第二行"
-    assert clean_text(None, field="t", zh="内容", en="text", limit=20) == ""
+    assert clean_text("  路灯\x00坏了\r\n第二行\t ", field="t", label=_("narrative"), limit=20) == "路灯坏了\n第二行"
+    assert clean_text(None, field="t", label=_("narrative"), limit=20) == ""
 
 
 def test_clean_text_refuses_empty_when_required_and_too_long_on_its_field() -> None:
     with pytest.raises(ValidationFailed) as empty:
-        clean_text(" \x00 ", field="reason", zh="驳回理由", en="reason", limit=10, required=True)
+        clean_text(" \x00 ", field="reason", label=_("reason to send back"), limit=10, required=True)
     assert (empty.value.code, empty.value.field, empty.value.zh, empty.value.en) == (
         "required",
         "reason",
-        "驳回理由不能为空",
-        "reason is required",
+        "退回原因不能为空",
+        "reason to send back is required",
     )
     with pytest.raises(ValidationFailed) as long:
-        clean_text("长" * 11, field="reason", zh="驳回理由", en="reason", limit=10)
+        clean_text("长" * 11, field="reason", label=_("reason to send back"), limit=10)
     assert long.value.code == "too_long" and "不能超过 10 字" in long.value.zh and "10 characters" in long.value.en
-    assert clean_text("长" * 10, field="reason", zh="驳回理由", en="reason", limit=10) == "长" * 10
+    assert clean_text("长" * 10, field="reason", label=_("reason to send back"), limit=10) == "长" * 10
 
 
 def test_capped_text_cuts_silently() -> None:

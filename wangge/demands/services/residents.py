@@ -108,10 +108,9 @@ def demand_follow(*, demand: Demand | int, phone: str) -> DemandFollower:
 
 
 def _follower_phone(phone: str) -> str:
-    from wangge.core.errors import render_both
     from wangge.core.phones import clean_phone
 
-    missing = render_both(_("Please give your phone number to be told when it is resolved"))
+    missing = _("Please give your phone number to be told when it is resolved")
     return clean_phone(phone, field="phone", required=True, missing=missing)
 
 
