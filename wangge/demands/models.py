@@ -383,3 +383,34 @@ class LookupCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.demand_id} {mask_phone(self.phone)}"
+
+
+# Channels whose residents did not file on the resident page: they may never open the tracking link to
+# rate, so a resolved demand of theirs is called back (回访) by phone.
+CALL_BACK_CHANNELS: tuple[str, ...] = tuple(c for c in Channel.values if c != Channel.RESIDENT_WEB)
+
+
+class CallBack(models.Model):
+    """One phone call back (回访) to the reporter of a resolved demand, reached or not; never updated."""
+
+    demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="call_backs", verbose_name=_("demand"))
+    at = models.DateTimeField(_("at"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("by")
+    )
+    reached = models.BooleanField(_("reached"))
+    # Both empty when the reporter was not reached: the call only records the attempt.
+    solved = models.BooleanField(_("solved"), null=True, blank=True)
+    satisfaction = models.CharField(
+        _("satisfaction"), max_length=12, choices=Satisfaction.choices, null=True, blank=True
+    )
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("call back")
+        verbose_name_plural = _("call backs")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["demand", "at"], name="callback_demand_at")]
+
+    def __str__(self) -> str:
+        return f"{self.demand_id} {self.at:%Y-%m-%d %H:%M}"

@@ -57,6 +57,7 @@ MOVE_LABELS: dict[str, Promise] = {
     "follow": _("Followed by a resident with the same problem"),
     "recategorise": _("Category decided"),
     "calendar_gap": _("Time limits counted without a holiday calendar"),
+    "call_back": _("Called back"),
 }
 
 # Each move as a verb: the buttons on the staff page, and "cannot <verb> now" in errors.
