@@ -161,7 +161,7 @@ def demand_rate(*, demand: Demand, satisfaction: str, reason: str = "", token: s
         note = in_chinese(label)
         if reason:
             note = in_chinese(_("%(rating)s. %(reason)s"), {"rating": label, "reason": reason}).strip("。")
-        demand, event = _apply(
+        demand, _event = _apply(
             demand=demand,
             move=Move.RATE,
             actor_kind=ActorKind.RESIDENT,
