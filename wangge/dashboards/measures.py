@@ -27,7 +27,8 @@ The counters (a demand is "waiting" in submitted, escalated or reopened; "open" 
 - `ontime_due`: resolved, or open past its limit to resolve; `resolved_on_time`: resolved by the
   limit of the holder that resolved it (the limit is not reset by rating or closing);
 - `resolved_clean`: resolved, never reopened and never called back (回访) as not solved;
-  `resolved_ever`: resolved at least once (also those reopened since); `reopened`: reopened at least once (an event `reopen`);
+  `resolved_ever`: resolved at least once (also those reopened since); `reopened`: reopened at
+  least once (an event `reopen`);
 - `rated` / `satisfied`: the first answer about the demand, the resident's rating or a reached call
   back (回访) by staff, whichever came first / that answer is satisfied or basically satisfied
   (a resident's rating is final unless unsatisfied, so the first one is the earliest unsatisfied
