@@ -238,6 +238,20 @@ class Demand(models.Model):
         return self.state in OPEN_STATES
 
     @property
+    def result_is_current(self) -> bool:
+        """Whether `resolution` is the answer now: after a reopen (返工) it is the earlier attempt until the
+        holder resolves the demand again."""
+        return self.state in (State.RESOLVED, State.CLOSED)
+
+    @property
+    def state_label(self) -> str:
+        """The state as every badge shows it: an escalated demand held by a department is "dispatched"
+        (the state is the same, waiting for the new holder to accept; the words are not)."""
+        if self.state == State.ESCALATED and self.holder_department_id:
+            return str(_("Dispatched"))
+        return str(self.get_state_display())  # type: ignore[attr-defined]
+
+    @property
     def holder_kind(self) -> str:
         """'department' or the level of the holding area ('grid' … 'city')."""
         return "department" if self.holder_department_id else self.holder_level
@@ -273,6 +287,9 @@ class DemandEvent(models.Model):
     to_holder = models.CharField(max_length=100, blank=True)
     note = models.TextField(_("note"), blank=True)
     is_public = models.BooleanField(default=True)
+    # A public move whose note is internal (an escalation's reason, unless staff chose to show it): the
+    # resident sees the move and not the note. Staff pages and keyed API readers see every note.
+    note_public = models.BooleanField(default=True)
     # Set when a follower (not the reporter) wrote it: the reporter's page must not call it "You".
     follower = models.ForeignKey(
         "demands.DemandFollower", null=True, blank=True, on_delete=models.SET_NULL, related_name="events"

@@ -78,6 +78,7 @@ MOVE_VERBS: dict[str, Promise] = {
     "close": _("Close"),
     "auto_escalate": _("Escalate automatically"),
     "warn": _("Raise a time-limit warning"),
+    "call_back": _("Record a call back"),
 }
 
 
