@@ -134,3 +134,25 @@ def test_a_stale_version_is_a_conflict(tree: Any, personas: Any) -> None:
     with pytest.raises(Conflict):
         services.demand_call_back(demand=d, actor=personas[Role.BRANCH], reached=False, version=d.version - 1)
     assert not CallBack.objects.exists()
+
+
+def test_the_api_route_and_the_call_back_queue(tree: Any, personas: Any) -> None:
+    from wangge.demands.tests.test_api import Api
+
+    d = resolved(tree, personas)
+    web = resolved(tree, personas, channel="resident_web")
+    branch = Api(personas[Role.BRANCH])
+    queue = branch.get("/demands", call_back="true")
+    assert queue.status_code == 200, queue.content
+    assert [row["id"] for row in queue.json()["items"]] == [d.pk]  # not the resident page's demand
+    assert web.pk in [row["id"] for row in branch.get("/demands").json()["items"]]  # the filter left it out
+    missed = branch.post(f"/demands/{d.pk}/call-back", {"reached": False})
+    assert missed.status_code == 201 and missed.json()["reached"] is False
+    # An unanswered call leaves it in the queue; a reached one takes it out.
+    assert [row["id"] for row in branch.get("/demands", call_back="true").json()["items"]] == [d.pk]
+    answered = branch.post(f"/demands/{d.pk}/call-back", {"reached": True, "solved": True, "satisfaction": "satisfied"})
+    assert answered.status_code == 201, answered.content
+    assert branch.get("/demands", call_back="true").json()["items"] == []
+    refused = Api(personas[Role.GRID_LEADER]).post(f"/demands/{d.pk}/call-back", {"reached": False})
+    assert refused.status_code == 403
+    assert CallBack.objects.filter(demand=d).count() == 2
