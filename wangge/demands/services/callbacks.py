@@ -25,7 +25,7 @@ from wangge.demands.transitions import Move
 
 
 def _call_back_note(*, reached: bool, solved: bool | None, satisfaction: str | None, note: str) -> str:
-    if not reached:
+    if not reached or not satisfaction:
         text = in_chinese(_("The reporter could not be reached"))
     else:
         text = in_chinese(
