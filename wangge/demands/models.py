@@ -413,7 +413,7 @@ class CallBack(models.Model):
     demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="call_backs", verbose_name=_("demand"))
     at = models.DateTimeField(_("at"))
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("by")
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("called by")
     )
     reached = models.BooleanField(_("reached"))
     # Both empty when the reporter was not reached: the call only records the attempt.
