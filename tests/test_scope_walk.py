@@ -344,7 +344,18 @@ def test_anonymous_is_sent_to_login(worlds: Any) -> None:
 
 # --- the API walk (demands): every persona, by bearer token, inside and outside its scope ----------
 DEMAND_API_GETS = ["/demands", "/demands/{id}", "/demands/{id}/events", "/categories"]
-DEMAND_API_MOVES = ["accept", "resolve", "escalate", "dispatch", "return", "reassign", "reject", "merge", "comment"]
+DEMAND_API_MOVES = [
+    "accept",
+    "resolve",
+    "escalate",
+    "dispatch",
+    "return",
+    "reassign",
+    "reject",
+    "merge",
+    "comment",
+    "call-back",
+]
 
 
 def _api_text(resp: Any) -> str:
@@ -408,7 +419,7 @@ def test_api_nobody_reads_outside_their_scope(persona: str, tree: Any, personas:
                 resp = client.post(
                     f"/api/v1/demands/{demand.pk}/{move}",
                     '{"reason": "x", "result": "x", "instructions": "x", "body": "x", '
-                    '"department_id": 1, "to_user_id": 1, "into_id": 1}',
+                    '"department_id": 1, "to_user_id": 1, "into_id": 1, "reached": false}',
                     content_type="application/json",
                 )
                 assert resp.status_code == 404, (persona, move, resp.status_code)

@@ -125,7 +125,7 @@ def _write_demands(job: ExportJob, path: Path, progress: Callable[[int, int], No
                 demand.get_channel_display(),
                 str(demand.category) if demand.category else "",
                 demand.get_urgency_display(),
-                demand.get_state_display(),
+                demand.state_label,
                 demand.area.name,
                 demand.holder_label,
                 demand.reporter_name if show else mask_name(demand.reporter_name),

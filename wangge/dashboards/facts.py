@@ -16,7 +16,7 @@ from django.apps import apps
 from wangge.core import clock
 from wangge.core.clock import local_tz
 from wangge.dashboards.measures import DemandRow, Tally, demand_facts, level_of_path
-from wangge.demands.models import DemandEvent
+from wangge.demands.models import CallBack, DemandEvent
 from wangge.registry.models import Area
 
 DEMAND_FIELDS = (
@@ -33,6 +33,8 @@ DEMAND_FIELDS = (
     "escalations",
     "dispatched_department_id",
     "category_id",
+    "rated_at",
+    "channel",
 )
 EVENT_ACTIONS = ("reopen", "return_", "auto_escalate", "reject")
 
@@ -78,8 +80,8 @@ class AreaIndex:
 def demand_rows(demands: Any) -> Iterator[tuple[DemandRow, int | None, int | None]]:
     """(row, category id, dispatched department id) of each demand of a queryset, with its event facts.
 
-    Two queries whatever the number of demands: the demands, then the few events the measures
-    need (reopen, return, automatic escalation, a department's refusal) of the same demands.
+    Three queries whatever the number of demands: the demands, the few events the measures need
+    (reopen, return, automatic escalation, a department's refusal) and the reached call backs (回访).
     """
     rows = list(demands.values_list(*DEMAND_FIELDS))
     if not rows:
@@ -88,21 +90,34 @@ def demand_rows(demands: Any) -> Iterator[tuple[DemandRow, int | None, int | Non
     reopened: set[int] = set()
     returned: set[int] = set()
     auto_at: dict[int, dt.datetime] = {}
+    unsatisfied_at: dict[int, dt.datetime] = {}
+    call_back: dict[int, tuple[dt.datetime, str | None]] = {}
+    unsolved: set[int] = set()
     # Chunks keep the IN list inside every database's parameter limit.
     for i in range(0, len(ids), 5000):
         events = DemandEvent.objects.filter(demand_id__in=ids[i : i + 5000], action__in=EVENT_ACTIONS).values_list(
-            "demand_id", "action", "at", "to_state"
+            "demand_id", "action", "at", "to_state", "actor_kind"
         )
-        for demand_id, action, at, to_state in events:
+        for demand_id, action, at, to_state, actor_kind in events:
             if action == "reopen":
                 reopened.add(demand_id)
+                if actor_kind == "resident":
+                    first = unsatisfied_at.get(demand_id)
+                    unsatisfied_at[demand_id] = at if first is None or at < first else first
             elif action == "return_" or (action == "reject" and to_state == "escalated"):
                 returned.add(demand_id)
             elif action == "auto_escalate":
                 first = auto_at.get(demand_id)
                 auto_at[demand_id] = at if first is None or at < first else first
+        calls = CallBack.objects.filter(demand_id__in=ids[i : i + 5000], reached=True).order_by("at", "id")
+        for demand_id, at, satisfaction, solved in calls.values_list("demand_id", "at", "satisfaction", "solved"):
+            call_back.setdefault(demand_id, (at, satisfaction))
+            if solved is False:
+                unsolved.add(demand_id)
     for r in rows:
-        (pk, created, state, path, accepted, accept_due, resolved, resolve_due, sat, highest, esc, dept, cat) = r
+        (pk, created, state, path, accepted, accept_due, resolved, resolve_due, sat, highest, esc, dept, cat) = r[:13]
+        rated_at, channel = r[13:]
+        call_at, call_satisfaction = call_back.get(pk, (None, None))
         first_auto = auto_at.get(pk)
         yield (
             DemandRow(
@@ -120,6 +135,12 @@ def demand_rows(demands: Any) -> Iterator[tuple[DemandRow, int | None, int | Non
                 reopened_ever=pk in reopened,
                 returned_ever=pk in returned,
                 auto_escalated_before_accept=first_auto is not None and (accepted is None or first_auto < accepted),
+                rated_at=rated_at,
+                first_unsatisfied_at=unsatisfied_at.get(pk),
+                call_back_at=call_at,
+                call_back_satisfaction=call_satisfaction,
+                call_back_unsolved=pk in unsolved,
+                channel=channel,
             ),
             cat,
             dept,

@@ -26,9 +26,13 @@ The counters (a demand is "waiting" in submitted, escalated or reopened; "open" 
 - `resolved`: resolved or closed after resolution (state resolved or closed);
 - `ontime_due`: resolved, or open past its limit to resolve; `resolved_on_time`: resolved by the
   limit of the holder that resolved it (the limit is not reset by rating or closing);
-- `resolved_clean`: resolved and never reopened; `resolved_ever`: resolved at least once (also
-  those reopened since); `reopened`: reopened at least once (an event `reopen`);
-- `rated` / `satisfied`: the resident's latest rating / satisfied or basically satisfied;
+- `resolved_clean`: resolved, never reopened and never called back (回访) as not solved;
+  `resolved_ever`: resolved at least once (also those reopened since); `reopened`: reopened at
+  least once (an event `reopen`);
+- `rated` / `satisfied`: the first answer about the demand, the resident's rating or a reached call
+  back (回访) by staff, whichever came first / that answer is satisfied or basically satisfied
+  (a resident's rating is final unless unsatisfied, so the first one is the earliest unsatisfied
+  reopen by a resident, or else the rating on the row);
 - `handed_on`: escalated or dispatched at least once; `returned`: sent back down at least once
   (a `return_` move, or a department's refusal that sends it back to its dispatcher);
 - `local`: resolved without leaving the level where it was filed (never escalated above the
@@ -105,6 +109,27 @@ class DemandRow:
     reopened_ever: bool = False
     returned_ever: bool = False
     auto_escalated_before_accept: bool = False
+    rated_at: dt.datetime | None = None
+    # The earliest reopen by a resident's unsatisfied rating (the first rating, when there is one).
+    first_unsatisfied_at: dt.datetime | None = None
+    # The first reached call back (回访) and whether any reached call back found it not solved.
+    call_back_at: dt.datetime | None = None
+    call_back_satisfaction: str | None = None
+    call_back_unsolved: bool = False
+    channel: str = ""
+
+
+def first_answer(row: DemandRow) -> str | None:
+    """The satisfaction first heard about a demand: the resident's rating or a call back, whichever came first."""
+    # (when, 0 for the rating / 1 for a call back, answer): at the same instant the resident's rating wins.
+    answers: list[tuple[dt.datetime, int, str]] = []
+    if row.first_unsatisfied_at is not None:
+        answers.append((row.first_unsatisfied_at, 0, "unsatisfied"))
+    elif row.satisfaction:
+        answers.append((row.rated_at or row.resolved_at or row.created_at, 0, row.satisfaction))
+    if row.call_back_at is not None and row.call_back_satisfaction:
+        answers.append((row.call_back_at, 1, row.call_back_satisfaction))
+    return min(answers)[2] if answers else None
 
 
 def demand_facts(row: DemandRow, now: dt.datetime) -> dict[str, int]:
@@ -118,6 +143,7 @@ def demand_facts(row: DemandRow, now: dt.datetime) -> dict[str, int]:
     area_level = level_of_path(row.area_path)
     highest = row.highest_level or area_level
     dispatched = row.dispatched_department_id is not None
+    answer = first_answer(row)
     facts = {
         "received": 1,
         "open": int(is_open),
@@ -134,11 +160,11 @@ def demand_facts(row: DemandRow, now: dt.datetime) -> dict[str, int]:
         "resolved_on_time": int(
             resolved and (row.resolve_due_at is None or row.resolved_at <= row.resolve_due_at)  # type: ignore[operator]
         ),
-        "resolved_clean": int(resolved and not row.reopened_ever),
+        "resolved_clean": int(resolved and not row.reopened_ever and not row.call_back_unsolved),
         "resolved_ever": int(row.resolved_at is not None),
         "reopened": int(row.reopened_ever),
-        "rated": int(row.satisfaction is not None and row.satisfaction != ""),
-        "satisfied": int(row.satisfaction in SATISFIED),
+        "rated": int(answer is not None),
+        "satisfied": int(answer in SATISFIED),
         "handed_on": int(row.escalations > 0 or dispatched),
         "returned": int(row.returned_ever),
         "local": int(resolved and highest == area_level and not dispatched),

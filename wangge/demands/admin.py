@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from wangge.demands.models import Category, Demand, DemandEvent
+from wangge.demands.models import CallBack, Category, Demand, DemandEvent
 from wangge.demands.permissions import visible_q
 
 
@@ -50,6 +50,23 @@ class EventInline(admin.TabularInline):
         return False
 
 
+class CallBackInline(admin.TabularInline):
+    """Call backs (回访) are written by `demand_call_back` only: shown here, never edited."""
+
+    model = CallBack
+    extra = 0
+    can_delete = False
+    fields = ("at", "by", "reached", "solved", "satisfaction", "note")
+    readonly_fields = fields
+    ordering = ("at", "id")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Demand)
 class DemandAdmin(admin.ModelAdmin):
     """Read-only and scoped like every list: the admin sees only demands inside their scope."""
@@ -58,7 +75,7 @@ class DemandAdmin(admin.ModelAdmin):
     list_filter = ("state", "urgency", "channel", "warning")
     search_fields = ("code", "title")
     list_select_related = ("holder_area", "holder_department")
-    inlines = [EventInline]
+    inlines = [EventInline, CallBackInline]
     exclude = ("reporter_phone", "tracking_token", "idempotency_key")
     readonly_fields = (
         "code",

@@ -19,6 +19,8 @@ from wangge.core.errors import NotFound, ValidationFailed
 from wangge.demands import selectors, services
 from wangge.demands.models import Category, Channel, Demand
 from wangge.demands.schemas import (
+    CallBackIn,
+    CallBackOut,
     CategoryOut,
     CommentIn,
     CommentOut,
@@ -27,6 +29,7 @@ from wangge.demands.schemas import (
     DemandListQuery,
     DemandOut,
     DispatchIn,
+    EscalateIn,
     EventOut,
     MergeIn,
     ReasonIn,
@@ -122,12 +125,13 @@ def resolve(request: HttpRequest, demand_id: int, payload: ResolveIn) -> Demand:
 
 
 @router.post("/demands/{demand_id}/escalate", response=DemandOut)
-def escalate(request: HttpRequest, demand_id: int, payload: ReasonIn) -> Demand:
+def escalate(request: HttpRequest, demand_id: int, payload: EscalateIn) -> Demand:
     demand = selectors.demand_get(user=request.user, pk=demand_id)
     moved = services.demand_escalate(
         demand=demand,
         actor=request.user,  # type: ignore[arg-type]
         reason=payload.reason,
+        public=payload.public,
         version=payload.version,
     )
     return _moved(request, moved)
@@ -144,6 +148,7 @@ def dispatch(request: HttpRequest, demand_id: int, payload: DispatchIn) -> Deman
         actor=request.user,  # type: ignore[arg-type]
         department=department,
         note=payload.note,
+        public=payload.public,
         version=payload.version,
     )
     return _moved(request, moved)
@@ -162,6 +167,7 @@ def return_(request: HttpRequest, demand_id: int, payload: ReturnIn) -> Demand:
         actor=request.user,  # type: ignore[arg-type]
         to_area=to_area,
         instructions=payload.instructions,
+        public=payload.public,
         version=payload.version,
     )
     return _moved(request, moved)
@@ -209,6 +215,22 @@ def merge(request: HttpRequest, demand_id: int, payload: MergeIn) -> Demand:
         version=payload.version,
     )
     return _moved(request, moved)
+
+
+@router.post("/demands/{demand_id}/call-back", response={201: CallBackOut})
+def call_back(request: HttpRequest, demand_id: int, payload: CallBackIn) -> Status[Any]:
+    """Record a call back (回访) on a resolved demand; "not solved" or "unsatisfied" reopens it."""
+    demand = selectors.demand_get(user=request.user, pk=demand_id)
+    call = services.demand_call_back(
+        demand=demand,
+        actor=request.user,  # type: ignore[arg-type]
+        reached=payload.reached,
+        solved=payload.solved,
+        satisfaction=payload.satisfaction,
+        note=payload.note,
+        version=payload.version,
+    )
+    return Status(201, call)
 
 
 @router.post("/demands/{demand_id}/comment", response={201: CommentOut})

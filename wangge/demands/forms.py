@@ -345,9 +345,10 @@ class EscalateForm(MoveForm):
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={**required("请填写上报原因", "Please give the reason to escalate"), **too_long(1000)},
     )
+    public = forms.BooleanField(label=_("Show this reason to the resident"), required=False)
 
     def service_kwargs(self) -> dict[str, Any]:
-        return {"reason": self.cleaned_data["reason"]}
+        return {"reason": self.cleaned_data["reason"], "public": self.cleaned_data.get("public", False)}
 
 
 class DispatchForm(MoveForm):
@@ -361,6 +362,7 @@ class DispatchForm(MoveForm):
         },
     )
     note = forms.CharField(label=_("Note"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+    public = forms.BooleanField(label=_("Show this reason to the resident"), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -371,7 +373,11 @@ class DispatchForm(MoveForm):
         ).order_by("code")
 
     def service_kwargs(self) -> dict[str, Any]:
-        return {"department": self.cleaned_data["department"], "note": self.cleaned_data.get("note", "")}
+        return {
+            "department": self.cleaned_data["department"],
+            "note": self.cleaned_data.get("note", ""),
+            "public": self.cleaned_data.get("public", False),
+        }
 
 
 class ReturnForm(MoveForm):
@@ -390,6 +396,7 @@ class ReturnForm(MoveForm):
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={**required("请写明办理要求", "Please give instructions"), **too_long(1000)},
     )
+    public = forms.BooleanField(label=_("Show this reason to the resident"), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -405,7 +412,11 @@ class ReturnForm(MoveForm):
         model_field(self, "to_area").queryset = Area.objects.filter(path__in=below).order_by("-depth")
 
     def service_kwargs(self) -> dict[str, Any]:
-        return {"to_area": self.cleaned_data["to_area"], "instructions": self.cleaned_data["instructions"]}
+        return {
+            "to_area": self.cleaned_data["to_area"],
+            "instructions": self.cleaned_data["instructions"],
+            "public": self.cleaned_data.get("public", False),
+        }
 
 
 class ReassignForm(MoveForm):
@@ -482,6 +493,39 @@ class StaffCommentForm(MoveForm):
         return {"body": self.cleaned_data["body"], "visibility": self.cleaned_data["visibility"]}
 
 
+class CallBackForm(MoveForm):
+    """A call back (回访) to the reporter: the service checks that a reached call has its answers."""
+
+    move = "call_back"
+    reached = forms.TypedChoiceField(
+        label=_("Reached the reporter"),
+        choices=[("1", _("Reached")), ("0", _("Not reached"))],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+        error_messages=required("请选择是否联系上", "Please say whether the reporter was reached"),
+    )
+    solved = forms.TypedChoiceField(
+        label=_("Solved"),
+        choices=[("", "—"), ("1", _("Solved")), ("0", _("Not solved"))],
+        coerce=lambda v: v == "1",
+        empty_value=None,
+        required=False,
+    )
+    satisfaction = forms.ChoiceField(
+        label=_("Satisfaction"), choices=[("", "—"), *Satisfaction.choices], required=False
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "reached": data["reached"],
+            "solved": data.get("solved"),
+            "satisfaction": data.get("satisfaction") or None,
+            "note": data.get("note", ""),
+        }
+
+
 MOVE_FORMS: dict[str, type[MoveForm]] = {
     f.move: f
     for f in (
@@ -494,6 +538,7 @@ MOVE_FORMS: dict[str, type[MoveForm]] = {
         RejectForm,
         MergeForm,
         StaffCommentForm,
+        CallBackForm,
     )
 }
 # Moves whose form takes photos (the result of the work).

@@ -241,6 +241,20 @@ class Demand(models.Model):
         return self.state in OPEN_STATES
 
     @property
+    def result_is_current(self) -> bool:
+        """Whether `resolution` is the answer now: after a reopen (返工) it is the earlier attempt until the
+        holder resolves the demand again."""
+        return self.state in (State.RESOLVED, State.CLOSED)
+
+    @property
+    def state_label(self) -> str:
+        """The state as every badge shows it: an escalated demand held by a department is "dispatched"
+        (the state is the same, waiting for the new holder to accept; the words are not)."""
+        if self.state == State.ESCALATED and self.holder_department_id:
+            return str(_("Dispatched"))
+        return str(self.get_state_display())  # type: ignore[attr-defined]
+
+    @property
     def holder_kind(self) -> str:
         """'department' or the level of the holding area ('grid' … 'city')."""
         return "department" if self.holder_department_id else self.holder_level
@@ -276,6 +290,9 @@ class DemandEvent(models.Model):
     to_holder = models.CharField(max_length=100, blank=True)
     note = models.TextField(_("note"), blank=True)
     is_public = models.BooleanField(default=True)
+    # A public move whose note is internal (an escalation's reason, unless staff chose to show it): the
+    # resident sees the move and not the note. Staff pages and keyed API readers see every note.
+    note_public = models.BooleanField(default=True)
     # Set when a follower (not the reporter) wrote it: the reporter's page must not call it "You".
     follower = models.ForeignKey(
         "demands.DemandFollower", null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
@@ -386,3 +403,34 @@ class LookupCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.demand_id} {mask_phone(self.phone)}"
+
+
+# Channels whose residents did not file on the resident page: they may never open the tracking link to
+# rate, so a resolved demand of theirs is called back (回访) by phone.
+CALL_BACK_CHANNELS: tuple[str, ...] = tuple(c for c in Channel.values if c != Channel.RESIDENT_WEB)
+
+
+class CallBack(models.Model):
+    """One phone call back (回访) to the reporter of a resolved demand, reached or not; never updated."""
+
+    demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="call_backs", verbose_name=_("demand"))
+    at = models.DateTimeField(_("at"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("called by")
+    )
+    reached = models.BooleanField(_("reached"))
+    # Both empty when the reporter was not reached: the call only records the attempt.
+    solved = models.BooleanField(_("solved"), null=True, blank=True)
+    satisfaction = models.CharField(
+        _("satisfaction"), max_length=12, choices=Satisfaction.choices, null=True, blank=True
+    )
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("call back")
+        verbose_name_plural = _("call backs")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["demand", "at"], name="callback_demand_at")]
+
+    def __str__(self) -> str:
+        return f"{self.demand_id} {self.at:%Y-%m-%d %H:%M}"

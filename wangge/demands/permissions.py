@@ -11,7 +11,8 @@ Each rule comes in the forms its callers need, kept side by side so that they ca
 - `held_q(user)` / `can_hold(demand=, user=)`: the queryset filter and the predicate on one demand;
 - `visible_q(user)` / `can_see(demand=, user=)`: the same for seeing a demand;
 - `holder_candidates(area=, department=)`: the users who may hold a demand held there
-  (reassignment choices and the staff told of a new arrival).
+  (reassignment choices and the staff told of a new arrival);
+- `can_call_back(demand=, user=)`: who may record a call back (回访) on a resolved demand.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from django.db.models import Q, QuerySet
 
 from wangge.accounts.models import ROLE_LEVEL, Role, User
 from wangge.accounts.scope import scope_for
-from wangge.demands.models import Demand
+from wangge.demands.models import CALL_BACK_CHANNELS, Demand, State
 from wangge.registry.models import Area
 
 _NOTHING = Q(pk__in=[])
@@ -130,3 +131,38 @@ def demand_holder_candidates(*, demand: Demand) -> QuerySet[User]:
     if demand.holder_area_id:
         return holder_candidates(area=demand.holder_area)
     return get_user_model().objects.none()
+
+
+# --- calling back -------------------------------------------------------------------------
+
+
+def call_back_area(demand: Demand) -> Area | None:
+    """The level above the resolver: the parent of the holding area, or the dispatching area when a
+    department resolved it (a department answers to the level that dispatched it)."""
+    area = demand.holder_area
+    if area is None:
+        return None
+    if demand.holder_department_id:
+        return area
+    return Area.objects.filter(pk=area.parent_id).first() if area.parent_id else None
+
+
+def can_call_back(*, demand: Demand, user: Any) -> bool:
+    """True when `user` may record a call back (回访) on `demand` now.
+
+    Only resolved demands that came in by a channel other than the resident page. Decided in this
+    version: no separate "call-back clerk" role; the staff holding the level above the resolver (the
+    same rule as `can_hold`, applied to that area) and city administrators call back. A clerk role
+    would need its own scope rules and persona in the scope walk; the city administrator covers the
+    county's call-back desk (回访员) meanwhile.
+    """
+    if not is_staff(user) or user.role in (Role.AUDITOR, Role.INTEGRATION, Role.DEPARTMENT):
+        return False
+    if demand.state != State.RESOLVED or demand.channel not in CALL_BACK_CHANNELS:
+        return False
+    if user.role == Role.CITY_ADMIN and can_see(demand=demand, user=user):
+        return True
+    above = call_back_area(demand)
+    if above is None:
+        return False
+    return _holding_level(user) == above.level and above.path in scope_for(user).area_paths

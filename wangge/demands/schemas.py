@@ -101,6 +101,9 @@ class DemandListQuery(Schema):
     q: str | None = Field(None, description="a code (exact), a phone (exact) or words")
     date_from: str | None = Field(None, description="received on or after, YYYY-MM-DD")
     date_to: str | None = Field(None, description="received on or before, YYYY-MM-DD")
+    call_back: bool | None = Field(
+        None, description="true: resolved, not rated, not called back (回访) yet, not filed on the resident page"
+    )
 
 
 class EventOut(Schema):
@@ -115,6 +118,7 @@ class EventOut(Schema):
     to_holder: str
     note: str
     is_public: bool
+    note_public: bool
 
     @staticmethod
     def resolve_actor(obj: Any) -> str | None:
@@ -150,14 +154,37 @@ class ReasonIn(VersionIn):
     reason: str = Field(..., max_length=5000)
 
 
+class EscalateIn(ReasonIn):
+    public: bool = Field(False, description="show the reason to the resident")
+
+
 class DispatchIn(VersionIn):
     department_id: int
     note: str = Field("", max_length=5000)
+    public: bool = Field(False, description="show the note to the resident")
 
 
 class ReturnIn(VersionIn):
     to_area_id: int | None = None
     instructions: str = Field(..., max_length=5000)
+    public: bool = Field(False, description="show the instructions to the resident")
+
+
+class CallBackIn(VersionIn):
+    reached: bool
+    solved: bool | None = None
+    satisfaction: str | None = Field(None, description="satisfied, basic or unsatisfied")
+    note: str = Field("", max_length=5000)
+
+
+class CallBackOut(Schema):
+    id: int
+    demand_id: int
+    at: dt.datetime
+    reached: bool
+    solved: bool | None
+    satisfaction: str | None
+    note: str
 
 
 class ReassignIn(VersionIn):

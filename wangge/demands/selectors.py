@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
 
 from wangge.accounts.scope import scope_for
@@ -22,8 +22,10 @@ from wangge.core.errors import NotFound, ValidationFailed
 from wangge.core.hooks import setting_callable
 from wangge.core.phones import normalise_phone
 from wangge.demands.models import (
+    CALL_BACK_CHANNELS,
     OPEN_STATES,
     WAITING_STATES,
+    CallBack,
     Category,
     Channel,
     Demand,
@@ -90,6 +92,7 @@ class DemandFilter:
         "date_from",
         "date_to",
         "q",
+        "call_back",
     )
 
     state: str | None = None
@@ -104,6 +107,9 @@ class DemandFilter:
     q: str | None = None  # a code (exact), a phone (exact), or words of the title, description or address
     date_from: dt.date | None = None  # received on or after this local day
     date_to: dt.date | None = None  # received on or before this local day
+    # The call-back queue (回访): resolved, not rated by the resident, no reached call back yet, and
+    # filed by a channel other than the resident page (an unanswered call leaves it in the queue).
+    call_back: bool = False
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any], *, user: Any, strict: bool = False) -> DemandFilter:
@@ -148,6 +154,10 @@ class DemandFilter:
                 )
             return None
 
+        call_back_text = str(params.get("call_back") or "").strip().lower()
+        if strict and call_back_text and call_back_text not in _TRUE | _FALSE:
+            raise ValidationFailed("call_back 应为 true 或 false", "call_back is true or false", field="call_back")
+
         category = text("category")
         if category and not strict and not Category.objects.filter(code=category).exists():
             category = None
@@ -178,6 +188,7 @@ class DemandFilter:
             q=text("q"),
             date_from=day("date_from"),
             date_to=day("date_to"),
+            call_back=call_back_text in _TRUE,
         )
 
     @property
@@ -218,6 +229,11 @@ class DemandFilter:
             qs = qs.filter(created_at__date__gte=self.date_from)
         if self.date_to:
             qs = qs.filter(created_at__date__lte=self.date_to)
+        if self.call_back:
+            reached = CallBack.objects.filter(demand=OuterRef("pk"), reached=True)
+            qs = qs.filter(state=State.RESOLVED, satisfaction__isnull=True, channel__in=CALL_BACK_CHANNELS).exclude(
+                Exists(reached)
+            )
         return qs
 
 

@@ -57,6 +57,7 @@ MOVE_LABELS: dict[str, Promise] = {
     "follow": _("Followed by a resident with the same problem"),
     "recategorise": _("Category decided"),
     "calendar_gap": _("Time limits counted without a holiday calendar"),
+    "call_back": _("Called back"),
 }
 
 # Each move as a verb: the buttons on the staff page, and "cannot <verb> now" in errors.
@@ -77,6 +78,7 @@ MOVE_VERBS: dict[str, Promise] = {
     "close": _("Close"),
     "auto_escalate": _("Escalate automatically"),
     "warn": _("Raise a time-limit warning"),
+    "call_back": _("Record a call back"),
 }
 
 

@@ -50,7 +50,18 @@ from wangge.registry import selectors as registry_selectors
 from wangge.registry.models import Area, Level
 
 # Order in which a holder sees the forms for the moves open to them.
-MOVE_ORDER = ["accept", "resolve", "escalate", "dispatch", "return_", "reassign", "reject", "merge", "comment"]
+MOVE_ORDER = [
+    "accept",
+    "resolve",
+    "escalate",
+    "dispatch",
+    "return_",
+    "reassign",
+    "reject",
+    "merge",
+    "call_back",
+    "comment",
+]
 SERVICES: dict[str, Any] = {
     "accept": services.demand_accept,
     "resolve": services.demand_resolve,
@@ -61,12 +72,14 @@ SERVICES: dict[str, Any] = {
     "reject": services.demand_reject,
     "merge": services.demand_merge,
     "comment": services.demand_comment,
+    "call_back": services.demand_call_back,
 }
 PAGE_SIZE = 30
 # A QR sheet per grid; a town's thousand grids would be a print job nobody wants from one click.
 SHEET_LEVELS = (Level.VILLAGE, Level.BRANCH, Level.GRID)
 # Only the holder (who can accept or resolve) sees the resident's full phone number.
-HOLDER_MOVES = {"accept", "resolve"}
+# The caller back (回访) must see the number to dial, like the holder.
+HOLDER_MOVES = {"accept", "resolve", "call_back"}
 pii_log = logging.getLogger("wangge.pii")
 
 

@@ -14,13 +14,14 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models.functions import Coalesce
 
 from wangge.dashboards import measures, selectors, services
 from wangge.dashboards.measures import bucket, bucket_bounds, exact_percentile, percentile
 from wangge.dashboards.models import COUNTERS, SUMS, Cut, DemandRollup
 from wangge.dashboards.tests.conftest import ACCEPT_TIMES, CITY, NOW, RESOLVE_TIMES, at
-from wangge.demands.models import Category, Demand, DemandEvent
+from wangge.demands.models import CallBack, Category, Demand, DemandEvent
 from wangge.demands.sla import LOCAL_TZ
 
 OPEN = ["submitted", "in_progress", "escalated", "reopened"]
@@ -36,6 +37,24 @@ def direct_counts(qs: QuerySet[Demand], now: dt.datetime) -> dict[str, int]:
         auto_any=Exists(events.filter(action="auto_escalate")),
         auto_before=Exists(events.filter(action="auto_escalate", at__lt=OuterRef("accepted_at"))),
     )
+    # The first answer: the resident's first rating (the earliest unsatisfied reopen, else the rating on
+    # the row) or the first reached call back (回访), whichever came first (the rating on a tie).
+    calls = CallBack.objects.filter(demand=OuterRef("pk"), reached=True).order_by("at", "id")
+    qs = qs.annotate(
+        first_unsat=Subquery(events.filter(action="reopen", actor_kind="resident").order_by("at").values("at")[:1]),
+        cb_at=Subquery(calls.values("at")[:1]),
+        cb_sat=Subquery(calls.values("satisfaction")[:1]),
+        cb_unsolved=Exists(calls.filter(solved=False)),
+    ).annotate(
+        rating_at=Case(
+            When(first_unsat__isnull=False, then=F("first_unsat")),
+            default=Coalesce(F("rated_at"), F("resolved_at"), F("created_at")),
+        )
+    )
+    has_rating = Q(first_unsat__isnull=False) | (Q(satisfaction__isnull=False) & ~Q(satisfaction=""))
+    has_call = Q(cb_at__isnull=False, cb_sat__isnull=False)
+    rating_first = has_rating & (~has_call | Q(rating_at__lte=F("cb_at")))
+    happy = ["satisfied", "basic"]
     is_open = Q(state__in=OPEN)
     waiting_late = Q(state__in=WAITING, accept_due_at__lt=now)
     accepted = Q(accepted_at__isnull=False)
@@ -54,11 +73,12 @@ def direct_counts(qs: QuerySet[Demand], now: dt.datetime) -> dict[str, int]:
         "resolved": resolved,
         "ontime_due": resolved | (is_open & Q(resolve_due_at__lt=now)),
         "resolved_on_time": resolved & (Q(resolve_due_at__isnull=True) | Q(resolved_at__lte=F("resolve_due_at"))),
-        "resolved_clean": resolved & Q(was_reopened=False),
+        "resolved_clean": resolved & Q(was_reopened=False, cb_unsolved=False),
         "resolved_ever": Q(resolved_at__isnull=False),
         "reopened": Q(was_reopened=True),
-        "rated": Q(satisfaction__isnull=False) & ~Q(satisfaction=""),
-        "satisfied": Q(satisfaction__in=["satisfied", "basic"]),
+        "rated": has_rating | has_call,
+        "satisfied": (rating_first & Q(first_unsat__isnull=True, satisfaction__in=happy))
+        | (has_call & ~rating_first & Q(cb_sat__in=happy)),
         "handed_on": Q(escalations__gt=0) | Q(dispatched_department__isnull=False),
         "returned": Q(was_returned=True),
         "local": resolved & own_level & Q(dispatched_department__isnull=True),
@@ -333,3 +353,44 @@ def test_rates_divide_by_zero_to_none_and_rank_by_three_rates() -> None:
     assert measures.ranking_score(m) is None
     assert measures.ranking_score({"response_rate": 1.0, "resolution_rate": 0.5, "satisfaction_rate": None}) == 0.75
     assert set(SUMS) <= set(measures.Tally().counts)
+
+
+@pytest.mark.django_db
+def test_call_backs_count_in_satisfaction_and_resolution(story: Any, now: Any, settings: Any) -> None:
+    """Hotline demands called back (回访): the first answer counts, and "not solved" is not a clean resolution."""
+    from wangge.demands import services as demand_services
+
+    settings.DASHBOARD_ROLLUP_ID_MARGIN = 0
+    services.rollup_refresh_recent()
+    d, personas = story.d, story.personas
+    Demand.objects.filter(pk__in=[d["D3"].pk, d["D4"].pk, d["D6"].pk]).update(channel="hotline")
+    for name in ("D3", "D4", "D6"):
+        d[name].refresh_from_db()
+    with time_machine.travel(at(3, 10), tick=False):
+        # D4 (resolved by the branch): the village calls, basically satisfied: 2 of 3 → 3 of 4.
+        demand_services.demand_call_back(
+            demand=d["D4"], actor=personas["village"], reached=True, solved=True, satisfaction="basic"
+        )
+        # D3: the resident's unsatisfied rating came first; a later satisfied call back does not replace it.
+        demand_services.demand_call_back(
+            demand=d["D3"], actor=personas["branch"], reached=True, solved=True, satisfaction="satisfied"
+        )
+        # D6 (resolved by the village): the town finds it not solved and unsatisfied; it is reopened.
+        demand_services.demand_call_back(
+            demand=d["D6"],
+            actor=personas["town"],
+            reached=True,
+            solved=False,
+            satisfaction="unsatisfied",
+            note="没解决",
+        )
+        # Nobody answers a second call on D4: nothing changes.
+        demand_services.demand_call_back(demand=d["D4"], actor=personas["city_admin"], reached=False)
+    services.rollup_refresh_recent()
+    tally = selectors.figures(subject=selectors.Subject(area=story.tree.city), period=selectors.period_from("month"))
+    counts, m = tally.counts, tally.measures()
+    assert (counts["rated"], counts["satisfied"]) == (5, 3)  # D1, D2, D3, D4, D6; D1, D2, D4
+    assert m["satisfaction_rate"] == 3 / 5  # was 2 / 3 without the call backs
+    assert (counts["resolved"], counts["resolved_clean"]) == (4, 3)  # D6 reopened; D1, D2, D4 clean
+    assert m["resolution_rate"] == 3 / 4
+    assert direct_counts(Demand.objects.all(), NOW) == counts

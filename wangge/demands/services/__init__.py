@@ -6,6 +6,7 @@
 - `category`: setting the category and the triage suggestion behind it;
 - `automatic`: the worker's moves (auto-escalate, warn, close by silence);
 - `notify`: who is told and the outbox rows that tell them (resident messages carry a short link);
+- `callbacks`: calling back (回访) the reporter of a resolved demand by phone;
 - `lookup`: "find my demand", one-time SMS codes that lead a resident back to the tracking page.
 
 Who may see or hold a demand is `wangge.demands.permissions`. Import the public names from here
@@ -14,6 +15,7 @@ Who may see or hold a demand is `wangge.demands.permissions`. Import the public 
 
 from wangge.demands.services._common import MAX_TEXT, MAX_TITLE
 from wangge.demands.services.automatic import demand_auto_escalate, demand_close_silent, demand_warn
+from wangge.demands.services.callbacks import demand_call_back
 from wangge.demands.services.category import demand_category_feedback, demand_set_category
 from wangge.demands.services.intake import SubmitResult, demand_submit
 from wangge.demands.services.lookup import LookupOutcome, lookup_code_send, lookup_code_verify
@@ -44,6 +46,7 @@ __all__ = [
     "demand_accept",
     "demand_add_info",
     "demand_auto_escalate",
+    "demand_call_back",
     "demand_can",
     "demand_category_feedback",
     "demand_close_silent",

@@ -29,7 +29,7 @@ from wangge.demands.models import (
     DemandFollower,
     State,
 )
-from wangge.demands.permissions import can_hold, can_see, is_staff
+from wangge.demands.permissions import can_call_back, can_hold, can_see, is_staff
 from wangge.demands.services._common import (
     _clean_photos,
     _follower_add,
@@ -92,6 +92,7 @@ def _apply(
     changes: dict[str, Any] | None = None,
     note: str = "",
     is_public: bool = True,
+    note_public: bool = True,
     facts: dict[str, Any] | None = None,
     bump: bool = True,
     extra_filter: dict[str, Any] | None = None,
@@ -128,6 +129,7 @@ def _apply(
         to_holder=fresh.holder_label[:100],
         note=note,
         is_public=is_public,
+        note_public=note_public,
         follower=follower,
     )
     return fresh, event
@@ -229,8 +231,14 @@ def demand_resolve(
 
 
 @transaction.atomic
-def demand_escalate(*, demand: Demand, actor: User, reason: str, version: int | None = None) -> Demand:
-    """Climb exactly one level (grid → branch → village → town → city), with a reason; the new holder is told."""
+def demand_escalate(
+    *, demand: Demand, actor: User, reason: str, public: bool = False, version: int | None = None
+) -> Demand:
+    """Climb exactly one level (grid → branch → village → town → city), with a reason; the new holder is told.
+
+    `public`: the reason is shown to the resident too (staff choose; by default an internal reason stays
+    internal: the resident's timeline shows the move without it).
+    """
     demand = _reload(demand)
     _require_holder(demand, actor, version)
     reason = _required_text(reason, field="reason", label="escalate_reason")
@@ -244,6 +252,7 @@ def demand_escalate(*, demand: Demand, actor: User, reason: str, version: int | 
         version=version,
         changes=_escalation_changes(demand, parent, now),
         note=reason,
+        note_public=public,
     )
     why = in_chinese(_("Escalated by the level below (%(reason)s)"), {"reason": reason[:40]})
     _tell_arrival(demand, event, why=why)
@@ -252,9 +261,17 @@ def demand_escalate(*, demand: Demand, actor: User, reason: str, version: int | 
 
 @transaction.atomic
 def demand_dispatch(
-    *, demand: Demand, actor: User, department: Department, note: str = "", version: int | None = None
+    *,
+    demand: Demand,
+    actor: User,
+    department: Department,
+    note: str = "",
+    public: bool = False,
+    version: int | None = None,
 ) -> Demand:
-    """A level above the grid sends the demand to a functional department, which must accept it in time."""
+    """A level above the grid sends the demand to a functional department, which must accept it in time.
+
+    `public`: the note is shown to the resident (as for `demand_escalate`)."""
     demand = _reload(demand)
     _require_holder(demand, actor, version)
     if department is None or not isinstance(department, Department):
@@ -271,7 +288,13 @@ def demand_dispatch(
         **_fresh_deadlines(demand, now),
     }
     demand, event = _apply(
-        demand=demand, move=Move.DISPATCH, actor=actor, version=version, changes=changes, note=note.strip()
+        demand=demand,
+        move=Move.DISPATCH,
+        actor=actor,
+        version=version,
+        changes=changes,
+        note=note.strip(),
+        note_public=public,
     )
     dispatcher = demand.holder_area.name if demand.holder_area else ""
     _tell_arrival(demand, event, why=in_chinese(_("Dispatched by %(area)s"), {"area": dispatcher}))
@@ -280,9 +303,17 @@ def demand_dispatch(
 
 @transaction.atomic
 def demand_return(
-    *, demand: Demand, actor: User, to_area: Area | None, instructions: str, version: int | None = None
+    *,
+    demand: Demand,
+    actor: User,
+    to_area: Area | None,
+    instructions: str,
+    public: bool = False,
+    version: int | None = None,
 ) -> Demand:
-    """Send the demand down with instructions: to a lower area of the holder's subtree, or back to the dispatcher."""
+    """Send the demand down with instructions: to a lower area of the holder's subtree, or back to the dispatcher.
+
+    `public`: the instructions are shown to the resident (as for `demand_escalate`)."""
     demand = _reload(demand)
     _require_holder(demand, actor, version)
     instructions = _required_text(instructions, field="instructions", label="instructions")
@@ -305,7 +336,13 @@ def demand_return(
         target = to_area
     changes = {**_holder_changes(target), **_fresh_deadlines(demand, now, accept=False)}
     demand, event = _apply(
-        demand=demand, move=Move.RETURN, actor=actor, version=version, changes=changes, note=instructions
+        demand=demand,
+        move=Move.RETURN,
+        actor=actor,
+        version=version,
+        changes=changes,
+        note=instructions,
+        note_public=public,
     )
     _tell_staff(
         demand,
@@ -460,6 +497,8 @@ def demand_can(*, demand: Demand, user: Any) -> set[str]:
     moves: set[str] = set()
     if can_see(demand=demand, user=user):
         moves.add(Move.COMMENT.value)
+    if can_call_back(demand=demand, user=user):
+        moves.add("call_back")  # not a move of the table: a resolved demand's call back (回访)
     if not can_hold(demand=demand, user=user):
         return moves
     allowed = allowed_moves(demand.state, demand.holder_kind or "grid") & STAFF_MOVES

@@ -160,7 +160,7 @@ def demand_rate(*, demand: Demand, satisfaction: str, reason: str = "", token: s
         note = in_chinese(label)
         if reason:
             note = in_chinese(_("%(rating)s. %(reason)s"), {"rating": label, "reason": reason}).strip("。")
-        demand, event = _apply(
+        demand, _event = _apply(
             demand=demand,
             move=Move.RATE,
             actor_kind=ActorKind.RESIDENT,
@@ -169,13 +169,37 @@ def demand_rate(*, demand: Demand, satisfaction: str, reason: str = "", token: s
             facts={"satisfied": True},
         )
         return demand
-    changes.update(_fresh_deadlines(demand, now))
+    demand = _reopen_unsatisfied(
+        demand,
+        changes=changes,
+        note=in_chinese(_("%(rating)s: %(reason)s"), {"rating": label, "reason": reason}),
+        reason=reason,
+        actor_kind=ActorKind.RESIDENT,
+    )
+    return demand
+
+
+def _reopen_unsatisfied(
+    demand: Demand,
+    *,
+    changes: dict[str, Any],
+    note: str,
+    reason: str,
+    actor_kind: str,
+    actor: User | None = None,
+    version: int | None = None,
+) -> Demand:
+    """The one path of an unsatisfied answer (a resident's rating or a call back, 回访): the demand is
+    reopened (返工) to the same holder with fresh limits; the resident and the holder are told."""
+    changes = {**changes, **_fresh_deadlines(demand, clock.now())}
     demand, event = _apply(
         demand=demand,
         move=Move.RATE,
-        actor_kind=ActorKind.RESIDENT,
+        actor=actor,
+        actor_kind=actor_kind,
+        version=version,
         changes=changes,
-        note=in_chinese(_("%(rating)s: %(reason)s"), {"rating": label, "reason": reason}),
+        note=note,
         facts={"satisfied": False},
         # The rating's consequence is what the timeline shows: a reopen (返工) to the same holder.
         record_as=Move.REOPEN,
