@@ -1,10 +1,9 @@
-"""The only writers of facilities: types, facilities, directors, inspections and missed-inspection flags.
+"""Inspections (巡检) recorded by a facility's director.
 
-Each function is keyword-only and atomic; refusals are bilingual `WanggeError`s naming the field, and
-nothing is half-written. A failed checklist item files a demand through `demand_submit` (channel
-"inspection") in the same transaction as the inspection, so an inspection never exists without the
-demand its failure raised, and a repeated failure of an item whose demand is still open comments on
-that demand instead of filing another.
+A failed checklist item files a demand through `demand_submit` (channel "inspection") in the same
+transaction as the inspection, so an inspection never exists without the demand its failure raised,
+and a repeated failure of an item whose demand is still open comments on that demand instead of
+filing another.
 """
 
 from __future__ import annotations
@@ -15,190 +14,29 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from wangge.accounts.models import Role, User
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
-from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed, render_both
-from wangge.core.phones import clean_phone
-from wangge.core.text import Listed, Said, capped_text
-from wangge.facilities import rules
+from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed
+from wangge.core.text import Listed, capped_text
 from wangge.facilities.models import (
-    LEVEL_ORDER,
     ChecklistItem,
-    DirectorLevel,
     Facility,
     FacilityDirector,
-    FacilityType,
     Inspection,
     InspectionItem,
     InspectionPhoto,
-    MissedInspection,
     Result,
-    RulePeriod,
 )
-from wangge.registry.models import Area, Department, Level
+from wangge.facilities.services._common import _inspector, _told
+from wangge.registry.models import Level
 
 MAX_NOTE = 500
 MAX_PHOTOS_PER_ITEM = 3
-
-
-# --- types and facilities -------------------------------------------------------------------
-
-
-@transaction.atomic
-def facility_type_create(
-    *,
-    code: str,
-    name: str,
-    category_code: str,
-    checklist: Iterable[str | tuple[str, str] | tuple[str, str, str]],
-    sort: int = 100,
-) -> FacilityType:
-    """A facility type with its checklist (code, name[, own category]); codes unique within the type."""
-    code, name = (code or "").strip(), (name or "").strip()
-    if not code or not name:
-        raise ValidationFailed(_("a type needs a code and a name"), field="code")
-    if FacilityType.objects.filter(code=code).exists():
-        raise ValidationFailed(_("facility type code already exists: %(code)s"), params={"code": code}, field="code")
-    ftype = FacilityType.objects.create(code=code, name=name, category_code=(category_code or "").strip(), sort=sort)
-    seen: set[str] = set()
-    for position, entry in enumerate(checklist, start=1):
-        if isinstance(entry, str):
-            item_code, item_name, item_category = f"i{position:02d}", entry, ""
-        else:
-            item_code, item_name, item_category = (*entry, "")[:3]  # type: ignore[assignment]
-        if not item_name.strip() or item_code in seen:
-            raise ValidationFailed(
-                _("checklist entry %(position)s is empty or repeated"), params={"position": position}, field="checklist"
-            )
-        seen.add(item_code)
-        ChecklistItem.objects.create(
-            facility_type=ftype, code=item_code, name=item_name.strip(), category_code=item_category, sort=position * 10
-        )
-    return ftype
-
-
-def _told(message: Any, params: Mapping[str, Any]) -> str:
-    """`message` in Chinese: demands filed, comments, notes and notifications are written in Chinese."""
-    return render_both(message, params)[0]
-
-
-def _inspector(director: FacilityDirector) -> Any:
-    """The director's level and name ("保洁员李梅"), rendered in the language of the message around it."""
-    params = {"level": DirectorLevel(director.level).label, "name": director.name}
-    return Said(*render_both(_("%(level)s %(name)s"), params))
-
-
-def _may_manage(actor: User | None, area: Area) -> None:
-    """Facilities are set up by staff of the area (or city administrators); None is the seeding command."""
-    if actor is None:
-        return
-    scope = scope_for(actor)
-    if actor.role in (Role.AUDITOR, Role.DEPARTMENT, Role.INTEGRATION) or not scope.covers_path(area.path):
-        raise PermissionDenied(_("only staff of the facility's area may manage it"), field="area")
-
-
-@transaction.atomic
-def facility_create(
-    *,
-    facility_type: FacilityType,
-    name: str,
-    code: str,
-    area: Area,
-    address: str = "",
-    lat: float | None = None,
-    lng: float | None = None,
-    department: Department | None = None,
-    open_hours: str = "",
-    actor: User | None = None,
-) -> Facility:
-    """A facility stands in a town, village or grid (never the whole city), so its demands route somewhere."""
-    _may_manage(actor, area)
-    name, code = (name or "").strip(), (code or "").strip()
-    if not name:
-        raise ValidationFailed(_("the facility needs a name"), field="name")
-    if not code:
-        raise ValidationFailed(_("the facility needs a code"), field="code")
-    if Facility.objects.filter(code=code).exists():
-        raise ValidationFailed(_("facility code already exists: %(code)s"), params={"code": code}, field="code")
-    if area.level == Level.CITY:
-        raise ValidationFailed(_("choose at least a town or street"), field="area", code="area_too_high")
-    if (lat is None) != (lng is None) or (lat is not None and not (-90 <= lat <= 90 and -180 <= lng <= 180)):  # type: ignore[operator]
-        raise ValidationFailed(_("the location is not a valid point"), field="location")
-    now = clock.now()
-    return Facility.objects.create(
-        facility_type=facility_type,
-        name=name[:100],
-        code=code[:32],
-        area=area,
-        area_path=area.path,
-        address=capped_text(address, 200),
-        lat=lat,
-        lng=lng,
-        department=department,
-        open_hours=capped_text(open_hours, 50),
-        created_at=now,
-        updated_at=now,
-    )
-
-
-@transaction.atomic
-def director_assign(
-    *,
-    facility: Facility,
-    level: str,
-    rule_count: int,
-    rule_period: str,
-    user: User | None = None,
-    name: str = "",
-    phone: str = "",
-    since: dt.date | None = None,
-    actor: User | None = None,
-) -> FacilityDirector:
-    """One active director per facility and level: assigning a new one ends the previous one today."""
-    _may_manage(actor, facility.area)
-    if level not in DirectorLevel.values:
-        raise ValidationFailed(_("unknown director level: %(level)s"), params={"level": level}, field="level")
-    if rule_period not in RulePeriod.values:
-        raise ValidationFailed(
-            _("unknown inspection period: %(period)s"), params={"period": rule_period}, field="rule_period"
-        )
-    try:
-        count = int(rule_count)
-    except (TypeError, ValueError):
-        count = 0
-    if not 1 <= count <= 50:
-        raise ValidationFailed(_("the inspection count must be 1–50"), field="rule_count")
-    name = (name or "").strip() or (str(user) if user is not None else "")
-    if not name:
-        raise ValidationFailed(_("give the director's name or an account"), field="name")
-    phone = clean_phone(phone or (user.phone if user is not None else ""), field="phone")
-    today = clock.today_local()
-    # Lock the facility row so two assignments at one level queue instead of both ending the old one.
-    Facility.objects.select_for_update().filter(pk=facility.pk).first()
-    FacilityDirector.objects.filter(facility=facility, level=level, is_active=True).update(
-        is_active=False, ended_on=today
-    )
-    return FacilityDirector.objects.create(
-        facility=facility,
-        level=level,
-        user=user,
-        name=name[:50],
-        phone=phone,
-        rule_count=count,
-        rule_period=rule_period,
-        since=since or today,
-        created_at=clock.now(),
-    )
-
-
-# --- inspections ----------------------------------------------------------------------------
 
 
 @dataclass
@@ -507,172 +345,3 @@ def inspection_record(
         inspection.note = "\n".join(filter(None, [inspection.note, *remarks]))
         inspection.save(update_fields=["note"])
     return inspection
-
-
-# --- missed inspections ---------------------------------------------------------------------
-
-
-def _staff_channel() -> str:
-    return str(getattr(settings, "DEMAND_NOTIFY_STAFF_CHANNEL", "wechat"))
-
-
-def _recipient(director: FacilityDirector) -> tuple[str, str] | None:
-    """(channel, recipient): the account by the staff channel, else the phone by SMS."""
-    if director.user_id:
-        return _staff_channel(), f"user:{director.user_id}"
-    if director.phone:
-        return "sms", director.phone
-    return None
-
-
-def _responsible_above(director: FacilityDirector) -> list[tuple[str, str]]:
-    """The next level up that answers for the facility; above the bureau leader, the facility's town."""
-    higher = LEVEL_ORDER[: LEVEL_ORDER.index(DirectorLevel(director.level))]
-    above = (
-        FacilityDirector.objects.filter(facility_id=director.facility_id, level__in=higher, is_active=True)
-        .exclude(pk=director.pk)
-        .select_related("user")
-    )
-    by_level = {d.level: d for d in above}
-    for level in reversed(higher):
-        found = by_level.get(level)
-        target = _recipient(found) if found is not None else None
-        if target is not None:
-            return [target]
-    facility = director.facility
-    town = next(
-        (a for a in Area.objects.filter(path__in=facility.area.ancestor_paths()) if a.level == Level.TOWN),
-        facility.area,
-    )
-    return [(_staff_channel(), f"area:{town.code}")]
-
-
-def _notify_missed(missed: MissedInspection) -> None:
-    from wangge.notifications.services import outbox_enqueue
-
-    director = missed.director
-    facility = missed.facility
-    span = (
-        f"{missed.period_start:%m月%d日}"
-        if missed.period == RulePeriod.DAY
-        else (f"{missed.period_start:%m月%d日}–{missed.period_end - dt.timedelta(days=1):%m月%d日}")
-    )
-    subject = _told(_("Inspections missed: %(facility)s"), {"facility": facility.name})
-    body = _told(
-        _(
-            "%(inspector)s inspected %(type)s '%(facility)s' %(done)s times in %(span)s; "
-            "%(rule)s is required (%(required)s)."
-        ),
-        {
-            "inspector": _inspector(director),
-            "span": span,
-            "type": facility.facility_type.name,
-            "facility": facility.name,
-            "done": missed.done,
-            "rule": director.rule_label,
-            "required": missed.required,
-        },
-    )
-    targets: list[tuple[str, str]] = []
-    own = _recipient(director)
-    if own is not None:
-        targets.append(own)
-    targets.extend(_responsible_above(director))
-    for channel, recipient in dict.fromkeys(targets):
-        outbox_enqueue(
-            channel=channel,
-            recipient=recipient,
-            subject=subject,
-            body=body,
-            payload={"missed_inspection_id": missed.pk, "facility_id": facility.pk, "director_id": director.pk},
-            kind="facility.missed_inspection",
-            area_path=facility.area_path,
-            dedupe_key=f"facility-missed:{missed.pk}:{recipient}"[:200],
-        )
-
-
-@dataclass
-class MissedReport:
-    """What one pass flagged, per period kind."""
-
-    flagged: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def total(self) -> int:
-        return sum(self.flagged.values())
-
-    def __str__(self) -> str:
-        return ", ".join(f"{k} {v}" for k, v in self.flagged.items())
-
-
-def inspection_flag_missed(*, now: dt.datetime) -> MissedReport:
-    """Flag every active director who did fewer inspections than their rule in the last complete period.
-
-    Calendar periods in Asia/Shanghai: yesterday for daily rules, last Monday–Sunday, last month. A
-    director is judged only for a period that began on or after the day they took the facility. Each
-    (director, period) is flagged once: a unique constraint makes a second pass, or a second worker
-    racing this one, write nothing and tell nobody twice.
-    """
-    today = rules.local_date(now)
-    report = MissedReport()
-    for period in RulePeriod.values:
-        start, end = rules.last_complete(today, period)
-        directors = FacilityDirector.objects.filter(
-            rule_period=period, is_active=True, facility__is_active=True, since__lte=start
-        ).exclude(missed__period_start=start)
-        done = dict(
-            Inspection.objects.filter(
-                director__in=directors, at__gte=rules.local_midnight(start), at__lt=rules.local_midnight(end)
-            )
-            .values("director_id")
-            .annotate(n=Count("id"))
-            .values_list("director_id", "n")
-        )
-        flagged = 0
-        for director in directors.select_related("facility__facility_type", "facility__area", "user"):
-            count = done.get(director.pk, 0)
-            if count >= director.rule_count:
-                continue
-            if _flag_one(director=director, period=period, start=start, end=end, done=count, now=now):
-                flagged += 1
-        report.flagged[period] = flagged
-    return report
-
-
-@transaction.atomic
-def _flag_one(
-    *, director: FacilityDirector, period: str, start: dt.date, end: dt.date, done: int, now: dt.datetime
-) -> bool:
-    try:
-        with transaction.atomic():
-            missed = MissedInspection.objects.create(
-                director=director,
-                facility=director.facility,
-                period=period,
-                period_start=start,
-                period_end=end,
-                required=director.rule_count,
-                done=done,
-                area_path=director.facility.area_path,
-                flagged_at=now,
-            )
-    except IntegrityError:
-        return False  # another worker flagged it first
-    _notify_missed(missed)
-    return True
-
-
-__all__ = [
-    "ItemResult",
-    "MissedReport",
-    "director_assign",
-    "facility_create",
-    "facility_type_create",
-    "inspection_flag_missed",
-    "inspection_record",
-]
-
-
-def facilities_sweep() -> MissedReport:
-    """The worker's pass (settings.WANGGE_WORKER_HOOKS, `manage.py facilities_sweep`): flag missed inspections now."""
-    return inspection_flag_missed(now=clock.now())

@@ -1,8 +1,4 @@
-"""The only writers of one-stop services: the catalogue, applications and the departments' tasks.
-
-Each move of an application or a task is a conditional UPDATE on its state and version, so two
-staff acting on the same thing at once give exactly one winner and one clear Conflict.
-"""
+"""Applications at the window: create, correct, verify identity, submit, receive materials, resupply, issue."""
 
 from __future__ import annotations
 
@@ -11,25 +7,20 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Model
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
-from wangge.accounts.models import Role
-from wangge.accounts.scope import scope_for
 from wangge.core import clock
-from wangge.core.errors import Conflict, FieldProblem, PermissionDenied, ValidationFailed, render_both
+from wangge.core.errors import FieldProblem, ValidationFailed
 from wangge.core.masking import decrypt, encrypt, lookup_hash
-from wangge.core.text import Listed, Said, capped_text
+from wangge.core.text import Listed, capped_text
 from wangge.holidays import workdays
-from wangge.onestop.facts import APPLICANT_KEYS, clean_facts, protect, reveal, unknown_keys
+from wangge.onestop.facts import APPLICANT_KEYS, clean_facts, protect, reveal
 from wangge.onestop.figures import bundle_items, combined_fact_keys, combined_materials, figures_for
 from wangge.onestop.models import (
     LEVEL_RANK,
     Application,
     ApplicationTask,
     AppState,
-    BundleItem,
     HandleLevel,
     IdentityMethod,
     Material,
@@ -37,135 +28,10 @@ from wangge.onestop.models import (
     ServiceItem,
     TaskState,
 )
-from wangge.registry.models import Area, Department, Level
+from wangge.onestop.services._common import _check_window, _move, _problem, _raise
+from wangge.registry.models import Area, Level
 
-# Roles that staff a service window: the town centre, the village point, the city hall.
-WINDOW_ROLES = (Role.TOWN, Role.VILLAGE, Role.CITY_ADMIN)
 POINT_LEVELS = (Level.TOWN, Level.VILLAGE)
-
-
-# --- catalogue --------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def material_create(
-    *,
-    code: str,
-    name: str,
-    kind: str = "original",
-    count: int = 1,
-    description: str = "",
-    deferrable: bool = False,
-) -> Material:
-    """A material is defined once and shared by items, so that a bundle asks for it once."""
-    if Material.objects.filter(code=code).exists():
-        raise ValidationFailed(_("material code %(code)s is taken"), params={"code": code}, field="code")
-    if count < 1:
-        raise ValidationFailed(_("at least one copy"), field="count")
-    return Material.objects.create(
-        code=code, name=name, kind=kind, count=count, description=description, deferrable=deferrable
-    )
-
-
-@transaction.atomic
-def service_item_create(
-    *,
-    code: str,
-    name: str,
-    department: Department,
-    handle_level: str,
-    time_limit_days: int = 1,
-    fee_fen: int = 0,
-    village_ok: bool = False,
-    materials: Iterable[Material] = (),
-    form_fields: list[str] | None = None,
-    produces: Material | None = None,
-) -> ServiceItem:
-    """An item names known facts only, and only a village-level item may be offered at village points."""
-    form_fields = list(form_fields or [])
-    if ServiceItem.objects.filter(code=code).exists():
-        raise ValidationFailed(_("item code %(code)s is taken"), params={"code": code}, field="code")
-    if handle_level not in HandleLevel.values:
-        raise ValidationFailed(_("level must be city, town or village"), field="handle_level")
-    if village_ok and handle_level != HandleLevel.VILLAGE:
-        raise ValidationFailed(_("an item for village points must be handled at village level"), field="village_ok")
-    unknown = unknown_keys(form_fields)
-    if unknown:
-        raise ValidationFailed(_("unknown facts: %(keys)s"), params={"keys": Listed(unknown)}, field="form_fields")
-    if fee_fen < 0 or time_limit_days < 0:
-        raise ValidationFailed(_("fee and time limit cannot be negative"), field="fee_fen")
-    item = ServiceItem.objects.create(
-        code=code,
-        name=name,
-        department=department,
-        handle_level=handle_level,
-        time_limit_days=time_limit_days,
-        fee_fen=fee_fen,
-        village_ok=village_ok,
-        form_fields=list(dict.fromkeys(form_fields)),
-        produces=produces,
-    )
-    item.materials.set(list(materials))
-    return item
-
-
-@transaction.atomic
-def service_bundle_create(
-    *,
-    code: str,
-    name: str,
-    items: list[ServiceItem],
-    description: str = "",
-    promised_materials: int | None = None,
-    promised_steps: int | None = None,
-    promised_days: int | None = None,
-    promised_fee_fen: int | None = None,
-    ordering: int = 0,
-) -> ServiceBundle:
-    """A bundle holds distinct active items in order; its figures are computed from them, never typed."""
-    if not items:
-        raise ValidationFailed(_("a bundle needs at least one item"), field="items")
-    if len({i.pk for i in items}) != len(items):
-        raise ValidationFailed(_("an item appears twice"), field="items")
-    if any(not i.is_active for i in items):
-        raise ValidationFailed(_("an item is inactive"), field="items")
-    if ServiceBundle.objects.filter(code=code).exists():
-        raise ValidationFailed(_("bundle code %(code)s is taken"), params={"code": code}, field="code")
-    bundle = ServiceBundle.objects.create(
-        code=code,
-        name=name,
-        description=description,
-        promised_materials=promised_materials,
-        promised_steps=promised_steps,
-        promised_days=promised_days,
-        promised_fee_fen=promised_fee_fen,
-        ordering=ordering,
-    )
-    BundleItem.objects.bulk_create([BundleItem(bundle=bundle, item=item, position=i) for i, item in enumerate(items)])
-    return bundle
-
-
-# --- checks shared by the moves ----------------------------------------------------------------
-
-
-def _check_window(user: Any, point: Area) -> None:
-    scope = scope_for(user)
-    if scope.read_only or not (scope.is_global or user.role in WINDOW_ROLES):
-        raise PermissionDenied(_("only window staff may take applications"), field="point")
-    if not scope.covers_path(point.path):
-        raise PermissionDenied(_("this service point is outside your scope"), field="point")
-
-
-def _check_department(user: Any, task: ApplicationTask) -> None:
-    scope = scope_for(user)
-    if scope.read_only or not scope.covers_department(task.department_id):
-        raise PermissionDenied(_("only staff of the item's department may handle it"), field="department")
-
-
-def _problem(code: str, message: Any, field: str, **params: Any) -> FieldProblem:
-    """A problem whose two languages come from the catalogue, like the errors'."""
-    zh, en = render_both(message, params)
-    return FieldProblem(code, zh, en, field)
 
 
 def point_problems(items: list[ServiceItem], point: Area) -> list[FieldProblem]:
@@ -192,32 +58,6 @@ def point_problems(items: list[ServiceItem], point: Area) -> list[FieldProblem]:
             )
         ]
     return []
-
-
-def _raise(problems: list[FieldProblem]) -> None:
-    if not problems:
-        return
-    if len(problems) == 1:
-        p = problems[0]
-        raise ValidationFailed(p.zh, p.en, field=p.field, code=p.code, problems=problems)
-    said = Listed([Said(p.zh, p.en) for p in problems], separator=pgettext_lazy("list separator", "; "))
-    raise ValidationFailed(
-        _("%(count)s things to correct: %(problems)s"),
-        params={"count": len(problems), "problems": said},
-        field=problems[0].field,
-        problems=problems,
-    )
-
-
-def _move(obj: Model, states: Iterable[str], **changes: Any) -> None:
-    """Apply a move only if nobody moved the row since it was read (state and version unchanged)."""
-    model = type(obj)
-    updated = model.objects.filter(pk=obj.pk, state__in=list(states), version=obj.version).update(  # type: ignore[attr-defined]
-        version=F("version") + 1, **changes
-    )
-    if updated != 1:
-        raise Conflict(_("someone else acted on this first or its state changed; reload and try again"), field="state")
-    obj.refresh_from_db()
 
 
 def _split_facts(
@@ -255,9 +95,6 @@ def _material_ids(bundle_materials: list[Material], ids: Iterable[int | str], fi
             raise ValidationFailed(_("this material is not on the bundle's list"), field=field)
         picked.append(pk)
     return sorted(set(picked))
-
-
-# --- applications at the window ---------------------------------------------------------------
 
 
 @transaction.atomic
@@ -508,58 +345,3 @@ def application_issue(*, user: Any, application: Application) -> Application:
         elapsed_days=round(workdays.working_days_between(application.submitted_at, now), 3),
     )
     return application
-
-
-# --- the departments' parallel tasks ----------------------------------------------------------
-
-
-@transaction.atomic
-def task_accept(*, user: Any, task: ApplicationTask) -> ApplicationTask:
-    """A department takes its part; the application is then in progress."""
-    _check_department(user, task)
-    _move(task, [TaskState.PENDING], state=TaskState.ACCEPTED, accepted_at=clock.now(), accepted_by=user)
-    Application.objects.filter(pk=task.application_id, state=AppState.SUBMITTED).update(
-        state=AppState.IN_PROGRESS, version=F("version") + 1
-    )
-    return task
-
-
-@transaction.atomic
-def task_complete(
-    *, user: Any, task: ApplicationTask, result: str = "", certificate_number: str = ""
-) -> ApplicationTask:
-    """A department finishes its part with its result; the first of two staff completing at once wins."""
-    _check_department(user, task)
-    if task.state == TaskState.PENDING:
-        raise ValidationFailed(_("accept the task before completing it"), field="state")
-    if not (result.strip() or certificate_number.strip()):
-        raise ValidationFailed(_("give the result or the certificate number"), field="result")
-    _move(
-        task,
-        [TaskState.ACCEPTED],
-        state=TaskState.DONE,
-        completed_at=clock.now(),
-        completed_by=user,
-        result=capped_text(result, 300),
-        certificate_number=capped_text(certificate_number, 60),
-    )
-    return task
-
-
-@transaction.atomic
-def task_return(*, user: Any, task: ApplicationTask, reason: str) -> ApplicationTask:
-    """A department sends the application back to the window for a missing or wrong material, with a reason."""
-    _check_department(user, task)
-    if not reason.strip():
-        raise ValidationFailed(_("give the reason for the return"), field="return_reason")
-    _move(
-        task,
-        [TaskState.PENDING, TaskState.ACCEPTED],
-        state=TaskState.RETURNED,
-        returned_at=clock.now(),
-        return_reason=capped_text(reason, 300),
-    )
-    Application.objects.filter(pk=task.application_id, state__in=[AppState.SUBMITTED, AppState.IN_PROGRESS]).update(
-        state=AppState.RETURNED, version=F("version") + 1
-    )
-    return task
