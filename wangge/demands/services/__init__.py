@@ -2,6 +2,7 @@
 
 - `intake`: `demand_submit` (every channel) and its `SubmitResult`;
 - `moves`: the holder's moves and the machinery every move shares (`_apply`, `_require_holder`);
+- `merge`: a duplicate joins an earlier demand, its reporter and followers with it;
 - `residents`: follow, rate, add information, comment;
 - `category`: setting the category and the triage suggestion behind it;
 - `automatic`: the worker's moves (auto-escalate, warn, close by silence);
@@ -19,12 +20,12 @@ from wangge.demands.services.callbacks import demand_call_back
 from wangge.demands.services.category import demand_category_feedback, demand_set_category
 from wangge.demands.services.intake import SubmitResult, demand_submit
 from wangge.demands.services.lookup import LookupOutcome, lookup_code_send, lookup_code_verify
+from wangge.demands.services.merge import demand_merge
 from wangge.demands.services.moves import (
     demand_accept,
     demand_can,
     demand_dispatch,
     demand_escalate,
-    demand_merge,
     demand_reassign,
     demand_reject,
     demand_resolve,

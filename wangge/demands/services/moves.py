@@ -1,5 +1,5 @@
-"""The holder's moves (accept, resolve, escalate, dispatch, return, reassign, reject, merge) and the
-machinery every move shares.
+"""The holder's moves (accept, resolve, escalate, dispatch, return, reassign, reject; merge is in
+merge.py) and the machinery every move shares.
 
 Each move: the demand is read afresh, the acting user must hold it (`permissions.can_hold`), the
 table in transitions.py must allow the move, and the change is applied by a conditional UPDATE on
@@ -22,7 +22,6 @@ from wangge.accounts.models import Role, User
 from wangge.core import clock
 from wangge.core.errors import Conflict, PermissionDenied, ValidationFailed
 from wangge.demands.models import (
-    FINAL_STATES,
     ActorKind,
     Demand,
     DemandEvent,
@@ -32,11 +31,9 @@ from wangge.demands.models import (
 from wangge.demands.permissions import can_call_back, can_hold, can_see, is_staff
 from wangge.demands.services._common import (
     _clean_photos,
-    _follower_add,
     _fresh_deadlines,
     _higher,
     _holder_changes,
-    _note_event,
     _reload,
     _required_text,
     _save_photos,
@@ -419,71 +416,6 @@ def demand_reject(*, demand: Demand, actor: User, reason: str, version: int | No
         kind="rejected",
         key=f"rejected:{event.pk}",
     )
-    return demand
-
-
-@transaction.atomic
-def demand_merge(*, demand: Demand, actor: User, into: Demand, version: int | None = None) -> Demand:
-    """A duplicate joins an earlier demand; its reporter is told when the first one is resolved."""
-    demand = _reload(demand)
-    _require_holder(demand, actor, version)
-    if into is None:
-        raise ValidationFailed(_("choose the demand to merge into"), field="into")
-    main = _reload(into)
-    if main.pk == demand.pk:
-        raise ValidationFailed(_("a demand cannot be merged into itself"), field="into")
-    if main.state in FINAL_STATES:
-        raise ValidationFailed(_("merge only into a demand that is still open or resolved"), field="into")
-    if not can_see(demand=main, user=actor):
-        raise ValidationFailed(_("the demand to merge into was not found"), field="into")
-    now = clock.now()
-    demand, event = _apply(
-        demand=demand,
-        move=Move.MERGE,
-        actor=actor,
-        version=version,
-        changes={"merged_into": main, "closed_at": now},
-        note=in_chinese(_("Merged into %(code)s"), {"code": main.code}),
-    )
-    _note_event(
-        main,
-        action=Move.COMMENT.value,
-        note=in_chinese(_("Merged the duplicate demand %(code)s"), {"code": demand.code}),
-        actor=actor,
-        at=now,
-    )
-    _tell_resident(
-        demand,
-        body=in_chinese(
-            _(
-                "The problem you reported is the same as demand %(code)s; they are handled together and you"
-                " will be told when it is resolved."
-            ),
-            {"code": main.code},
-        ),
-        kind="merged",
-        key=f"merged:{event.pk}",
-    )
-    # A merge keeps every reporter informed: the duplicate's reporter and its followers follow the target.
-    if demand.reporter_phone and demand.reporter_phone != main.reporter_phone:
-        _follower_add(demand=main, phone=demand.reporter_phone, merged_from=demand, now=now)
-    for follower in DemandFollower.objects.filter(demand=demand).order_by("id"):
-        if follower.phone != main.reporter_phone:
-            _follower_add(demand=main, phone=follower.phone, merged_from=demand, now=now)
-        if follower.phone == demand.reporter_phone:
-            continue
-        _tell_follower(
-            demand,
-            follower.phone,
-            body=in_chinese(
-                _(
-                    "The demand %(code)s you follow is the same as demand %(main)s; they are handled together"
-                    " and you will be told when it is resolved."
-                ),
-                {"code": demand.code, "main": main.code},
-            ),
-            kind="merged",
-        )
     return demand
 
 
