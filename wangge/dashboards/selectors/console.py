@@ -11,9 +11,7 @@ from wangge.accounts.models import Role
 from wangge.accounts.scope import scope_for
 from wangge.core.errors import NotFound
 from wangge.dashboards.measures import OPEN, level_of_path
-from wangge.dashboards.models import (
-    ExportJob,
-)
+from wangge.dashboards.models import ExportJob
 from wangge.demands import permissions as demand_permissions
 from wangge.demands import selectors as demand_selectors
 from wangge.demands.models import Demand

@@ -9,11 +9,7 @@ from typing import Any
 from wangge.core import clock
 from wangge.dashboards.facts import visit_models
 from wangge.dashboards.measures import Tally
-from wangge.dashboards.models import (
-    ActivityRollup,
-    Cut,
-    DemandRollup,
-)
+from wangge.dashboards.models import ActivityRollup, Cut, DemandRollup
 from wangge.dashboards.selectors.tallies import FIELDS, rollup_state
 from wangge.registry.models import Area, Level
 

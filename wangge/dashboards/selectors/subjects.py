@@ -13,9 +13,7 @@ from wangge.accounts.models import Role
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
 from wangge.core.errors import NotFound
-from wangge.dashboards.models import (
-    DemandRollup,
-)
+from wangge.dashboards.models import DemandRollup
 from wangge.demands.models import Demand
 from wangge.registry.models import Area, Department
 

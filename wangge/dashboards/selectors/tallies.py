@@ -11,14 +11,7 @@ from django.db.models import QuerySet, Sum
 from wangge.core import clock
 from wangge.dashboards.facts import day_bounds, demand_rows, tally_demands
 from wangge.dashboards.measures import LEVELS, Tally, demand_facts
-from wangge.dashboards.models import (
-    COUNTERS,
-    HISTOGRAMS,
-    SUMS,
-    Cut,
-    DemandRollup,
-    RollupState,
-)
+from wangge.dashboards.models import COUNTERS, HISTOGRAMS, SUMS, Cut, DemandRollup, RollupState
 from wangge.dashboards.selectors.subjects import Period, Subject
 from wangge.demands.models import Category, Demand
 from wangge.registry.models import Area, Level

@@ -10,14 +10,7 @@ from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
 from wangge.core.errors import ValidationFailed
-from wangge.demands.forms.common import (
-    PlaceMixin,
-    both,
-    clean_category_code,
-    clean_phone_value,
-    required,
-    too_long,
-)
+from wangge.demands.forms.common import PlaceMixin, both, clean_category_code, clean_phone_value, required, too_long
 from wangge.demands.models import Category, Kind, Satisfaction
 from wangge.registry.models import Area, Level
 
