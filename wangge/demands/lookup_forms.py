@@ -1,7 +1,7 @@
 """Forms of "find my demand" (查询我的诉求): the public code and phone, then the one-time SMS code.
 
-Kept apart from `forms.py` (past 500 lines). They check shape only; whether the pair exists is never
-said to the visitor (`wangge.demands.services.lookup`).
+A module of its own beside the `forms` package. They check shape only; whether the pair
+exists is never said to the visitor (`wangge.demands.services.lookup`).
 """
 
 from __future__ import annotations

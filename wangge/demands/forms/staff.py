@@ -1,241 +1,27 @@
-"""Input of the demand pages: the resident's report, staff intake, and one small form per move.
-
-Forms check the shape of what was typed (required, length, a phone that looks like one, a
-category or grid that exists) and say so in Chinese and English next to the field; the rules of
-the demand's life (who may act, what routes where) stay in the services, whose errors the views
-put next to the same fields.
-"""
+"""The staff forms: intake of what a resident said elsewhere, and one small form per move."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django import forms
-from django.core import signing
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from wangge.core.errors import ValidationFailed
-from wangge.core.phones import clean_phone
-from wangge.core.photos import MAX_PHOTOS
+from wangge.demands.forms.common import (
+    PlaceMixin,
+    both,
+    clean_category_code,
+    clean_phone_value,
+    make_title,
+    model_field,
+    required,
+    too_long,
+)
+from wangge.demands.forms.resident import ReportForm
 from wangge.demands.models import Category, Channel, Demand, Kind, Satisfaction, Urgency, Visibility
 from wangge.demands.permissions import demand_holder_candidates
-from wangge.registry.models import Area, Department, Level
-
-# Where a service's error `field` is shown on the pages (service names → form field names).
-FIELD_ALIASES: dict[str, str] = {
-    "reporter_phone": "phone",
-    "reporter_name": "name",
-    "lat": "place",
-    "lng": "place",
-    "location": "place",
-    "point": "place",
-    "grid": "place",
-    "area": "place",
-    "household": "place",
-    "address": "place",
-    "photo": "photos",
-    "image": "photos",
-    "result": "result",
-    "resolution": "result",
-    "to_area": "to_area",
-    "to_user": "to_user",
-    "department": "department",
-    "into": "into",
-    "text": "text",
-    "satisfaction": "satisfaction",
-    "rating_reason": "reason",
-}
-
-
-def model_field(form: forms.Form, name: str) -> forms.ModelChoiceField:
-    """A form's model choice field, typed (its queryset is set per demand or per user)."""
-    field = form.fields[name]
-    assert isinstance(field, forms.ModelChoiceField)
-    return field
-
-
-def both(zh: str, en: str) -> str:
-    """One bilingual message, Chinese first, as every error a person reads."""
-    return f"{zh} / {en}"
-
-
-def required(zh: str, en: str) -> dict[str, str]:
-    return {"required": both(zh, en)}
-
-
-def too_long(max_length: int) -> dict[str, str]:
-    return {"max_length": both(f"最多 {max_length} 个字", f"At most {max_length} characters")}
-
-
-def make_title(description: str, limit: int = 30) -> str:
-    """A title from the first sentence of what the resident wrote (they are not asked for one)."""
-    text = " ".join(description.split())
-    for stop in "。！？!?\n":
-        if stop in text:
-            text = text.split(stop, 1)[0]
-    return text[:limit] or description[:limit]
-
-
-def category_groups() -> list[dict[str, Any]]:
-    """Active categories for a select: one group per first level, its own code first ("other")."""
-    groups: list[dict[str, Any]] = []
-    parents = Category.objects.filter(parent__isnull=True, is_active=True).prefetch_related("children")
-    for parent in parents.order_by("sort", "code"):
-        children = sorted((c for c in parent.children.all() if c.is_active), key=lambda c: (c.sort, c.code))
-        options = [(c.code, c.name) for c in children] + [(parent.code, f"{parent.name}（其他）")]
-        groups.append({"name": parent.name, "options": options})
-    return groups
-
-
-def clean_category_code(code: str) -> Category | None:
-    if not code:
-        return None
-    category = Category.objects.filter(code=code, is_active=True).first()
-    if category is None:
-        raise forms.ValidationError(both("未知的诉求类别，请重新选择", "Unknown category; please choose again"))
-    return category
-
-
-def clean_phone_value(raw: str, *, required_: bool) -> str:
-    """`core.phones.clean_phone`, its refusal shown next to the form field."""
-    try:
-        return clean_phone(
-            raw,
-            required=required_,
-            missing=_("Please give a phone number so that staff can reach you"),
-        )
-    except ValidationFailed as exc:
-        raise forms.ValidationError(both(exc.zh, exc.en)) from None
-
-
-class PlaceMixin(forms.Form):
-    """A place: a grid (from a QR code or the list), a village or town, or a point from the phone."""
-
-    lat = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-90, max_value=90)
-    lng = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-180, max_value=180)
-    address = forms.CharField(required=False, max_length=300, error_messages=too_long(300))
-
-    def clean_lat(self) -> float | None:
-        return self._coordinate("lat")
-
-    def clean_lng(self) -> float | None:
-        return self._coordinate("lng")
-
-    def _coordinate(self, name: str) -> float | None:
-        value = self.cleaned_data.get(name)
-        return None if value is None else float(value)
-
-    def clean_point(self, cleaned: dict[str, Any]) -> None:
-        lat, lng = cleaned.get("lat"), cleaned.get("lng")
-        if (lat is None) != (lng is None):
-            self.add_error("place", both("定位不完整，请重新定位", "The location is incomplete; please locate again"))
-
-
-class ReportForm(PlaceMixin):
-    """What a resident types on the public page (no account)."""
-
-    RESIDENT_KINDS = [
-        (Kind.HELP, "求助 Help"),
-        (Kind.COMPLAINT, "投诉 Complaint"),
-        (Kind.CONSULTATION, "咨询 Question"),
-        (Kind.SUGGESTION, "建议 Suggestion"),
-        (Kind.REPORT, "举报 Report"),
-        (Kind.PRAISE, "表扬 Praise"),
-    ]
-
-    phone = forms.CharField(max_length=20, error_messages=required("请填写手机号码", "Please give your phone number"))
-    name = forms.CharField(required=False, max_length=50, error_messages=too_long(50))
-    kind = forms.ChoiceField(choices=RESIDENT_KINDS, initial=Kind.HELP, required=False)
-    category = forms.CharField(required=False, max_length=32)
-    description = forms.CharField(
-        max_length=2000,
-        min_length=5,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        error_messages={
-            **required("请描述您遇到的问题", "Please describe the problem"),
-            **too_long(2000),
-            "min_length": both("请多写几个字，说清楚问题", "Please write a few more words about the problem"),
-        },
-    )
-    urgent = forms.BooleanField(required=False)
-    grid = forms.CharField(required=False, max_length=32)
-    town = forms.IntegerField(required=False)
-    village = forms.IntegerField(required=False)
-    # A fresh key per rendered page: a double tap or a resend on a slow network files one demand.
-    idempotency_key = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
-    place = forms.CharField(required=False)  # holds errors about the place; the inputs are above
-    photos = forms.Field(required=False)  # holds errors about photos; the files come in request.FILES
-    # Set once the resident has seen the demands nearby that look the same and still adds theirs.
-    add_anyway = forms.BooleanField(required=False)
-
-    def clean_phone(self) -> str:
-        return clean_phone_value(self.cleaned_data.get("phone", ""), required_=True)
-
-    def clean_category(self) -> Category | None:
-        return clean_category_code(self.cleaned_data.get("category") or "")
-
-    def clean_kind(self) -> str:
-        return self.cleaned_data.get("kind") or Kind.HELP
-
-    def clean_idempotency_key(self) -> str | None:
-        key = (self.cleaned_data.get("idempotency_key") or "").strip()
-        if not key:
-            return None
-        try:
-            return "web-" + str(uuid.UUID(key))
-        except ValueError:
-            return None  # a mangled key only loses the duplicate protection, never the report
-
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        cleaned = self.cleaned_data
-        self.clean_point(cleaned)
-        grid_code = (cleaned.get("grid") or "").strip()
-        cleaned["grid_area"] = cleaned["area"] = None
-        if grid_code:
-            grid = Area.objects.filter(code=grid_code, level=Level.GRID).first()
-            if grid is None:
-                self.add_error(
-                    "place",
-                    both("找不到该网格，请从列表中选择", "That grid was not found; please choose from the list"),
-                )
-            cleaned["grid_area"] = grid
-        elif cleaned.get("village"):
-            cleaned["area"] = Area.objects.filter(pk=cleaned["village"], level=Level.VILLAGE).first()
-        elif cleaned.get("town"):
-            cleaned["area"] = Area.objects.filter(pk=cleaned["town"], level=Level.TOWN).first()
-        has_point = cleaned.get("lat") is not None and cleaned.get("lng") is not None
-        if not grid_code and cleaned["area"] is None and not has_point and "place" not in self.errors:
-            self.add_error(
-                "place",
-                both("请选择所在位置，或点击“使用我的位置”", "Please choose where it is, or tap “Use my location”"),
-            )
-        return cleaned
-
-
-# A follow button carries the offered demand signed by us: a resident can follow only what was offered
-# to them (codes are sequential; a typed code must not open anyone's timeline), for a couple of hours.
-FOLLOW_SALT = "wangge.demands.follow-offer"
-FOLLOW_OFFER_SECONDS = 2 * 3600
-
-
-def follow_offer(demand_pk: int) -> str:
-    """The signed value of a "follow this one" button for an offered duplicate."""
-    return signing.TimestampSigner(salt=FOLLOW_SALT).sign(str(demand_pk))
-
-
-def follow_offer_pk(value: str) -> int:
-    """The demand an offer names, or ValidationFailed when it was altered or is too old."""
-    from wangge.core.errors import ValidationFailed
-
-    try:
-        return int(signing.TimestampSigner(salt=FOLLOW_SALT).unsign(value or "", max_age=FOLLOW_OFFER_SECONDS))
-    except (signing.BadSignature, ValueError):
-        raise ValidationFailed(
-            "该提示已过期，请重新提交", "This offer has expired; please submit again", field="follow"
-        ) from None
+from wangge.registry.models import Area, Department
 
 
 class StaffDemandForm(PlaceMixin):
@@ -543,55 +329,3 @@ MOVE_FORMS: dict[str, type[MoveForm]] = {
 }
 # Moves whose form takes photos (the result of the work).
 PHOTO_MOVES = {"resolve"}
-
-
-# --- the resident's tracking page ---------------------------------------------------------
-
-
-class AddInfoForm(forms.Form):
-    # Words or photos: the service refuses a submission with neither.
-    text = forms.CharField(
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={**required("请填写补充内容", "Please write what you want to add"), **too_long(2000)},
-    )
-    photos = forms.Field(required=False, label=_("Photos"))
-
-
-class ResidentCommentForm(forms.Form):
-    body = forms.CharField(
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={**required("请填写留言内容", "Please write your message"), **too_long(1000)},
-    )
-
-
-class RateForm(forms.Form):
-    satisfaction = forms.ChoiceField(
-        choices=Satisfaction.choices,
-        widget=forms.RadioSelect,
-        error_messages={
-            **required("请选择满意程度", "Please choose how satisfied you are"),
-            "invalid_choice": both("请选择满意程度", "Please choose how satisfied you are"),
-        },
-    )
-    reason = forms.CharField(required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
-
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        cleaned = self.cleaned_data
-        if cleaned.get("satisfaction") == Satisfaction.UNSATISFIED and not (cleaned.get("reason") or "").strip():
-            self.add_error(
-                "reason",
-                both(
-                    "不满意时请说明原因，我们会重新办理", "Please say why you are unsatisfied; it will be handled again"
-                ),
-            )
-        return cleaned
-
-
-def photo_count_error(files: list[Any]) -> str | None:
-    if len(files) > MAX_PHOTOS:
-        return both(f"一次最多上传 {MAX_PHOTOS} 张照片", f"At most {MAX_PHOTOS} photos can be uploaded at once")
-    return None

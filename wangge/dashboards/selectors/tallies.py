@@ -1,0 +1,185 @@
+"""Measures and tallies of a subject over a period: rollups for past days, today read live."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import QuerySet, Sum
+
+from wangge.core import clock
+from wangge.dashboards.facts import day_bounds, demand_rows, tally_demands
+from wangge.dashboards.measures import LEVELS, Tally, demand_facts
+from wangge.dashboards.models import COUNTERS, HISTOGRAMS, SUMS, Cut, DemandRollup, RollupState
+from wangge.dashboards.selectors.subjects import Period, Subject
+from wangge.demands.models import Category, Demand
+from wangge.registry.models import Area, Level
+
+# The columns a tally reads from a rollup row (values(), not model instances: hundreds per page).
+FIELDS = (*COUNTERS, *SUMS, *HISTOGRAMS)
+
+# --- figures ----------------------------------------------------------------------------------
+
+
+def _split(period: Period) -> tuple[Period | None, bool]:
+    """The part of a period read from rollups, and whether today (read live) is in it."""
+    today = clock.today_local()
+    live = period.contains(today)
+    last = min(period.end, today - dt.timedelta(days=1))
+    return (Period(period.start, last) if last >= period.start else None), live
+
+
+def _today_demands() -> QuerySet[Demand]:
+    start, end = day_bounds(clock.today_local())
+    return Demand.objects.filter(created_at__gte=start, created_at__lt=end)
+
+
+def figures(*, subject: Subject, period: Period) -> Tally:
+    """The subject's tally over a period (rollups, plus today's demands live)."""
+    tally = Tally()
+    past, live = _split(period)
+    if past is not None:
+        for row in subject.rollups().filter(cut=Cut.TOTAL, day__gte=past.start, day__lte=past.end).values(*FIELDS):
+            tally.add_row(row)
+    if live:
+        tally.add(tally_demands(subject.demands() & _today_demands()))
+    return tally
+
+
+def daily(*, subject: Subject, period: Period) -> list[tuple[dt.date, Tally]]:
+    """One tally per day of the period (days without demands included, as zeros)."""
+    by_day: dict[dt.date, Tally] = defaultdict(Tally)
+    past, live = _split(period)
+    if past is not None:
+        rows = subject.rollups().filter(cut=Cut.TOTAL, day__gte=past.start, day__lte=past.end)
+        for row in rows.values("day", *FIELDS):
+            by_day[row["day"]].add_row(row)
+    if live:
+        by_day[clock.today_local()].add(tally_demands(subject.demands() & _today_demands()))
+    days = [period.start + dt.timedelta(days=i) for i in range(period.days)]
+    return [(d, by_day.get(d) or Tally()) for d in days]
+
+
+def weekly(series: list[tuple[dt.date, Tally]]) -> list[tuple[dt.date, Tally]]:
+    """The daily series added up by ISO week (each week named by its Monday)."""
+    weeks: dict[dt.date, Tally] = {}
+    for day, tally in series:
+        monday = day - dt.timedelta(days=day.weekday())
+        weeks.setdefault(monday, Tally()).add(tally)
+    return sorted(weeks.items())
+
+
+def categories(*, subject: Subject, period: Period) -> list[dict[str, Any]]:
+    """Received, resolved and rates per category, most received first."""
+    tallies: dict[int | None, Tally] = defaultdict(Tally)
+    past, live = _split(period)
+    live_qs = None
+    if subject.level in ("village", "branch", "grid"):
+        # No category rollups below the town (services.CATEGORY_LEVELS): their demands are few, read live.
+        live_qs = subject.demands().filter(created_at__gte=day_bounds(period.start)[0])
+        live_qs = live_qs.filter(created_at__lt=day_bounds(period.end)[1])
+    else:
+        if past is not None:
+            rows = subject.rollups().filter(cut=Cut.CATEGORY, day__gte=past.start, day__lte=past.end)
+            for row in rows.values("category_id", *FIELDS):
+                tallies[row["category_id"]].add_row(row)
+        if live:
+            live_qs = subject.demands() & _today_demands()
+    if live_qs is not None:
+        now = clock.now()
+        for row, category_id, _dept in demand_rows(live_qs):
+            tallies[category_id].add_facts(demand_facts(row, now))
+    names = {c.pk: str(c) for c in Category.objects.select_related("parent").filter(pk__in=[k for k in tallies if k])}
+    result = []
+    for category_id, tally in tallies.items():
+        m = tally.measures()
+        result.append({"category_id": category_id, "name": names.get(category_id or 0, "未分类"), **m})
+    return sorted(result, key=lambda r: (-r["received"], r["name"]))
+
+
+def children(*, subject: Subject, period: Period) -> list[dict[str, Any]]:
+    """Each child area of the subject with its measures (drill-down), in path order."""
+    if subject.area is None or subject.area.level == Level.GRID:
+        return []
+    kids = list(Area.objects.filter(parent=subject.area).order_by("path"))
+    tallies = area_tallies(areas=kids, period=period)
+    return [{"area": a, **tallies.get(a.pk, Tally()).measures()} for a in kids]
+
+
+def area_tallies(*, areas: list[Area], period: Period) -> dict[int, Tally]:
+    """Counters of several areas at once (rollups summed by area, today live grouped by ancestor).
+
+    Without histograms: lists and rankings show rates, not percentiles.
+    """
+    result: dict[int, Tally] = defaultdict(Tally)
+    if not areas:
+        return result
+    past, live = _split(period)
+    ids = [a.pk for a in areas]
+    if past is not None:
+        # The database adds the counters up per area (one grouped query; no histograms needed here).
+        sums = {name: Sum(name) for name in (*COUNTERS, *SUMS)}
+        for i in range(0, len(ids), 500):
+            rows = (
+                DemandRollup.objects.filter(
+                    area_id__in=ids[i : i + 500], cut=Cut.TOTAL, day__gte=past.start, day__lte=past.end
+                )
+                .values("area_id")
+                .annotate(**sums)
+            )
+            for row in rows:
+                result[row["area_id"]].add_row(row)
+    if live:
+        wanted = {a.path: a.pk for a in areas}
+        depths = sorted({path_depth(a.path) for a in areas})
+        common = _common_prefix(list(wanted))
+        now = clock.now()
+        qs = _today_demands().filter(area_path__startswith=common) if common else _today_demands()
+        for demand, _cat, _dept in demand_rows(qs):
+            facts: dict[str, int] | None = None
+            for depth in depths:
+                pk = wanted.get(prefix_at(demand.area_path, depth))
+                if pk is not None:
+                    facts = facts or demand_facts(demand, now)
+                    result[pk].add_facts(facts)
+    return result
+
+
+def path_depth(path: str) -> int:
+    return path.rstrip("/").count("/") + 1
+
+
+def prefix_at(path: str, depth: int) -> str:
+    """The path of the ancestor at `depth` segments ("" when the path is shallower)."""
+    parts = path.split("/")
+    if len(parts) - 1 < depth:
+        return ""
+    return "/".join(parts[:depth]) + "/"
+
+
+def _common_prefix(paths: list[str]) -> str:
+    if not paths:
+        return ""
+    first, last = min(paths), max(paths)
+    i = 0
+    while i < min(len(first), len(last)) and first[i] == last[i]:
+        i += 1
+    prefix = first[:i]
+    return prefix[: prefix.rfind("/") + 1]
+
+
+def climb(tally: Tally) -> list[dict[str, Any]]:
+    """How far demands climb: how many reached each level at most, and how many went to a department."""
+    received = tally.counts["received"] or 0
+    rows = []
+    for level in LEVELS[::-1]:
+        n = tally.counts[f"climb_{level}"]
+        rows.append({"level": level, "count": n, "share": n / received if received else None})
+    n = tally.counts["climb_department"]
+    rows.append({"level": "department", "count": n, "share": n / received if received else None})
+    return rows
+
+
+def rollup_state() -> RollupState | None:
+    return RollupState.objects.filter(name="demands").first()

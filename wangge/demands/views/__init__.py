@@ -1,0 +1,76 @@
+"""Pages of demands: the resident's report and tracking pages (no account) and the staff pages.
+
+Views read through `selectors` (scoped by the acting user, or by the private tracking token) and
+write through `services`; they only translate between forms and those calls. Errors raised by a
+service are shown next to the field they name; a lost race shows the conflict and the fresh
+state; a move by someone who does not hold the demand answers 403 with the bilingual message.
+
+The package's modules: `resident` (report, lookup, short links, follow, places), `track` (the
+resident's tracking page), `staff` (list, detail, moves, intake), `files` (photos and QR codes),
+`_common` (what they share). urls.py names the views through this package: every public name is
+re-exported here.
+"""
+
+from wangge.demands.views._common import (
+    SHEET_LEVELS,
+    attach_error,
+)
+from wangge.demands.views.files import (
+    grid_qr,
+    grid_qr_sheet,
+    photo,
+)
+from wangge.demands.views.resident import (
+    REPORT_LIMITS,
+    REPORT_PREFILL,
+    follow_track,
+    lookup,
+    places,
+    report,
+    short_link,
+)
+from wangge.demands.views.staff import (
+    HOLDER_MOVES,
+    MOVE_ORDER,
+    PAGE_SIZE,
+    SERVICES,
+    category_suggestion,
+    demand_detail,
+    demand_index,
+    demand_move,
+    demand_new,
+    demand_set_category,
+    pii_log,
+)
+from wangge.demands.views.track import (
+    track,
+    track_photo,
+)
+
+__all__ = [
+    "HOLDER_MOVES",
+    "MOVE_ORDER",
+    "PAGE_SIZE",
+    "REPORT_LIMITS",
+    "REPORT_PREFILL",
+    "SERVICES",
+    "SHEET_LEVELS",
+    "attach_error",
+    "category_suggestion",
+    "demand_detail",
+    "demand_index",
+    "demand_move",
+    "demand_new",
+    "demand_set_category",
+    "follow_track",
+    "grid_qr",
+    "grid_qr_sheet",
+    "lookup",
+    "photo",
+    "pii_log",
+    "places",
+    "report",
+    "short_link",
+    "track",
+    "track_photo",
+]
