@@ -40,6 +40,8 @@ lock: $(VENV)/.installed-dev
 	$(UV_COMPILE) --extra dev -o $(DEV_LOCK)
 
 ## run: install, migrate, load the small demo if the database is empty, start the worker and the server
+# The links the demo prints and puts in QR codes and messages point at the address it serves on.
+run: export WANGGE_PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo --scale small --if-empty

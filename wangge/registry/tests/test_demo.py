@@ -242,7 +242,7 @@ def test_every_demo_login_lands_on_its_own_area(db: Any) -> None:
     assert other_town.name not in client.get(reverse("core:home")).content.decode()
 
 
-def test_demo_logins_prints_only_existing_users_and_hides_changed_passwords(db: Any) -> None:
+def test_demo_logins_prints_only_existing_users_and_hides_changed_passwords(db: Any, settings: Any) -> None:
     out = io.StringIO()
     call_command("demo_logins", stdout=out)
     assert "no demo logins" in out.getvalue()
@@ -259,9 +259,10 @@ def test_demo_logins_prints_only_existing_users_and_hides_changed_passwords(db: 
     assert rows["demo_dept"]["scope"] == "供电公司"
 
     out = io.StringIO()
+    settings.WANGGE_PUBLIC_BASE_URL = "http://192.0.2.10:8765"  # printed at the address the demo serves on
     call_command("demo_logins", stdout=out)
     text = out.getvalue()
-    assert "http://127.0.0.1:8000/accounts/login/" in text
+    assert "http://192.0.2.10:8765/accounts/login/" in text
     assert "demo_grid" in text and "(changed)" in text
 
 

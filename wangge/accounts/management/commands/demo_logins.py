@@ -16,7 +16,6 @@ from django.utils import translation
 from wangge.accounts.models import Role, User
 
 DEMO_PASSWORD = "wangge-demo-2026"  # demo only: printed on purpose, never keep it on a real server
-DEMO_HOST = "http://127.0.0.1:8000"
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,10 @@ DEMO_LOGINS: list[DemoLogin] = [
 
 
 def login_url() -> str:
-    return DEMO_HOST + reverse("accounts:login")
+    """The login page at the public address (`make run` sets it to the HOST and PORT it serves on)."""
+    from wangge.core.links import public_url
+
+    return public_url(reverse("accounts:login"))
 
 
 def demo_login_rows() -> list[dict[str, str]]:
