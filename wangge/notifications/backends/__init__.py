@@ -377,6 +377,30 @@ def _json_object(answer: HttpAnswer) -> tuple[dict[str, Any] | None, str]:
     return data, ""
 
 
+def cached_access_token(*, name: str, credentials: str, url: str, stale: str | None = None) -> tuple[str | None, str]:
+    """An API access token (WeCom, WeChat) from the cache shared by workers, else fetched from `url`; or None and why.
+
+    `stale` is a token the API just refused: it is not handed out again even if still cached (another
+    worker may already have refreshed it). Tokens are renewed well before their own expiry, so one never
+    dies between two sends of one pass.
+    """
+    from django.core.cache import cache
+
+    key = "wangge:notify:token:" + hashlib.sha256(f"{name}:{credentials}".encode()).hexdigest()[:24]
+    cached = cache.get(key)
+    if cached and cached != stale:
+        return str(cached), ""
+    data, problem = _json_object(get_json(url, timeout=_timeout()))
+    if data is None:
+        return None, f"{name}: {problem}"
+    token = data.get("access_token")
+    if data.get("errcode", 0) != 0 or not token:
+        return None, f"{name} errcode {data.get('errcode')}: {data.get('errmsg', '')}"
+    expires_in = int(data.get("expires_in") or 7200)
+    cache.set(key, token, timeout=max(expires_in - min(300, expires_in // 10), 1))
+    return str(token), ""
+
+
 class WeComBackend(Backend):
     """Application messages of a WeCom (企业微信) self-built app, sent as text cards to `wecom:<userid>`.
 
@@ -441,23 +465,13 @@ class WeComBackend(Backend):
     @staticmethod
     def _token(base: str, corp_id: str, secret: str, *, stale: str | None = None) -> tuple[str | None, str]:
         """A live access token (from the cache, else fetched), or None and why; `stale` is one WeCom refused."""
-        from django.core.cache import cache
-
-        key = "wangge:notify:wecom-token:" + hashlib.sha256(f"{corp_id}:{secret}".encode()).hexdigest()[:24]
-        cached = cache.get(key)
-        if cached and cached != stale:  # another worker may have refreshed it already
-            return str(cached), ""
         query = urllib.parse.urlencode({"corpid": corp_id, "corpsecret": secret})
-        data, problem = _json_object(get_json(f"{base}/cgi-bin/gettoken?{query}", timeout=_timeout()))
-        if data is None:
-            return None, f"WeCom gettoken: {problem}"
-        token = data.get("access_token")
-        if data.get("errcode", 0) != 0 or not token:
-            return None, f"WeCom gettoken errcode {data.get('errcode')}: {data.get('errmsg', '')}"
-        expires_in = int(data.get("expires_in") or 7200)
-        # Renew well before WeCom's own expiry, so a token never dies between two sends of one pass.
-        cache.set(key, token, timeout=max(expires_in - min(300, expires_in // 10), 1))
-        return str(token), ""
+        return cached_access_token(
+            name="WeCom gettoken",
+            credentials=f"{corp_id}:{secret}",
+            url=f"{base}/cgi-bin/gettoken?{query}",
+            stale=stale,
+        )
 
     @staticmethod
     def _post(base: str, token: str, body: bytes) -> HttpAnswer:

@@ -9,7 +9,6 @@ shortly before it expires; send POST `{base}/cgi-bin/message/template/send?acces
 
 from __future__ import annotations
 
-import hashlib
 import re
 import urllib.parse
 from typing import Any
@@ -23,7 +22,7 @@ from wangge.notifications.backends import (
     _dumps,
     _json_object,
     _timeout,
-    get_json,
+    cached_access_token,
     post_json,
     trim,
 )
@@ -47,27 +46,14 @@ def access_token(*, stale: str | None = None) -> tuple[str | None, str]:
     `stale` is a token WeChat just refused: it is not handed out again even if still cached.
     Also used by `manage.py wechat_set_menu`.
     """
-    from django.core.cache import cache
-
     app_id = str(getattr(settings, "WANGGE_WECHAT_APP_ID", ""))
     secret = str(getattr(settings, "WANGGE_WECHAT_APP_SECRET", ""))
     if not (app_id and secret):
         return None, "WeChat is not configured: set WANGGE_WECHAT_APP_ID and WANGGE_WECHAT_APP_SECRET"
-    key = "wangge:notify:wechat-token:" + hashlib.sha256(f"{app_id}:{secret}".encode()).hexdigest()[:24]
-    cached = cache.get(key)
-    if cached and cached != stale:  # another worker may have refreshed it already
-        return str(cached), ""
     query = urllib.parse.urlencode({"grant_type": "client_credential", "appid": app_id, "secret": secret})
-    data, problem = _json_object(get_json(f"{base_url()}/cgi-bin/token?{query}", timeout=_timeout()))
-    if data is None:
-        return None, f"WeChat token: {problem}"
-    token = data.get("access_token")
-    if data.get("errcode", 0) != 0 or not token:
-        return None, f"WeChat token errcode {data.get('errcode')}: {data.get('errmsg', '')}"
-    expires_in = int(data.get("expires_in") or 7200)
-    # Renew well before WeChat's own expiry, so a token never dies between two sends of one pass.
-    cache.set(key, token, timeout=max(expires_in - min(300, expires_in // 10), 1))
-    return str(token), ""
+    return cached_access_token(
+        name="WeChat token", credentials=f"{app_id}:{secret}", url=f"{base_url()}/cgi-bin/token?{query}", stale=stale
+    )
 
 
 def post_with_token(path: str, body: bytes) -> tuple[HttpAnswer | None, str]:
