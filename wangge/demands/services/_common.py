@@ -17,7 +17,15 @@ from wangge.core import clock
 from wangge.core.errors import NotFound, ValidationFailed
 from wangge.core.text import Listed, clean_text
 from wangge.demands import codes, sla
-from wangge.demands.models import ActorKind, Demand, DemandEvent, DemandFollower, DemandPhoto, WarningLevel
+from wangge.demands.models import (
+    ActorKind,
+    Demand,
+    DemandAssist,
+    DemandEvent,
+    DemandFollower,
+    DemandPhoto,
+    WarningLevel,
+)
 from wangge.registry.models import LEVEL_DEPTH, Area
 
 log = logging.getLogger("wangge.demands")
@@ -73,6 +81,22 @@ def _reload(demand: Demand | int) -> Demand:
         return Demand.objects.select_related("holder_area", "holder_department", "area", "category").get(pk=pk)
     except Demand.DoesNotExist:
         raise NotFound(_("demand not found")) from None
+
+
+def table_facts(demand: Demand, move: Any = None) -> dict[str, bool]:
+    """The facts the move table asks about this demand (see `transitions.allowed_moves`/`next_state`).
+
+    `assists_open` costs a query, so it is read only for a resolve (`move` "resolve") or when no move is named.
+    """
+    category = demand.category
+    facts = {
+        "needs_verification": bool(category and category.needs_verification),
+        "grid_dispatch": bool(category and category.grid_may_dispatch),
+        "assists_open": False,
+    }
+    if move is None or str(move) == "resolve":
+        facts["assists_open"] = DemandAssist.objects.filter(demand=demand, replied_at__isnull=True).exists()
+    return facts
 
 
 def _higher(a: str, b: str) -> str:

@@ -187,6 +187,7 @@ def demand_submit(
         created_by=actor if staff_actor else None,
         created_at=now,
         updated_at=now,
+        case_due_at=limits["resolve_due_at"],
         **limits,
     )
     if key is None:

@@ -38,6 +38,7 @@ from wangge.demands.services._common import (
     _required_text,
     _save_photos,
     in_chinese,
+    table_facts,
 )
 from wangge.demands.services.notify import (
     _holder_recipients,
@@ -71,7 +72,12 @@ def _require_holder(demand: Demand, actor: Any, version: int | None = None) -> N
 def _target(demand: Demand, move: Move, facts: dict[str, Any] | None = None) -> str:
     """The state the table gives; a move the current state does not allow is a lost race (Conflict)."""
     try:
-        return next_state(demand.state, move, holder_kind=demand.holder_kind or "grid", **(facts or {}))
+        return next_state(
+            demand.state,
+            move,
+            holder_kind=demand.holder_kind or "grid",
+            **{**table_facts(demand, move), **(facts or {})},
+        )
     except IllegalMove:
         raise Conflict(
             _("This demand is “%(state)s” now, so “%(move)s” is not possible."),
@@ -433,7 +439,9 @@ def demand_can(*, demand: Demand, user: Any) -> set[str]:
         moves.add("call_back")  # not a move of the table: a resolved demand's call back (回访)
     if not can_hold(demand=demand, user=user):
         return moves
-    allowed = allowed_moves(demand.state, demand.holder_kind or "grid") & STAFF_MOVES
+    facts = table_facts(demand, Move.RESOLVE)
+    facts.pop("needs_verification")
+    allowed = allowed_moves(demand.state, demand.holder_kind or "grid", **facts) & STAFF_MOVES
     if Move.ESCALATE in allowed and (demand.holder_area is None or demand.holder_area.parent_id is None):
         allowed.discard(Move.ESCALATE)
     moves |= {m.value for m in allowed}

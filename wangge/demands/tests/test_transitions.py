@@ -23,16 +23,29 @@ class DemandLife(RuleBasedStateMachine):
         self.dispatcher: str | None = None
         self.history: list[str] = [self.state]
 
-    @rule(move=st.sampled_from(ALL_MOVES), satisfied=st.booleans())
-    def try_move(self, move: Move, satisfied: bool) -> None:
-        allowed = allowed_moves(self.state, self.holder)
-        facts = {"satisfied": satisfied} if move == Move.RATE else {}
+    @rule(
+        move=st.sampled_from(ALL_MOVES),
+        satisfied=st.booleans(),
+        verify=st.booleans(),
+        grid_dispatch=st.booleans(),
+        assists_open=st.booleans(),
+    )
+    def try_move(self, move: Move, satisfied: bool, verify: bool, grid_dispatch: bool, assists_open: bool) -> None:
+        table_facts = {"grid_dispatch": grid_dispatch, "assists_open": assists_open}
+        allowed = allowed_moves(self.state, self.holder, **table_facts)
+        facts: dict[str, bool] = {**table_facts, "needs_verification": verify}
+        if move == Move.RATE:
+            facts["satisfied"] = satisfied
+        if move == Move.RESOLVE:
+            assert (move in allowed) == (self.state in t.OPEN and not assists_open)
         if move not in allowed:
             with pytest.raises(IllegalMove):
                 next_state(self.state, move, holder_kind=self.holder, **facts)
             return
         new = next_state(self.state, move, holder_kind=self.holder, **facts)
         assert new in t.STATES
+        if move == Move.RESOLVE:
+            assert new == (t.VERIFYING if verify else t.RESOLVED)
         # Mirror what the services do with the holder, so the model explores real paths.
         if move in (Move.ESCALATE, Move.AUTO_ESCALATE):
             self.holder = t.LEVELS[t.LEVELS.index(self.holder) + 1]
@@ -61,6 +74,17 @@ class DemandLife(RuleBasedStateMachine):
             assert allowed_moves(self.state, self.holder) == {Move.COMMENT}
 
     @invariant()
+    def paused_states_cannot_be_resolved_or_moved_on(self) -> None:
+        if self.state in (t.SUSPENDED, t.VERIFYING):
+            moves = allowed_moves(self.state, self.holder, grid_dispatch=True)
+            assert not moves & {Move.RESOLVE, Move.ESCALATE, Move.DISPATCH, Move.AUTO_ESCALATE, Move.ACCEPT}
+
+    @invariant()
+    def requests_only_on_an_accepted_demand(self) -> None:
+        moves = allowed_moves(self.state, self.holder)
+        assert (Move.EXTEND in moves) == (Move.SUSPEND in moves) == (self.state == t.IN_PROGRESS)
+
+    @invariant()
     def holder_is_known(self) -> None:
         assert self.holder in t.HOLDER_KINDS
 
@@ -79,6 +103,9 @@ class DemandLife(RuleBasedStateMachine):
         if self.holder == "grid":
             moves = allowed_moves(self.state, self.holder)
             assert Move.DISPATCH not in moves and Move.RETURN not in moves
+            # 网格直派: only a category that allows it lets the grid dispatch (never return).
+            direct = allowed_moves(self.state, self.holder, grid_dispatch=True)
+            assert (Move.DISPATCH in direct) == (self.state in t.OPEN) and Move.RETURN not in direct
 
 
 TestDemandLife = DemandLife.TestCase
@@ -117,3 +144,24 @@ def test_unknown_state_or_holder_is_refused() -> None:
         allowed_moves("lost", "grid")
     with pytest.raises(IllegalMove):
         allowed_moves(t.SUBMITTED, "province")
+
+
+def test_case_rules_story() -> None:
+    """延期, 挂起 and 核查 as a service centre plays them: none of them skips the holder's work."""
+    s = t.IN_PROGRESS
+    assert next_state(s, Move.EXTEND, holder_kind="department") == t.IN_PROGRESS
+    assert next_state(s, Move.EXTEND_APPROVE, holder_kind="department") == t.IN_PROGRESS
+    s = next_state(s, Move.SUSPEND_APPROVE, holder_kind="department")
+    assert s == t.SUSPENDED
+    with pytest.raises(IllegalMove):
+        next_state(s, Move.RESOLVE, holder_kind="department")
+    s = next_state(s, Move.RESUME, holder_kind="department")
+    assert s == t.IN_PROGRESS
+    with pytest.raises(IllegalMove):
+        next_state(s, Move.RESOLVE, holder_kind="department", assists_open=True)
+    s = next_state(s, Move.RESOLVE, holder_kind="department", needs_verification=True)
+    assert s == t.VERIFYING
+    s = next_state(s, Move.VERIFY_BACK, holder_kind="department")
+    assert s == t.IN_PROGRESS
+    s = next_state(s, Move.RESOLVE, holder_kind="department", needs_verification=True)
+    assert next_state(s, Move.VERIFY, holder_kind="department") == t.RESOLVED

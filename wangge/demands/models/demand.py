@@ -1,9 +1,4 @@
-"""Demands (诉求): the work order a resident places (下单) and a holder takes (接单), with its events.
-
-Rules kept by the models: states are a closed set; every change is a `DemandEvent` row that is
-never updated; deadlines are stored columns with partial indexes over open demands so that the
-worker's sweep reads only what is due; public codes and tracking tokens are unique.
-"""
+"""The catalogue of categories, the daily code counter and the demand itself."""
 
 from __future__ import annotations
 
@@ -14,71 +9,16 @@ from django.utils.translation import gettext_lazy as _
 
 from wangge.core.links import new_short_code
 from wangge.core.masking import mask_phone
-
-
-class Kind(models.TextChoices):
-    """Kinds of demand as on the national 12345 hotline (Tianjin adds praise)."""
-
-    CONSULTATION = "consultation", _("Consultation")
-    HELP = "help", _("Request for help")
-    COMPLAINT = "complaint", _("Complaint")
-    REPORT = "report", _("Report")
-    SUGGESTION = "suggestion", _("Suggestion")
-    PRAISE = "praise", _("Praise")
-
-
-class Channel(models.TextChoices):
-    """How a demand came in; every channel goes through the one intake service."""
-
-    RESIDENT_WEB = "resident_web", _("Resident page")
-    WECHAT_GROUP = "wechat_group", _("WeChat group")
-    WECHAT = "wechat", _("WeChat official account")
-    VISIT = "visit", _("Household visit")
-    HOTLINE = "hotline", _("Hotline")
-    INSPECTION = "inspection", _("Inspection")
-    API = "api", _("API")
-
-
-class Urgency(models.TextChoices):
-    NORMAL = "normal", _("Normal")
-    URGENT = "urgent", _("Urgent")
-
-
-class State(models.TextChoices):
-    """The closed set of states (docs/glossary.md); moves between them live in transitions.py."""
-
-    SUBMITTED = "submitted", _("Submitted")
-    IN_PROGRESS = "in_progress", _("In progress")
-    ESCALATED = "escalated", _("Escalated")
-    RESOLVED = "resolved", _("Resolved")
-    CLOSED = "closed", _("Closed")
-    REJECTED = "rejected", _("Rejected")
-    MERGED = "merged", _("Merged")
-    REOPENED = "reopened", _("Reopened")
-
-
-# Open: someone must still act (accept or resolve). The sweep indexes cover exactly these.
-OPEN_STATES: tuple[str, ...] = (State.SUBMITTED, State.IN_PROGRESS, State.ESCALATED, State.REOPENED)
-# Waiting for the current holder to accept (the limit to accept runs).
-WAITING_STATES: tuple[str, ...] = (State.SUBMITTED, State.ESCALATED, State.REOPENED)
-FINAL_STATES: tuple[str, ...] = (State.CLOSED, State.REJECTED, State.MERGED)
-
-
-class WarningLevel(models.TextChoices):
-    NONE = "none", _("None")
-    YELLOW = "yellow", _("Yellow: near the limit")
-    RED = "red", _("Red: past the limit")
-
-
-class Satisfaction(models.TextChoices):
-    SATISFIED = "satisfied", _("Satisfied")
-    BASIC = "basic", _("Basically satisfied")
-    UNSATISFIED = "unsatisfied", _("Unsatisfied")
-
-
-class ResolveUnit(models.TextChoices):
-    HOURS = "hours", _("Hours")
-    WORKING_DAYS = "working_days", _("Working days")
+from wangge.demands.models.choices import (
+    OPEN_STATES,
+    Channel,
+    Kind,
+    ResolveUnit,
+    Satisfaction,
+    State,
+    Urgency,
+    WarningLevel,
+)
 
 
 class Category(models.Model):
@@ -105,6 +45,10 @@ class Category(models.Model):
     resolve_unit = models.CharField(
         "办结时限单位", max_length=16, choices=ResolveUnit.choices, default=ResolveUnit.WORKING_DAYS
     )
+    # 核查: a resolved demand of this category waits for a verifier (the place's grid leader or a supervisor).
+    needs_verification = models.BooleanField("办结前需核查", default=False)
+    # 网格直派: the grid leader may dispatch straight to a department (a broken pole to the power company).
+    grid_may_dispatch = models.BooleanField("网格可直派部门", default=False)
     is_active = models.BooleanField("启用", default=True)
     sort = models.PositiveIntegerField("排序", default=0)
 
@@ -183,6 +127,23 @@ class Demand(models.Model):
     resolve_due_at = models.DateTimeField(_("resolve by"), null=True, blank=True)
     # When the yellow flag falls due (a share of the resolve window used), stored so it is indexable.
     yellow_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The case's deadline (总办结时限): set at intake and moved only by approved extensions (延期) and
+    # suspensions (挂起); hand-overs restart the holder's own clock (resolve_due_at), never this one.
+    # 按期办结率 measures against it.
+    case_due_at = models.DateTimeField(_("case deadline"), null=True, blank=True)
+    suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True)
+    extensions = models.PositiveSmallIntegerField(_("approved extensions"), default=0)
+    suspensions = models.PositiveSmallIntegerField(_("approved suspensions"), default=0)
+    urges = models.PositiveSmallIntegerField(_("urges"), default=0)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    # What the public sees (public pages, the Open311 feed): only text a staff member approved, or the
+    # reporter's own words when they agreed to publish them at intake.
+    publish_consent = models.BooleanField(_("reporter agreed to publish"), default=False)
+    public_text = models.TextField(_("public text"), blank=True)
+    public_approved_at = models.DateTimeField(_("public text approved at"), null=True, blank=True)
+    public_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
@@ -266,171 +227,3 @@ class Demand(models.Model):
         if self.holder_area_id and self.holder_area:
             return self.holder_area.name
         return ""
-
-
-class ActorKind(models.TextChoices):
-    STAFF = "staff", _("Staff")
-    RESIDENT = "resident", _("Resident")
-    SYSTEM = "system", _("System")
-
-
-class DemandEvent(models.Model):
-    """One move in a demand's life; append-only (services only insert, nobody updates or deletes)."""
-
-    demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(_("at"))
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="demand_events"
-    )
-    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices, default=ActorKind.STAFF)
-    action = models.CharField(_("action"), max_length=16)
-    from_state = models.CharField(max_length=16, blank=True)
-    to_state = models.CharField(max_length=16, blank=True)
-    from_holder = models.CharField(max_length=100, blank=True)
-    to_holder = models.CharField(max_length=100, blank=True)
-    note = models.TextField(_("note"), blank=True)
-    is_public = models.BooleanField(default=True)
-    # A public move whose note is internal (an escalation's reason, unless staff chose to show it): the
-    # resident sees the move and not the note. Staff pages and keyed API readers see every note.
-    note_public = models.BooleanField(default=True)
-    # Set when a follower (not the reporter) wrote it: the reporter's page must not call it "You".
-    follower = models.ForeignKey(
-        "demands.DemandFollower", null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
-    )
-
-    class Meta:
-        verbose_name = _("demand event")
-        verbose_name_plural = _("demand events")
-        ordering = ["at", "id"]
-        indexes = [models.Index(fields=["demand", "at"], name="demandevent_demand_at")]
-
-    def __str__(self) -> str:
-        return f"{self.demand_id} {self.action} {self.from_state}→{self.to_state}"
-
-
-class DemandPhoto(models.Model):
-    """A cleaned photo (EXIF stripped) of a demand or of one of its events (e.g. the result)."""
-
-    demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="photos")
-    event = models.ForeignKey(DemandEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
-    image = models.ImageField(upload_to="demands/%Y/%m/")
-    uploaded_at = models.DateTimeField()
-    by_resident = models.BooleanField(default=False)
-
-    class Meta:
-        verbose_name = _("photo")
-        verbose_name_plural = _("photos")
-        ordering = ["uploaded_at", "id"]
-
-    def __str__(self) -> str:
-        return self.image.name
-
-
-class Visibility(models.TextChoices):
-    PUBLIC = "public", _("Public")
-    STAFF = "staff", _("Staff only")
-
-
-class DemandComment(models.Model):
-    """A remark by a resident (always public) or staff (public or staff-only)."""
-
-    demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="comments")
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="demand_comments"
-    )
-    by_resident = models.BooleanField(default=False)
-    body = models.TextField(_("comment"))
-    visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.STAFF)
-    created_at = models.DateTimeField()
-
-    class Meta:
-        verbose_name = _("comment")
-        verbose_name_plural = _("comments")
-        ordering = ["created_at", "id"]
-
-    def __str__(self) -> str:
-        return self.body[:40]
-
-
-class DemandFollower(models.Model):
-    """A resident who reported the same problem follows an open demand by a token of their own and is told
-    when it is resolved; the reporter and followers of a demand merged away become followers of its target."""
-
-    demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="followers", verbose_name=_("demand"))
-    phone = models.CharField(_("phone"), max_length=20)
-    # Unguessable like the reporter's tracking token, but a different one: a follower can read the public
-    # timeline and comment, never rate or add information in the reporter's name.
-    token = models.CharField(max_length=64, unique=True, editable=False)
-    short_code = models.CharField(max_length=16, unique=True, editable=False, default=new_short_code)
-    # The demand that was merged into `demand` when this row was made by a merge (else empty).
-    merged_from = models.ForeignKey(
-        Demand, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("merged from")
-    )
-    created_at = models.DateTimeField(_("created at"))
-
-    class Meta:
-        verbose_name = _("follower")
-        verbose_name_plural = _("followers")
-        ordering = ["created_at", "id"]
-        constraints = [models.UniqueConstraint(fields=["demand", "phone"], name="demandfollower_demand_phone")]
-
-    def __str__(self) -> str:
-        return f"{self.demand_id} {self.phone_masked}"
-
-    @property
-    def phone_masked(self) -> str:
-        return mask_phone(self.phone)
-
-
-class LookupCode(models.Model):
-    """A one-time SMS code that proves a phone reported or follows a demand ("find my demand", 查询我的诉求).
-
-    Only its keyed hash is stored; it expires, and counts the wrong codes typed against it.
-    """
-
-    demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="+", verbose_name=_("demand"))
-    phone = models.CharField(_("phone"), max_length=20)
-    code_hash = models.CharField(max_length=64, editable=False)
-    created_at = models.DateTimeField(_("created at"))
-    expires_at = models.DateTimeField(_("expires at"))
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("lookup code")
-        verbose_name_plural = _("lookup codes")
-        indexes = [models.Index(fields=["demand", "phone", "-created_at"], name="lookupcode_pair")]
-
-    def __str__(self) -> str:
-        return f"{self.demand_id} {mask_phone(self.phone)}"
-
-
-# Channels whose residents did not file on the resident page: they may never open the tracking link to
-# rate, so a resolved demand of theirs is called back (回访) by phone.
-CALL_BACK_CHANNELS: tuple[str, ...] = tuple(c for c in Channel.values if c != Channel.RESIDENT_WEB)
-
-
-class CallBack(models.Model):
-    """One phone call back (回访) to the reporter of a resolved demand, reached or not; never updated."""
-
-    demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="call_backs", verbose_name=_("demand"))
-    at = models.DateTimeField(_("at"))
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("called by")
-    )
-    reached = models.BooleanField(_("reached"))
-    # Both empty when the reporter was not reached: the call only records the attempt.
-    solved = models.BooleanField(_("solved"), null=True, blank=True)
-    satisfaction = models.CharField(
-        _("satisfaction"), max_length=12, choices=Satisfaction.choices, null=True, blank=True
-    )
-    note = models.TextField(_("note"), blank=True)
-
-    class Meta:
-        verbose_name = _("call back")
-        verbose_name_plural = _("call backs")
-        ordering = ["at", "id"]
-        indexes = [models.Index(fields=["demand", "at"], name="callback_demand_at")]
-
-    def __str__(self) -> str:
-        return f"{self.demand_id} {self.at:%Y-%m-%d %H:%M}"
