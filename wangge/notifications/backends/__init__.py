@@ -2,7 +2,7 @@
 
 A backend's `send(message)` returns a `DeliveryResult` and should not raise; the delivering
 service still catches anything that escapes, so a broken backend only fails its own message.
-HTTP goes through urllib (no new dependency), without following redirects (a webhook that
+HTTP (backends/http.py) goes through urllib (no new dependency), without following redirects (a webhook that
 moved is a configuration error to see, not to follow with a GET) and without environment
 proxies unless NOTIFY_USE_ENV_PROXY is on (county intranets talk to gateways directly).
 """
@@ -10,7 +10,6 @@ proxies unless NOTIFY_USE_ENV_PROXY is on (county intranets talk to gateways dir
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import logging
 import re
@@ -22,12 +21,20 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 
 from wangge.core import clock
 from wangge.core.hooks import load
 from wangge.core.masking import mask_phone
 from wangge.core.phones import is_mobile, normalise_phone
+from wangge.notifications.backends.http import (
+    HttpAnswer,
+    _dumps,
+    _timeout,
+    get_json,
+    post_json,
+    sign,
+)
+from wangge.notifications.backends.http import verify_signature as verify_signature
 
 logger = logging.getLogger("wangge.notifications")
 
@@ -91,90 +98,6 @@ class LocalBackend(Backend):
 
     def send(self, message: Any) -> DeliveryResult:
         return DeliveryResult.success()
-
-
-# --- HTTP ---------------------------------------------------------------------------------
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-@lru_cache(maxsize=2)
-def _opener(use_env_proxy: bool) -> urllib.request.OpenerDirector:
-    proxy = urllib.request.ProxyHandler() if use_env_proxy else urllib.request.ProxyHandler({})
-    return urllib.request.build_opener(proxy, _NoRedirect())
-
-
-@dataclass(frozen=True)
-class HttpAnswer:
-    status: int | None
-    text: str
-    error: str
-
-
-def post_json(url: str, body: bytes, headers: dict[str, str], *, timeout: float) -> HttpAnswer:
-    """POST bytes as JSON; never raises for network trouble, it is reported in the answer."""
-    request = urllib.request.Request(url, data=body, method="POST")
-    request.add_header("Content-Type", "application/json; charset=utf-8")
-    for key, value in headers.items():
-        request.add_header(key, value)
-    return _exchange(request, timeout=timeout)
-
-
-def get_json(url: str, *, timeout: float) -> HttpAnswer:
-    """GET a JSON answer; like post_json, network trouble is reported in the answer, never raised."""
-    return _exchange(urllib.request.Request(url, method="GET"), timeout=timeout)
-
-
-def _exchange(request: urllib.request.Request, *, timeout: float) -> HttpAnswer:
-    request.add_header("User-Agent", "wangge-notifications/1")
-    opener = _opener(bool(getattr(settings, "NOTIFY_USE_ENV_PROXY", False)))
-    try:
-        with opener.open(request, timeout=timeout) as response:
-            text = response.read(64 * 1024).decode("utf-8", "replace")
-            return HttpAnswer(status=response.status, text=text, error="")
-    except urllib.error.HTTPError as exc:
-        try:
-            text = exc.read(4096).decode("utf-8", "replace")
-        except Exception:  # the body of an error answer is only a hint
-            text = ""
-        return HttpAnswer(status=exc.code, text=text, error=f"HTTP {exc.code}")
-    except TimeoutError:
-        return HttpAnswer(status=None, text="", error=f"timed out after {timeout:g} s")
-    except urllib.error.URLError as exc:
-        reason = exc.reason
-        if isinstance(reason, TimeoutError):
-            return HttpAnswer(status=None, text="", error=f"timed out after {timeout:g} s")
-        return HttpAnswer(status=None, text="", error=f"cannot connect: {reason}")
-    except (OSError, ValueError) as exc:  # refused, reset, or a malformed URL
-        return HttpAnswer(status=None, text="", error=f"{type(exc).__name__}: {exc}")
-
-
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    """`sha256=<hex>` of HMAC-SHA256 over "timestamp.body" (the receiver recomputes it)."""
-    mac = hmac.new(secret.encode("utf-8"), timestamp.encode("ascii") + b"." + body, hashlib.sha256)
-    return "sha256=" + mac.hexdigest()
-
-
-def verify_signature(
-    *, secret: str, timestamp: str, body: bytes, signature: str, now: float | None = None, tolerance: int = 300
-) -> bool:
-    """What a receiver does: recompute the signature in constant time and refuse old timestamps (replays)."""
-    if not secret or not signature or not timestamp.isdigit():
-        return False
-    if now is not None and abs(now - int(timestamp)) > tolerance:
-        return False
-    return hmac.compare_digest(sign(secret, timestamp, body), signature)
-
-
-def _dumps(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, ensure_ascii=False, cls=DjangoJSONEncoder, separators=(",", ":")).encode("utf-8")
-
-
-def _timeout() -> float:
-    return float(getattr(settings, "NOTIFY_TIMEOUT", 5))
 
 
 def _webhook_url(recipient: str) -> str:
