@@ -384,6 +384,7 @@ WANGGE_WORKER_HOOKS = [
     "wangge.dashboards.services.rollup_refresh_recent",
     "wangge.dashboards.services.export_jobs_run",
     "wangge.registry.importing.jobs.import_jobs_run",
+    "wangge.wechat.photos.wechat_photos_pass",
 ]
 
 # --- dashboards -----------------------------------------------------------------------------

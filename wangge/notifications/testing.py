@@ -57,7 +57,8 @@ class Received:
 class Gateway:
     """The test server; `mode` picks its answer: ok, error500, slow, redirect, gateway_error, bad_phone, not_json,
         wechat_error, wecom_error. Under /cgi-bin/ it is WeCom (tokens, text cards, unknown members) and the WeChat
-    official account (/cgi-bin/token, template messages, followers, the menu)."""
+    official account (/cgi-bin/token, template messages, followers, the menu, temporary media); /pic/<name> is
+    its picture server (a message's PicUrl)."""
 
     url: str
     secret: str = SECRET
@@ -79,6 +80,13 @@ class Gateway:
     wechat_followers: set[str] = field(default_factory=lambda: {"oRESIDENT0001", "oRESIDENT0002"})
     wechat_tokens: list[str] = field(default_factory=list)
     wechat_live: set[str] = field(default_factory=set)
+    # Files it holds: temporary media by media id (/cgi-bin/media/get), pictures by path (PicUrl, /pic/<name>).
+    wechat_media: dict[str, bytes] = field(default_factory=dict)
+    pictures: dict[str, bytes] = field(default_factory=dict)
+
+    def media_gets(self) -> list[Received]:
+        with self.lock:
+            return [r for r in self.received if r.path.startswith("/cgi-bin/media/get")]
 
     def message_ids(self) -> list[str]:
         with self.lock:
@@ -120,10 +128,12 @@ def _handler_for(gw: Gateway) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
             pass
 
-        def _answer(self, status: int, data: Any, extra: dict[str, str] | None = None) -> None:
+        def _answer(
+            self, status: int, data: Any, extra: dict[str, str] | None = None, kind: str = "application/json"
+        ) -> None:
             raw = data if isinstance(data, bytes) else json.dumps(data).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(raw)))
             for k, v in (extra or {}).items():
                 self.send_header(k, v)
@@ -137,6 +147,14 @@ def _handler_for(gw: Gateway) -> type[BaseHTTPRequestHandler]:
                 gw.received.append(Received(self.path, dict(self.headers.items()), b"", None))
             if url.path == "/cgi-bin/token":
                 self._wechat_token(query)
+            elif url.path == "/cgi-bin/media/get":
+                self._wechat_media(query)
+            elif url.path.startswith("/pic/"):
+                picture = gw.pictures.get(url.path.removeprefix("/pic/"))
+                if picture is None:
+                    self._answer(404, b"not found", kind="text/plain")
+                else:
+                    self._answer(200, picture, kind="image/jpeg")
             elif url.path != "/cgi-bin/gettoken":
                 self._answer(404, {"errcode": 404, "errmsg": "not found"})
             elif (query.get("corpid"), query.get("corpsecret")) != (gw.wecom_corp_id, gw.wecom_secret):
@@ -164,6 +182,23 @@ def _handler_for(gw: Gateway) -> type[BaseHTTPRequestHandler]:
                 gw.wechat_tokens.append(token)
                 gw.wechat_live.add(token)
             self._answer(200, {"access_token": token, "expires_in": 7200})
+
+        def _wechat_media(self, query: dict[str, str]) -> None:
+            token = query.get("access_token", "")
+            with gw.lock:
+                issued, live = token in gw.wechat_tokens, token in gw.wechat_live
+            if not live:
+                code = 42001 if issued else 40001
+                self._answer(
+                    200, {"errcode": code, "errmsg": "access_token expired" if issued else "invalid credential"}
+                )
+                return
+            media = gw.wechat_media.get(query.get("media_id", ""))
+            if media is None:
+                # WeChat answers an unknown or expired media id with a JSON object as text/plain.
+                self._answer(200, {"errcode": 40007, "errmsg": "invalid media_id"}, kind="text/plain")
+                return
+            self._answer(200, media, {"Content-disposition": 'attachment; filename="MEDIA.jpg"'}, kind="image/jpeg")
 
         def _wechat_post(self, path: str, body: bytes) -> None:
             token = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query)).get("access_token", "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -49,18 +50,37 @@ class WeChatInbound(models.Model):
         return self.msg_id
 
 
+class PhotoState(models.TextChoices):
+    NONE = "none", _("No photo")
+    PENDING = "pending", _("Waiting to be fetched")
+    FETCHED = "fetched", _("Fetched")
+    FAILED = "failed", _("Could not be fetched")
+
+
 class WeChatReport(models.Model):
-    """A demand filed through the official account, with the photo WeChat holds for it (not yet fetched)."""
+    """A demand filed through the official account, with the photo WeChat holds for it until the worker
+    fetches it into the demand's photos (`wangge.wechat.photos`)."""
 
     demand = models.OneToOneField("demands.Demand", on_delete=models.CASCADE, related_name="wechat_report")
     openid = models.CharField(max_length=64, db_index=True)
     photo_media_id = models.CharField(max_length=128, blank=True)
     photo_url = models.URLField(max_length=500, blank=True)
+    photo_state = models.CharField(
+        _("photo"), max_length=8, choices=PhotoState.choices, default=PhotoState.NONE, editable=False
+    )
+    photo_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+    photo_tried_at = models.DateTimeField(null=True, blank=True, editable=False)
+    photo_error = models.CharField(max_length=300, blank=True, editable=False)
     created_at = models.DateTimeField()
 
     class Meta:
         verbose_name = _("WeChat report")
         verbose_name_plural = _("WeChat reports")
+        indexes = [
+            models.Index(
+                fields=["photo_tried_at", "id"], name="wechatreport_photo_due", condition=Q(photo_state="pending")
+            )
+        ]
 
     def __str__(self) -> str:
         return str(self.demand_id)

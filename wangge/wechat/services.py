@@ -24,7 +24,7 @@ from wangge.core.links import public_url, short_url
 from wangge.demands import routing
 from wangge.demands.models import Channel, Demand
 from wangge.demands.services import demand_submit
-from wangge.wechat.models import WeChatDraft, WeChatInbound, WeChatReport
+from wangge.wechat.models import PhotoState, WeChatDraft, WeChatInbound, WeChatReport
 
 MAX_TEXT = 2000
 # A draft older than this is a new report: words from last week do not join today's place.
@@ -164,6 +164,7 @@ def wechat_message_receive(*, incoming: Incoming) -> Reply:
                 "openid": incoming.openid,
                 "photo_media_id": draft.photo_media_id,
                 "photo_url": draft.photo_url,
+                "photo_state": PhotoState.PENDING if (draft.photo_media_id or draft.photo_url) else PhotoState.NONE,
                 "created_at": now,
             },
         )

@@ -8,13 +8,15 @@
 - `automatic`: the worker's moves (auto-escalate, warn, close by silence);
 - `notify`: who is told and the outbox rows that tell them (resident messages carry a short link);
 - `callbacks`: calling back (回访) the reporter of a resolved demand by phone;
-- `lookup`: "find my demand", one-time SMS codes that lead a resident back to the tracking page.
+- `lookup`: "find my demand", one-time SMS codes that lead a resident back to the tracking page;
+- `attachments`: photos that arrive later from outside a move (a WeChat photo the worker fetched).
 
 Who may see or hold a demand is `wangge.demands.permissions`. Import the public names from here
 (`from wangge.demands import services; services.demand_accept(...)`).
 """
 
 from wangge.demands.services._common import MAX_TEXT, MAX_TITLE
+from wangge.demands.services.attachments import demand_photos_attach
 from wangge.demands.services.automatic import demand_auto_escalate, demand_close_silent, demand_warn
 from wangge.demands.services.callbacks import demand_call_back
 from wangge.demands.services.category import demand_category_feedback, demand_set_category
@@ -57,6 +59,7 @@ __all__ = [
     "demand_follow",
     "demand_follower_comment",
     "demand_merge",
+    "demand_photos_attach",
     "demand_rate",
     "demand_reassign",
     "demand_reject",

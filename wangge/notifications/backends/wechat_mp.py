@@ -5,12 +5,16 @@ token GET `{base}/cgi-bin/token?grant_type=client_credential&appid=…&secret=�
 `{"access_token": …, "expires_in": 7200}`, kept in the Django cache (shared by every worker) until
 shortly before it expires; send POST `{base}/cgi-bin/message/template/send?access_token=…` with
 `{"touser", "template_id", "url", "data"}` → `{"errcode": 0, "errmsg": "ok", "msgid": …}`.
+Residents' photos: GET `{base}/cgi-bin/media/get?access_token=…&media_id=…` → the file, or an errcode object
+(`media_get`), and the message's PicUrl (`picture_get`).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import urllib.parse
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -26,6 +30,7 @@ from wangge.notifications.backends import (
     post_json,
     trim,
 )
+from wangge.notifications.backends.http import Fetched, get_bytes
 
 # The access token expired (42001) or is not valid (40001, e.g. the secret was reset): fetch one, retry once.
 TOKEN_ERRCODES = frozenset({40001, 42001})
@@ -126,3 +131,76 @@ class WeChatOfficialBackend(Backend):
         if code in PERMANENT_ERRCODES:
             return DeliveryResult.failure(f"{detail} ({PERMANENT_ERRCODES[code]})", answer.status, permanent=True)
         return DeliveryResult.failure(detail, answer.status)
+
+
+@dataclass(frozen=True)
+class Media:
+    """A file WeChat holds for the official account (a resident's photo), or why it could not be had.
+
+    `permanent`: asking again cannot help (the media id is unknown or expired, the file is too big).
+    """
+
+    data: bytes | None
+    content_type: str = ""
+    error: str = ""
+    permanent: bool = False
+
+
+# WeChat answers an unknown or expired media id with 40007; a temporary file lives three days.
+MEDIA_GONE_ERRCODES = frozenset({40007, 40004})
+
+
+def media_get(media_id: str, *, limit: int) -> Media:
+    """The temporary media `media_id` (GET `{base}/cgi-bin/media/get?access_token=…&media_id=…`).
+
+    WeChat answers the file itself, or a JSON error object; an expired or invalid token is refreshed once.
+    """
+    token, error = access_token()
+    if token is None:
+        return Media(None, error=error)
+    answer = _media(token, media_id, limit)
+    code = _errcode(answer)
+    if code in TOKEN_ERRCODES:
+        token, error = access_token(stale=token)
+        if token is None:
+            return Media(None, error=error)
+        answer = _media(token, media_id, limit)
+    return _file(answer, limit)
+
+
+def picture_get(url: str, *, limit: int) -> Media:
+    """A photo by the PicUrl WeChat gave with the message (its own picture server, no token)."""
+    if not url.startswith(("http://", "https://")):
+        return Media(None, error=f"not a picture URL: {url[:100]}", permanent=True)
+    return _file(get_bytes(url, timeout=_timeout(), limit=limit), limit)
+
+
+def _media(token: str, media_id: str, limit: int) -> Fetched:
+    query = urllib.parse.urlencode({"access_token": token, "media_id": media_id})
+    return get_bytes(f"{base_url()}/cgi-bin/media/get?{query}", timeout=_timeout(), limit=limit)
+
+
+def _errcode(answer: Fetched) -> int | None:
+    """WeChat's errcode when the answer is its JSON error object instead of a file."""
+    if answer.data[:1] != b"{":
+        return None
+    try:
+        data = json.loads(answer.data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    code = data.get("errcode") if isinstance(data, dict) else None
+    return int(code) if isinstance(code, int) else None
+
+
+def _file(answer: Fetched, limit: int) -> Media:
+    if answer.error:
+        return Media(None, error=answer.error, permanent=answer.status == 404)
+    code = _errcode(answer)
+    if code is not None:
+        detail = f"WeChat errcode {code}"
+        return Media(None, error=detail, permanent=code in MEDIA_GONE_ERRCODES)
+    if len(answer.data) > limit:
+        return Media(None, error=f"the file is larger than {limit} bytes", permanent=True)
+    if not answer.data:
+        return Media(None, error="WeChat sent an empty file")
+    return Media(answer.data, content_type=answer.content_type)

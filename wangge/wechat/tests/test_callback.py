@@ -10,58 +10,30 @@ import io
 import json
 import os
 import urllib.parse
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import time_machine
 import xmltodict
-from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
 from wechatpy.crypto import WeChatCrypto
 
 from wangge.accounts.models import Role
-from wangge.demands import routing
 from wangge.demands.models import Channel, Demand
 from wangge.demands.services import demand_accept, demand_resolve
 from wangge.notifications.models import OutboxMessage
 from wangge.notifications.services import outbox_pass
-from wangge.notifications.testing import BACKENDS, Gateway, local_gateway
-from wangge.registry.models import Area
+from wangge.notifications.testing import Gateway
 from wangge.wechat.models import WeChatDraft, WeChatInbound, WeChatReport
+from wangge.wechat.tests.conftest import APP_ID, TOKEN
 
 pytestmark = pytest.mark.django_db
 
-TOKEN = "wechat-callback-token"
-APP_ID = "wxapp0001"
 OPENID = "oRESIDENT0001"
 URL = "/wechat/callback/"
 INSIDE = (28.1, 113.2)  # in the grid of the tree
 OUTSIDE = (31.2, 121.5)
-
-
-def square(x0: float, y0: float, x1: float, y1: float) -> dict[str, Any]:
-    return {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}
-
-
-@pytest.fixture
-def mapped(tree: Any, settings: Any) -> Any:
-    """The tree with boundaries (city ⊃ town ⊃ village ⊃ grid) and the callback configured in plain mode."""
-    for area, shape in (
-        (tree.city, square(113.0, 27.9, 114.0, 28.5)),
-        (tree.town, square(113.0, 27.9, 113.6, 28.3)),
-        (tree.village, square(113.0, 27.95, 113.6, 28.25)),
-        (tree.grid, square(113.0, 28.0, 113.5, 28.2)),
-    ):
-        Area.objects.filter(pk=area.pk).update(boundary=shape)
-    routing.clear_cache()
-    settings.WANGGE_WECHAT_TOKEN = TOKEN
-    settings.WANGGE_WECHAT_APP_ID = APP_ID
-    settings.WANGGE_WECHAT_AES_KEY = ""
-    settings.WANGGE_PUBLIC_BASE_URL = "https://wangge.example.cn"
-    yield tree
-    routing.clear_cache()
 
 
 def _signed(extra: dict[str, str] | None = None, *, token: str = TOKEN) -> dict[str, str]:
@@ -225,23 +197,6 @@ def test_the_sealed_reply_follows_wechats_documented_format(client: Client, mapp
 def _reply_signature(content: bytes) -> tuple[str, str, str]:
     data = xmltodict.parse(content)["xml"]
     return data["MsgSignature"], data["TimeStamp"], data["Nonce"]
-
-
-@pytest.fixture
-def wechat_gateway(settings: Any) -> Iterator[Gateway]:
-    with local_gateway() as gw:
-        settings.NOTIFY_BACKENDS = {
-            **settings.NOTIFY_BACKENDS,
-            "wechat_mp": BACKENDS + "wechat_mp.WeChatOfficialBackend",
-        }
-        settings.NOTIFY_WECHAT_BASE_URL = gw.url
-        settings.WANGGE_WECHAT_APP_ID = gw.wechat_app_id
-        settings.WANGGE_WECHAT_APP_SECRET = gw.wechat_secret
-        settings.WANGGE_WECHAT_TEMPLATE_STATE = "TPL-STATE-1"
-        settings.NOTIFY_TIMEOUT = 2
-        cache.clear()
-        yield gw
-        cache.clear()
 
 
 def test_template_messages_on_accept_and_resolve_through_the_outbox_pass(
