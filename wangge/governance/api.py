@@ -37,8 +37,8 @@ def _out(topic: GovernanceTopic) -> dict[str, Any]:
     return {
         **{f: getattr(topic, f) for f in ("id", "title", "summary", "area_id", "department_id", "plan", "due_on")},
         **{f: getattr(topic, f) for f in ("state", "closure_note", "closed_at", "keywords", "project_id")},
-        "area": topic.area,
-        "department": topic.department,
+        "area_name": topic.area.name,
+        "department_name": topic.department.name,
         "category_code": topic.category.code if topic.category is not None else None,
     }
 

@@ -25,9 +25,9 @@ class TopicOut(Schema):
     title: str
     summary: str
     area_id: int
-    area_name: str = Field(..., alias="area.name")
+    area_name: str
     department_id: int
-    department_name: str = Field(..., alias="department.name")
+    department_name: str
     plan: str
     due_on: dt.date
     state: str
