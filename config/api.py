@@ -50,3 +50,6 @@ api.add_router("/", projects_router)
 from wangge.opengov.api import router as opengov_router  # noqa: E402
 
 api.add_router("/", opengov_router)
+from wangge.governance.api import router as governance_router  # noqa: E402
+
+api.add_router("/", governance_router)

@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "wangge.opengov",
     "wangge.open311",
     "wangge.wechat",
+    "wangge.governance",
     "wangge.dashboards",
 ]
 
@@ -380,12 +381,22 @@ WANGGE_WORKER_HOOKS = [
     "wangge.demands.sweep.sweep_once",
     "wangge.opengov.services.disclosure_sweep",
     "wangge.facilities.services.facilities_sweep",
+    "wangge.governance.services.governance_pass",
     "wangge.notifications.services.outbox_pass",
     "wangge.dashboards.services.rollup_refresh_recent",
     "wangge.dashboards.services.export_jobs_run",
     "wangge.registry.importing.jobs.import_jobs_run",
     "wangge.wechat.photos.wechat_photos_pass",
 ]
+
+# --- governance topics (每月一题) and proactive tasks (未诉先办) ---------------------------------
+# A new demand is linked to an active topic of its category and place when its text is this similar
+# to one of the topic's demands (the duplicate finder's measure and threshold, docs/glossary.md).
+GOVERNANCE_AUTOLINK_THRESHOLD = float(os.environ.get("GOVERNANCE_AUTOLINK_THRESHOLD", "0.45"))
+# A facility that failed this many checklist items within this many days gets one proactive task for
+# its grid (a public toilet failing three times in a month needs someone to look at the cause).
+GOVERNANCE_FACILITY_FAILURES = int(os.environ.get("GOVERNANCE_FACILITY_FAILURES", "3"))
+GOVERNANCE_FACILITY_WINDOW_DAYS = int(os.environ.get("GOVERNANCE_FACILITY_WINDOW_DAYS", "30"))
 
 # --- dashboards -----------------------------------------------------------------------------
 # Each refresh re-reads demands changed this many seconds before the previous one started, so a

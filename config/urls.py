@@ -21,6 +21,7 @@ urlpatterns = [
     path("onestop/", include("wangge.onestop.urls")),
     path("opengov/", include("wangge.opengov.urls")),
     path("parking/", include("wangge.parking.urls")),
+    path("topics/", include("wangge.governance.urls")),  # 每月一题: the public list, the staff pages under manage/
     path("dashboards/", include("wangge.dashboards.urls")),
     path("api/v1/", api.urls),
     path("open311/v2/", include("wangge.open311.urls")),

@@ -19,6 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from wangge.accounts.models import Role
 from wangge.dashboards.testing import make_export_job
 from wangge.facilities.testing import make_walk_world as make_facility_world
+from wangge.governance.testing import make_walk_world as make_governance_world
 from wangge.notifications.testing import make_message
 from wangge.onestop.testing import make_application as make_onestop_application
 from wangge.opengov.testing import make_walk_world as make_opengov_world
@@ -146,6 +147,15 @@ CASES: dict[str, Case] = {
     "dashboards:export": lambda w: {"pk": w["export_job"].pk},
     "dashboards:export_download": lambda w: {"pk": w["export_job"].pk},
     "dashboards:public": None,
+    # Governance topics (每月一题): a world's topic is proposed (never public, so its public page answers
+    # 404) and its staff-only progress note carries the marker; the facility button is POST-only.
+    "governance:public": None,
+    "governance:public_topic": lambda w: {"pk": w["topic"].pk},
+    "governance:list": None,
+    "governance:new": None,
+    "governance:detail": lambda w: {"pk": w["topic"].pk},
+    "governance:action": lambda w: {"pk": w["topic"].pk, "action": "progress"},
+    "governance:facility_proactive": lambda w: {"pk": w["facility"].pk},
     # WeChat's callback: signed by the account's token, not a session; unsigned it answers 403 (404 unconfigured)
     # and shows nothing (wangge/wechat/tests/test_callback.py proves forged signatures store nothing).
     "wechat:callback": None,
@@ -160,6 +170,7 @@ PUBLIC_URLS = {
     "projects:public",
     "opengov:public",
     "opengov:stats",
+    "governance:public",
 }
 # Opened by a resident's private tracking token: the token is the credential, not a scope
 # (wangge/demands/tests/test_views.py proves a forged token gets 404 and no staff name shows).
@@ -254,6 +265,14 @@ def worlds(tree: Any, personas: Any, settings: Any, tmp_path: Any) -> dict[str, 
     outside.update(make_project_world(town=tree.other_town, department=tree.other_department, mark=OUTSIDE_MARK))
     inside.update(make_opengov_world(village=tree.village, mark=INSIDE_MARK))
     outside.update(make_opengov_world(village=tree.other_village, mark=OUTSIDE_MARK))
+    inside.update(
+        make_governance_world(town=tree.town, department=tree.department, user=personas[Role.TOWN], mark=INSIDE_MARK)
+    )
+    outside.update(
+        make_governance_world(
+            town=tree.other_town, department=tree.other_department, user=personas["outsider"], mark=OUTSIDE_MARK
+        )
+    )
     # An export carries its filters (the marker as search words); only the person who asked opens it.
     inside["export_job"] = make_export_job(user=personas[Role.TOWN], q=INSIDE_MARK)
     outside["export_job"] = make_export_job(user=personas["outsider"], q=OUTSIDE_MARK)
@@ -446,6 +465,7 @@ API_PATH_OBJECTS: dict[str, Callable[[dict[str, Any]], int]] = {
     "opinion_id": lambda w: w["opinion"].pk,
     "facility_id": lambda w: w["facility"].pk,
     "inspection_id": lambda w: w["facility_inspection"].pk,
+    "topic_id": lambda w: w["topic"].pk,
 }
 API_POST_BODY = (
     '{"reason": "x", "result": "x", "instructions": "x", "body": "x", "note": "x", '

@@ -67,6 +67,7 @@ class HotGroupOut(Schema):
     key_words: list[str]
     size: int
     users: int
+    records: int = 0  # system-filed records (inspections with no reporter), not people
     areas: int
     support: int
     heat: float
@@ -143,6 +144,7 @@ def hot(request: HttpRequest, days: int = 7, area_id: int | None = None, top: in
             key_words=g.key_words,
             size=g.size,
             users=g.users,
+            records=g.records,
             areas=g.areas,
             support=g.support,
             heat=round(g.heat, 2),

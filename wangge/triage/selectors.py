@@ -162,6 +162,11 @@ def duplicate_candidates(
 # --- hot issues -----------------------------------------------------------------------------------
 
 
+def is_system_filed(*, channel: str, reporter_phone: str, household_id: int | None) -> bool:
+    """A record no person filed: an inspection (a facility's failed item, a proactive task) with no reporter."""
+    return channel == "inspection" and not reporter_phone and household_id is None
+
+
 def hot_issues(
     *,
     since: dt.datetime | dt.date,
@@ -172,11 +177,13 @@ def hot_issues(
 ) -> list[HotGroup]:
     """Groups of demands about the same problem in the period (under an area when given), hottest first.
 
-    Spread counts distinct reporters (phone, else household, else the demand itself) and grids;
-    support is the number of demands merged into the group's demands. Callers pass the area path
-    of the user's scope: this function does not decide visibility.
+    Spread counts people: distinct reporters (phone, else household, else the demand itself) and the
+    followers who joined a demand (by phone), and grids. System-filed records (inspections with no
+    reporter, see `is_system_filed`) belong to the group but count as nobody: `records` counts them
+    apart. Support is the number of demands merged into the group's demands. Callers pass the area
+    path of the user's scope: this function does not decide visibility.
     """
-    from wangge.demands.models import Demand
+    from wangge.demands.models import Demand, DemandFollower
 
     start = _as_datetime(since)
     qs = Demand.objects.filter(created_at__gte=start)
@@ -185,6 +192,20 @@ def hot_issues(
     if area_path:
         qs = qs.filter(area_path__startswith=area_path)
     qs = qs.exclude(state="merged").annotate(merged=Count("duplicates")).order_by("-created_at")[:max_rows]
+    rows = list(
+        qs.only("id", "title", "description", "channel", "reporter_phone", "household_id", "area_path", "created_at")
+    )
+    followers: dict[int, list[str]] = {}
+    if rows:
+        # The followers of the rows read (by the same filter, not a list of ids, which may be long).
+        oldest = min(d.created_at for d in rows)
+        fq = DemandFollower.objects.filter(demand__created_at__gte=oldest).exclude(demand__state="merged")
+        if until is not None:
+            fq = fq.filter(demand__created_at__lt=_as_datetime(until, end=True))
+        if area_path:
+            fq = fq.filter(demand__area_path__startswith=area_path)
+        for demand_id, phone in fq.values_list("demand_id", "phone"):
+            followers.setdefault(demand_id, []).append(phone)
     records = [
         HotRecord(
             id=str(d.pk),
@@ -194,12 +215,14 @@ def hot_issues(
             area=d.area_path,
             support=d.merged,
             created_at=d.created_at,
+            system=is_system_filed(channel=d.channel, reporter_phone=d.reporter_phone, household_id=d.household_id),
+            followers=tuple(followers.get(d.pk, ())),
         )
-        for d in qs.only("id", "title", "description", "reporter_phone", "household_id", "area_path", "created_at")
+        for d in rows
     ]
     groups = hot_groups(records, top=top)
     for g in groups:
-        g.extra["demand_ids"] = [int(i) for i in g.ids]
+        g.extra["demand_ids"] = [int(i) for i in g.member_ids]
     return groups
 
 
@@ -214,7 +237,9 @@ def _as_datetime(value: dt.datetime | dt.date, *, end: bool = False) -> dt.datet
 
 @dataclass(frozen=True)
 class HotIssue:
-    """One hot issue as the pages show it: its key words, how big and how widespread, and its demands."""
+    """One hot issue as the pages show it: its key words, how big and how widespread, and its demands.
+
+    `users` counts people (reporters and followers); `records` the system-filed records (inspections)."""
 
     name: str
     key_words: list[str]
@@ -226,6 +251,7 @@ class HotIssue:
     first_at: dt.datetime | None
     last_at: dt.datetime | None
     demands: list[Any]
+    records: int = 0
 
 
 def hot_issues_for(
@@ -275,6 +301,7 @@ def hot_issues_for(
             first_at=g.first_at,
             last_at=g.last_at,
             demands=[by_id[i] for i in g.extra.get("demand_ids", []) if i in by_id],  # type: ignore[attr-defined]
+            records=g.records,
         )
         for g in groups
     ]

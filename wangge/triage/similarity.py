@@ -190,7 +190,12 @@ def rank_duplicates(
 
 @dataclass(frozen=True)
 class HotRecord:
-    """One message or demand: who (user), where (area), how many stood behind it (support)."""
+    """One message or demand: who (user), where (area), how many stood behind it (support).
+
+    `system` marks a record no person filed (a facility's failed inspection item, a proactive task):
+    it belongs to the group but counts as nobody. `followers` are the people who joined it (their
+    phones, the same identity as a reporter's `user`), each counted once across the group.
+    """
 
     id: str
     title: str
@@ -199,10 +204,15 @@ class HotRecord:
     area: str = ""
     support: int = 0
     created_at: dt.datetime | None = None
+    system: bool = False
+    followers: tuple[str, ...] = ()
 
 
 @dataclass
 class HotGroup:
+    """`users` counts people (distinct reporters and followers), `records` the system-filed records apart;
+    `ids` are a few examples, `member_ids` every record of the group."""
+
     key_words: list[str]
     size: int
     users: int
@@ -214,6 +224,8 @@ class HotGroup:
     first_at: dt.datetime | None = None
     last_at: dt.datetime | None = None
     extra: dict[str, object] = field(default_factory=dict)
+    records: int = 0
+    member_ids: list[str] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -225,6 +237,7 @@ class HotGroup:
             "key_words": self.key_words,
             "size": self.size,
             "users": self.users,
+            "records": self.records,
             "areas": self.areas,
             "support": self.support,
             "heat": round(self.heat, 2),
@@ -235,10 +248,18 @@ class HotGroup:
         }
 
 
-def heat_of(*, size: int, users: int, areas: int, support: int) -> float:
+def heat_of(*, size: int, users: int, areas: int, support: int, records: int = 0) -> float:
     """Rank of a group: distinct people count fully, repeats by the same people a quarter, places
-    beyond the first a half, and net support (likes − dislikes, merged reports) on a half log2 scale."""
-    return users + 0.25 * (size - users) + 0.5 * max(areas - 1, 0) + 0.5 * math.log2(1 + max(support, 0))
+    beyond the first a half, and net support (likes − dislikes, merged reports) on a half log2 scale.
+    `size` is the demands people filed; system-filed records add only a quarter on a log2 scale, so
+    68 automatic inspection failures never outrank a dozen residents."""
+    return (
+        users
+        + 0.25 * max(size - users, 0)
+        + 0.5 * max(areas - 1, 0)
+        + 0.5 * math.log2(1 + max(support, 0))
+        + 0.25 * math.log2(1 + max(records, 0))
+    )
 
 
 def _edges(x: sp.csr_matrix, *, threshold: float, neighbours: int, chunk: int = 512) -> sp.csr_matrix:
@@ -369,7 +390,11 @@ def hot_groups(
 
     out: list[HotGroup] = []
     for m in groups:
-        users = len({records[i].user or f"#{records[i].id}" for i in m})
+        people = {records[i].user or f"#{records[i].id}" for i in m if not records[i].system}
+        for i in m:
+            people.update(f for f in records[i].followers if f)
+        users = len(people)
+        system = sum(1 for i in m if records[i].system)
         areas = len({records[i].area for i in m if records[i].area}) or 1
         support = sum(records[i].support for i in m)
         size = len(m)
@@ -391,11 +416,13 @@ def hot_groups(
                 users=users,
                 areas=areas,
                 support=support,
-                heat=heat_of(size=size, users=users, areas=areas, support=support),
+                heat=heat_of(size=size - system, users=users, areas=areas, support=support, records=system),
                 ids=[str(records[i].id) for i in ordered[:examples]],
                 titles=[mask_personal(records[i].title) for i in ordered[:examples]],
                 first_at=min(times) if times else None,
                 last_at=max(times) if times else None,
+                records=system,
+                member_ids=[str(records[i].id) for i in ordered],
             )
         )
     out.sort(key=lambda g: (-g.heat, -g.size, g.ids[0]))

@@ -7,6 +7,7 @@
 - `category`: setting the category and the triage suggestion behind it;
 - `automatic`: the worker's moves (auto-escalate, warn, close by silence);
 - `notify`: who is told and the outbox rows that tell them (resident messages carry a short link);
+  `demand_tell_reporter` sends a reporter what another app wrote (a governance topic's notice);
 - `callbacks`: calling back (回访) the reporter of a resolved demand by phone;
 - `lookup`: "find my demand", one-time SMS codes that lead a resident back to the tracking page;
 - `attachments`: photos that arrive later from outside a move (a WeChat photo the worker fetched).
@@ -33,6 +34,7 @@ from wangge.demands.services.moves import (
     demand_resolve,
     demand_return,
 )
+from wangge.demands.services.notify import demand_tell_reporter
 from wangge.demands.services.residents import (
     demand_add_info,
     demand_comment,
@@ -67,6 +69,7 @@ __all__ = [
     "demand_return",
     "demand_set_category",
     "demand_submit",
+    "demand_tell_reporter",
     "demand_warn",
     "lookup_code_send",
     "lookup_code_verify",

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
@@ -176,6 +177,33 @@ def _tell_resident(demand: Demand, *, body: str, kind: str, key: str) -> None:
             kind=f"demand.resident.{kind}",
             area_path=demand.area_path,
         )
+
+
+@transaction.atomic
+def demand_tell_reporter(*, demand: Demand, body: str, kind: str, dedupe_key: str, url: str = "") -> bool:
+    """Tell a demand's reporter a message another app wrote (already in Chinese, ending with its own `url`):
+    SMS to the phone, a template message on the official account. `dedupe_key` makes it once only.
+    False when the demand has no way to reach its reporter or the message was written before."""
+    from wangge.notifications.services import outbox_enqueue
+
+    targets = []
+    if demand.reporter_phone:
+        targets.append((_resident_channel(), demand.reporter_phone))
+    if demand.reporter_wechat_openid:
+        targets.append((WECHAT_MP_CHANNEL, f"wechat:{demand.reporter_wechat_openid}"))
+    written = False
+    for channel, recipient in targets:
+        written |= None is not outbox_enqueue(
+            channel=channel,
+            recipient=recipient,
+            subject=_resident_subject(demand),
+            body=body,
+            payload={**_payload(demand, kind), "url": url} if url else _payload(demand, kind),
+            kind=f"demand.resident.{kind}",
+            area_path=demand.area_path,
+            dedupe_key=f"{dedupe_key}|{channel}"[:200],
+        )
+    return written
 
 
 def _tell_follower(demand: Demand, phone: str, *, body: str, kind: str) -> None:
