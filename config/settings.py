@@ -422,6 +422,7 @@ WANGGE_DEMO_HOOKS = [
     "wangge.visits.demo.seed",
     "wangge.demands.demo.seed",
     "wangge.triage.demo.seed",
+    "wangge.governance.demo.seed",
 ]
 
 # --- triage in demands ----------------------------------------------------------------------
