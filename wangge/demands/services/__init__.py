@@ -8,6 +8,7 @@
 - `automatic`: the worker's moves (auto-escalate, warn, close by silence);
 - `notify`: who is told and the outbox rows that tell them (resident messages carry a short link);
 - `callbacks`: calling back (回访) the reporter of a resolved demand by phone;
+- `publishing`: what the public reads of a demand (公开审核: approve a text, or publish nothing);
 - `lookup`: "find my demand", one-time SMS codes that lead a resident back to the tracking page.
 
 Who may see or hold a demand is `wangge.demands.permissions`. Import the public names from here
@@ -31,6 +32,7 @@ from wangge.demands.services.moves import (
     demand_resolve,
     demand_return,
 )
+from wangge.demands.services.publishing import demand_publish_approve, demand_publish_withdraw
 from wangge.demands.services.residents import (
     demand_add_info,
     demand_comment,
@@ -57,6 +59,8 @@ __all__ = [
     "demand_follow",
     "demand_follower_comment",
     "demand_merge",
+    "demand_publish_approve",
+    "demand_publish_withdraw",
     "demand_rate",
     "demand_reassign",
     "demand_reject",
