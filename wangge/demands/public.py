@@ -15,15 +15,19 @@ Reports (举报) are never published at all (their readers exclude them before t
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from wangge.core import clock
 from wangge.core.errors import render_both
-from wangge.demands.models import Demand
+from wangge.demands.models import Demand, Kind
+from wangge.demands.permissions import moderation_q
 from wangge.registry.models import Area, Level
 
 POINT_DECIMALS = 3  # ~100 m: the map shows the street, not the door
@@ -178,3 +182,28 @@ def public_view(demand: Demand) -> PublicDemand:
 
 # Related rows public_view reads: select them with the demand (a grid's village is three levels up).
 PUBLIC_RELATED = ("category", "household", "area__parent__parent__parent")
+
+
+# --- the moderation queue (公开审核) ----------------------------------------------------------
+
+MODERATION_DAYS = 60  # the waiting list reaches this far back; older undecided demands stay neutral
+MODERATION_STATUSES = ("waiting", "published", "withheld")
+
+
+def moderation_queue(*, user: Any, status: str = "waiting") -> QuerySet[Demand]:
+    """Demands of `user`'s moderation scope (`permissions.moderation_q`), newest first: "waiting" (no
+    decision yet, recent), "published" (an approved text), "withheld" (decided: nothing published) or
+    "any" (all of them, to find the one a decision is about)."""
+    qs = (
+        Demand.objects.filter(moderation_q(user))
+        .exclude(kind=Kind.REPORT)  # never published, so never in the queue
+        .select_related(*PUBLIC_RELATED, "public_approved_by")
+    )
+    if status == "published":
+        qs = qs.filter(public_approved_at__isnull=False).exclude(public_text="")
+    elif status == "withheld":
+        qs = qs.filter(public_approved_at__isnull=False, public_text="")
+    elif status == "waiting":
+        since = clock.now() - dt.timedelta(days=MODERATION_DAYS)
+        qs = qs.filter(public_approved_at__isnull=True, created_at__gte=since)
+    return qs.order_by("-created_at", "-id")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from wangge.accounts.models import User
 from wangge.core import clock
@@ -24,7 +23,7 @@ from wangge.demands.permissions import can_moderate, can_see
 from wangge.demands.services._common import _note_event, _reload, in_chinese
 
 MAX_PUBLIC_TEXT = 2000
-PUBLIC_TEXT_LABEL = pgettext_lazy("demand field", "public text")
+PUBLIC_TEXT_LABEL = _("public text")  # the model field's own label
 
 
 def _moderated(demand: Demand | int, actor: User) -> Demand:
