@@ -74,6 +74,8 @@ CASES: dict[str, Case] = {
     "demands:detail": lambda w: {"pk": w["demand"].pk},
     "demands:move": lambda w: {"pk": w["demand"].pk, "move": "accept"},
     "demands:photo": lambda w: {"pk": w["demand"].photos.first().pk},
+    # The moderation queue: each moderator's own areas; other roles 403 (wangge/demands/tests/test_publishing.py).
+    "demands:publishing": None,
     "demands:grid_qr": lambda w: {"pk": w["grid"].pk},
     "demands:grid_qr_sheet": lambda w: {"pk": w["grid"].parent_id},
     # Triage in demands: a follower's page (by its own token), the category confirmation (POST only;

@@ -76,6 +76,7 @@ def create_demand(request: HttpRequest, payload: DemandIn) -> Status[Demand]:
         address=payload.address,
         actor=user,  # type: ignore[arg-type]
         idempotency_key=key,
+        publish_consent=payload.publish_consent,
     )
     demand, replayed = submitted.demand, submitted.replayed
     if replayed:

@@ -12,7 +12,9 @@ Each rule comes in the forms its callers need, kept side by side so that they ca
 - `visible_q(user)` / `can_see(demand=, user=)`: the same for seeing a demand;
 - `holder_candidates(area=, department=)`: the users who may hold a demand held there
   (reassignment choices and the staff told of a new arrival);
-- `can_call_back(demand=, user=)`: who may record a call back (回访) on a resolved demand.
+- `can_call_back(demand=, user=)`: who may record a call back (回访) on a resolved demand;
+- `moderation_q(user)` / `can_moderate(demand=, user=)` / `reads_moderation(user)`: who decides what
+  the public sees of a demand (公开审核).
 """
 
 from __future__ import annotations
@@ -166,3 +168,35 @@ def can_call_back(*, demand: Demand, user: Any) -> bool:
     if above is None:
         return False
     return _holding_level(user) == above.level and above.path in scope_for(user).area_paths
+
+
+# --- publishing (公开审核) ------------------------------------------------------------------
+
+# Decided in this version: town staff and city administrators decide what the public reads, for the
+# demands of the areas their scope covers (where the demand belongs, not who holds it). Grid leaders,
+# branches and villages are too close to the reporter, departments hold work and not places; auditors
+# read the queue and decide nothing.
+MODERATOR_ROLES = (Role.TOWN, Role.CITY_ADMIN)
+
+
+def reads_moderation(user: Any) -> bool:
+    """True when `user` may open the moderation queue (moderators, and auditors to read it)."""
+    return is_staff(user) and (user.is_superuser or user.role in (*MODERATOR_ROLES, Role.AUDITOR))
+
+
+def moderation_q(user: Any) -> Q:
+    """Demands in `user`'s moderation queue: those belonging to an area their scope covers."""
+    if not reads_moderation(user):
+        return _NOTHING
+    scope = scope_for(user)
+    if scope.is_global:
+        return Q()
+    return scope.area_q("area_path") if scope.area_paths else _NOTHING
+
+
+def can_moderate(*, demand: Demand, user: Any) -> bool:
+    """True when `user` may approve or withhold the public text of `demand`: the rule of `moderation_q`,
+    without auditors."""
+    if not is_staff(user) or not (user.is_superuser or user.role in MODERATOR_ROLES):
+        return False
+    return scope_for(user).covers_path(demand.area_path)

@@ -27,6 +27,9 @@ class DemandIn(Schema):
     lat: float | None = None
     lng: float | None = None
     address: str = Field("", max_length=300)
+    publish_consent: bool = Field(
+        False, description="the reporter agreed to publish their own words (without name, phone or house number)"
+    )
 
 
 class DemandOut(Schema):
@@ -44,6 +47,7 @@ class DemandOut(Schema):
     lng: float | None
     reporter_name: str
     reporter_phone_masked: str
+    publish_consent: bool
     area_id: int
     area_name: str
     holder: str

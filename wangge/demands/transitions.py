@@ -85,6 +85,8 @@ MOVE_LABELS: dict[str, Promise] = {
     "assist_reply": _("Co-handling department replied"),
     "verify": _("Verified on site"),
     "verify_back": _("Sent back by the verifier"),
+    "publish": _("Public text approved"),
+    "unpublish": _("Not published"),
 }
 
 # Each move as a verb: the buttons on the staff page, and "cannot <verb> now" in errors.

@@ -21,6 +21,8 @@ urlpatterns = [
     path("<int:pk>/category/", views.demand_set_category, name="set_category"),
     path("new/suggestion/", views.category_suggestion, name="suggestion"),
     path("photos/<int:pk>/", views.photo, name="photo"),
+    # 公开审核: what the public reads of each demand (town staff, city administrators; auditors read).
+    path("publishing/", views.publishing, name="publishing"),
     path("grids/<int:pk>/qr.png", views.grid_qr, name="grid_qr"),
     path("areas/<int:pk>/qr-sheet/", views.grid_qr_sheet, name="grid_qr_sheet"),
 ]

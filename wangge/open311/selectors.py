@@ -3,13 +3,13 @@
 A key reads through `demands.selectors.visible_q` with its service account, so its scope is the one
 `accounts.scope.scope_for` gives. Without a key (allowed when OPEN311_PUBLIC_READ is on, as the spec
 has it) the set is every demand of the jurisdiction except reports (举报: whistle-blowers are never
-published), with descriptions scrubbed of phone and ID numbers, the address reduced to area names
-and the point rounded to about 100 m.
+published), each shown as `demands.public.public_view` decides: the approved or consented text (else a
+neutral sentence from the category), the village and road without house numbers, the point rounded
+to about 100 m, no names.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.conf import settings
@@ -17,8 +17,8 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import pgettext_lazy
 
 from wangge.core.errors import render_both
-from wangge.core.masking import mask_phone
 from wangge.demands.models import OPEN_STATES, Category, Demand, DemandEvent, Kind, State
+from wangge.demands.public import PUBLIC_RELATED, neutral_both, public_view
 from wangge.demands.selectors import visible_q
 from wangge.open311.formats import w3c
 from wangge.registry.models import Area, Level
@@ -46,8 +46,6 @@ UPDATE_STATUS: dict[str, str] = {
     State.REOPENED: "reopen",
 }
 MAX_RESULTS = 1000
-_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-_ID_NUMBER = re.compile(r"(?<!\d)\d{17}[\dXx](?!\w)")
 
 
 class Jurisdiction:
@@ -67,12 +65,6 @@ def jurisdiction_for(value: str) -> Jurisdiction | None:
         return Jurisdiction()
     city = Area.objects.filter(code=value, level=Level.CITY).only("path").first()
     return Jurisdiction(city.path) if city is not None else None
-
-
-def scrub(text: str) -> str:
-    """Public text: phone and ID numbers a resident typed into a description are masked."""
-    text = _PHONE.sub(lambda m: mask_phone(m.group(0)), text or "")
-    return _ID_NUMBER.sub(lambda m: m.group(0)[:6] + "********" + m.group(0)[-4:], text)
 
 
 def service_categories() -> list[Category]:
@@ -99,7 +91,7 @@ def readable(*, account: Any | None, jurisdiction: Jurisdiction) -> QuerySet[Dem
     ).filter(jurisdiction.q())
     if account is not None:
         return qs.filter(visible_q(account))
-    return qs.exclude(kind=Kind.REPORT)
+    return qs.select_related(*PUBLIC_RELATED).exclude(kind=Kind.REPORT)
 
 
 def status_of(demand: Demand) -> str:
@@ -130,30 +122,41 @@ def _area_label(area: Area | None) -> str:
 
 
 def request_out(demand: Demand, *, public: bool) -> dict[str, Any]:
-    """One `request` element; never the reporter's name, phone or the tracking token."""
+    """One `request` element; never the reporter's name, phone or the tracking token.
+
+    A keyed reader (staff scope) reads the demand as filed; the public reads `public_view` of it.
+    """
     category = demand.category if demand.category_id else None
     submission = getattr(demand, "open311_submission", None)
     closed = demand.state not in OPEN_STATES
     # For a closed request the spec wants the time it was closed.
     updated = (demand.closed_at or demand.resolved_at or demand.updated_at) if closed else demand.updated_at
-    lat, lng = demand.lat, demand.lng
-    if public and lat is not None and lng is not None:
-        lat, lng = round(lat, 3), round(lng, 3)
-    address = _area_label(demand.area) if public else (demand.address or _area_label(demand.area))
+    if public:
+        seen = public_view(demand)
+        description = neutral_both(demand) if seen.source == "neutral" else seen.description
+        address = seen.address
+        place = seen.village or (demand.area if demand.area_id else None)
+        address_id = place.code if place is not None else None
+        lat, lng = seen.lat, seen.lng
+    else:
+        description = demand.description
+        address = demand.address or _area_label(demand.area)
+        address_id = demand.area.code if demand.area_id else None
+        lat, lng = demand.lat, demand.lng
     return {
         "service_request_id": demand.code,
         "status": status_of(demand),
         "status_notes": status_notes(demand),
         "service_name": category.name if category else "未分类",
         "service_code": category.code if category else UNCLASSIFIED_CODE,
-        "description": (scrub(demand.description) if public else demand.description)[:4000],
+        "description": description[:4000],
         "agency_responsible": demand.holder_label or None,
         "service_notice": None,
         "requested_datetime": w3c(demand.created_at),
         "updated_datetime": w3c(updated),
         "expected_datetime": None if closed else w3c(demand.resolve_due_at),
         "address": address or None,
-        "address_id": demand.area.code if demand.area_id else None,
+        "address_id": address_id,
         "zipcode": None,
         "lat": lat,
         "long": lng,

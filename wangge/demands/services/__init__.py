@@ -10,7 +10,8 @@
   `demand_tell_reporter` sends a reporter what another app wrote (a governance topic's notice);
 - `callbacks`: calling back (回访) the reporter of a resolved demand by phone;
 - `lookup`: "find my demand", one-time SMS codes that lead a resident back to the tracking page;
-- `attachments`: photos that arrive later from outside a move (a WeChat photo the worker fetched).
+- `attachments`: photos that arrive later from outside a move (a WeChat photo the worker fetched);
+- `publishing`: what the public reads of a demand (公开审核: approve a text, or publish nothing).
 
 Who may see or hold a demand is `wangge.demands.permissions`. Import the public names from here
 (`from wangge.demands import services; services.demand_accept(...)`).
@@ -35,6 +36,7 @@ from wangge.demands.services.moves import (
     demand_return,
 )
 from wangge.demands.services.notify import demand_tell_reporter
+from wangge.demands.services.publishing import demand_publish_approve, demand_publish_withdraw
 from wangge.demands.services.residents import (
     demand_add_info,
     demand_comment,
@@ -62,6 +64,8 @@ __all__ = [
     "demand_follower_comment",
     "demand_merge",
     "demand_photos_attach",
+    "demand_publish_approve",
+    "demand_publish_withdraw",
     "demand_rate",
     "demand_reassign",
     "demand_reject",

@@ -97,9 +97,11 @@ def demand_submit(
     actor: User | None = None,
     idempotency_key: str | None = None,
     reported_at: dt.datetime | None = None,
+    publish_consent: bool = False,
 ) -> SubmitResult:
     """Take in one demand from any channel: validate, route, time-limit, number it, tell the holder.
 
+    `publish_consent`: the reporter agreed to publish their own words (redacted; `demands.public`).
     A repeated `idempotency_key` gives back the first demand with `replayed=True`, even when two
     requests with one key race: the unique key lets one in and the other finds it.
     """
@@ -188,6 +190,7 @@ def demand_submit(
         created_at=now,
         updated_at=now,
         case_due_at=limits["resolve_due_at"],
+        publish_consent=bool(publish_consent),
         **limits,
     )
     if key is None:

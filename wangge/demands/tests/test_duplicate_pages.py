@@ -73,9 +73,11 @@ def test_same_problem_nearby_is_offered_before_a_new_demand_is_made(tree: Any) -
     assert resp.status_code == 200
     body = resp.content.decode()
     assert 'data-testid="duplicates"' in body and "已有居民反映过相同问题" in body
-    assert first.code in body and first.title in body and first.get_state_display() in body
-    # No personal data of the first resident: not their phone (even masked), name or words.
+    assert first.code in body and first.get_state_display() in body
+    # No personal data of the first resident: not their phone (even masked), name or words: they did
+    # not agree to publish them, so the offer reads as the public does (demands.public).
     assert FIRST not in body and "139****0001" not in body and "赵六" not in body
+    assert first.title not in body and "反映了一件" in body
     # What was typed is kept, and the resident can still add theirs.
     assert SAME_WORDS in body and 'value="王五"' in body and 'name="add_anyway"' in body
     assert len(follow_values(body)) == 1

@@ -7,8 +7,8 @@ state; a move by someone who does not hold the demand answers 403 with the bilin
 
 The package's modules: `resident` (report, lookup, short links, follow, places), `track` (the
 resident's tracking page), `staff` (list, detail, moves, intake), `files` (photos and QR codes),
-`_common` (what they share). urls.py names the views through this package: every public name is
-re-exported here.
+`publishing` (the moderation queue, 公开审核), `_common` (what they share). urls.py names the views
+through this package: every public name is re-exported here.
 """
 
 from wangge.demands.views._common import (
@@ -20,6 +20,7 @@ from wangge.demands.views.files import (
     grid_qr_sheet,
     photo,
 )
+from wangge.demands.views.publishing import publishing
 from wangge.demands.views.resident import (
     REPORT_LIMITS,
     REPORT_PREFILL,
@@ -69,6 +70,7 @@ __all__ = [
     "photo",
     "pii_log",
     "places",
+    "publishing",
     "report",
     "short_link",
     "track",

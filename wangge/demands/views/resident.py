@@ -21,6 +21,7 @@ from wangge.demands import forms as f
 from wangge.demands import lookup_forms as lf
 from wangge.demands import selectors, services
 from wangge.demands.models import Channel, Urgency
+from wangge.demands.public import public_view
 from wangge.demands.services.lookup import LOOKUP_CODE_TTL
 from wangge.demands.views._common import _private, attach_error
 from wangge.registry import selectors as registry_selectors
@@ -113,6 +114,7 @@ def report(request: HttpRequest) -> HttpResponse:
                                 address=data["address"],
                                 photos=files,
                                 idempotency_key=data["idempotency_key"],
+                                publish_consent=data["publish_consent"],
                             )
                         except ValidationFailed as exc:
                             attach_error(form, exc)
@@ -142,7 +144,9 @@ def report(request: HttpRequest) -> HttpResponse:
         "photos_lost": photos_lost,
         "max_photos": f.MAX_PHOTOS,
         # Code, public title and state only: nothing of the other resident is shown.
-        "offers": [{"demand": o.demand, "follow": f.follow_offer(o.demand.pk)} for o in offers],
+        "offers": [
+            {"demand": o.demand, "public": public_view(o.demand), "follow": f.follow_offer(o.demand.pk)} for o in offers
+        ],
         **_public_places(form),
     }
     return render(request, "demands/report.html", context, status=status)
@@ -275,6 +279,8 @@ def follow_track(request: HttpRequest, token: str) -> HttpResponse:
         "timeline": selectors.demand_timeline(demand=demand, public=True),
         "comment_form": comment_form,
         "moved_to": moved_to,
+        # A follower is another resident: they read the demand as the public does (demands.public).
+        "seen": public_view(demand),
     }
     return _private(render(request, "demands/follow_track.html", context, status=status))
 

@@ -16,6 +16,7 @@ from wangge.demands.models import Demand
 from wangge.demands.services import demand_accept
 from wangge.demands.testing import make_demand
 from wangge.open311.models import Open311Submission
+from wangge.open311.testing import make_api_key
 from wangge.open311.tests.conftest import parse_xml, validate
 
 BASE = "/open311/v2"
@@ -235,14 +236,87 @@ def test_public_read_shows_no_personal_data(client: Client, tree: Any) -> None:
     assert codes == {inside.code, outside.code}  # reports (举报) are never published
     assert hidden.code not in codes
     text = json.dumps(data, ensure_ascii=False)
-    for personal in ("13911112222", "王五", "430181199001011234", "3栋201", inside.tracking_token):
-        assert personal not in text
-    assert "139****2222" in text
+    for personal in ("13911112222", "2222", "王五", "430181199001011234", "3栋201", inside.tracking_token, "路灯不亮"):
+        assert personal not in text  # no consent, nothing approved: not even the words
     mine = next(r for r in data if r["service_request_id"] == inside.code)
-    assert mine["status"] == "open" and mine["address"].startswith("金沙1号微网格")
+    assert mine["description"] == "反映了一件诉求（尚未分类） / A demand (not yet classified)"
+    assert mine["status"] == "open" and mine["address"] == "金沙社区，集里街道"  # the village, not the grid
+    assert mine["address_id"] == tree.village.code
     assert mine["agency_responsible"] == "金沙1号微网格"
+    theirs = next(r for r in data if r["service_request_id"] == outside.code)
+    assert theirs["description"].startswith("反映了一件「") and "」类诉求 / A demand about “" in theirs["description"]
     root = parse_xml(client.get(f"{BASE}/requests.xml").content)
     assert root.tag == "service_requests" and len(root.findall("request")) == 2
+
+
+PII = {
+    "reporter_name": "赵铁柱",
+    "reporter_phone": "13877776666",
+    "address": "集里街道金沙社区金沙北路128号3栋2单元201室",
+    "description": "我叫赵铁柱，电话13877776666，身份证430181198802023456，金沙北路128号3栋楼下井盖丢了",
+    "lat": 28.1523456,
+    "lng": 113.6412345,
+}
+PII_MARKERS = (
+    "赵铁柱",
+    "13877776666",
+    "6666",
+    "430181198802023456",
+    "128号",
+    "3栋",
+    "2单元",
+    "201室",
+    "28.1523",
+    "113.6412",
+)
+
+
+def _feed_text(client: Client, demand: Demand) -> str:
+    parts = [
+        client.get(f"{BASE}/requests.json").content.decode(),
+        client.get(f"{BASE}/requests.xml").content.decode(),
+        client.get(f"{BASE}/requests/{demand.code}.json").content.decode(),
+        client.get(f"{BASE}/requests/{demand.code}.xml").content.decode(),
+        client.get(f"{BASE}/servicerequestupdates.json").content.decode(),
+    ]
+    return json.dumps([json.loads(parts[0]), json.loads(parts[2])], ensure_ascii=False) + "".join(parts)
+
+
+@pytest.mark.parametrize("consent", [False, True])
+def test_the_feed_never_carries_a_name_phone_or_house_number(
+    client: Client, tree: Any, personas: Any, consent: bool
+) -> None:
+    demand = make_demand(grid=tree.grid, category="0101", publish_consent=consent, **PII)
+    text = _feed_text(client, demand)
+    for marker in PII_MARKERS:
+        assert marker not in text, marker
+    (row,) = client.get(f"{BASE}/requests/{demand.code}.json").json()
+    assert row["address"] == "金沙北路，金沙社区，集里街道"
+    assert (row["lat"], row["long"]) == (28.152, 113.641)
+    if consent:  # the reporter's words, redacted
+        assert "井盖丢了" in row["description"] and "我叫**" in row["description"]
+    else:
+        assert "井盖" not in row["description"] and row["description"].startswith("反映了一件「")
+
+
+def test_approved_text_is_what_the_feed_shows(client: Client, tree: Any, personas: Any) -> None:
+    from wangge.demands.services import demand_publish_approve, demand_publish_withdraw
+
+    demand = make_demand(grid=tree.grid, category="0101", publish_consent=True, **PII)
+    demand_publish_approve(demand=demand, actor=personas[Role.TOWN], text="金沙北路一处井盖丢失，已安排更换")
+    (row,) = client.get(f"{BASE}/requests/{demand.code}.json").json()
+    assert row["description"] == "金沙北路一处井盖丢失，已安排更换"
+    one = parse_xml(client.get(f"{BASE}/requests/{demand.code}.xml").content)
+    assert one.find("request/description").text == "金沙北路一处井盖丢失，已安排更换"
+    # Withheld: not even the consented words.
+    demand_publish_withdraw(demand=demand, actor=personas[Role.TOWN])
+    (row,) = client.get(f"{BASE}/requests/{demand.code}.json").json()
+    assert "井盖" not in row["description"] and row["description"].startswith("反映了一件「")
+    assert "井盖" not in _feed_text(client, demand)
+    # A keyed reader of the town (staff scope) still reads the demand as filed.
+    _key, raw = make_api_key(areas=[tree.town])
+    keyed = client.get(f"{BASE}/requests/{demand.code}.json", {"api_key": raw}).json()
+    assert "13877776666" in keyed[0]["description"]
 
 
 def test_public_read_can_be_turned_off(client: Client, tree: Any, settings: Any, town_key: Any) -> None:
@@ -338,7 +412,7 @@ def test_batch_mode_answers_a_token(client: Client, tree: Any, town_key: Any, se
 
 
 def test_xml_stays_well_formed_whatever_residents_type(client: Client, tree: Any) -> None:
-    demand = make_demand(grid=tree.grid, description='路灯 <坏了> & 不亮\x0b\x01 "急"')
+    demand = make_demand(grid=tree.grid, description='路灯 <坏了> & 不亮\x0b\x01 "急"', publish_consent=True)
     root = parse_xml(client.get(f"{BASE}/requests/{demand.code}.xml").content)
     assert root.find("request/description").text == '路灯 <坏了> & 不亮 "急"'
     assert client.get(f"{BASE}/requests/{demand.code}.json").json()[0]["description"].startswith("路灯 <坏了> &")
