@@ -8,7 +8,9 @@
 - `automatic`: the worker's moves (auto-escalate, warn, close by silence);
 - `notify`: who is told and the outbox rows that tell them (resident messages carry a short link);
 - `callbacks`: calling back (回访) the reporter of a resolved demand by phone;
-- `lookup`: "find my demand", one-time SMS codes that lead a resident back to the tracking page.
+- `lookup`: "find my demand", one-time SMS codes that lead a resident back to the tracking page;
+- `requests`: 延期 (extension) and 挂起 (suspension): the holder's requests, the level above's decisions,
+  resuming a suspended demand (by hand or by the worker).
 
 Who may see or hold a demand is `wangge.demands.permissions`. Import the public names from here
 (`from wangge.demands import services; services.demand_accept(...)`).
@@ -30,6 +32,13 @@ from wangge.demands.services.moves import (
     demand_reject,
     demand_resolve,
     demand_return,
+)
+from wangge.demands.services.requests import (
+    demand_extension_decide,
+    demand_extension_request,
+    demand_resume,
+    demand_suspension_decide,
+    demand_suspension_request,
 )
 from wangge.demands.services.residents import (
     demand_add_info,
@@ -54,6 +63,8 @@ __all__ = [
     "demand_comment",
     "demand_dispatch",
     "demand_escalate",
+    "demand_extension_decide",
+    "demand_extension_request",
     "demand_follow",
     "demand_follower_comment",
     "demand_merge",
@@ -61,9 +72,12 @@ __all__ = [
     "demand_reassign",
     "demand_reject",
     "demand_resolve",
+    "demand_resume",
     "demand_return",
     "demand_set_category",
     "demand_submit",
+    "demand_suspension_decide",
+    "demand_suspension_request",
     "demand_warn",
     "lookup_code_send",
     "lookup_code_verify",
