@@ -21,6 +21,7 @@ from wangge.accounts.models import Role
 from wangge.core import clock
 from wangge.demands import permissions as demand_permissions
 from wangge.demands.models import PAUSED_STATES, UNFINISHED_STATES, WAITING_STATES, Demand, Urgency
+from wangge.demands.request_selectors import count_to_decide
 from wangge.demands.selectors import escalated_q, late_q
 
 DUE_SOON_HOURS = 4
@@ -44,6 +45,7 @@ class Landing:
     counts: list[QueueCount] = field(default_factory=list)
     top: Sequence[Demand] = field(default_factory=list)  # each with `due`, its next time limit
     now: dt.datetime | None = None
+    to_decide: int = 0  # 待审批: extensions and suspensions asked of the user's level (demands.request_selectors)
 
 
 def holds_demands(user: Any) -> bool:
@@ -70,7 +72,8 @@ def next_due() -> Any:
 def landing(*, user: Any, top: int = TOP_ITEMS) -> Landing:
     """The user's queue: counts of held open demands by what needs doing, and the `top` most pressing.
 
-    Two queries whatever the numbers (the scope is read once per request and cached on the user).
+    Three queries whatever the numbers (the scope is read once per request and cached on the user); the third
+    counts the requests awaiting the user's decision (待审批).
     """
     if not holds_demands(user):
         return Landing(holds=False)
@@ -101,4 +104,4 @@ def landing(*, user: Any, top: int = TOP_ITEMS) -> Landing:
         # Most pressing first: the longest overdue, then the soonest due; urgent before normal on a tie.
         .order_by(F("due").asc(nulls_last=True), "-urgency", "id")[:top]
     )
-    return Landing(holds=True, counts=counts, top=items, now=now)
+    return Landing(holds=True, counts=counts, top=items, now=now, to_decide=count_to_decide(user=user))

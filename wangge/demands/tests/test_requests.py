@@ -304,7 +304,8 @@ def test_a_suspended_demand_is_resumed_by_the_sweep_on_its_date_and_never_warned
     d.refresh_from_db()
     assert report.resumed == 1 and again.resumed == 0
     assert d.state == State.IN_PROGRESS and d.warning == WarningLevel.NONE
-    assert d.resolve_due_at == add_working_hours(due, working_hours_between(d.events.get(action="suspend_approve").at, local(2026, 6, 15, 9, 0)))
+    stopped = working_hours_between(d.events.get(action="suspend_approve").at, local(2026, 6, 15, 9, 0))
+    assert d.resolve_due_at == add_working_hours(due, stopped)
     event = d.events.get(action="resume")
     assert event.actor is None and event.actor_kind == "system"
 
@@ -330,7 +331,8 @@ def test_demand_can_offers_requests_to_the_holder_and_decisions_above(tree: Any,
     d = in_hand(tree, personas)
     assert {"extend", "suspend"} <= services.demand_can(demand=d, user=leader)
     assert not {"extend", "suspend", "extend_approve"} & services.demand_can(demand=d, user=branch)
-    services.demand_extension_request(demand=d, actor=leader, reason="等", until=d.resolve_due_at + dt.timedelta(days=3))
+    later = d.resolve_due_at + dt.timedelta(days=3)
+    services.demand_extension_request(demand=d, actor=leader, reason="等", until=later)
     d.refresh_from_db()
     assert not {"extend", "suspend"} & services.demand_can(demand=d, user=leader)
     assert {"extend_approve", "extend_refuse"} <= services.demand_can(demand=d, user=branch)

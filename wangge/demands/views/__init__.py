@@ -7,7 +7,8 @@ state; a move by someone who does not hold the demand answers 403 with the bilin
 
 The package's modules: `resident` (report, lookup, short links, follow, places), `track` (the
 resident's tracking page), `staff` (list, detail, moves, intake), `files` (photos and QR codes),
-`_common` (what they share). urls.py names the views through this package: every public name is
+`requests` (延期 and 挂起: requests, decisions, resuming, the decider's queue), `_common` (what they
+share). urls.py names the views through this package: every public name is
 re-exported here.
 """
 
@@ -19,6 +20,11 @@ from wangge.demands.views.files import (
     grid_qr,
     grid_qr_sheet,
     photo,
+)
+from wangge.demands.views.requests import (
+    demand_request,
+    request_decide,
+    requests_to_decide,
 )
 from wangge.demands.views.resident import (
     REPORT_LIMITS,
@@ -61,6 +67,7 @@ __all__ = [
     "demand_index",
     "demand_move",
     "demand_new",
+    "demand_request",
     "demand_set_category",
     "follow_track",
     "grid_qr",
@@ -70,6 +77,8 @@ __all__ = [
     "pii_log",
     "places",
     "report",
+    "request_decide",
+    "requests_to_decide",
     "short_link",
     "track",
     "track_photo",
