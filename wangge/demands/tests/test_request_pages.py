@@ -169,3 +169,17 @@ def test_the_api_suspends_and_resumes(tree: Any, personas: Any) -> None:
     assert leader.get(f"/api/v1/demands/{d.pk}").json()["state"] == "suspended"
     resp = leader.post(f"/api/v1/demands/{d.pk}/resume", {}, content_type="application/json")
     assert resp.status_code == 200 and resp.json()["state"] == "in_progress"
+
+
+def test_the_admin_lists_requests_read_only(tree: Any, personas: Any) -> None:
+    from django.contrib.auth import get_user_model
+
+    d = in_hand(tree, personas)
+    made = services.demand_suspension_request(demand=d, actor=personas[Role.GRID_LEADER], reason="等预算")
+    root = get_user_model().objects.create_superuser(username="root", password="x-123456789")
+    client = client_for(root)
+    listing = client.get(reverse("admin:demands_demandrequest_changelist"))
+    assert listing.status_code == 200 and d.code in listing.content.decode()
+    assert client.get(reverse("admin:demands_demandrequest_add")).status_code == 403
+    page = client.get(reverse("admin:demands_demandrequest_change", args=[made.pk])).content.decode()
+    assert "等预算" in page and 'name="reason"' not in page  # shown, not editable
