@@ -82,6 +82,10 @@ CASES: dict[str, Case] = {
     # scoped first), the intake form's suggestion fragment, and the hot issues of the user's areas.
     "demands:follow_track": lambda w: {"token": _follower_of(w["demand"]).token},
     "demands:set_category": lambda w: {"pk": w["demand"].pk},
+    # 延期 and 挂起: requests and resuming, the decision (POST only; scoped like demands:detail), the queue.
+    "demands:request": lambda w: {"pk": w["demand"].pk, "move": "extend"},
+    "demands:decide": lambda w: {"pk": w["demand"].pk},
+    "demands:requests": None,
     # Reach: "find my demand" (public; it shows nothing before the SMS code), and the SMS short link
     # (its 10-character code is a credential like the tracking token it redirects to).
     "demands:lookup": None,
@@ -364,7 +368,7 @@ def test_anonymous_is_sent_to_login(worlds: Any) -> None:
 
 
 # --- the API walk (demands): every persona, by bearer token, inside and outside its scope ----------
-DEMAND_API_GETS = ["/demands", "/demands/{id}", "/demands/{id}/events", "/categories"]
+DEMAND_API_GETS = ["/demands", "/demands/{id}", "/demands/{id}/events", "/categories", "/demand-requests"]
 DEMAND_API_MOVES = [
     "accept",
     "resolve",
@@ -376,6 +380,11 @@ DEMAND_API_MOVES = [
     "merge",
     "comment",
     "call-back",
+    "extend",
+    "suspend",
+    "resume",
+    "extension/decide",
+    "suspension/decide",
 ]
 
 

@@ -14,13 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, Count, F, Q, QuerySet, When
+from django.db.models import Case, Count, DateTimeField, F, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Least
 
 from wangge.accounts.models import Role
 from wangge.core import clock
 from wangge.demands import permissions as demand_permissions
-from wangge.demands.models import OPEN_STATES, WAITING_STATES, Demand, Urgency
+from wangge.demands.models import PAUSED_STATES, UNFINISHED_STATES, WAITING_STATES, Demand, Urgency
+from wangge.demands.request_selectors import count_to_decide
 from wangge.demands.selectors import escalated_q, late_q
 
 DUE_SOON_HOURS = 4
@@ -44,6 +45,7 @@ class Landing:
     counts: list[QueueCount] = field(default_factory=list)
     top: Sequence[Demand] = field(default_factory=list)  # each with `due`, its next time limit
     now: dt.datetime | None = None
+    to_decide: int = 0  # 待审批: extensions and suspensions asked of the user's level (demands.request_selectors)
 
 
 def holds_demands(user: Any) -> bool:
@@ -52,20 +54,26 @@ def holds_demands(user: Any) -> bool:
 
 
 def held_open(user: Any) -> QuerySet[Demand]:
-    """Open demands the user holds now (their level or department), the base of every count."""
-    return Demand.objects.filter(demand_permissions.held_q(user), state__in=OPEN_STATES)
+    """Unfinished demands the user holds now (their level or department), the base of every count; a suspended
+    one (挂起) is counted as open and never as late (`late_q` covers running clocks only)."""
+    return Demand.objects.filter(demand_permissions.held_q(user), state__in=UNFINISHED_STATES)
 
 
 def next_due() -> Any:
     """The next limit of an open demand: to accept while it waits (or to resolve if sooner), else to resolve."""
     accept_or_resolve = Least(Coalesce("accept_due_at", "resolve_due_at"), Coalesce("resolve_due_at", "accept_due_at"))
-    return Case(When(state__in=WAITING_STATES, then=accept_or_resolve), default=F("resolve_due_at"))
+    return Case(
+        When(state__in=PAUSED_STATES, then=Value(None, output_field=DateTimeField())),  # no clock runs
+        When(state__in=WAITING_STATES, then=accept_or_resolve),
+        default=F("resolve_due_at"),
+    )
 
 
 def landing(*, user: Any, top: int = TOP_ITEMS) -> Landing:
     """The user's queue: counts of held open demands by what needs doing, and the `top` most pressing.
 
-    Two queries whatever the numbers (the scope is read once per request and cached on the user).
+    Three queries whatever the numbers (the scope is read once per request and cached on the user); the third
+    counts the requests awaiting the user's decision (待审批).
     """
     if not holds_demands(user):
         return Landing(holds=False)
@@ -96,4 +104,4 @@ def landing(*, user: Any, top: int = TOP_ITEMS) -> Landing:
         # Most pressing first: the longest overdue, then the soonest due; urgent before normal on a tie.
         .order_by(F("due").asc(nulls_last=True), "-urgency", "id")[:top]
     )
-    return Landing(holds=True, counts=counts, top=items, now=now)
+    return Landing(holds=True, counts=counts, top=items, now=now, to_decide=count_to_decide(user=user))

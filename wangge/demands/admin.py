@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from wangge.demands.models import CallBack, Category, Demand, DemandEvent
+from wangge.demands.models import CallBack, Category, Demand, DemandEvent, DemandRequest
 from wangge.demands.permissions import visible_q
 
 
@@ -119,6 +119,42 @@ class DemandAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Demand]:
         return super().get_queryset(request).filter(visible_q(request.user))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(DemandRequest)
+class DemandRequestAdmin(admin.ModelAdmin):
+    """延期 and 挂起 requests, read only: they are asked and decided on the demand page or the API (one writer)."""
+
+    list_display = ("demand", "kind", "state", "requested_at", "until", "decided_at")
+    list_filter = ("kind", "state")
+    search_fields = ("demand__code",)
+    fields = (
+        "demand",
+        "kind",
+        "reason",
+        "until",
+        "state",
+        "requested_by",
+        "requested_at",
+        "approver_path",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DemandRequest]:
+        visible = Demand.objects.filter(visible_q(request.user)).values("pk")
+        return super().get_queryset(request).select_related("demand").filter(demand__in=visible)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

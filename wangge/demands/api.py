@@ -250,3 +250,7 @@ def comment(request: HttpRequest, demand_id: int, payload: CommentIn) -> Status[
 def categories(request: HttpRequest) -> QuerySet[Category]:
     """The active catalogue with its time limits, first level then its children."""
     return Category.objects.filter(is_active=True).select_related("parent").order_by("sort", "code")
+
+
+# 延期 and 挂起 add their routes to this router from a module of their own.
+from wangge.demands import api_requests  # noqa: E402, F401

@@ -15,6 +15,8 @@ Each rule comes in the forms its callers need, kept side by side so that they ca
 - `can_call_back(demand=, user=)`: who may record a call back (回访) on a resolved demand;
 - `moderation_q(user)` / `can_moderate(demand=, user=)` / `reads_moderation(user)`: who decides what
   the public sees of a demand (公开审核).
+- `approver_area(demand)`, `decide_q(user)` / `can_decide_request(request=, user=)`: who decides a holder's
+  request for an extension (延期) or a suspension (挂起).
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ from django.db.models import Q, QuerySet
 
 from wangge.accounts.models import ROLE_LEVEL, Role, User
 from wangge.accounts.scope import scope_for
-from wangge.demands.models import CALL_BACK_CHANNELS, Demand, State
-from wangge.registry.models import Area
+from wangge.demands.models import CALL_BACK_CHANNELS, Demand, DemandRequest, State
+from wangge.registry.models import LEVEL_DEPTH, Area
 
 _NOTHING = Q(pk__in=[])
 
@@ -200,3 +202,53 @@ def can_moderate(*, demand: Demand, user: Any) -> bool:
     if not is_staff(user) or not (user.is_superuser or user.role in MODERATOR_ROLES):
         return False
     return scope_for(user).covers_path(demand.area_path)
+
+
+# --- deciding requests (延期, 挂起) ------------------------------------------------------------
+
+
+def approver_area(demand: Demand) -> Area | None:
+    """Whose staff decide the holder's request: the area above the holder (the parent of the holding area,
+    or the dispatching area when a department holds it). The city has nothing above it in the county, so
+    a city holder's request is decided by the city's own staff."""
+    area = demand.holder_area
+    if area is None:
+        return None
+    if demand.holder_department_id or area.parent_id is None:
+        return area
+    return Area.objects.filter(pk=area.parent_id).first()
+
+
+def _path_depth(path: str) -> int:
+    """0 for the city's path, 4 for a grid's (each level's code ends with "/")."""
+    return path.count("/") - 1
+
+
+def _deciding_level(user: Any) -> int | None:
+    """The depth of the level a user decides for (city 0 … grid 4), or None for roles that never decide."""
+    if not is_staff(user) or user.role in (Role.AUDITOR, Role.INTEGRATION, Role.DEPARTMENT):
+        return None
+    level = _holding_level(user)
+    return None if level is None else LEVEL_DEPTH[level]
+
+
+def decide_q(user: Any) -> Q:
+    """Requests (any state) that `user` decides: the same rule as `can_decide_request`, as a filter on
+    `DemandRequest`. Their scope covers the approver area, and they work at that level or above."""
+    depth = _deciding_level(user)
+    if depth is None:
+        return _NOTHING
+    scope = scope_for(user)
+    # At least depth + 1 codes in the path: the approver area is at the user's level or below it.
+    deep_enough = Q(approver_path__regex=rf"^([^/]+/){{{depth + 1},}}$")
+    if scope.is_global:
+        return deep_enough
+    return scope.area_q("approver_path") & deep_enough if scope.area_paths else _NOTHING
+
+
+def can_decide_request(*, request: DemandRequest, user: Any) -> bool:
+    """True when `user` decides `request`: the same rule as `decide_q`, on one request already in memory."""
+    depth = _deciding_level(user)
+    if depth is None or _path_depth(request.approver_path) < depth:
+        return False
+    return scope_for(user).covers_path(request.approver_path)

@@ -210,3 +210,54 @@ class CommentOut(Schema):
     body: str
     visibility: str
     created_at: dt.datetime
+
+
+# --- 延期 (extension) and 挂起 (suspension) ---------------------------------------------------
+
+
+class ExtendIn(VersionIn):
+    reason: str = Field(..., max_length=1000)
+    # Optional in the shape so that the scope is checked first (404 outside it); the service requires it.
+    until: dt.datetime | dt.date | None = Field(
+        None, description="required: the new deadline, a date (the close of that working day) or a moment"
+    )
+
+
+class SuspendIn(VersionIn):
+    reason: str = Field(..., max_length=1000)
+    until: dt.datetime | dt.date | None = Field(
+        None, description="when the clock resumes by itself (a date: the opening of that working day); null: by hand"
+    )
+
+
+class DecideIn(Schema):
+    # Optional in the shape so that the scope is checked first (404 outside it); the route requires it.
+    approve: bool | None = Field(None, description="required: true approves, false refuses")
+    note: str = Field("", max_length=1000, description="the reason, required to refuse")
+
+
+class RequestOut(Schema):
+    id: int
+    demand_id: int
+    demand_code: str
+    kind: str
+    reason: str
+    until: dt.datetime | None
+    state: str
+    requested_by: str | None
+    requested_at: dt.datetime
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    decision_note: str
+
+    @staticmethod
+    def resolve_demand_code(obj: Any) -> str:
+        return str(obj.demand.code)
+
+    @staticmethod
+    def resolve_requested_by(obj: Any) -> str | None:
+        return str(obj.requested_by) if obj.requested_by_id and obj.requested_by else None
+
+    @staticmethod
+    def resolve_decided_by(obj: Any) -> str | None:
+        return str(obj.decided_by) if obj.decided_by_id and obj.decided_by else None

@@ -24,6 +24,7 @@ from wangge.core.phones import normalise_phone
 from wangge.demands.models import (
     CALL_BACK_CHANNELS,
     OPEN_STATES,
+    UNFINISHED_STATES,
     WAITING_STATES,
     CallBack,
     Category,
@@ -292,8 +293,9 @@ def demand_timeline(*, demand: Demand, public: bool = False) -> QuerySet[DemandE
 
 
 def my_queue(*, user: Any) -> QuerySet[Demand]:
-    """Open demands that the user's level or department holds: waiting to be accepted, or in hand."""
-    return _base().filter(held_q(user), state__in=OPEN_STATES).order_by("resolve_due_at", "id")
+    """Unfinished demands that the user's level or department holds: waiting to be accepted, in hand, or
+    suspended (挂起: shown with its state; its clock is stopped)."""
+    return _base().filter(held_q(user), state__in=UNFINISHED_STATES).order_by("resolve_due_at", "id")
 
 
 def category_tree() -> list[Category]:

@@ -1,4 +1,5 @@
-"""The worker's pass over demands (a WANGGE_WORKER_HOOKS entry): time limits to accept and resolve, silent closing.
+"""The worker's pass over demands (a WANGGE_WORKER_HOOKS entry): suspensions that end (挂起 until a date), time
+limits to accept and resolve, silent closing. A suspended demand is not open: it is never escalated or warned.
 
 The messages these moves enqueue are delivered by the outbox's own pass (notifications.services.outbox_pass).
 
@@ -23,12 +24,21 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from wangge.core import clock
 from wangge.core.errors import Conflict, WanggeError
 from wangge.demands import services
-from wangge.demands.models import OPEN_STATES, WAITING_STATES, Demand, State, WarningLevel
+from wangge.demands.models import (
+    OPEN_STATES,
+    WAITING_STATES,
+    Demand,
+    DemandRequest,
+    RequestKind,
+    RequestState,
+    State,
+    WarningLevel,
+)
 from wangge.demands.transitions import CAN_ESCALATE
 
 log = logging.getLogger("wangge.worker")
@@ -38,6 +48,7 @@ log = logging.getLogger("wangge.worker")
 class SweepReport:
     """What one pass did."""
 
+    resumed: int = 0
     escalated: int = 0
     yellow: int = 0
     red: int = 0
@@ -48,8 +59,8 @@ class SweepReport:
 
     def __str__(self) -> str:
         return (
-            f"escalated {self.escalated}, yellow {self.yellow}, red {self.red}, closed {self.closed}, "
-            f"conflicts {self.conflicts}, errors {self.errors}; {self.seconds * 1000:.1f} ms"
+            f"resumed {self.resumed}, escalated {self.escalated}, yellow {self.yellow}, red {self.red}, "
+            f"closed {self.closed}, conflicts {self.conflicts}, errors {self.errors}; {self.seconds * 1000:.1f} ms"
         )
 
 
@@ -83,6 +94,18 @@ def due_for_yellow(now: dt.datetime) -> QuerySet[Demand]:
         .extra(where=["warning = 'none'"])  # the yellow index's own condition, literally (see OPEN_SQL)
         .order_by("yellow_at", "id")
     )
+
+
+def due_to_resume(now: dt.datetime) -> QuerySet[Demand]:
+    """Suspended demands whose approved suspension (the one that stopped the clock) names a date that has come."""
+    ends = DemandRequest.objects.filter(
+        demand=OuterRef("pk"),
+        kind=RequestKind.SUSPENSION,
+        state=RequestState.APPROVED,
+        decided_at__gte=OuterRef("suspended_at"),
+        until__lte=now,
+    )
+    return Demand.objects.filter(state=State.SUSPENDED).filter(Exists(ends)).order_by("suspended_at", "id")
 
 
 def due_to_close(now: dt.datetime) -> QuerySet[Demand]:
@@ -133,11 +156,19 @@ def _one(pk: int, move: Callable[[int], Any], report: SweepReport) -> int:
 
 
 def sweep_once(*, batch: int | None = None) -> SweepReport:
-    """One pass, the worker's hook (no arguments): (a) auto-escalate, (b) red then yellow flags, (c) silent closing."""
+    """One pass, the worker's hook (no arguments): (a) suspensions that end resume (their deadlines move
+    first), (b) auto-escalate, (c) red then yellow flags, (d) silent closing."""
     started = time.perf_counter()
     batch = batch or int(getattr(settings, "DEMAND_WORKER_BATCH", 500))
     report = SweepReport()
     now = clock.now()
+    report.resumed = _process(
+        due_to_resume(now),
+        "suspended_at",
+        lambda pk: services.demand_resume(demand=pk),
+        batch=batch,
+        report=report,
+    )
     report.escalated = _process(
         due_to_escalate(now),
         "accept_due_at",

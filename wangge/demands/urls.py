@@ -25,4 +25,8 @@ urlpatterns = [
     path("publishing/", views.publishing, name="publishing"),
     path("grids/<int:pk>/qr.png", views.grid_qr, name="grid_qr"),
     path("areas/<int:pk>/qr-sheet/", views.grid_qr_sheet, name="grid_qr_sheet"),
+    # 延期 and 挂起: the holder's requests and resuming, the decision of the level above, its queue (待审批).
+    path("<int:pk>/request/<str:move>/", views.demand_request, name="request"),
+    path("<int:pk>/decide/", views.request_decide, name="decide"),
+    path("requests/", views.requests_to_decide, name="requests"),
 ]

@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import pgettext_lazy
 
 from wangge.core.errors import render_both
-from wangge.demands.models import OPEN_STATES, Category, Demand, DemandEvent, Kind, State
+from wangge.demands.models import UNFINISHED_STATES, Category, Demand, DemandEvent, Kind, State
 from wangge.demands.public import PUBLIC_RELATED, neutral_both, public_view
 from wangge.demands.selectors import visible_q
 from wangge.open311.formats import w3c
@@ -33,6 +33,7 @@ STATE_TEXT: dict[str, tuple[str, str]] = {
     State.REJECTED: ("已驳回", "rejected"),
     State.MERGED: ("已合并为重复诉求", "merged as a duplicate"),
     State.REOPENED: ("已返工，待受理", "reopened, waiting to be accepted"),
+    State.SUSPENDED: ("已挂起，暂停计时", "suspended, the clock is stopped"),
 }
 # The richer state as mySociety's update statuses (lower case, as FixMyStreet reads them).
 UPDATE_STATUS: dict[str, str] = {
@@ -44,6 +45,7 @@ UPDATE_STATUS: dict[str, str] = {
     State.REJECTED: "no_further_action",
     State.MERGED: "duplicate",
     State.REOPENED: "reopen",
+    State.SUSPENDED: "action_scheduled",  # waiting on something outside anyone's control (挂起)
 }
 MAX_RESULTS = 1000
 
@@ -95,7 +97,7 @@ def readable(*, account: Any | None, jurisdiction: Jurisdiction) -> QuerySet[Dem
 
 
 def status_of(demand: Demand) -> str:
-    return "open" if demand.state in OPEN_STATES else "closed"
+    return "open" if demand.state in UNFINISHED_STATES else "closed"  # a suspended demand is open
 
 
 def status_notes(demand: Demand) -> str:
@@ -128,7 +130,7 @@ def request_out(demand: Demand, *, public: bool) -> dict[str, Any]:
     """
     category = demand.category if demand.category_id else None
     submission = getattr(demand, "open311_submission", None)
-    closed = demand.state not in OPEN_STATES
+    closed = demand.state not in UNFINISHED_STATES
     # For a closed request the spec wants the time it was closed.
     updated = (demand.closed_at or demand.resolved_at or demand.updated_at) if closed else demand.updated_at
     if public:

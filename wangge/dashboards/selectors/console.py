@@ -10,11 +10,11 @@ from django.utils.translation import gettext_lazy
 from wangge.accounts.models import Role
 from wangge.accounts.scope import scope_for
 from wangge.core.errors import NotFound
-from wangge.dashboards.measures import OPEN, level_of_path
+from wangge.dashboards.measures import level_of_path
 from wangge.dashboards.models import ExportJob
 from wangge.demands import permissions as demand_permissions
 from wangge.demands import selectors as demand_selectors
-from wangge.demands.models import Demand
+from wangge.demands.models import UNFINISHED_STATES, Demand
 from wangge.registry.models import Area, Department, Level
 
 # --- console ----------------------------------------------------------------------------------
@@ -50,14 +50,14 @@ def console_view(value: Any) -> str:
 def console_list(*, user: Any, filters: demand_selectors.DemandFilter, view: str = "queue") -> QuerySet[Demand]:
     """The console's queue: demands in scope with the demand filters (search by code, exact phone or words).
 
-    `view`: "queue" (open, held at my level or below: the default), "mine" (held by my level or
+    `view`: "queue" (unfinished, suspended too, held at my level or below: the default), "mine" (held by my level or
     department now), "all" (everything in scope).
     """
     qs = demand_selectors.demand_list(user=user, filters=filters)
     if view == "queue":
-        qs = qs.filter(below_q(user), state__in=OPEN)
+        qs = qs.filter(below_q(user), state__in=UNFINISHED_STATES)
     elif view == "mine":
-        qs = qs.filter(held_q(user), state__in=OPEN)
+        qs = qs.filter(held_q(user), state__in=UNFINISHED_STATES)
     # Category.__str__ names the parent: fetch it with the page, not once per row.
     return qs.select_related("category__parent")
 

@@ -11,7 +11,9 @@
 - `callbacks`: calling back (回访) the reporter of a resolved demand by phone;
 - `lookup`: "find my demand", one-time SMS codes that lead a resident back to the tracking page;
 - `attachments`: photos that arrive later from outside a move (a WeChat photo the worker fetched);
-- `publishing`: what the public reads of a demand (公开审核: approve a text, or publish nothing).
+- `publishing`: what the public reads of a demand (公开审核: approve a text, or publish nothing);
+- `requests`: 延期 (extension) and 挂起 (suspension): the holder's requests, the level above's decisions,
+  resuming a suspended demand (by hand or by the worker).
 
 Who may see or hold a demand is `wangge.demands.permissions`. Import the public names from here
 (`from wangge.demands import services; services.demand_accept(...)`).
@@ -37,6 +39,13 @@ from wangge.demands.services.moves import (
 )
 from wangge.demands.services.notify import demand_tell_reporter
 from wangge.demands.services.publishing import demand_publish_approve, demand_publish_withdraw
+from wangge.demands.services.requests import (
+    demand_extension_decide,
+    demand_extension_request,
+    demand_resume,
+    demand_suspension_decide,
+    demand_suspension_request,
+)
 from wangge.demands.services.residents import (
     demand_add_info,
     demand_comment,
@@ -60,6 +69,8 @@ __all__ = [
     "demand_comment",
     "demand_dispatch",
     "demand_escalate",
+    "demand_extension_decide",
+    "demand_extension_request",
     "demand_follow",
     "demand_follower_comment",
     "demand_merge",
@@ -70,9 +81,12 @@ __all__ = [
     "demand_reassign",
     "demand_reject",
     "demand_resolve",
+    "demand_resume",
     "demand_return",
     "demand_set_category",
     "demand_submit",
+    "demand_suspension_decide",
+    "demand_suspension_request",
     "demand_tell_reporter",
     "demand_warn",
     "lookup_code_send",

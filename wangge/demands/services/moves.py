@@ -437,6 +437,9 @@ def demand_can(*, demand: Demand, user: Any) -> set[str]:
         moves.add(Move.COMMENT.value)
     if can_call_back(demand=demand, user=user):
         moves.add("call_back")  # not a move of the table: a resolved demand's call back (回访)
+    from wangge.demands.services.requests import REQUEST_MOVES, request_moves  # 延期/挂起 (it imports this module)
+
+    moves |= request_moves(demand=demand, user=user)
     if not can_hold(demand=demand, user=user):
         return moves
     facts = table_facts(demand, Move.RESOLVE)
@@ -444,5 +447,5 @@ def demand_can(*, demand: Demand, user: Any) -> set[str]:
     allowed = allowed_moves(demand.state, demand.holder_kind or "grid", **facts) & STAFF_MOVES
     if Move.ESCALATE in allowed and (demand.holder_area is None or demand.holder_area.parent_id is None):
         allowed.discard(Move.ESCALATE)
-    moves |= {m.value for m in allowed}
+    moves |= {m.value for m in allowed - REQUEST_MOVES}
     return moves

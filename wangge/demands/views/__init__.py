@@ -7,8 +7,9 @@ state; a move by someone who does not hold the demand answers 403 with the bilin
 
 The package's modules: `resident` (report, lookup, short links, follow, places), `track` (the
 resident's tracking page), `staff` (list, detail, moves, intake), `files` (photos and QR codes),
-`publishing` (the moderation queue, 公开审核), `_common` (what they share). urls.py names the views
-through this package: every public name is re-exported here.
+`publishing` (the moderation queue, 公开审核), `requests` (延期 and 挂起: requests, decisions, resuming,
+the decider's queue), `_common` (what they share). urls.py names the views through this package: every
+public name is re-exported here.
 """
 
 from wangge.demands.views._common import (
@@ -21,6 +22,11 @@ from wangge.demands.views.files import (
     photo,
 )
 from wangge.demands.views.publishing import publishing
+from wangge.demands.views.requests import (
+    demand_request,
+    request_decide,
+    requests_to_decide,
+)
 from wangge.demands.views.resident import (
     REPORT_LIMITS,
     REPORT_PREFILL,
@@ -62,6 +68,7 @@ __all__ = [
     "demand_index",
     "demand_move",
     "demand_new",
+    "demand_request",
     "demand_set_category",
     "follow_track",
     "grid_qr",
@@ -72,6 +79,8 @@ __all__ = [
     "places",
     "publishing",
     "report",
+    "request_decide",
+    "requests_to_decide",
     "short_link",
     "track",
     "track_photo",

@@ -87,6 +87,7 @@ def _render_detail(
     status: int = 200,
     conflict: WanggeError | None = None,
     category_error: str = "",
+    extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
     can = services.demand_can(demand=demand, user=request.user)
     move_forms = []
@@ -129,6 +130,7 @@ def _render_detail(
         "photo_moves": f.PHOTO_MOVES,
         "max_photos": f.MAX_PHOTOS,
     }
+    context.update(extra or {})  # bound forms of the modules beside this one (views/requests.py: 延期, 挂起)
     return render(request, "demands/detail.html", context, status=status)
 
 
