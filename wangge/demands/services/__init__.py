@@ -8,13 +8,16 @@
 - `automatic`: the worker's moves (auto-escalate, warn, close by silence);
 - `notify`: who is told and the outbox rows that tell them (resident messages carry a short link);
 - `callbacks`: calling back (回访) the reporter of a resolved demand by phone;
-- `lookup`: "find my demand", one-time SMS codes that lead a resident back to the tracking page.
+- `lookup`: "find my demand", one-time SMS codes that lead a resident back to the tracking page;
+- `urging`: 督办/催办, a level above the holder urges it (the holder's staff are pushed a message);
+- `assists`: 协办, assisting departments with their own tasks and replies.
 
 Who may see or hold a demand is `wangge.demands.permissions`. Import the public names from here
 (`from wangge.demands import services; services.demand_accept(...)`).
 """
 
 from wangge.demands.services._common import MAX_TEXT, MAX_TITLE
+from wangge.demands.services.assists import demand_assist_add, demand_assist_reply
 from wangge.demands.services.automatic import demand_auto_escalate, demand_close_silent, demand_warn
 from wangge.demands.services.callbacks import demand_call_back
 from wangge.demands.services.category import demand_category_feedback, demand_set_category
@@ -38,6 +41,7 @@ from wangge.demands.services.residents import (
     demand_follower_comment,
     demand_rate,
 )
+from wangge.demands.services.urging import demand_urge
 
 __all__ = [
     "MAX_TEXT",
@@ -46,6 +50,8 @@ __all__ = [
     "SubmitResult",
     "demand_accept",
     "demand_add_info",
+    "demand_assist_add",
+    "demand_assist_reply",
     "demand_auto_escalate",
     "demand_call_back",
     "demand_can",
@@ -64,6 +70,7 @@ __all__ = [
     "demand_return",
     "demand_set_category",
     "demand_submit",
+    "demand_urge",
     "demand_warn",
     "lookup_code_send",
     "lookup_code_verify",
