@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce, Least
 
 from wangge.accounts.models import Role
 from wangge.core import clock
+from wangge.demands import assist_selectors
 from wangge.demands import permissions as demand_permissions
 from wangge.demands.models import OPEN_STATES, WAITING_STATES, Demand, Urgency
 from wangge.demands.selectors import escalated_q, late_q
@@ -44,6 +45,7 @@ class Landing:
     counts: list[QueueCount] = field(default_factory=list)
     top: Sequence[Demand] = field(default_factory=list)  # each with `due`, its next time limit
     now: dt.datetime | None = None
+    assist_tasks: int = 0  # 协办任务: department staff's co-handling tasks awaiting their reply
 
 
 def holds_demands(user: Any) -> bool:
@@ -65,7 +67,8 @@ def next_due() -> Any:
 def landing(*, user: Any, top: int = TOP_ITEMS) -> Landing:
     """The user's queue: counts of held open demands by what needs doing, and the `top` most pressing.
 
-    Two queries whatever the numbers (the scope is read once per request and cached on the user).
+    Two queries whatever the numbers (the scope is read once per request and cached on the user), and a
+    third for department staff: their co-handling tasks (协办任务), counted as the list shows them.
     """
     if not holds_demands(user):
         return Landing(holds=False)
@@ -96,4 +99,5 @@ def landing(*, user: Any, top: int = TOP_ITEMS) -> Landing:
         # Most pressing first: the longest overdue, then the soonest due; urgent before normal on a tie.
         .order_by(F("due").asc(nulls_last=True), "-urgency", "id")[:top]
     )
-    return Landing(holds=True, counts=counts, top=items, now=now)
+    assisting = assist_selectors.assist_tasks(user=user).count() if user.role == Role.DEPARTMENT else 0
+    return Landing(holds=True, counts=counts, top=items, now=now, assist_tasks=assisting)

@@ -22,5 +22,10 @@ urlpatterns = [
     path("new/suggestion/", views.category_suggestion, name="suggestion"),
     path("photos/<int:pk>/", views.photo, name="photo"),
     path("grids/<int:pk>/qr.png", views.grid_qr, name="grid_qr"),
+    # 督办/催办 and 协办 (views/cohandling.py).
+    path("<int:pk>/urge/", views.demand_urge, name="urge"),
+    path("<int:pk>/assists/", views.demand_assist_add, name="assist_add"),
+    path("assists/<int:assist_pk>/reply/", views.demand_assist_reply, name="assist_reply"),
+    path("assists/", views.assist_tasks, name="assist_tasks"),
     path("areas/<int:pk>/qr-sheet/", views.grid_qr_sheet, name="grid_qr_sheet"),
 ]
