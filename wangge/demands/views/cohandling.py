@@ -11,11 +11,11 @@ from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from wangge.accounts.models import User
 from wangge.core.errors import Conflict, NotFound, ValidationFailed
@@ -35,10 +35,11 @@ def _form_error(form: UrgeForm | AssistAddForm | AssistReplyForm) -> str:
 
 
 @login_required
-@require_POST
 def demand_urge(request: HttpRequest, pk: int) -> HttpResponse:
     """A level above the holder urges it (督办/催办)."""
-    demand = selectors.demand_get(user=request.user, pk=pk)  # NotFound outside the scope
+    demand = selectors.demand_get(user=request.user, pk=pk)  # scope first: NotFound outside it, whatever the method
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     form = UrgeForm(request.POST)
     if not form.is_valid():
         return _back(request, pk, error=_form_error(form))
@@ -51,10 +52,11 @@ def demand_urge(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
 def demand_assist_add(request: HttpRequest, pk: int) -> HttpResponse:
     """The holder adds an assisting department with its task (协办)."""
     demand = selectors.demand_get(user=request.user, pk=pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     form = AssistAddForm(request.POST, demand=demand)
     if not form.is_valid():
         return _back(request, pk, error=_form_error(form))
@@ -73,13 +75,14 @@ def demand_assist_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
 def demand_assist_reply(request: HttpRequest, assist_pk: int) -> HttpResponse:
     """Staff of the assisting department reply to its task (once)."""
     assist = DemandAssist.objects.filter(pk=assist_pk).first()
     if assist is None:
         raise NotFound(gettext_lazy("co-handling task not found"))
     selectors.demand_get(user=request.user, pk=assist.demand_id)  # the same scope rule as the demand page
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     form = AssistReplyForm(request.POST)
     if not form.is_valid():
         return _back(request, assist.demand_id, error=_form_error(form))
