@@ -33,6 +33,7 @@ def personas(tree: Any) -> Any:
 # included; the next test on the same worker would then miss them. Reload them when that happened.
 DEFAULT_DATA_MIGRATIONS = (
     "wangge.demands.migrations.0002_default_categories",
+    "wangge.demands.migrations.0009_grid_dispatch_defaults",
     "wangge.facilities.migrations.0002_default_types",
     "wangge.triage.migrations.0002_default_label_mapping",
     "wangge.holidays.migrations.0002_seed_from_chinesecalendar",

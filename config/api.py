@@ -29,6 +29,9 @@ api.add_router("/", registry_router)
 from wangge.demands.api import router as demands_router  # noqa: E402
 
 api.add_router("/", demands_router)
+from wangge.demands.api_cohandling import router as demands_cohandling_router  # noqa: E402
+
+api.add_router("/", demands_cohandling_router)
 from wangge.parking.api import router as parking_router  # noqa: E402
 
 api.add_router("/parking/", parking_router)

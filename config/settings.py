@@ -326,6 +326,8 @@ DEMAND_WORKDAY_END = os.environ.get("DEMAND_WORKDAY_END", "17:30")
 DEMAND_NOTIFY_STAFF_CHANNEL = os.environ.get("DEMAND_NOTIFY_STAFF_CHANNEL", "wechat")
 DEMAND_NOTIFY_RESIDENT_CHANNEL = os.environ.get("DEMAND_NOTIFY_RESIDENT_CHANNEL", "sms")
 DEMAND_WORKER_BATCH = int(os.environ.get("DEMAND_WORKER_BATCH", "500"))
+# 督办/催办: the same level may urge the same demand again only after this many working hours.
+DEMAND_URGE_MIN_HOURS = float(os.environ.get("DEMAND_URGE_MIN_HOURS", "4"))
 
 # --- api ------------------------------------------------------------------------------
 # The cache holds rate-limit counters (per API key, per client IP), so it must be shared by every

@@ -78,6 +78,11 @@ CASES: dict[str, Case] = {
     "demands:publishing": None,
     "demands:grid_qr": lambda w: {"pk": w["grid"].pk},
     "demands:grid_qr_sheet": lambda w: {"pk": w["grid"].parent_id},
+    # 督办 and 协办 (posts scoped first, like demands:move), and the 协办任务 list of the user's departments.
+    "demands:urge": lambda w: {"pk": w["demand"].pk},
+    "demands:assist_add": lambda w: {"pk": w["demand"].pk},
+    "demands:assist_reply": lambda w: {"assist_pk": w["assist"].pk},
+    "demands:assist_tasks": None,
     # Triage in demands: a follower's page (by its own token), the category confirmation (POST only;
     # scoped first), the intake form's suggestion fragment, and the hot issues of the user's areas.
     "demands:follow_track": lambda w: {"token": _follower_of(w["demand"]).token},
@@ -282,7 +287,21 @@ def worlds(tree: Any, personas: Any, settings: Any, tmp_path: Any) -> dict[str, 
     # An export carries its filters (the marker as search words); only the person who asked opens it.
     inside["export_job"] = make_export_job(user=personas[Role.TOWN], q=INSIDE_MARK)
     outside["export_job"] = make_export_job(user=personas["outsider"], q=OUTSIDE_MARK)
+    # 协办: each world's demand has a co-handling task of its own world's department.
+    inside["assist"] = _assist_on(inside["demand"], tree.department, INSIDE_MARK)
+    outside["assist"] = _assist_on(outside["demand"], tree.other_department, OUTSIDE_MARK)
     return {"inside": inside, "outside": outside}
+
+
+def _assist_on(demand: Any, department: Any, mark: str) -> Any:
+    """A co-handling task on `demand` (a row, as `demand_assist_add` writes it: the world's demand sits at a grid,
+    which leads no co-handling)."""
+    from wangge.core import clock
+    from wangge.demands.models import DemandAssist
+
+    return DemandAssist.objects.create(
+        demand=demand, department=department, task=mark + "协办任务", assigned_at=clock.now()
+    )
 
 
 def _get(client: Client, name: str, kwargs: dict[str, Any]) -> Any:
@@ -385,6 +404,7 @@ DEMAND_API_MOVES = [
     "resume",
     "extension/decide",
     "suspension/decide",
+    "urge",
 ]
 
 
@@ -466,6 +486,7 @@ def test_api_nobody_reads_outside_their_scope(persona: str, tree: Any, personas:
 # Path parameter → the object of a world it names. A new parameter without an entry fails the walk.
 API_PATH_OBJECTS: dict[str, Callable[[dict[str, Any]], int]] = {
     "demand_id": lambda w: w["demand"].pk,
+    "assist_id": lambda w: w["assist"].pk,
     "area_id": lambda w: w["grid"].pk,
     "application_id": lambda w: w["onestop_app"].pk,
     "task_id": lambda w: w["onestop_app"].tasks.get().pk,

@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce, Least
 
 from wangge.accounts.models import Role
 from wangge.core import clock
+from wangge.demands import assist_selectors
 from wangge.demands import permissions as demand_permissions
 from wangge.demands.models import PAUSED_STATES, UNFINISHED_STATES, WAITING_STATES, Demand, Urgency
 from wangge.demands.request_selectors import count_to_decide
@@ -46,6 +47,7 @@ class Landing:
     top: Sequence[Demand] = field(default_factory=list)  # each with `due`, its next time limit
     now: dt.datetime | None = None
     to_decide: int = 0  # 待审批: extensions and suspensions asked of the user's level (demands.request_selectors)
+    assist_tasks: int = 0  # 协办任务: department staff's co-handling tasks awaiting their reply
 
 
 def holds_demands(user: Any) -> bool:
@@ -73,7 +75,8 @@ def landing(*, user: Any, top: int = TOP_ITEMS) -> Landing:
     """The user's queue: counts of held open demands by what needs doing, and the `top` most pressing.
 
     Three queries whatever the numbers (the scope is read once per request and cached on the user); the third
-    counts the requests awaiting the user's decision (待审批).
+    counts the requests awaiting the user's decision (待审批). Department staff add a fourth: their
+    co-handling tasks (协办任务), counted as the list shows them.
     """
     if not holds_demands(user):
         return Landing(holds=False)
@@ -104,4 +107,7 @@ def landing(*, user: Any, top: int = TOP_ITEMS) -> Landing:
         # Most pressing first: the longest overdue, then the soonest due; urgent before normal on a tie.
         .order_by(F("due").asc(nulls_last=True), "-urgency", "id")[:top]
     )
-    return Landing(holds=True, counts=counts, top=items, now=now, to_decide=count_to_decide(user=user))
+    assisting = assist_selectors.assist_tasks(user=user).count() if user.role == Role.DEPARTMENT else 0
+    return Landing(
+        holds=True, counts=counts, top=items, now=now, to_decide=count_to_decide(user=user), assist_tasks=assisting
+    )

@@ -24,10 +24,12 @@ class CategoryAdmin(admin.ModelAdmin):
         "resolve_value_normal",
         "resolve_value_urgent",
         "resolve_unit",
+        "grid_may_dispatch",
+        "needs_verification",
         "is_active",
         "sort",
     )
-    list_filter = ("is_active", "resolve_unit", "parent")
+    list_filter = ("is_active", "resolve_unit", "grid_may_dispatch", "needs_verification", "parent")
     list_editable = ("is_active", "sort")
     search_fields = ("code", "name")
     ordering = ("sort", "code")

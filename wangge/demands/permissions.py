@@ -16,7 +16,11 @@ Each rule comes in the forms its callers need, kept side by side so that they ca
 - `moderation_q(user)` / `can_moderate(demand=, user=)` / `reads_moderation(user)`: who decides what
   the public sees of a demand (公开审核).
 - `approver_area(demand)`, `decide_q(user)` / `can_decide_request(request=, user=)`: who decides a holder's
-  request for an extension (延期) or a suspension (挂起).
+  request for an extension (延期) or a suspension (挂起);
+- `can_urge(demand=, user=)`: who may urge (督办/催办) the holder: the levels above it;
+- `assisting_q(user)` / `can_reply_assist(assist=, user=)`: the co-handling tasks (协办) of the user's
+  departments; staff of an assisting department see the demand (part of `visible_q`/`can_see`) and
+  never hold it.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from django.db.models import Q, QuerySet
 
 from wangge.accounts.models import ROLE_LEVEL, Role, User
 from wangge.accounts.scope import scope_for
-from wangge.demands.models import CALL_BACK_CHANNELS, Demand, DemandRequest, State
+from wangge.demands.models import CALL_BACK_CHANNELS, Demand, DemandAssist, DemandRequest, State
 from wangge.registry.models import LEVEL_DEPTH, Area
 
 _NOTHING = Q(pk__in=[])
@@ -92,6 +96,8 @@ def visible_q(user: Any) -> Q:
         q |= scope.area_q("area_path") | scope.area_q("holder_path")
     if scope.department_ids:
         q |= scope.department_q("holder_department_id") | scope.department_q("dispatched_department_id")
+        # 协办: a subquery, not a join, so that a demand with several assistants is listed once.
+        q |= Q(pk__in=DemandAssist.objects.filter(department_id__in=list(scope.department_ids)).values("demand_id"))
     return q
 
 
@@ -105,7 +111,11 @@ def can_see(*, demand: Demand, user: Any) -> bool:
     if scope.covers_path(demand.area_path) or (demand.holder_path and scope.covers_path(demand.holder_path)):
         return True
     departments = set(scope.department_ids)
-    return bool(departments) and bool({demand.holder_department_id, demand.dispatched_department_id} & departments)
+    if not departments:
+        return False
+    if {demand.holder_department_id, demand.dispatched_department_id} & departments:
+        return True
+    return DemandAssist.objects.filter(demand_id=demand.pk, department_id__in=departments).exists()
 
 
 # --- who could hold -----------------------------------------------------------------------
@@ -252,3 +262,57 @@ def can_decide_request(*, request: DemandRequest, user: Any) -> bool:
     if depth is None or _path_depth(request.approver_path) < depth:
         return False
     return scope_for(user).covers_path(request.approver_path)
+
+
+# --- urging (督办/催办) ---------------------------------------------------------------------
+
+# Roles that urge: every area level's staff (auditors read; departments and API keys hold no level). A grid
+# leader is above nobody, but urges the department it dispatched a demand to (网格直派).
+_URGING_ROLES = frozenset({Role.GRID_LEADER, Role.BRANCH, Role.VILLAGE, Role.TOWN, Role.CITY_ADMIN})
+
+
+def urging_path(*, demand: Demand, user: Any) -> str | None:
+    """The path of the user's area from which they may urge `demand`, or None when they may not.
+
+    An area holder is urged by staff of an area strictly above it (an ancestor of `holder_path`); a
+    department by the level that dispatched it (`holder_path` stays the dispatcher's) and the levels
+    above that. City administrators always may (a superuser counts as the city). Decided in this
+    version: the urging user's own role is what names their level, so one person urges as one level.
+    """
+    if not is_staff(user) or user.role not in _URGING_ROLES:
+        return None
+    if not demand.holder_path:
+        return None
+    scope = scope_for(user)
+    if scope.is_global:
+        return demand.holder_path.split("/", 1)[0] + "/"
+    strict = not demand.holder_department_id  # a department may be urged by the very level that dispatched it
+    for path in scope.area_paths:
+        if demand.holder_path.startswith(path) and not (strict and path == demand.holder_path):
+            return path
+    return None
+
+
+def can_urge(*, demand: Demand, user: Any) -> bool:
+    """True when `user` may urge (督办/催办) `demand`'s holder: a level above it (see `urging_path`).
+
+    The state is the service's and the move table's business (only a running clock is urged)."""
+    return urging_path(demand=demand, user=user) is not None
+
+
+# --- co-handling (协办) ---------------------------------------------------------------------
+
+
+def assisting_q(user: Any) -> Q:
+    """Co-handling tasks (`DemandAssist` rows) of the user's departments, replied or not."""
+    if not is_staff(user) or user.role != Role.DEPARTMENT:
+        return _NOTHING
+    departments = scope_for(user).department_ids
+    return Q(department_id__in=list(departments)) if departments else _NOTHING
+
+
+def can_reply_assist(*, assist: DemandAssist, user: Any) -> bool:
+    """True when `user` is staff of the assisting department of `assist` (the same rule as `assisting_q`)."""
+    if not is_staff(user) or user.role != Role.DEPARTMENT:
+        return False
+    return assist.department_id in scope_for(user).department_ids

@@ -261,3 +261,34 @@ class RequestOut(Schema):
     @staticmethod
     def resolve_decided_by(obj: Any) -> str | None:
         return str(obj.decided_by) if obj.decided_by_id and obj.decided_by else None
+
+
+# --- 督办/催办 (urging) and 协办 (co-handling): api_cohandling.py ---------------------------------
+
+
+class UrgeIn(Schema):
+    note: str = Field("", max_length=1000, description="what the urging level asks of the holder")
+
+
+class AssistIn(VersionIn):
+    department_id: int = Field(..., description="an active department of the demand's city, not the lead")
+    task: str = Field(..., max_length=2000)
+
+
+class AssistReplyIn(Schema):
+    reply: str = Field(..., max_length=2000)
+
+
+class AssistOut(Schema):
+    id: int
+    demand_id: int
+    department_id: int
+    department_name: str
+    task: str
+    assigned_at: dt.datetime
+    reply: str
+    replied_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_department_name(obj: Any) -> str:
+        return str(obj.department.name)

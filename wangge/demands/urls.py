@@ -24,6 +24,11 @@ urlpatterns = [
     # 公开审核: what the public reads of each demand (town staff, city administrators; auditors read).
     path("publishing/", views.publishing, name="publishing"),
     path("grids/<int:pk>/qr.png", views.grid_qr, name="grid_qr"),
+    # 督办/催办 and 协办 (views/cohandling.py).
+    path("<int:pk>/urge/", views.demand_urge, name="urge"),
+    path("<int:pk>/assists/", views.demand_assist_add, name="assist_add"),
+    path("assists/<int:assist_pk>/reply/", views.demand_assist_reply, name="assist_reply"),
+    path("assists/", views.assist_tasks, name="assist_tasks"),
     path("areas/<int:pk>/qr-sheet/", views.grid_qr_sheet, name="grid_qr_sheet"),
     # 延期 and 挂起: the holder's requests and resuming, the decision of the level above, its queue (待审批).
     path("<int:pk>/request/<str:move>/", views.demand_request, name="request"),

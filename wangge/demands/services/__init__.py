@@ -13,13 +13,16 @@
 - `attachments`: photos that arrive later from outside a move (a WeChat photo the worker fetched);
 - `publishing`: what the public reads of a demand (公开审核: approve a text, or publish nothing);
 - `requests`: 延期 (extension) and 挂起 (suspension): the holder's requests, the level above's decisions,
-  resuming a suspended demand (by hand or by the worker).
+  resuming a suspended demand (by hand or by the worker);
+- `urging`: 督办/催办, a level above the holder urges it (the holder's staff are pushed a message);
+- `assists`: 协办, assisting departments with their own tasks and replies.
 
 Who may see or hold a demand is `wangge.demands.permissions`. Import the public names from here
 (`from wangge.demands import services; services.demand_accept(...)`).
 """
 
 from wangge.demands.services._common import MAX_TEXT, MAX_TITLE
+from wangge.demands.services.assists import demand_assist_add, demand_assist_reply
 from wangge.demands.services.attachments import demand_photos_attach
 from wangge.demands.services.automatic import demand_auto_escalate, demand_close_silent, demand_warn
 from wangge.demands.services.callbacks import demand_call_back
@@ -53,6 +56,7 @@ from wangge.demands.services.residents import (
     demand_follower_comment,
     demand_rate,
 )
+from wangge.demands.services.urging import demand_urge
 
 __all__ = [
     "MAX_TEXT",
@@ -61,6 +65,8 @@ __all__ = [
     "SubmitResult",
     "demand_accept",
     "demand_add_info",
+    "demand_assist_add",
+    "demand_assist_reply",
     "demand_auto_escalate",
     "demand_call_back",
     "demand_can",
@@ -88,6 +94,7 @@ __all__ = [
     "demand_suspension_decide",
     "demand_suspension_request",
     "demand_tell_reporter",
+    "demand_urge",
     "demand_warn",
     "lookup_code_send",
     "lookup_code_verify",

@@ -189,6 +189,9 @@ def demand_resolve(
     """The holder reports the result (with photos); the resident and every merged duplicate's reporter are told."""
     demand = _reload(demand)
     _require_holder(demand, actor, version)
+    from wangge.demands.services.assists import require_assists_replied  # assists builds on this module
+
+    require_assists_replied(demand)  # 协办: name the departments that have not replied (the table only refuses)
     result = _required_text(result, field="result", label="result")
     cleaned = _clean_photos(photos)
     now = clock.now()

@@ -48,6 +48,10 @@ def held(tree: Any, personas: Any) -> dict[str, Demand]:
     )
     demands["other_grid"] = make_demand(grid=tree.other_grid)
     demands["other_town"] = make_demand(area=tree.other_town)
+    # 协办: the other town leads it, the department assists: it sees the demand and does not hold it.
+    assisted = make_demand(area=tree.other_town)
+    services.demand_assist_add(demand=assisted, actor=personas["outsider"], department=tree.department, task="配合")
+    demands["assisted"] = assisted
     return {name: Demand.objects.get(pk=d.pk) for name, d in demands.items()}
 
 
@@ -94,6 +98,7 @@ def test_each_level_is_held_by_the_persona_of_that_level(held: dict[str, Demand]
         "returned": {Role.VILLAGE},
         "other_grid": set(),
         "other_town": {"outsider"},
+        "assisted": {"outsider"},
     }
 
 
@@ -106,8 +111,8 @@ def test_what_each_persona_sees(held: dict[str, Demand], personas: Any) -> None:
     assert seen(Role.GRID_LEADER) == inside - {"sibling_grid"}
     assert seen(Role.TOWN) == inside
     assert seen(Role.AUDITOR) == seen(Role.CITY_ADMIN) == set(held)
-    assert seen(Role.DEPARTMENT) == {"department", "returned"}  # held by it, or sent to it once
-    assert seen("outsider") == {"other_grid", "other_town"}
+    assert seen(Role.DEPARTMENT) == {"department", "returned", "assisted"}  # held, sent to it once, or assisted
+    assert seen("outsider") == {"other_grid", "other_town", "assisted"}
 
 
 def test_candidates_are_exactly_who_may_hold(held: dict[str, Demand], personas: Any) -> None:

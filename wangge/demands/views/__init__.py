@@ -8,13 +8,19 @@ state; a move by someone who does not hold the demand answers 403 with the bilin
 The package's modules: `resident` (report, lookup, short links, follow, places), `track` (the
 resident's tracking page), `staff` (list, detail, moves, intake), `files` (photos and QR codes),
 `publishing` (the moderation queue, 公开审核), `requests` (延期 and 挂起: requests, decisions, resuming,
-the decider's queue), `_common` (what they share). urls.py names the views through this package: every
-public name is re-exported here.
+the decider's queue), `cohandling` (督办 and 协办 posts, the 协办任务 list), `_common` (what they share).
+urls.py names the views through this package: every public name is re-exported here.
 """
 
 from wangge.demands.views._common import (
     SHEET_LEVELS,
     attach_error,
+)
+from wangge.demands.views.cohandling import (
+    assist_tasks,
+    demand_assist_add,
+    demand_assist_reply,
+    demand_urge,
 )
 from wangge.demands.views.files import (
     grid_qr,
@@ -62,14 +68,18 @@ __all__ = [
     "REPORT_PREFILL",
     "SERVICES",
     "SHEET_LEVELS",
+    "assist_tasks",
     "attach_error",
     "category_suggestion",
+    "demand_assist_add",
+    "demand_assist_reply",
     "demand_detail",
     "demand_index",
     "demand_move",
     "demand_new",
     "demand_request",
     "demand_set_category",
+    "demand_urge",
     "follow_track",
     "grid_qr",
     "grid_qr_sheet",
