@@ -85,6 +85,7 @@ MOVE_LABELS: dict[str, Promise] = {
     "assist_reply": _("Co-handling department replied"),
     "verify": _("Verified on site"),
     "verify_back": _("Sent back by the verifier"),
+    "verify_overdue": _("Verification overdue: the verifiers were reminded"),
 }
 
 # Each move as a verb: the buttons on the staff page, and "cannot <verb> now" in errors.

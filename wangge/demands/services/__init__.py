@@ -8,6 +8,7 @@
 - `automatic`: the worker's moves (auto-escalate, warn, close by silence);
 - `notify`: who is told and the outbox rows that tell them (resident messages carry a short link);
 - `callbacks`: calling back (回访) the reporter of a resolved demand by phone;
+- `verification`: verification before closing (核查): confirm on site, send back, the worker's reminder;
 - `lookup`: "find my demand", one-time SMS codes that lead a resident back to the tracking page.
 
 Who may see or hold a demand is `wangge.demands.permissions`. Import the public names from here
@@ -38,6 +39,7 @@ from wangge.demands.services.residents import (
     demand_follower_comment,
     demand_rate,
 )
+from wangge.demands.services.verification import demand_verify, demand_verify_back, demand_verify_remind
 
 __all__ = [
     "MAX_TEXT",
@@ -64,6 +66,9 @@ __all__ = [
     "demand_return",
     "demand_set_category",
     "demand_submit",
+    "demand_verify",
+    "demand_verify_back",
+    "demand_verify_remind",
     "demand_warn",
     "lookup_code_send",
     "lookup_code_verify",
