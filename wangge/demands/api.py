@@ -249,3 +249,7 @@ def comment(request: HttpRequest, demand_id: int, payload: CommentIn) -> Status[
 def categories(request: HttpRequest) -> QuerySet[Category]:
     """The active catalogue with its time limits, first level then its children."""
     return Category.objects.filter(is_active=True).select_related("parent").order_by("sort", "code")
+
+
+# Routes of the case rules, kept in their own modules on this router (this one stays short).
+from wangge.demands import api_verification  # noqa: E402, F401

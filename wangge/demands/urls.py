@@ -22,5 +22,6 @@ urlpatterns = [
     path("new/suggestion/", views.category_suggestion, name="suggestion"),
     path("photos/<int:pk>/", views.photo, name="photo"),
     path("grids/<int:pk>/qr.png", views.grid_qr, name="grid_qr"),
+    path("verify/", views.verify_queue_page, name="verify_queue"),
     path("areas/<int:pk>/qr-sheet/", views.grid_qr_sheet, name="grid_qr_sheet"),
 ]

@@ -7,6 +7,7 @@ state; a move by someone who does not hold the demand answers 403 with the bilin
 
 The package's modules: `resident` (report, lookup, short links, follow, places), `track` (the
 resident's tracking page), `staff` (list, detail, moves, intake), `files` (photos and QR codes),
+`verification` (the verifier's queue, 待核查),
 `_common` (what they share). urls.py names the views through this package: every public name is
 re-exported here.
 """
@@ -74,3 +75,7 @@ __all__ = [
     "track",
     "track_photo",
 ]
+
+from wangge.demands.views.verification import verify_queue_page
+
+__all__ += ["verify_queue_page"]
