@@ -24,6 +24,7 @@ from wangge.core.phones import normalise_phone
 from wangge.demands.models import (
     CALL_BACK_CHANNELS,
     OPEN_STATES,
+    UNFINISHED_STATES,
     WAITING_STATES,
     CallBack,
     Category,
@@ -406,7 +407,7 @@ def intake_duplicates(
 
 def demand_duplicates(*, demand: Demand, user: Any) -> list[DuplicateOffer]:
     """Open demands inside the user's scope that look like this one (a merge suggestion for staff)."""
-    if demand.state not in OPEN_STATES:
+    if demand.state not in UNFINISHED_STATES:
         return []
     offers = _duplicates(
         title=demand.title,

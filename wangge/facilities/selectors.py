@@ -55,10 +55,10 @@ def facility_types() -> QuerySet[FacilityType]:
 
 
 def _open_demand_count() -> Subquery:
-    from wangge.demands.models import OPEN_STATES, Demand
+    from wangge.demands.models import UNFINISHED_STATES, Demand
 
     return Subquery(
-        Demand.objects.filter(inspection_items__inspection__facility=OuterRef("pk"), state__in=OPEN_STATES)
+        Demand.objects.filter(inspection_items__inspection__facility=OuterRef("pk"), state__in=UNFINISHED_STATES)
         .order_by()
         .values("inspection_items__inspection__facility")
         .annotate(n=Count("id", distinct=True))

@@ -18,7 +18,7 @@ from django.utils.translation import pgettext_lazy
 
 from wangge.core.errors import render_both
 from wangge.core.masking import mask_phone
-from wangge.demands.models import OPEN_STATES, Category, Demand, DemandEvent, Kind, State
+from wangge.demands.models import UNFINISHED_STATES, Category, Demand, DemandEvent, Kind, State
 from wangge.demands.selectors import visible_q
 from wangge.open311.formats import w3c
 from wangge.registry.models import Area, Level
@@ -33,6 +33,7 @@ STATE_TEXT: dict[str, tuple[str, str]] = {
     State.REJECTED: ("已驳回", "rejected"),
     State.MERGED: ("已合并为重复诉求", "merged as a duplicate"),
     State.REOPENED: ("已返工，待受理", "reopened, waiting to be accepted"),
+    State.VERIFYING: ("已办结，待现场核查", "resolved, waiting to be verified on site"),
 }
 # The richer state as mySociety's update statuses (lower case, as FixMyStreet reads them).
 UPDATE_STATUS: dict[str, str] = {
@@ -44,6 +45,7 @@ UPDATE_STATUS: dict[str, str] = {
     State.REJECTED: "no_further_action",
     State.MERGED: "duplicate",
     State.REOPENED: "reopen",
+    State.VERIFYING: "in_progress",  # not fixed until verified on site (核查)
 }
 MAX_RESULTS = 1000
 _PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
@@ -103,7 +105,8 @@ def readable(*, account: Any | None, jurisdiction: Jurisdiction) -> QuerySet[Dem
 
 
 def status_of(demand: Demand) -> str:
-    return "open" if demand.state in OPEN_STATES else "closed"
+    # Open until finished: a resolved demand waiting for its verifier (核查) is still open.
+    return "open" if demand.state in UNFINISHED_STATES else "closed"
 
 
 def status_notes(demand: Demand) -> str:
@@ -133,7 +136,7 @@ def request_out(demand: Demand, *, public: bool) -> dict[str, Any]:
     """One `request` element; never the reporter's name, phone or the tracking token."""
     category = demand.category if demand.category_id else None
     submission = getattr(demand, "open311_submission", None)
-    closed = demand.state not in OPEN_STATES
+    closed = demand.state not in UNFINISHED_STATES
     # For a closed request the spec wants the time it was closed.
     updated = (demand.closed_at or demand.resolved_at or demand.updated_at) if closed else demand.updated_at
     lat, lng = demand.lat, demand.lng
@@ -188,6 +191,8 @@ MOVE_TEXT: dict[str, Any] = {
     "add_info": pgettext_lazy("open311 update", "the resident added information"),
     "close": pgettext_lazy("open311 update", "closed"),
     "warn": pgettext_lazy("open311 update", "near or past the limit"),
+    "verify": pgettext_lazy("open311 update", "verified on site"),
+    "verify_back": pgettext_lazy("open311 update", "sent back by the verifier to be done again"),
 }
 
 

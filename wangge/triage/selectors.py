@@ -107,7 +107,7 @@ def duplicate_candidates(
     exclude_id: int | None = None,
 ) -> list[DuplicateCandidate]:
     """Open demands in the same grid or village within the window whose text is similar, best first."""
-    from wangge.demands.models import OPEN_STATES, Demand
+    from wangge.demands.models import UNFINISHED_STATES, Demand
 
     if not area_path:
         return []
@@ -117,7 +117,7 @@ def duplicate_candidates(
     since = clock.now() - dt.timedelta(days=window)
     qs = (
         Demand.objects.filter(
-            state__in=OPEN_STATES, area_path__startswith=village_prefix(area_path), created_at__gte=since
+            state__in=UNFINISHED_STATES, area_path__startswith=village_prefix(area_path), created_at__gte=since
         )
         .select_related("category")
         .order_by("-created_at", "-id")

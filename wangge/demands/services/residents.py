@@ -18,7 +18,7 @@ from wangge.accounts.models import Role, User
 from wangge.core import clock
 from wangge.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from wangge.demands.models import (
-    OPEN_STATES,
+    UNFINISHED_STATES,
     ActorKind,
     Demand,
     DemandComment,
@@ -70,7 +70,7 @@ def demand_follow(*, demand: Demand | int, phone: str) -> DemandFollower:
     demand = _reload(demand)
     if demand.state == State.MERGED and demand.merged_into_id:
         demand = _reload(demand.merged_into_id)
-    if demand.state not in OPEN_STATES:
+    if demand.state not in UNFINISHED_STATES:
         raise Conflict(
             _("Demand %(code)s is “%(state)s” and can no longer be followed; please report yours"),
             params={"code": demand.code, "state": State(demand.state).label},

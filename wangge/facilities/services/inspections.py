@@ -113,11 +113,11 @@ def _point(lat: Any, lng: Any) -> tuple[float | None, float | None]:
 
 def _open_demands(facility: Facility) -> dict[int, Any]:
     """Checklist item id → the still-open demand an earlier failure of it at this facility raised (one query)."""
-    from wangge.demands.models import OPEN_STATES
+    from wangge.demands.models import UNFINISHED_STATES
 
     rows = (
         InspectionItem.objects.filter(
-            inspection__facility=facility, demand__isnull=False, demand__state__in=OPEN_STATES
+            inspection__facility=facility, demand__isnull=False, demand__state__in=UNFINISHED_STATES
         )
         .select_related("demand")
         .order_by("demand_id")

@@ -77,9 +77,9 @@ def _get_requests(request: HttpRequest, fmt: str, jurisdiction: Any) -> HttpResp
         if statuses - {"open", "closed"}:
             raise ValidationFailed(_("status must be open or closed"), field="status")
         if statuses == {"open"}:
-            qs = qs.filter(state__in=selectors.OPEN_STATES)
+            qs = qs.filter(state__in=selectors.UNFINISHED_STATES)
         elif statuses == {"closed"}:
-            qs = qs.exclude(state__in=selectors.OPEN_STATES)
+            qs = qs.exclude(state__in=selectors.UNFINISHED_STATES)
         start, end = window(request)
         qs = qs.filter(created_at__gte=start, created_at__lte=end)
     rows = [selectors.request_out(d, public=public) for d in qs.order_by("-created_at", "-id")[: selectors.MAX_RESULTS]]
