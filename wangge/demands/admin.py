@@ -24,11 +24,13 @@ class CategoryAdmin(admin.ModelAdmin):
         "resolve_value_normal",
         "resolve_value_urgent",
         "resolve_unit",
+        "needs_verification",
         "is_active",
         "sort",
     )
-    list_filter = ("is_active", "resolve_unit", "parent")
-    list_editable = ("is_active", "sort")
+    list_filter = ("is_active", "needs_verification", "resolve_unit", "parent")
+    # 核查: which categories wait for a verifier on site before a resolve counts, set from the list.
+    list_editable = ("needs_verification", "is_active", "sort")
     search_fields = ("code", "name")
     ordering = ("sort", "code")
 

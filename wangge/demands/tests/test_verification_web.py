@@ -179,3 +179,15 @@ def test_api_the_resolver_may_not_verify(tree: Any, personas: Any) -> None:
     d = services.demand_resolve(demand=d, actor=leader, result="自己修好了")
     resp = bearer(leader).post(f"/api/v1/demands/{d.pk}/verify", {"version": d.version, "photos": [photo()]})
     assert resp.status_code == 403 and resp.json()["code"] == "own_work"
+
+
+def test_the_category_admin_edits_the_verification_flag(db: Any) -> None:
+    from wangge.accounts.models import User
+
+    admin = User.objects.create_superuser("root", password="x")
+    category = make_category()
+    client = login(admin)
+    page = client.get(reverse("admin:demands_category_changelist")).content.decode()
+    assert 'name="form-0-needs_verification"' in page
+    form = client.get(reverse("admin:demands_category_change", args=[category.pk])).content.decode()
+    assert 'name="needs_verification"' in form
