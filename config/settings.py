@@ -318,6 +318,8 @@ NOTIFY_OUTBOX_BATCH = int(os.environ.get("NOTIFY_OUTBOX_BATCH", os.environ.get("
 # --- demands (core: time limits, worker, notifications of moves) -----------------------
 # A resolved demand the resident does not rate is closed after this many days of silence.
 DEMAND_AUTO_CLOSE_DAYS = int(os.environ.get("DEMAND_AUTO_CLOSE_DAYS", "7"))
+# Working hours a verifier has to verify a resolved demand on site (核查) before being reminded (about two days).
+DEMAND_VERIFY_HOURS = float(os.environ.get("DEMAND_VERIFY_HOURS", "16"))
 # Share of the resolve window after which a demand is flagged yellow (red once past the limit).
 DEMAND_YELLOW_FRACTION = float(os.environ.get("DEMAND_YELLOW_FRACTION", "0.8"))
 # Working hours for limits in (non-urgent) hours; N working days end at DEMAND_WORKDAY_END.

@@ -96,6 +96,8 @@ CASES: dict[str, Case] = {
     "demands:lookup": None,
     "links:demand": lambda w: {"code": w["demand"].short_code},
     "demands:suggestion": None,
+    # 核查: the verifier's queue (empty for every role but grid leaders and supervisors, and scoped for those).
+    "demands:verify_queue": None,
     "triage:hot": None,
     "onestop:catalogue": None,
     "onestop:items": None,
@@ -387,7 +389,14 @@ def test_anonymous_is_sent_to_login(worlds: Any) -> None:
 
 
 # --- the API walk (demands): every persona, by bearer token, inside and outside its scope ----------
-DEMAND_API_GETS = ["/demands", "/demands/{id}", "/demands/{id}/events", "/categories", "/demand-requests"]
+DEMAND_API_GETS = [
+    "/demands",
+    "/demands/{id}",
+    "/demands/{id}/events",
+    "/categories",
+    "/demand-requests",
+    "/verify-queue",
+]
 DEMAND_API_MOVES = [
     "accept",
     "resolve",
@@ -405,6 +414,8 @@ DEMAND_API_MOVES = [
     "extension/decide",
     "suspension/decide",
     "urge",
+    "verify",
+    "verify-back",
 ]
 
 

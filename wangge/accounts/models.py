@@ -21,6 +21,8 @@ class Role(models.TextChoices):
     AUDITOR = "auditor", _("Auditor (read-only)")
     # The service account behind one integrator's API key: holds nothing, sees the key's scope.
     INTEGRATION = "integration", _("Integration (API key)")
+    # Verifies resolved demands on site before they count as resolved (核查); holds nothing, sees its areas.
+    SUPERVISOR = "supervisor", _("Supervisor (verifier)")
 
 
 # What WeCom accepts as a member's account (userid): 1–64 letters, digits and _-.@, starting with a

@@ -53,6 +53,8 @@ from wangge.dashboards.models import COUNTERS, HISTOGRAMS, SUMS
 OPEN = frozenset({"submitted", "in_progress", "escalated", "reopened"})
 WAITING = frozenset({"submitted", "escalated", "reopened"})
 RESOLVED = frozenset({"resolved", "closed"})
+# Not finished although no holder's clock runs: suspended (挂起) or waiting for its verifier (核查).
+UNFINISHED = OPEN | {"suspended", "verifying"}
 SATISFIED = frozenset({"satisfied", "basic"})
 LEVELS = ("city", "town", "village", "branch", "grid")
 # Depth of an area from the number of segments of its path ("430181/430181100/" is a town).
@@ -146,7 +148,7 @@ def demand_facts(row: DemandRow, now: dt.datetime) -> dict[str, int]:
     answer = first_answer(row)
     facts = {
         "received": 1,
-        "open": int(is_open),
+        "open": int(state in UNFINISHED),
         "overdue": int(is_open and (resolve_late or waiting_late)),
         "accepted": int(accepted),
         "response_due": int(accepted or row.auto_escalated_before_accept or waiting_late),

@@ -30,7 +30,8 @@ class CategoryAdmin(admin.ModelAdmin):
         "sort",
     )
     list_filter = ("is_active", "resolve_unit", "grid_may_dispatch", "needs_verification", "parent")
-    list_editable = ("is_active", "sort")
+    # 核查: which categories wait for a verifier on site before a resolve counts, set from the list.
+    list_editable = ("needs_verification", "is_active", "sort")
     search_fields = ("code", "name")
     ordering = ("sort", "code")
 

@@ -252,5 +252,5 @@ def categories(request: HttpRequest) -> QuerySet[Category]:
     return Category.objects.filter(is_active=True).select_related("parent").order_by("sort", "code")
 
 
-# 延期 and 挂起 add their routes to this router from a module of their own.
-from wangge.demands import api_requests  # noqa: E402, F401
+# The case rules add their routes to this router from modules of their own (this one stays short).
+from wangge.demands import api_requests, api_verification  # noqa: E402, F401

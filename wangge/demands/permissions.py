@@ -20,7 +20,9 @@ Each rule comes in the forms its callers need, kept side by side so that they ca
 - `can_urge(demand=, user=)`: who may urge (督办/催办) the holder: the levels above it;
 - `assisting_q(user)` / `can_reply_assist(assist=, user=)`: the co-handling tasks (协办) of the user's
   departments; staff of an assisting department see the demand (part of `visible_q`/`can_see`) and
-  never hold it.
+  never hold it;
+- `verify_q(user)` / `can_verify(demand=, user=)` / `verifier_candidates(demand=)`: who verifies (核查) a
+  resolved demand of a category that needs verification before it counts as resolved.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from django.db.models import Q, QuerySet
 from wangge.accounts.models import ROLE_LEVEL, Role, User
 from wangge.accounts.scope import scope_for
 from wangge.demands.models import CALL_BACK_CHANNELS, Demand, DemandAssist, DemandRequest, State
-from wangge.registry.models import LEVEL_DEPTH, Area
+from wangge.registry.models import LEVEL_DEPTH, Area, Level
 
 _NOTHING = Q(pk__in=[])
 
@@ -316,3 +318,61 @@ def can_reply_assist(*, assist: DemandAssist, user: Any) -> bool:
     if not is_staff(user) or user.role != Role.DEPARTMENT:
         return False
     return assist.department_id in scope_for(user).department_ids
+
+
+# --- verifying (核查) ---------------------------------------------------------------------
+
+
+def _verify_rule_q(user: Any) -> Q:
+    """Where `user` verifies, whatever the demand's state (see `can_verify`)."""
+    if not is_staff(user) or user.role not in (Role.GRID_LEADER, Role.SUPERVISOR):
+        return _NOTHING
+    scope = scope_for(user)
+    if user.role == Role.SUPERVISOR:
+        return _NOTHING if scope.is_empty else scope.area_q("area_path")
+    if not scope.area_paths:
+        return _NOTHING
+    return Q(area_path__in=list(scope.area_paths), area__level=Level.GRID)
+
+
+def verify_q(user: Any) -> Q:
+    """Demands waiting for `user` to verify them (待核查): the same rule as `can_verify`."""
+    rule = _verify_rule_q(user)
+    if rule == _NOTHING:
+        return _NOTHING
+    return rule & Q(state=State.VERIFYING) & ~Q(holder_user_id=user.pk)
+
+
+def can_verify(*, demand: Demand, user: Any) -> bool:
+    """True when `user` may verify `demand` on site now (核查: confirm it, or send it back to its holder).
+
+    Decided in this version: the grid leaders of the demand's own grid (staff of the grid-leader role
+    scoped to the demand's area when that area is a micro-grid) and supervisors (监督核查员) whose scope
+    covers the demand's area. Separation of duties: the person who resolved it (the holding person, set
+    by the resolve and kept while it waits) never verifies their own work, so a grid leader who fixed
+    a problem themselves leaves it to a colleague or a supervisor. Both verifiers already see the
+    demand (`can_see`: its area is in their scope).
+    """
+    if not is_staff(user) or demand.state != State.VERIFYING or demand.holder_user_id == user.pk:
+        return False
+    if user.role == Role.SUPERVISOR:
+        scope = scope_for(user)
+        return not scope.is_empty and scope.covers_path(demand.area_path)
+    if user.role != Role.GRID_LEADER:
+        return False
+    return demand.area.level == Level.GRID and demand.area_path in scope_for(user).area_paths
+
+
+def verifier_candidates(*, demand: Demand) -> QuerySet[User]:
+    """Active users who may verify `demand` (told when it waits for them): `can_verify`'s rule, as users.
+
+    A superuser supervisor (global scope) verifies everywhere and is not told of every demand."""
+    area = demand.area
+    users = get_user_model().objects.filter(is_active=True)
+    q = Q(role=Role.SUPERVISOR, scopes__area__path__in=area.ancestor_paths())
+    if area.level == Level.GRID:
+        q |= Q(role=Role.GRID_LEADER, scopes__area_id=area.pk)
+    users = users.filter(q)
+    if demand.holder_user_id:
+        users = users.exclude(pk=demand.holder_user_id)
+    return users.distinct()

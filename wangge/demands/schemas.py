@@ -64,6 +64,7 @@ class DemandOut(Schema):
     resolve_due_at: dt.datetime | None
     accepted_at: dt.datetime | None
     resolved_at: dt.datetime | None
+    verified_at: dt.datetime | None
     closed_at: dt.datetime | None
     resolution: str
     satisfaction: str | None

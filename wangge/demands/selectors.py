@@ -408,7 +408,7 @@ def intake_duplicates(
 
 def demand_duplicates(*, demand: Demand, user: Any) -> list[DuplicateOffer]:
     """Open demands inside the user's scope that look like this one (a merge suggestion for staff)."""
-    if demand.state not in OPEN_STATES:
+    if demand.state not in UNFINISHED_STATES:
         return []
     offers = _duplicates(
         title=demand.title,

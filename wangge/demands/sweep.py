@@ -1,5 +1,6 @@
 """The worker's pass over demands (a WANGGE_WORKER_HOOKS entry): suspensions that end (挂起 until a date), time
-limits to accept and resolve, silent closing. A suspended demand is not open: it is never escalated or warned.
+limits to accept and resolve, silent closing, and the reminder to verifiers (核查) of demands waiting past
+DEMAND_VERIFY_HOURS. A suspended demand is not open: it is never escalated or warned.
 
 The messages these moves enqueue are delivered by the outbox's own pass (notifications.services.outbox_pass).
 
@@ -33,13 +34,16 @@ from wangge.demands.models import (
     OPEN_STATES,
     WAITING_STATES,
     Demand,
+    DemandEvent,
     DemandRequest,
     RequestKind,
     RequestState,
     State,
     WarningLevel,
 )
+from wangge.demands.services import verification
 from wangge.demands.transitions import CAN_ESCALATE
+from wangge.holidays.workdays import add_working_hours
 
 log = logging.getLogger("wangge.worker")
 
@@ -53,6 +57,7 @@ class SweepReport:
     yellow: int = 0
     red: int = 0
     closed: int = 0
+    verify_reminded: int = 0
     conflicts: int = 0
     errors: int = 0
     seconds: float = 0.0
@@ -60,7 +65,8 @@ class SweepReport:
     def __str__(self) -> str:
         return (
             f"resumed {self.resumed}, escalated {self.escalated}, yellow {self.yellow}, red {self.red}, "
-            f"closed {self.closed}, conflicts {self.conflicts}, errors {self.errors}; {self.seconds * 1000:.1f} ms"
+            f"closed {self.closed}, verify reminders {self.verify_reminded}, "
+            f"conflicts {self.conflicts}, errors {self.errors}; {self.seconds * 1000:.1f} ms"
         )
 
 
@@ -110,9 +116,47 @@ def due_to_resume(now: dt.datetime) -> QuerySet[Demand]:
 
 def due_to_close(now: dt.datetime) -> QuerySet[Demand]:
     days = int(getattr(settings, "DEMAND_AUTO_CLOSE_DAYS", 7))
-    return Demand.objects.filter(state=State.RESOLVED, resolved_at__lte=now - dt.timedelta(days=days)).order_by(
-        "resolved_at", "id"
+    cutoff = now - dt.timedelta(days=days)
+    # A verified demand (核查) counts its days from the verification: the resident was asked to rate only then.
+    return (
+        Demand.objects.filter(state=State.RESOLVED, resolved_at__lte=cutoff)
+        .exclude(verified_at__gt=cutoff)
+        .order_by("resolved_at", "id")
     )
+
+
+def due_for_verify_reminder(now: dt.datetime) -> QuerySet[Demand]:
+    """Waiting for a verifier for at least DEMAND_VERIFY_HOURS calendar hours, not yet reminded in this wait.
+
+    Working hours never pass faster than calendar hours, so this is a superset of what is due; the pass
+    checks each on the working-hours calendar (`verification.verify_due_at`)."""
+    hours = verification.verify_hours()
+    reminded = DemandEvent.objects.filter(
+        demand=OuterRef("pk"), action=verification.OVERDUE_ACTION, at__gte=OuterRef("resolved_at")
+    )
+    return (
+        Demand.objects.filter(state=State.VERIFYING, resolved_at__lte=now - dt.timedelta(hours=hours))
+        .exclude(Exists(reminded))
+        .order_by("resolved_at", "id")
+    )
+
+
+def _remind_verifiers(now: dt.datetime, *, batch: int, report: SweepReport) -> int:
+    """Remind the verifiers of every demand past its working-hours limit to verify (keyset batches)."""
+    done = 0
+    after: tuple[Any, int] | None = None
+    qs = due_for_verify_reminder(now)
+    while True:
+        page = qs
+        if after is not None:
+            page = qs.filter(Q(resolved_at__gt=after[0]) | Q(resolved_at=after[0], pk__gt=after[1]))
+        rows = list(page.values_list("resolved_at", "pk")[:batch])
+        for resolved_at, pk in rows:
+            if resolved_at is not None and add_working_hours(resolved_at, verification.verify_hours()) <= now:
+                done += _one(pk, lambda pk: services.demand_verify_remind(demand=pk), report)
+        if len(rows) < batch:
+            return done
+        after = rows[-1]
 
 
 def _process(qs: QuerySet[Demand], key: str, move: Callable[[int], Any], *, batch: int, report: SweepReport) -> int:
@@ -157,7 +201,8 @@ def _one(pk: int, move: Callable[[int], Any], report: SweepReport) -> int:
 
 def sweep_once(*, batch: int | None = None) -> SweepReport:
     """One pass, the worker's hook (no arguments): (a) suspensions that end resume (their deadlines move
-    first), (b) auto-escalate, (c) red then yellow flags, (d) silent closing."""
+    first), (b) auto-escalate, (c) red then yellow flags, (d) silent closing, (e) reminders to verifiers past
+    their limit."""
     started = time.perf_counter()
     batch = batch or int(getattr(settings, "DEMAND_WORKER_BATCH", 500))
     report = SweepReport()
@@ -197,5 +242,6 @@ def sweep_once(*, batch: int | None = None) -> SweepReport:
         batch=batch,
         report=report,
     )
+    report.verify_reminded = _remind_verifiers(now, batch=batch, report=report)
     report.seconds = time.perf_counter() - started
     return report

@@ -87,6 +87,7 @@ MOVE_LABELS: dict[str, Promise] = {
     "verify_back": _("Sent back by the verifier"),
     "publish": _("Public text approved"),
     "unpublish": _("Not published"),
+    "verify_overdue": _("Verification overdue: the verifiers were reminded"),
 }
 
 # Each move as a verb: the buttons on the staff page, and "cannot <verb> now" in errors.

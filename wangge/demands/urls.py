@@ -29,6 +29,8 @@ urlpatterns = [
     path("<int:pk>/assists/", views.demand_assist_add, name="assist_add"),
     path("assists/<int:assist_pk>/reply/", views.demand_assist_reply, name="assist_reply"),
     path("assists/", views.assist_tasks, name="assist_tasks"),
+    # 核查 (views/verification.py).
+    path("verify/", views.verify_queue_page, name="verify_queue"),
     path("areas/<int:pk>/qr-sheet/", views.grid_qr_sheet, name="grid_qr_sheet"),
     # 延期 and 挂起: the holder's requests and resuming, the decision of the level above, its queue (待审批).
     path("<int:pk>/request/<str:move>/", views.demand_request, name="request"),

@@ -34,6 +34,7 @@ STATE_TEXT: dict[str, tuple[str, str]] = {
     State.MERGED: ("已合并为重复诉求", "merged as a duplicate"),
     State.REOPENED: ("已返工，待受理", "reopened, waiting to be accepted"),
     State.SUSPENDED: ("已挂起，暂停计时", "suspended, the clock is stopped"),
+    State.VERIFYING: ("已办结，待现场核查", "resolved, waiting to be verified on site"),
 }
 # The richer state as mySociety's update statuses (lower case, as FixMyStreet reads them).
 UPDATE_STATUS: dict[str, str] = {
@@ -46,6 +47,7 @@ UPDATE_STATUS: dict[str, str] = {
     State.MERGED: "duplicate",
     State.REOPENED: "reopen",
     State.SUSPENDED: "action_scheduled",  # waiting on something outside anyone's control (挂起)
+    State.VERIFYING: "in_progress",  # not fixed until verified on site (核查)
 }
 MAX_RESULTS = 1000
 
@@ -97,7 +99,8 @@ def readable(*, account: Any | None, jurisdiction: Jurisdiction) -> QuerySet[Dem
 
 
 def status_of(demand: Demand) -> str:
-    return "open" if demand.state in UNFINISHED_STATES else "closed"  # a suspended demand is open
+    # Open until finished: a suspended demand (挂起) and a resolved one waiting for its verifier (核查) are open.
+    return "open" if demand.state in UNFINISHED_STATES else "closed"
 
 
 def status_notes(demand: Demand) -> str:
@@ -193,6 +196,8 @@ MOVE_TEXT: dict[str, Any] = {
     "add_info": pgettext_lazy("open311 update", "the resident added information"),
     "close": pgettext_lazy("open311 update", "closed"),
     "warn": pgettext_lazy("open311 update", "near or past the limit"),
+    "verify": pgettext_lazy("open311 update", "verified on site"),
+    "verify_back": pgettext_lazy("open311 update", "sent back by the verifier to be done again"),
 }
 
 

@@ -87,3 +87,10 @@ __all__ = [
     "required",
     "too_long",
 ]
+
+# Verification before closing (核查): the verifier's forms, posted to the same move view as the holder's.
+from wangge.demands.forms.verification import VERIFY_FORMS, VerifyBackForm, VerifyForm
+
+MOVE_FORMS.update(VERIFY_FORMS)
+PHOTO_MOVES.update(VERIFY_FORMS)
+__all__ += ["VERIFY_FORMS", "VerifyBackForm", "VerifyForm"]

@@ -207,8 +207,8 @@ class Demand(models.Model):
     @property
     def result_is_current(self) -> bool:
         """Whether `resolution` is the answer now: after a reopen (返工) it is the earlier attempt until the
-        holder resolves the demand again."""
-        return self.state in (State.RESOLVED, State.CLOSED)
+        holder resolves the demand again. While it waits for its verifier (核查) it is the answer being checked."""
+        return self.state in (State.RESOLVED, State.CLOSED, State.VERIFYING)
 
     @property
     def state_label(self) -> str:

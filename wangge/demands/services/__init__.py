@@ -15,7 +15,8 @@
 - `requests`: 延期 (extension) and 挂起 (suspension): the holder's requests, the level above's decisions,
   resuming a suspended demand (by hand or by the worker);
 - `urging`: 督办/催办, a level above the holder urges it (the holder's staff are pushed a message);
-- `assists`: 协办, assisting departments with their own tasks and replies.
+- `assists`: 协办, assisting departments with their own tasks and replies;
+- `verification`: verification before closing (核查): confirm on site, send back, the worker's reminder.
 
 Who may see or hold a demand is `wangge.demands.permissions`. Import the public names from here
 (`from wangge.demands import services; services.demand_accept(...)`).
@@ -57,6 +58,7 @@ from wangge.demands.services.residents import (
     demand_rate,
 )
 from wangge.demands.services.urging import demand_urge
+from wangge.demands.services.verification import demand_verify, demand_verify_back, demand_verify_remind
 
 __all__ = [
     "MAX_TEXT",
@@ -95,6 +97,9 @@ __all__ = [
     "demand_suspension_request",
     "demand_tell_reporter",
     "demand_urge",
+    "demand_verify",
+    "demand_verify_back",
+    "demand_verify_remind",
     "demand_warn",
     "lookup_code_send",
     "lookup_code_verify",

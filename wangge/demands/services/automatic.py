@@ -8,6 +8,7 @@ once move a demand once and tell nobody twice.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -121,12 +122,20 @@ def _silence_days() -> int:
 
 @transaction.atomic
 def demand_close_silent(*, demand: Demand | int) -> Demand:
-    """Close a resolved demand the resident has not rated within DEMAND_AUTO_CLOSE_DAYS."""
+    """Close a resolved demand the resident has not rated within DEMAND_AUTO_CLOSE_DAYS.
+
+    A demand waiting for its verifier (核查) is never closed; once verified, the days count from the
+    verification (the resident was asked to rate only then)."""
     demand = _reload(demand)
     now = clock.now()
     cutoff = now - dt.timedelta(days=_silence_days())
     if demand.state != State.RESOLVED or demand.resolved_at is None or demand.resolved_at > cutoff:
         raise Conflict(_("this demand cannot be closed by silence yet"))
+    claim: dict[str, Any] = {"resolved_at__lte": cutoff}
+    if demand.verified_at is not None:
+        if demand.verified_at > cutoff:
+            raise Conflict(_("this demand cannot be closed by silence yet"))
+        claim["verified_at__lte"] = cutoff
     demand, _event = _apply(
         demand=demand,
         move=Move.CLOSE,
@@ -135,6 +144,6 @@ def demand_close_silent(*, demand: Demand | int) -> Demand:
         note=in_chinese(
             _("Not rated within %(days)s days of being resolved; closed automatically"), {"days": _silence_days()}
         ),
-        extra_filter={"resolved_at__lte": cutoff},
+        extra_filter=claim,
     )
     return demand

@@ -28,7 +28,7 @@ from wangge.demands.models import (
     DemandFollower,
     State,
 )
-from wangge.demands.permissions import can_call_back, can_hold, can_see, is_staff
+from wangge.demands.permissions import can_call_back, can_hold, can_see, can_verify, is_staff
 from wangge.demands.services._common import (
     _clean_photos,
     _fresh_deadlines,
@@ -43,9 +43,10 @@ from wangge.demands.services._common import (
 from wangge.demands.services.notify import (
     _holder_recipients,
     _tell_arrival,
-    _tell_follower,
     _tell_resident,
+    _tell_resolved,
     _tell_staff,
+    _tell_verifiers,
 )
 from wangge.demands.transitions import STAFF_MOVES, IllegalMove, Move, allowed_moves, move_verb, next_state
 from wangge.registry.models import Area, Department
@@ -186,7 +187,10 @@ def demand_accept(*, demand: Demand, actor: User, version: int | None = None) ->
 def demand_resolve(
     *, demand: Demand, actor: User, result: str, photos: Iterable[Any] = (), version: int | None = None
 ) -> Demand:
-    """The holder reports the result (with photos); the resident and every merged duplicate's reporter are told."""
+    """The holder reports the result (with photos); the resident and every merged duplicate's reporter are told.
+
+    In a category that needs verification (核查) the demand waits for a verifier instead, who is told; the
+    resident hears "resolved" when the verifier confirms it (`verification.demand_verify`)."""
     demand = _reload(demand)
     _require_holder(demand, actor, version)
     from wangge.demands.services.assists import require_assists_replied  # assists builds on this module
@@ -200,39 +204,10 @@ def demand_resolve(
         changes["accepted_at"] = now  # answering at once is also taking the order
     demand, event = _apply(demand=demand, move=Move.RESOLVE, actor=actor, version=version, changes=changes, note=result)
     _save_photos(demand, cleaned, event=event, by_resident=False)
-    short = result[:60]
-    body = in_chinese(
-        _("Your demand %(code)s is resolved: %(result)s. Please rate it through the tracking link."),
-        {"code": demand.code, "result": short},
-    )
-    _tell_resident(demand, body=body, kind="resolved", key=f"resolved:{event.pk}")
-    # Everyone who reported the same problem hears it once: merged duplicates' reporters, then followers.
-    told = {demand.reporter_phone}
-    for duplicate in Demand.objects.filter(merged_into=demand).exclude(reporter_phone=""):
-        if duplicate.reporter_phone in told:
-            continue
-        told.add(duplicate.reporter_phone)
-        _tell_resident(
-            duplicate,
-            body=in_chinese(
-                _("The problem you reported (%(code)s) was resolved together with demand %(main)s: %(result)s."),
-                {"code": duplicate.code, "main": demand.code, "result": short},
-            ),
-            kind="resolved",
-            key=f"resolved-main:{event.pk}",
-        )
-    for follower in DemandFollower.objects.filter(demand=demand).order_by("id"):
-        if follower.phone in told:
-            continue
-        told.add(follower.phone)
-        _tell_follower(
-            demand,
-            follower.phone,
-            body=in_chinese(
-                _("The demand %(code)s you follow is resolved: %(result)s."), {"code": demand.code, "result": short}
-            ),
-            kind="resolved",
-        )
+    if demand.state == State.VERIFYING:
+        _tell_verifiers(demand, event)  # the resident hears "resolved" once it is verified (核查)
+    else:
+        _tell_resolved(demand, event, result=result)
     return demand
 
 
@@ -443,6 +418,8 @@ def demand_can(*, demand: Demand, user: Any) -> set[str]:
     from wangge.demands.services.requests import REQUEST_MOVES, request_moves  # 延期/挂起 (it imports this module)
 
     moves |= request_moves(demand=demand, user=user)
+    if can_verify(demand=demand, user=user):
+        moves |= {Move.VERIFY.value, Move.VERIFY_BACK.value}  # the verifier's (核查), who never holds it
     if not can_hold(demand=demand, user=user):
         return moves
     facts = table_facts(demand, Move.RESOLVE)

@@ -18,8 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from wangge.accounts.models import User
 from wangge.core.links import short_url
-from wangge.demands.models import WAITING_STATES, Demand, DemandEvent, DemandFollower
-from wangge.demands.permissions import holder_candidates
+from wangge.demands.models import WAITING_STATES, Demand, DemandEvent, DemandFollower, State
+from wangge.demands.permissions import holder_candidates, verifier_candidates
 from wangge.demands.services._common import _local, in_chinese
 from wangge.registry.models import Area
 
@@ -239,4 +239,64 @@ def _tell_arrival(demand: Demand, event: DemandEvent, *, why: str) -> None:
         ),
         kind="arrival",
         key=f"arrival:{event.pk}",
+    )
+
+
+def _tell_resolved(demand: Demand, event: DemandEvent, *, result: str) -> None:
+    """The demand is resolved (by its holder, or confirmed by the verifier, 核查): the resident is asked to
+    rate it, and every merged duplicate's reporter and every follower hear it once."""
+    short = result[:60]
+    body = in_chinese(
+        _("Your demand %(code)s is resolved: %(result)s. Please rate it through the tracking link."),
+        {"code": demand.code, "result": short},
+    )
+    _tell_resident(demand, body=body, kind="resolved", key=f"resolved:{event.pk}")
+    # Everyone who reported the same problem hears it once: merged duplicates' reporters, then followers.
+    told = {demand.reporter_phone}
+    for duplicate in Demand.objects.filter(merged_into=demand).exclude(reporter_phone=""):
+        if duplicate.reporter_phone in told:
+            continue
+        told.add(duplicate.reporter_phone)
+        _tell_resident(
+            duplicate,
+            body=in_chinese(
+                _("The problem you reported (%(code)s) was resolved together with demand %(main)s: %(result)s."),
+                {"code": duplicate.code, "main": demand.code, "result": short},
+            ),
+            kind="resolved",
+            key=f"resolved-main:{event.pk}",
+        )
+    for follower in DemandFollower.objects.filter(demand=demand).order_by("id"):
+        if follower.phone in told:
+            continue
+        told.add(follower.phone)
+        _tell_follower(
+            demand,
+            follower.phone,
+            body=in_chinese(
+                _("The demand %(code)s you follow is resolved: %(result)s."), {"code": demand.code, "result": short}
+            ),
+            kind="resolved",
+        )
+
+
+def _verifier_recipients(demand: Demand) -> list[str]:
+    """Who verifies the demand (`permissions.verifier_candidates`), else its grid or area itself."""
+    ids = sorted(verifier_candidates(demand=demand).values_list("pk", flat=True))
+    return [f"user:{i}" for i in ids] or [f"area:{demand.area.code}"]
+
+
+def _tell_verifiers(demand: Demand, event: DemandEvent) -> None:
+    """A resolved demand of a category that needs verification waits for a verifier (核查)."""
+    assert demand.state == State.VERIFYING
+    _tell_staff(
+        demand,
+        _verifier_recipients(demand),
+        subject=in_chinese(_("Demand to verify on site %(code)s"), {"code": demand.code}),
+        body=in_chinese(
+            _("%(holder)s resolved the demand “%(title)s” (%(code)s); please verify it on site with a photo."),
+            {"holder": demand.holder_label, "title": demand.title, "code": demand.code},
+        ),
+        kind="verify",
+        key=f"verify:{event.pk}",
     )

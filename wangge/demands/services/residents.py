@@ -70,7 +70,7 @@ def demand_follow(*, demand: Demand | int, phone: str) -> DemandFollower:
     demand = _reload(demand)
     if demand.state == State.MERGED and demand.merged_into_id:
         demand = _reload(demand.merged_into_id)
-    if demand.state not in UNFINISHED_STATES:  # a suspended demand is followed too
+    if demand.state not in UNFINISHED_STATES:  # a suspended or verifying demand is followed too
         raise Conflict(
             _("Demand %(code)s is “%(state)s” and can no longer be followed; please report yours"),
             params={"code": demand.code, "state": State(demand.state).label},

@@ -20,6 +20,7 @@ STATE_CLASSES = {
     "closed": "ok",
     "rejected": "bad",
     "merged": "",
+    "verifying": "warn",  # resolved, waiting for the verifier (核查)
 }
 
 

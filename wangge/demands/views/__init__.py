@@ -8,8 +8,9 @@ state; a move by someone who does not hold the demand answers 403 with the bilin
 The package's modules: `resident` (report, lookup, short links, follow, places), `track` (the
 resident's tracking page), `staff` (list, detail, moves, intake), `files` (photos and QR codes),
 `publishing` (the moderation queue, 公开审核), `requests` (延期 and 挂起: requests, decisions, resuming,
-the decider's queue), `cohandling` (督办 and 协办 posts, the 协办任务 list), `_common` (what they share).
-urls.py names the views through this package: every public name is re-exported here.
+the decider's queue), `cohandling` (督办 and 协办 posts, the 协办任务 list), `verification` (the verifier's
+queue, 待核查), `_common` (what they share). urls.py names the views through this package: every public
+name is re-exported here.
 """
 
 from wangge.demands.views._common import (
@@ -95,3 +96,7 @@ __all__ = [
     "track",
     "track_photo",
 ]
+
+from wangge.demands.views.verification import verify_queue_page
+
+__all__ += ["verify_queue_page"]

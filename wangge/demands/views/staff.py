@@ -126,6 +126,7 @@ def _render_detail(
         "photos": list(demand.photos.all()),
         "move_forms": move_forms,
         "bound_move": bound.move if bound is not None else "",
+        "bound": bound,  # a refused form of a panel of its own (核查) shows its errors there
         "conflict": conflict,
         "photo_moves": f.PHOTO_MOVES,
         "max_photos": f.MAX_PHOTOS,
@@ -277,3 +278,10 @@ def demand_new(request: HttpRequest) -> HttpResponse:
         form = f.StaffDemandForm(areas=areas, initial={"idempotency_key": str(uuid.uuid4())})
     context = {"form": form, "categories": f.category_groups(), "has_areas": areas.exists(), "max_photos": f.MAX_PHOTOS}
     return render(request, "demands/new.html", context, status=status)
+
+
+# Verification before closing (核查): the verifier's moves are posted to `demand_move` like the holder's
+# (`demand_can` lists them for the verifier); the detail page shows them in their own panel
+# (templates/demands/partials/_verification.html), so they are not in MOVE_ORDER.
+SERVICES["verify"] = services.demand_verify
+SERVICES["verify_back"] = services.demand_verify_back

@@ -93,7 +93,7 @@ def track(request: HttpRequest, token: str) -> HttpResponse:
         "comment_form": comment_form,
         "rate_form": rate_form,
         "can_rate": demand.state == State.RESOLVED,
-        "can_add": demand.is_open or demand.state == State.RESOLVED,
+        "can_add": demand.is_open or demand.state in (State.RESOLVED, State.VERIFYING),
         "max_photos": f.MAX_PHOTOS,
         "moved_to": selectors.follower_after_merge(demand=demand, phone=demand.reporter_phone),
     }
