@@ -10,10 +10,13 @@ starting with "demo-history-"; if any exists, nothing is added.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
 from typing import Any
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from PIL import Image
 
 from wangge.accounts.models import ROLE_LEVEL, Role, User, UserScope
 from wangge.accounts.services import user_create
@@ -28,6 +31,7 @@ from wangge.demands.services import (
     demand_reject,
     demand_resolve,
     demand_submit,
+    demand_verify,
 )
 from wangge.registry.models import Area, Department
 
@@ -95,9 +99,27 @@ def _hours(rng: random.Random, low: float, high: float, mean: float) -> dt.timed
 class _Actors:
     """The staff who hold each level or department; a demo user is made only where nobody holds it."""
 
-    def __init__(self) -> None:
+    def __init__(self, city: Area | None = None) -> None:
         self.cache: dict[Any, User] = {}
         self.created = 0
+        self.city = city
+
+    def supervisor(self) -> User:
+        """The city's verifier (监督核查员) of safety hazards: never the one who resolved the demand."""
+        key = ("supervisor", self.city.pk if self.city else None)
+        if key not in self.cache:
+            found = User.objects.filter(role=Role.SUPERVISOR, is_active=True).order_by("id").first()
+            if found is None:
+                found = user_create(
+                    username="demo-supervisor",
+                    password=None,
+                    role=Role.SUPERVISOR,
+                    display_name="市监督核查员（演示）",
+                    areas=[self.city] if self.city else [],
+                )
+                self.created += 1
+            self.cache[key] = found
+        return self.cache[key]
 
     def for_area(self, area: Area) -> User:
         role = {level: role for role, level in ROLE_LEVEL.items() if role not in (Role.AUDITOR,)}[area.level]
@@ -163,7 +185,7 @@ def seed(city_area: Area) -> dict[str, int]:
     moments = sorted(
         start + dt.timedelta(seconds=rng.uniform(0, (real_now - start).total_seconds() - 3600)) for _ in range(TOTAL)
     )
-    actors = _Actors()
+    actors = _Actors(city_area)
     counts = {"demands": 0, "escalated": 0, "dispatched": 0, "resolved": 0, "rated": 0, "reopened": 0, "rejected": 0}
     with transaction.atomic(), clock.travel(moments[0]):
         for n, moment in enumerate(moments):
@@ -179,6 +201,19 @@ def seed(city_area: Area) -> dict[str, int]:
             )
     counts["users"] = actors.created
     return counts
+
+
+def _site_photo() -> Any:
+    """A small on-site photo (a plain JPEG: the demo has no camera)."""
+    out = io.BytesIO()
+    Image.new("RGB", (320, 240), (96, 140, 96)).save(out, "JPEG", quality=70)
+    return SimpleUploadedFile("site.jpg", out.getvalue(), content_type="image/jpeg")
+
+
+def _verify(demand: Demand, actors: _Actors) -> Demand:
+    return demand_verify(
+        demand=demand, actor=actors.supervisor(), photos=[_site_photo()], note="现场核查：隐患已消除，整改到位。"
+    )
 
 
 def _one(
@@ -261,6 +296,10 @@ def _one(
         return
     demand = demand_resolve(demand=demand, actor=actors.holder(demand), result=result)
     counts["resolved"] += 1
+    if demand.state == State.VERIFYING:  # a safety hazard: verified on site before the resident rates it
+        if not step(_hours(rng, 1, 16, 4)):
+            return
+        demand = _verify(demand, actors)
     if rng.random() > 0.85 or not step(_hours(rng, 2, 72, 12)):
         return
     mood = rng.random()
@@ -279,6 +318,10 @@ def _one(
         if not step(_hours(rng, 2, 96, 24)):
             return
         demand = demand_resolve(demand=demand, actor=actors.holder(demand), result="返工：" + result)
+        if demand.state == State.VERIFYING:
+            if not step(_hours(rng, 1, 16, 4)):
+                return
+            demand = _verify(demand, actors)
         if not step(_hours(rng, 2, 72, 12)):
             return
         mood = 0.5
