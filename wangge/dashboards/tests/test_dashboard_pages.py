@@ -37,7 +37,7 @@ def test_city_dashboard_shows_the_measures(story: Any, now: Any) -> None:
     assert kpi(html, "received") == str(CITY["received"])
     assert kpi(html, "resolved") == str(CITY["resolved"])
     assert kpi(html, "response_rate") == "62.5%"  # 5/8
-    assert kpi(html, "resolution_rate") == "80.0%"  # 4/5
+    assert kpi(html, "resolution_rate") == "50.0%"  # 1/2: D1 solved, D3 not
     assert kpi(html, "satisfaction_rate") == "66.7%"  # 2/3
     assert kpi(html, "return_rate") == "25.0%"  # 1/4
     assert 'data-numerator="5" data-denominator="8"' in html
