@@ -77,8 +77,8 @@ def test_ranking_orders_by_the_three_rates(story: Any, now: Any) -> None:
     board = selectors.ranking(user=story.personas[Role.CITY_ADMIN], level="town", period=selectors.month_period(None))
     rows = {r["area"].pk: r for r in board["rows"]}
     town, other = rows[story.tree.town.pk], rows[story.tree.other_town.pk]
-    # 集里: response 5/7, resolution 4/5, satisfaction 2/3; 淮川: response 0/1, nothing resolved or rated.
-    assert town["score"] == pytest.approx((5 / 7 + 4 / 5 + 2 / 3) / 3)
+    # 集里: response 5/7, resolution 1/2 (D1 solved, D3 not), satisfaction 2/3; 淮川: response 0/1, nothing rated.
+    assert town["score"] == pytest.approx((5 / 7 + 1 / 2 + 2 / 3) / 3)
     assert other["score"] == 0.0
     assert (town["position"], other["position"]) == (1, 2) and board["ranked"] == 2
     # Two towns: split in halves, the better on the red list, the other on the black list, never both.

@@ -327,3 +327,8 @@ def test_every_card_has_its_definition_behind_a_question_mark(tree: Any, persona
     # The rated share beside 满意率: 3 rated of the 4 resolved at least once.
     assert re.search(r'data-testid="rated-share">参评率 75.0%<', html)
     assert re.search(r'data-measure="urges".*?class="num" data-value="3"', html, re.S)
+    # 督办数 in the monthly ranking too (the town of the table's grid).
+    with time_machine.travel(NOW, tick=False):
+        ranking = client.get(reverse("dashboards:ranking")).content.decode()
+    row = re.search(rf'<tr data-area="{tree.town.pk}".*?</tr>', ranking, re.S)
+    assert row and '<td data-testid="urges">3</td>' in row.group(0)
