@@ -57,9 +57,8 @@ COUNTERS_SQL = """
       AND d.resolve_due_at < %(now)s) THEN 1 ELSE 0 END) AS ontime_due,
   SUM(CASE WHEN {resolved} AND (d.resolve_due_at IS NULL OR d.resolved_at <= d.resolve_due_at) THEN 1 ELSE 0 END)
       AS resolved_on_time,
-  SUM(CASE WHEN {resolved} AND NOT {reopened} THEN 1 ELSE 0 END) AS resolved_clean,
   SUM(CASE WHEN d.resolved_at IS NOT NULL THEN 1 ELSE 0 END) AS resolved_ever,
-  SUM(CASE WHEN {reopened} THEN 1 ELSE 0 END) AS reopened,
+  SUM(CASE WHEN {reopened} THEN 1 ELSE 0 END) AS reworked,
   SUM(CASE WHEN d.satisfaction IS NOT NULL AND d.satisfaction <> '' THEN 1 ELSE 0 END) AS rated,
   SUM(CASE WHEN d.satisfaction IN ('satisfied','basic') THEN 1 ELSE 0 END) AS satisfied,
   SUM(CASE WHEN d.escalations > 0 OR d.dispatched_department_id IS NOT NULL THEN 1 ELSE 0 END) AS handed_on,
@@ -79,7 +78,7 @@ AUTO_LATE = (
 )
 COUNTER_NAMES = [
     "received", "open", "overdue", "accepted", "response_due", "responded_on_time", "resolved", "ontime_due",
-    "resolved_on_time", "resolved_clean", "resolved_ever", "reopened", "rated", "satisfied", "handed_on",
+    "resolved_on_time", "resolved_ever", "reworked", "rated", "satisfied", "handed_on",
     "returned", "local",
 ]  # fmt: skip
 

@@ -166,3 +166,23 @@ def test_live_reply_reaches_the_resident_and_back(make_page: Any, tree: Any, per
     demand_services.demand_comment(demand=demand, body="收到，谢谢！", token=demand.tracking_token)
     town.wait_for_selector("[data-testid=comments] li[data-by=resident]", timeout=12_000)
     assert "收到，谢谢" in town.locator("[data-testid=comments]").inner_text()
+
+
+def test_a_tap_on_a_cards_question_mark_shows_how_it_is_counted(make_page: Any, tree: Any, personas: Any) -> None:
+    """Before any worker pass: yesterday's demand is already counted, and each `?` opens its definition."""
+    with time_machine.travel(clock.now() - dt.timedelta(days=1), tick=False):
+        make_demand(grid=tree.grid, title="楼道灯不亮")
+    phone = make_page("phone")
+    login(phone, personas[Role.CITY_ADMIN])
+    phone.goto(reverse("dashboards:dashboard") + "?period=30d")
+    assert phone.locator("[data-measure=received] .num").inner_text() == "1"  # no rollup yet: read live
+    definition = phone.locator("#def-ontime_rate")
+    assert not definition.is_visible()
+    help_button = phone.locator("[data-measure=ontime_rate] .measure-help")
+    assert help_button.get_attribute("aria-describedby") == "def-ontime_rate"
+    help_button.tap()
+    definition.wait_for(state="visible")
+    assert "总办结时限" in definition.inner_text() and "延期" in definition.inner_text()
+    screenshot(phone, "dashboard-definition")
+    phone.locator("[data-testid=subject]").tap()  # a tap elsewhere closes it (light dismiss)
+    definition.wait_for(state="hidden")

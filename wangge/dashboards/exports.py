@@ -208,20 +208,23 @@ def _write_visits(job: ExportJob, path: Path, progress: Callable[[int, int], Non
 
 MEASURE_ROWS = [
     ("received", "受理诉求数", "count"),
-    ("resolved", "办结数", "count"),
+    ("answered", "办结数", "count"),
     ("open", "未办结数", "count"),
     ("overdue", "超时未办结数", "count"),
     ("response_rate", "响应率", "rate"),
     ("ontime_rate", "按期办结率", "rate"),
     ("resolution_rate", "解决率", "rate"),
     ("satisfaction_rate", "满意率", "rate"),
+    ("rated_share", "参评率", "rate"),
     ("reopen_rate", "返工率", "rate"),
     ("return_rate", "回退率", "rate"),
     ("local_rate", "就地解决率", "rate"),
-    ("accept_median", "响应时长中位数（小时）", "hours"),
-    ("accept_p90", "响应时长 90 分位（小时）", "hours"),
-    ("resolve_median", "办结时长中位数（小时）", "hours"),
-    ("resolve_p90", "办结时长 90 分位（小时）", "hours"),
+    ("extension_rate", "延期率", "rate"),
+    ("urges", "督办数", "count"),
+    ("accept_median", "响应时长中位数（工作小时）", "hours"),
+    ("accept_p90", "响应时长 90 分位（工作小时）", "hours"),
+    ("resolve_median", "办结时长中位数（工作小时）", "hours"),
+    ("resolve_p90", "办结时长 90 分位（工作小时）", "hours"),
 ]
 
 

@@ -35,8 +35,12 @@ DEMAND_FIELDS = (
     "category_id",
     "rated_at",
     "channel",
+    "case_due_at",
+    "extensions",
+    "urges",
+    "rated_solved",
 )
-EVENT_ACTIONS = ("reopen", "return_", "auto_escalate", "reject")
+EVENT_ACTIONS = ("reopen", "return_", "auto_escalate", "reject", "verify_back")
 
 
 # --- days and areas ---------------------------------------------------------------------------
@@ -81,18 +85,20 @@ def demand_rows(demands: Any) -> Iterator[tuple[DemandRow, int | None, int | Non
     """(row, category id, dispatched department id) of each demand of a queryset, with its event facts.
 
     Three queries whatever the number of demands: the demands, the few events the measures need
-    (reopen, return, automatic escalation, a department's refusal) and the reached call backs (回访).
+    (reopen, return, automatic escalation, a department's refusal, the verifier's send-back) and
+    the reached call backs (回访).
     """
     rows = list(demands.values_list(*DEMAND_FIELDS))
     if not rows:
         return
     ids = [r[0] for r in rows]
     reopened: set[int] = set()
+    sent_back: set[int] = set()
     returned: set[int] = set()
     auto_at: dict[int, dt.datetime] = {}
     unsatisfied_at: dict[int, dt.datetime] = {}
-    call_back: dict[int, tuple[dt.datetime, str | None]] = {}
-    unsolved: set[int] = set()
+    call_back: dict[int, tuple[dt.datetime, str]] = {}
+    call_solved: dict[int, tuple[dt.datetime, bool]] = {}
     # Chunks keep the IN list inside every database's parameter limit.
     for i in range(0, len(ids), 5000):
         events = DemandEvent.objects.filter(demand_id__in=ids[i : i + 5000], action__in=EVENT_ACTIONS).values_list(
@@ -104,20 +110,25 @@ def demand_rows(demands: Any) -> Iterator[tuple[DemandRow, int | None, int | Non
                 if actor_kind == "resident":
                     first = unsatisfied_at.get(demand_id)
                     unsatisfied_at[demand_id] = at if first is None or at < first else first
+            elif action == "verify_back":
+                sent_back.add(demand_id)
             elif action == "return_" or (action == "reject" and to_state == "escalated"):
                 returned.add(demand_id)
             elif action == "auto_escalate":
                 first = auto_at.get(demand_id)
                 auto_at[demand_id] = at if first is None or at < first else first
         calls = CallBack.objects.filter(demand_id__in=ids[i : i + 5000], reached=True).order_by("at", "id")
+        # The first reached call back that answered each question (回访 may leave one unanswered).
         for demand_id, at, satisfaction, solved in calls.values_list("demand_id", "at", "satisfaction", "solved"):
-            call_back.setdefault(demand_id, (at, satisfaction))
-            if solved is False:
-                unsolved.add(demand_id)
+            if satisfaction:
+                call_back.setdefault(demand_id, (at, satisfaction))
+            if solved is not None:
+                call_solved.setdefault(demand_id, (at, solved))
     for r in rows:
         (pk, created, state, path, accepted, accept_due, resolved, resolve_due, sat, highest, esc, dept, cat) = r[:13]
-        rated_at, channel = r[13:]
+        rated_at, channel, case_due, extensions, urges, rated_solved = r[13:]
         call_at, call_satisfaction = call_back.get(pk, (None, None))
+        solved_at, call_solved_answer = call_solved.get(pk, (None, None))
         first_auto = auto_at.get(pk)
         yield (
             DemandRow(
@@ -139,8 +150,14 @@ def demand_rows(demands: Any) -> Iterator[tuple[DemandRow, int | None, int | Non
                 first_unsatisfied_at=unsatisfied_at.get(pk),
                 call_back_at=call_at,
                 call_back_satisfaction=call_satisfaction,
-                call_back_unsolved=pk in unsolved,
                 channel=channel,
+                case_due_at=case_due,
+                extensions=extensions,
+                urges=urges,
+                rated_solved=rated_solved,
+                call_back_solved_at=solved_at,
+                call_back_solved=call_solved_answer,
+                sent_back_ever=pk in sent_back,
             ),
             cat,
             dept,

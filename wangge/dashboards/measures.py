@@ -1,43 +1,11 @@
-"""The measures of docs/glossary.md ("What the city measures"), defined once, on one demand at a time.
+"""The measures of docs/measures.md, computed one demand at a time (their meaning is `definitions.MEASURES`).
 
 Every figure is about the demands RECEIVED in a period (by local day of `created_at`), in an area
 (the demand's own area and everything above it) or sent to a department, as they stand now. Each
-demand contributes 0 or 1 to each counter below; a measure is one counter divided by another, so
-sums over days, areas and categories stay exact and the rollups can be added up freely.
-
-| measure | numerator ÷ denominator |
-|---|---|
-| response rate 响应率 | `responded_on_time` ÷ `response_due` |
-| on-time resolution 按期办结率 | `resolved_on_time` ÷ `ontime_due` |
-| resolution rate 解决率 | `resolved_clean` ÷ `resolved` |
-| satisfaction 满意率 | `satisfied` ÷ `rated` |
-| reopen rate 返工率 | `reopened` ÷ `resolved_ever` |
-| return rate 回退率 | `returned` ÷ `handed_on` |
-| local resolution 就地解决率 | `local` ÷ `resolved` |
-| time to accept / resolve | median and 90th percentile of `accept_hist` / `resolve_hist` |
-
-The counters (a demand is "waiting" in submitted, escalated or reopened; "open" also in progress):
-- `response_due`: accepted at least once, or its limit to accept passed while it waited (it was
-  escalated automatically before anyone accepted it, or it is still waiting past the limit);
-- `responded_on_time`: first accepted within the limit and never escalated automatically before
-  that. The demand row keeps the limit of its current holder: a late first acceptance by a holder
-  that the sweep does not escalate (a department or the city) followed by a change of holder is
-  therefore counted on time. The automatic escalation catches every other late acceptance.
-- `resolved`: resolved or closed after resolution (state resolved or closed);
-- `ontime_due`: resolved, or open past its limit to resolve; `resolved_on_time`: resolved by the
-  limit of the holder that resolved it (the limit is not reset by rating or closing);
-- `resolved_clean`: resolved, never reopened and never called back (回访) as not solved;
-  `resolved_ever`: resolved at least once (also those reopened since); `reopened`: reopened at
-  least once (an event `reopen`);
-- `rated` / `satisfied`: the first answer about the demand, the resident's rating or a reached call
-  back (回访) by staff, whichever came first / that answer is satisfied or basically satisfied
-  (a resident's rating is final unless unsatisfied, so the first one is the earliest unsatisfied
-  reopen by a resident, or else the rating on the row);
-- `handed_on`: escalated or dispatched at least once; `returned`: sent back down at least once
-  (a `return_` move, or a department's refusal that sends it back to its dispatcher);
-- `local`: resolved without leaving the level where it was filed (never escalated above the
-  demand's own area, never dispatched to a department);
-- `climb_<level>`: the highest level it reached; `climb_department`: dispatched to a department.
+demand contributes 0 or 1 to each counter (and its urges and working seconds to the sums); a
+measure is one counter divided by another, so sums over days, areas and categories stay exact and
+the rollups can be added up freely. `demand_facts` is the one place the counters are decided;
+docs/measures.md (written from `definitions.MEASURES`) says what each one counts.
 """
 
 from __future__ import annotations
@@ -48,13 +16,22 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+# RATES and HIGHER_IS_BETTER are `definitions.MEASURES` read as tables (re-exported for the pages and reports).
+from wangge.dashboards.definitions import HIGHER_IS_BETTER as HIGHER_IS_BETTER
+from wangge.dashboards.definitions import RATES as RATES
 from wangge.dashboards.models import COUNTERS, HISTOGRAMS, SUMS
+from wangge.holidays.workdays import working_hours_between
 
+# The clock of the holder runs: someone must accept or resolve (the sweep's OPEN_STATES).
 OPEN = frozenset({"submitted", "in_progress", "escalated", "reopened"})
 WAITING = frozenset({"submitted", "escalated", "reopened"})
+# Not finished but no clock runs: suspended (挂起) or waiting for the verifier (核查).
+PAUSED = frozenset({"suspended", "verifying"})
+UNFINISHED = OPEN | PAUSED
 RESOLVED = frozenset({"resolved", "closed"})
-# Not finished although no holder's clock runs: suspended (挂起) or waiting for its verifier (核查).
-UNFINISHED = OPEN | {"suspended", "verifying"}
+# 办结: the holder has answered (resolved), also when a verifier still has to confirm it.
+ANSWERED = RESOLVED | {"verifying"}
+NOT_HANDLED = frozenset({"rejected", "merged"})
 SATISFIED = frozenset({"satisfied", "basic"})
 LEVELS = ("city", "town", "village", "branch", "grid")
 # Depth of an area from the number of segments of its path ("430181/430181100/" is a town).
@@ -95,7 +72,7 @@ def level_of_path(path: str) -> str:
 
 @dataclass(frozen=True)
 class DemandRow:
-    """What the measures read of one demand: its columns and three facts from its events."""
+    """What the measures read of one demand: its columns and a few facts from its events and call backs."""
 
     created_at: dt.datetime
     state: str
@@ -114,11 +91,26 @@ class DemandRow:
     rated_at: dt.datetime | None = None
     # The earliest reopen by a resident's unsatisfied rating (the first rating, when there is one).
     first_unsatisfied_at: dt.datetime | None = None
-    # The first reached call back (回访) and whether any reached call back found it not solved.
+    # The first reached call back (回访) that gave a satisfaction, and that answer.
     call_back_at: dt.datetime | None = None
     call_back_satisfaction: str | None = None
-    call_back_unsolved: bool = False
     channel: str = ""
+    # The case deadline (总办结时限): set at intake, moved only by approved extensions and suspensions.
+    case_due_at: dt.datetime | None = None
+    extensions: int = 0
+    urges: int = 0
+    # The resident's "is it solved?" given with the first rating (None: not asked or not answered).
+    rated_solved: bool | None = None
+    # The first reached call back that answered "is it solved?", and that answer.
+    call_back_solved_at: dt.datetime | None = None
+    call_back_solved: bool | None = None
+    # Sent back to the holder by the verifier (核查不通过) at least once: rework like a reopen.
+    sent_back_ever: bool = False
+
+
+def _first_rating_at(row: DemandRow) -> dt.datetime:
+    """When the resident first rated: the earliest unsatisfied reopen, else the rating on the row."""
+    return row.first_unsatisfied_at or row.rated_at or row.resolved_at or row.created_at
 
 
 def first_answer(row: DemandRow) -> str | None:
@@ -128,24 +120,45 @@ def first_answer(row: DemandRow) -> str | None:
     if row.first_unsatisfied_at is not None:
         answers.append((row.first_unsatisfied_at, 0, "unsatisfied"))
     elif row.satisfaction:
-        answers.append((row.rated_at or row.resolved_at or row.created_at, 0, row.satisfaction))
+        answers.append((_first_rating_at(row), 0, row.satisfaction))
     if row.call_back_at is not None and row.call_back_satisfaction:
         answers.append((row.call_back_at, 1, row.call_back_satisfaction))
     return min(answers)[2] if answers else None
 
 
+def first_solved_answer(row: DemandRow) -> bool | None:
+    """The first answer to "is it solved?": the resident's, with the first rating, or a reached call back's."""
+    answers: list[tuple[dt.datetime, int, bool]] = []
+    if row.rated_solved is not None:
+        answers.append((_first_rating_at(row), 0, row.rated_solved))
+    if row.call_back_solved_at is not None and row.call_back_solved is not None:
+        answers.append((row.call_back_solved_at, 1, row.call_back_solved))
+    return min(answers)[2] if answers else None
+
+
+def working_seconds(start: dt.datetime, end: dt.datetime | None) -> int:
+    """Seconds of working time (opening hours of working days) from `start` to `end` (0 when not reached)."""
+    if end is None:
+        return 0
+    return round(working_hours_between(start, end) * 3600)
+
+
 def demand_facts(row: DemandRow, now: dt.datetime) -> dict[str, int]:
-    """0 or 1 for each counter, and the two times in seconds (0 when not reached)."""
+    """0 or 1 for each counter, the demand's urges, and the two working times in seconds (0 when not reached)."""
     state = row.state
     is_open = state in OPEN
     waiting_late = state in WAITING and row.accept_due_at is not None and row.accept_due_at < now
     resolve_late = row.resolve_due_at is not None and row.resolve_due_at < now
+    case_due = row.case_due_at or row.resolve_due_at
     accepted = row.accepted_at is not None
     resolved = state in RESOLVED and row.resolved_at is not None
+    answered = state in ANSWERED and row.resolved_at is not None
+    handled = state not in NOT_HANDLED
     area_level = level_of_path(row.area_path)
     highest = row.highest_level or area_level
     dispatched = row.dispatched_department_id is not None
     answer = first_answer(row)
+    solved_answer = first_solved_answer(row)
     facts = {
         "received": 1,
         "open": int(state in UNFINISHED),
@@ -158,18 +171,21 @@ def demand_facts(row: DemandRow, now: dt.datetime) -> dict[str, int]:
             and (row.accept_due_at is None or row.accepted_at <= row.accept_due_at)  # type: ignore[operator]
         ),
         "resolved": int(resolved),
-        "ontime_due": int(resolved or (is_open and resolve_late)),
-        "resolved_on_time": int(
-            resolved and (row.resolve_due_at is None or row.resolved_at <= row.resolve_due_at)  # type: ignore[operator]
-        ),
-        "resolved_clean": int(resolved and not row.reopened_ever and not row.call_back_unsolved),
+        "answered": int(answered),
+        # A suspended demand is not late while suspended; one awaiting verification was answered in time or not.
+        "ontime_due": int(answered or (is_open and case_due is not None and case_due < now)),
+        "resolved_on_time": int(answered and (case_due is None or row.resolved_at <= case_due)),  # type: ignore[operator]
+        "asked_solved": int(solved_answer is not None),
+        "solved": int(solved_answer is True),
         "resolved_ever": int(row.resolved_at is not None),
-        "reopened": int(row.reopened_ever),
+        "reworked": int(row.reopened_ever or row.sent_back_ever),
         "rated": int(answer is not None),
         "satisfied": int(answer in SATISFIED),
         "handed_on": int(row.escalations > 0 or dispatched),
         "returned": int(row.returned_ever),
         "local": int(resolved and highest == area_level and not dispatched),
+        "handled": int(handled),
+        "extended": int(handled and row.extensions > 0),
         "rejected": int(state == "rejected"),
         "merged": int(state == "merged"),
         "closed": int(state == "closed"),
@@ -177,13 +193,10 @@ def demand_facts(row: DemandRow, now: dt.datetime) -> dict[str, int]:
     }
     for level in LEVELS:
         facts[f"climb_{level}"] = int(highest == level)
-    facts["accept_seconds"] = _seconds(row.accepted_at, row.created_at) if accepted else 0
-    facts["resolve_seconds"] = _seconds(row.resolved_at, row.created_at) if resolved else 0
+    facts["urges"] = row.urges
+    facts["accept_seconds"] = working_seconds(row.created_at, row.accepted_at)
+    facts["resolve_seconds"] = working_seconds(row.created_at, row.resolved_at) if answered else 0
     return facts
-
-
-def _seconds(end: dt.datetime | None, start: dt.datetime) -> int:
-    return max(0, int((end - start).total_seconds())) if end is not None else 0
 
 
 class Tally:
@@ -198,14 +211,12 @@ class Tally:
 
     def add_facts(self, facts: Mapping[str, int]) -> None:
         counts = self.counts
-        for name in COUNTERS:
+        for name in (*COUNTERS, *SUMS):
             counts[name] += facts[name]
-        counts["accept_seconds"] += facts["accept_seconds"]
-        counts["resolve_seconds"] += facts["resolve_seconds"]
         if facts["accepted"]:
             key = str(bucket(facts["accept_seconds"]))
             self.accept_hist[key] = self.accept_hist.get(key, 0) + 1
-        if facts["resolved"]:
+        if facts["answered"]:
             key = str(bucket(facts["resolve_seconds"]))
             self.resolve_hist[key] = self.resolve_hist.get(key, 0) + 1
 
@@ -225,7 +236,7 @@ class Tally:
         merge_hist(self.resolve_hist, other.resolve_hist)
 
     def measures(self) -> dict[str, Any]:
-        """The measures of docs/glossary.md (rates as fractions, None when nothing to divide) and the counts."""
+        """The measures of docs/measures.md (rates as fractions, None when nothing to divide) and the counts."""
         return measures_of(self.counts, self.accept_hist, self.resolve_hist)
 
 
@@ -261,26 +272,6 @@ def exact_percentile(values: Iterable[float], fraction: float) -> float | None:
     return items[rank - 1]
 
 
-# (name, numerator, denominator) of each rate: the one table the pages, reports and tests read.
-RATES: tuple[tuple[str, str, str], ...] = (
-    ("response_rate", "responded_on_time", "response_due"),
-    ("ontime_rate", "resolved_on_time", "ontime_due"),
-    ("resolution_rate", "resolved_clean", "resolved"),
-    ("satisfaction_rate", "satisfied", "rated"),
-    ("reopen_rate", "reopened", "resolved_ever"),
-    ("return_rate", "returned", "handed_on"),
-    ("local_rate", "local", "resolved"),
-)
-# Higher is better for these; lower for reopen and return (the ranking and the arrows use this).
-HIGHER_IS_BETTER = {
-    "response_rate": True,
-    "ontime_rate": True,
-    "resolution_rate": True,
-    "satisfaction_rate": True,
-    "reopen_rate": False,
-    "return_rate": False,
-    "local_rate": True,
-}
 # The monthly ranking's score: the three rates Beijing's 接诉即办 ranks streets and towns on.
 RANKING_RATES = ("response_rate", "resolution_rate", "satisfaction_rate")
 
@@ -292,7 +283,7 @@ def measures_of(
     for name, numerator, denominator in RATES:
         result[name] = ratio(counts[numerator], counts[denominator])
     result["accept_mean"] = counts["accept_seconds"] / counts["accepted"] if counts["accepted"] else None
-    result["resolve_mean"] = counts["resolve_seconds"] / counts["resolved"] if counts["resolved"] else None
+    result["resolve_mean"] = counts["resolve_seconds"] / counts["answered"] if counts["answered"] else None
     result["accept_median"] = percentile(accept_hist, 0.5)
     result["accept_p90"] = percentile(accept_hist, 0.9)
     result["resolve_median"] = percentile(resolve_hist, 0.5)

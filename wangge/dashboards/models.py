@@ -2,7 +2,7 @@
 
 Rules kept by the models: a rollup row is derived data, one per (day, key), rewritten whole by
 `rollup_refresh` and never edited by hand; the counters are the numerators and denominators of the
-measures of docs/glossary.md (so sums over days, areas or categories stay exact); an export job moves only
+measures of docs/measures.md (so sums over days, areas or categories stay exact); an export job moves only
 forward (queued → running → done or failed); every view or export of unmasked personal data leaves
 a `PiiAccessLog` row that nobody updates.
 """
@@ -24,16 +24,20 @@ COUNTERS: tuple[str, ...] = (
     "response_due",
     "responded_on_time",
     "resolved",
+    "answered",
     "ontime_due",
     "resolved_on_time",
-    "resolved_clean",
+    "asked_solved",
+    "solved",
     "resolved_ever",
-    "reopened",
+    "reworked",
     "rated",
     "satisfied",
     "handed_on",
     "returned",
     "local",
+    "handled",
+    "extended",
     "rejected",
     "merged",
     "closed",
@@ -44,7 +48,8 @@ COUNTERS: tuple[str, ...] = (
     "climb_city",
     "climb_department",
 )
-SUMS: tuple[str, ...] = ("accept_seconds", "resolve_seconds")
+# Sums over the same demands: working seconds to accept and to resolve, and urges (督办数).
+SUMS: tuple[str, ...] = ("accept_seconds", "resolve_seconds", "urges")
 HISTOGRAMS: tuple[str, ...] = ("accept_hist", "resolve_hist")
 
 
@@ -88,16 +93,20 @@ class DemandRollup(models.Model):
     response_due = models.PositiveIntegerField(default=0)
     responded_on_time = models.PositiveIntegerField(default=0)
     resolved = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)
     ontime_due = models.PositiveIntegerField(default=0)
     resolved_on_time = models.PositiveIntegerField(default=0)
-    resolved_clean = models.PositiveIntegerField(default=0)
+    asked_solved = models.PositiveIntegerField(default=0)
+    solved = models.PositiveIntegerField(default=0)
     resolved_ever = models.PositiveIntegerField(default=0)
-    reopened = models.PositiveIntegerField(default=0)
+    reworked = models.PositiveIntegerField(default=0)
     rated = models.PositiveIntegerField(default=0)
     satisfied = models.PositiveIntegerField(default=0)
     handed_on = models.PositiveIntegerField(default=0)
     returned = models.PositiveIntegerField(default=0)
     local = models.PositiveIntegerField(default=0)
+    handled = models.PositiveIntegerField(default=0)
+    extended = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
     merged = models.PositiveIntegerField(default=0)
     closed = models.PositiveIntegerField(default=0)
@@ -107,9 +116,10 @@ class DemandRollup(models.Model):
     climb_town = models.PositiveIntegerField(default=0)
     climb_city = models.PositiveIntegerField(default=0)
     climb_department = models.PositiveIntegerField(default=0)
-    # Seconds from receipt to first acceptance (over `accepted`) and to resolution (over `resolved`).
+    # Working seconds from receipt to first acceptance (over `accepted`) and to resolution (over `answered`).
     accept_seconds = models.BigIntegerField(default=0)
     resolve_seconds = models.BigIntegerField(default=0)
+    urges = models.PositiveIntegerField(default=0)
     # Sparse histograms {bucket: count} of the same times, for the median and 90th percentile.
     accept_hist = models.JSONField(default=dict)
     resolve_hist = models.JSONField(default=dict)

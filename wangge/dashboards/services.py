@@ -100,10 +100,10 @@ def _affected_days(since: dt.datetime, now: dt.datetime, after_event: int | None
         changed = sorted(set(DemandEvent.objects.filter(pk__gt=after_event).values_list("demand_id", flat=True)))
         for i in range(0, len(changed), 5000):
             add(Demand.objects.filter(pk__in=changed[i : i + 5000]))
-    # Time alone turns a demand overdue (no row changes when a department or the city is late):
-    # those days are refreshed too, read through the partial indexes over open demands.
-    add(Demand.objects.filter(state__in=WAITING, accept_due_at__gte=since, accept_due_at__lt=now))
-    add(Demand.objects.filter(state__in=OPEN, resolve_due_at__gte=since, resolve_due_at__lt=now))
+    # Time alone turns a demand overdue or late for its case deadline (no row changes then): those
+    # days are refreshed too, read through the partial indexes over open demands.
+    for states, due in ((WAITING, "accept_due_at"), (OPEN, "resolve_due_at"), (OPEN, "case_due_at")):
+        add(Demand.objects.filter(state__in=states, **{f"{due}__gte": since, f"{due}__lt": now}))
     return days
 
 

@@ -30,7 +30,8 @@ from wangge.core.errors import NotFound, ValidationFailed, WanggeError
 from wangge.core.files import private_file_response
 from wangge.core.htmx import render_page_or_fragment
 from wangge.dashboards import exports, facts, landing, selectors, services
-from wangge.dashboards.measures import HIGHER_IS_BETTER, RATES, Tally
+from wangge.dashboards.definitions import BY_KEY, HIGHER_IS_BETTER, MEASURES
+from wangge.dashboards.measures import Tally
 from wangge.dashboards.models import ExportKind
 from wangge.demands import selectors as demand_selectors
 from wangge.demands import services as demand_services
@@ -40,15 +41,6 @@ from wangge.registry import selectors as registry_selectors
 from wangge.registry.models import Level
 
 MOVE_ORDER = ["accept", "resolve", "escalate", "dispatch", "return_", "reassign", "reject", "merge"]
-RATE_LABELS = {
-    "response_rate": gettext_lazy("Response rate"),
-    "ontime_rate": gettext_lazy("On-time resolution"),
-    "resolution_rate": gettext_lazy("Resolution rate"),
-    "satisfaction_rate": gettext_lazy("Satisfaction"),
-    "reopen_rate": gettext_lazy("Reopen rate"),
-    "return_rate": gettext_lazy("Return rate"),
-    "local_rate": gettext_lazy("Local resolution"),
-}
 # The landing page's counts, in the order a person reads them (what to take, what is late, what falls due).
 QUEUE_LABELS = {
     "new": gettext_lazy("New: waiting to be accepted"),
@@ -254,19 +246,24 @@ def _delta(name: str, now: Any, before: Any) -> dict[str, Any]:
 
 
 def _cards(current: dict[str, Any], previous: dict[str, Any]) -> list[dict[str, Any]]:
+    """One card per measure of `definitions.MEASURES`, each with its definition for the `?` tooltip."""
     cards = []
-    for name, numerator, denominator in RATES:
-        cards.append(
-            {
-                "name": name,
-                "label": RATE_LABELS[name],
-                "value": current[name],
-                "previous": previous[name],
-                "numerator": current[numerator],
-                "denominator": current[denominator],
-                **_delta(name, current[name], previous[name]),
-            }
-        )
+    for m in (m for m in MEASURES if m.card):
+        card: dict[str, Any] = {"name": m.key, "kind": m.kind, "label": m.name, "formula": m.formula, "which": m.which}
+        if m.kind == "rate":
+            value, before = current[m.key], previous[m.key]
+            card |= {"numerator": current[m.numerator], "denominator": current[m.denominator]}
+            card |= _delta(m.key, value, before)
+        elif m.kind == "count":
+            value, before = current[m.numerator], previous[m.numerator]
+        else:  # a time: the median, and the 90th percentile beside it
+            prefix = m.numerator.removesuffix("_hist")
+            value, before = current[f"{prefix}_median"], current[f"{prefix}_p90"]
+        card |= {"value": value, "previous": before}
+        if m.key == "satisfaction_rate":  # the rated share (参评率) beside it: how many answered at all
+            share = BY_KEY["rated_share"]
+            card["beside"] = {"label": share.name, "value": current[share.key], "formula": share.formula}
+        cards.append(card)
     return cards
 
 

@@ -68,6 +68,8 @@ class DemandOut(Schema):
     closed_at: dt.datetime | None
     resolution: str
     satisfaction: str | None
+    # The resident's answer to "is the problem solved?" with the first rating (null: not answered).
+    rated_solved: bool | None
     merged_into_id: int | None
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -1,4 +1,12 @@
-"""Measures and tallies of a subject over a period: rollups for past days, today read live."""
+"""Measures and tallies of a subject over a period: rollups for the days the worker has rolled up,
+the other days (today, and any past day without rollups yet) computed live from the demands.
+
+One reading path, so the figures are right before the worker's first pass (a fresh database, or
+just after a migration that emptied the rollups to rebuild them) and the rollups only make them
+cheaper. A past day counts as rolled up when the city's total row of that day exists: every
+demand is counted in its city, so a day with demands always has that row once rolled up (a day
+without demands costs one empty live query, grouped with its neighbours).
+"""
 
 from __future__ import annotations
 
@@ -6,15 +14,17 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from wangge.core import clock
-from wangge.dashboards.facts import day_bounds, demand_rows, tally_demands
+from wangge.dashboards.facts import day_bounds, demand_rows, local_day
 from wangge.dashboards.measures import LEVELS, Tally, demand_facts
 from wangge.dashboards.models import COUNTERS, HISTOGRAMS, SUMS, Cut, DemandRollup, RollupState
 from wangge.dashboards.selectors.subjects import Period, Subject
 from wangge.demands.models import Category, Demand
 from wangge.registry.models import Area, Level
+
+Runs = list[tuple[dt.date, dt.date]]
 
 # The columns a tally reads from a rollup row (values(), not model instances: hundreds per page).
 FIELDS = (*COUNTERS, *SUMS, *HISTOGRAMS)
@@ -22,41 +32,64 @@ FIELDS = (*COUNTERS, *SUMS, *HISTOGRAMS)
 # --- figures ----------------------------------------------------------------------------------
 
 
-def _split(period: Period) -> tuple[Period | None, bool]:
-    """The part of a period read from rollups, and whether today (read live) is in it."""
+def _split(period: Period) -> tuple[Period | None, Runs]:
+    """The past part of a period (read from rollups) and the runs of days computed live."""
     today = clock.today_local()
-    live = period.contains(today)
     last = min(period.end, today - dt.timedelta(days=1))
-    return (Period(period.start, last) if last >= period.start else None), live
+    past = Period(period.start, last) if last >= period.start else None
+    live: list[dt.date] = []
+    if past is not None:
+        rolled = set(
+            DemandRollup.objects.filter(level=Level.CITY, cut=Cut.TOTAL, day__gte=past.start, day__lte=past.end)
+            .values_list("day", flat=True)
+            .distinct()
+        )
+        live = [d for d in (past.start + dt.timedelta(days=i) for i in range(past.days)) if d not in rolled]
+    if period.contains(today):
+        live.append(today)
+    runs: Runs = []
+    for day in live:
+        if runs and runs[-1][1] + dt.timedelta(days=1) == day:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return past, runs
 
 
-def _today_demands() -> QuerySet[Demand]:
-    start, end = day_bounds(clock.today_local())
-    return Demand.objects.filter(created_at__gte=start, created_at__lt=end)
+def live_demands(runs: Runs) -> QuerySet[Demand]:
+    """The demands received on the days of `runs` (none when there is no run)."""
+    cond = Q(pk__in=[])
+    for first, last in runs:
+        cond |= Q(created_at__gte=day_bounds(first)[0], created_at__lt=day_bounds(last)[1])
+    return Demand.objects.filter(cond)
 
 
 def figures(*, subject: Subject, period: Period) -> Tally:
-    """The subject's tally over a period (rollups, plus today's demands live)."""
+    """The subject's tally over a period (rollups, plus the days not rolled up computed live)."""
     tally = Tally()
-    past, live = _split(period)
+    past, runs = _split(period)
     if past is not None:
         for row in subject.rollups().filter(cut=Cut.TOTAL, day__gte=past.start, day__lte=past.end).values(*FIELDS):
             tally.add_row(row)
-    if live:
-        tally.add(tally_demands(subject.demands() & _today_demands()))
+    if runs:
+        now = clock.now()
+        for row, _cat, _dept in demand_rows(subject.demands() & live_demands(runs)):
+            tally.add_facts(demand_facts(row, now))
     return tally
 
 
 def daily(*, subject: Subject, period: Period) -> list[tuple[dt.date, Tally]]:
     """One tally per day of the period (days without demands included, as zeros)."""
     by_day: dict[dt.date, Tally] = defaultdict(Tally)
-    past, live = _split(period)
+    past, runs = _split(period)
     if past is not None:
         rows = subject.rollups().filter(cut=Cut.TOTAL, day__gte=past.start, day__lte=past.end)
         for row in rows.values("day", *FIELDS):
             by_day[row["day"]].add_row(row)
-    if live:
-        by_day[clock.today_local()].add(tally_demands(subject.demands() & _today_demands()))
+    if runs:
+        now = clock.now()
+        for demand, _cat, _dept in demand_rows(subject.demands() & live_demands(runs)):
+            by_day[local_day(demand.created_at)].add_facts(demand_facts(demand, now))
     days = [period.start + dt.timedelta(days=i) for i in range(period.days)]
     return [(d, by_day.get(d) or Tally()) for d in days]
 
@@ -73,7 +106,7 @@ def weekly(series: list[tuple[dt.date, Tally]]) -> list[tuple[dt.date, Tally]]:
 def categories(*, subject: Subject, period: Period) -> list[dict[str, Any]]:
     """Received, resolved and rates per category, most received first."""
     tallies: dict[int | None, Tally] = defaultdict(Tally)
-    past, live = _split(period)
+    past, runs = _split(period)
     live_qs = None
     if subject.level in ("village", "branch", "grid"):
         # No category rollups below the town (services.CATEGORY_LEVELS): their demands are few, read live.
@@ -84,8 +117,8 @@ def categories(*, subject: Subject, period: Period) -> list[dict[str, Any]]:
             rows = subject.rollups().filter(cut=Cut.CATEGORY, day__gte=past.start, day__lte=past.end)
             for row in rows.values("category_id", *FIELDS):
                 tallies[row["category_id"]].add_row(row)
-        if live:
-            live_qs = subject.demands() & _today_demands()
+        if runs:
+            live_qs = subject.demands() & live_demands(runs)
     if live_qs is not None:
         now = clock.now()
         for row, category_id, _dept in demand_rows(live_qs):
@@ -108,14 +141,14 @@ def children(*, subject: Subject, period: Period) -> list[dict[str, Any]]:
 
 
 def area_tallies(*, areas: list[Area], period: Period) -> dict[int, Tally]:
-    """Counters of several areas at once (rollups summed by area, today live grouped by ancestor).
+    """Counters of several areas at once (rollups summed by area, the live days grouped by ancestor).
 
     Without histograms: lists and rankings show rates, not percentiles.
     """
     result: dict[int, Tally] = defaultdict(Tally)
     if not areas:
         return result
-    past, live = _split(period)
+    past, runs = _split(period)
     ids = [a.pk for a in areas]
     if past is not None:
         # The database adds the counters up per area (one grouped query; no histograms needed here).
@@ -130,12 +163,12 @@ def area_tallies(*, areas: list[Area], period: Period) -> dict[int, Tally]:
             )
             for row in rows:
                 result[row["area_id"]].add_row(row)
-    if live:
+    if runs:
         wanted = {a.path: a.pk for a in areas}
         depths = sorted({path_depth(a.path) for a in areas})
         common = _common_prefix(list(wanted))
         now = clock.now()
-        qs = _today_demands().filter(area_path__startswith=common) if common else _today_demands()
+        qs = live_demands(runs).filter(area_path__startswith=common) if common else live_demands(runs)
         for demand, _cat, _dept in demand_rows(qs):
             facts: dict[str, int] | None = None
             for depth in depths:

@@ -4,18 +4,18 @@ All demands are urgent in a category with calendar-hour limits (accept within 1 
 4 h of each new holder), so every limit below can be read off the clock. Week of Monday 9 March
 2026, Shanghai time; "now" is Friday 13 March 12:00.
 
-- D1 (grid): Mon 09:00, accepted 09:30, resolved 10:00, rated satisfied on Tuesday.
+- D1 (grid): Mon 09:00, accepted 09:30, resolved 10:00, rated satisfied on Tuesday ("solved": yes).
 - D2 (grid): Mon 09:05, the grid accepts 09:40 and escalates; branch → village; the village
   dispatches 10:20; the department accepts and resolves 11:00; rated basically satisfied.
 - D9 (grid): Mon 09:10, rejected 09:20.
 - D6 (village): Mon 09:15, the village accepts 09:45, resolves 12:00, never rated (local).
-- D3 (grid): Tue 09:00, accepted 09:10, resolved 09:30, rated unsatisfied (reopened), accepted
-  again 10:30, resolved 11:00.
+- D3 (grid): Tue 09:00, accepted 09:10, resolved 09:30, rated unsatisfied and "not solved"
+  (reopened), accepted again 10:30, resolved 11:00.
 - D7 (village): Tue 09:20, dispatched 09:30, the department refuses 09:40 (returned), the village
   accepts 10:00 and never resolves it (open past its limit).
 - D8 (grid): Tue 09:30, merged into D1 09:45.
 - D4 (grid): Wed 08:00, not accepted: escalated automatically at 09:30, the branch accepts 10:00
-  and resolves 11:00 (a late response).
+  and resolves 11:00 (a late response). Times are working time (from 08:30): 1.5 h and 2.5 h.
 - D10 (village): Thu 09:00, dispatched 09:10, the department never accepts (waiting past its limit).
 - D5 (other town's grid): Thu 09:30, untouched (waiting past its limit).
 - D11 (grid): Fri (today) 11:00, untouched, within its limit (counted live).
@@ -100,7 +100,7 @@ def build_story(tree: Any, personas: Any) -> Story:
     do(at(1, 9, 30), services.demand_dispatch, "D7", actor=village, department=tree.department)
     do(at(1, 9, 40), services.demand_reject, "D7", actor=dept, reason="不属于供电公司")
     do(at(1, 9, 45), services.demand_merge, "D8", actor=grid, into=d["D1"])
-    do(at(1, 10), services.demand_rate, "D1", satisfaction="satisfied", token=d["D1"].tracking_token)
+    do(at(1, 10), services.demand_rate, "D1", satisfaction="satisfied", token=d["D1"].tracking_token, solved=True)
     do(
         at(1, 10),
         services.demand_rate,
@@ -108,6 +108,7 @@ def build_story(tree: Any, personas: Any) -> Story:
         satisfaction="unsatisfied",
         reason="没清干净",
         token=d["D3"].tracking_token,
+        solved=False,
     )
     do(at(1, 10), services.demand_accept, "D7", actor=village)
     do(at(1, 10, 5), services.demand_rate, "D2", satisfaction="basic", token=d["D2"].tracking_token)
@@ -139,16 +140,20 @@ CITY = {
     "response_due": 8,  # the six accepted, and D10, D5 waiting past the limit
     "responded_on_time": 5,  # all accepted but D4 (escalated automatically first)
     "resolved": 5,  # D1, D2 (closed), D6, D3, D4
-    "ontime_due": 8,  # the five resolved, and D7, D10, D5 past their limit to resolve
+    "answered": 5,  # the same five (none awaits verification)
+    "ontime_due": 8,  # the five resolved, and D7, D10, D5 past their case deadline
     "resolved_on_time": 5,
-    "resolved_clean": 4,  # all resolved but D3
+    "asked_solved": 2,  # D1 (yes), D3 (no), with the first rating
+    "solved": 1,  # D1
     "resolved_ever": 5,
-    "reopened": 1,  # D3
+    "reworked": 1,  # D3
     "rated": 3,  # D1, D2, D3
     "satisfied": 2,  # D1, D2
     "handed_on": 4,  # D2, D7, D4, D10
     "returned": 1,  # D7
     "local": 3,  # D1, D6, D3
+    "handled": 9,  # all but D9 (rejected) and D8 (merged)
+    "extended": 0,
     "rejected": 1,
     "merged": 1,
     "closed": 2,
@@ -158,11 +163,13 @@ CITY = {
     "climb_town": 0,
     "climb_city": 0,
     "climb_department": 3,  # D2, D7, D10
-    "accept_seconds": 1800 + 2100 + 1800 + 600 + 2400 + 7200,
-    "resolve_seconds": 3600 + 6900 + 9900 + 7200 + 10800,
+    # Working seconds: D4's day starts at 08:30, not at its filing at 08:00.
+    "accept_seconds": 1800 + 2100 + 1800 + 600 + 2400 + 5400,
+    "resolve_seconds": 3600 + 6900 + 9900 + 7200 + 9000,
+    "urges": 0,
 }
-ACCEPT_TIMES = [1800, 2100, 1800, 600, 2400, 7200]
-RESOLVE_TIMES = [3600, 6900, 9900, 7200, 10800]
+ACCEPT_TIMES = [1800, 2100, 1800, 600, 2400, 5400]
+RESOLVE_TIMES = [3600, 6900, 9900, 7200, 9000]
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ def test_city_dashboard_shows_the_measures(story: Any, now: Any) -> None:
     assert kpi(html, "received") == str(CITY["received"])
     assert kpi(html, "resolved") == str(CITY["resolved"])
     assert kpi(html, "response_rate") == "62.5%"  # 5/8
-    assert kpi(html, "resolution_rate") == "80.0%"  # 4/5
+    assert kpi(html, "resolution_rate") == "50.0%"  # 1/2: D1 solved, D3 not
     assert kpi(html, "satisfaction_rate") == "66.7%"  # 2/3
     assert kpi(html, "return_rate") == "25.0%"  # 1/4
     assert 'data-numerator="5" data-denominator="8"' in html
@@ -77,8 +77,8 @@ def test_ranking_orders_by_the_three_rates(story: Any, now: Any) -> None:
     board = selectors.ranking(user=story.personas[Role.CITY_ADMIN], level="town", period=selectors.month_period(None))
     rows = {r["area"].pk: r for r in board["rows"]}
     town, other = rows[story.tree.town.pk], rows[story.tree.other_town.pk]
-    # 集里: response 5/7, resolution 4/5, satisfaction 2/3; 淮川: response 0/1, nothing resolved or rated.
-    assert town["score"] == pytest.approx((5 / 7 + 4 / 5 + 2 / 3) / 3)
+    # 集里: response 5/7, resolution 1/2 (D1 solved, D3 not), satisfaction 2/3; 淮川: response 0/1, nothing rated.
+    assert town["score"] == pytest.approx((5 / 7 + 1 / 2 + 2 / 3) / 3)
     assert other["score"] == 0.0
     assert (town["position"], other["position"]) == (1, 2) and board["ranked"] == 2
     # Two towns: split in halves, the better on the red list, the other on the black list, never both.

@@ -23,9 +23,12 @@ from wangge.dashboards.models import COUNTERS, SUMS, Cut, DemandRollup
 from wangge.dashboards.tests.conftest import ACCEPT_TIMES, CITY, NOW, RESOLVE_TIMES, at
 from wangge.demands.models import CallBack, Category, Demand, DemandEvent
 from wangge.demands.sla import LOCAL_TZ
+from wangge.holidays.workdays import working_hours_between
 
 OPEN = ["submitted", "in_progress", "escalated", "reopened"]
 WAITING = ["submitted", "escalated", "reopened"]
+PAUSED = ["suspended", "verifying"]
+ANSWERED = ["resolved", "closed", "verifying"]
 
 
 def direct_counts(qs: QuerySet[Demand], now: dt.datetime) -> dict[str, int]:
@@ -33,18 +36,23 @@ def direct_counts(qs: QuerySet[Demand], now: dt.datetime) -> dict[str, int]:
     events = DemandEvent.objects.filter(demand=OuterRef("pk"))
     qs = qs.annotate(
         was_reopened=Exists(events.filter(action="reopen")),
+        was_sent_back=Exists(events.filter(action="verify_back")),
         was_returned=Exists(events.filter(Q(action="return_") | Q(action="reject", to_state="escalated"))),
         auto_any=Exists(events.filter(action="auto_escalate")),
         auto_before=Exists(events.filter(action="auto_escalate", at__lt=OuterRef("accepted_at"))),
+        due=Coalesce(F("case_due_at"), F("resolve_due_at")),
     )
-    # The first answer: the resident's first rating (the earliest unsatisfied reopen, else the rating on
-    # the row) or the first reached call back (回访), whichever came first (the rating on a tie).
+    # The first answers: the resident's first rating (the earliest unsatisfied reopen, else the rating on
+    # the row) or the first reached call back (回访) that answered, whichever came first (the rating on a tie).
     calls = CallBack.objects.filter(demand=OuterRef("pk"), reached=True).order_by("at", "id")
+    rated_calls = calls.filter(satisfaction__isnull=False).exclude(satisfaction="")
+    solved_calls = calls.filter(solved__isnull=False)
     qs = qs.annotate(
         first_unsat=Subquery(events.filter(action="reopen", actor_kind="resident").order_by("at").values("at")[:1]),
-        cb_at=Subquery(calls.values("at")[:1]),
-        cb_sat=Subquery(calls.values("satisfaction")[:1]),
-        cb_unsolved=Exists(calls.filter(solved=False)),
+        cb_at=Subquery(rated_calls.values("at")[:1]),
+        cb_sat=Subquery(rated_calls.values("satisfaction")[:1]),
+        cs_at=Subquery(solved_calls.values("at")[:1]),
+        cs_val=Subquery(solved_calls.values("solved")[:1]),
     ).annotate(
         rating_at=Case(
             When(first_unsat__isnull=False, then=F("first_unsat")),
@@ -52,18 +60,22 @@ def direct_counts(qs: QuerySet[Demand], now: dt.datetime) -> dict[str, int]:
         )
     )
     has_rating = Q(first_unsat__isnull=False) | (Q(satisfaction__isnull=False) & ~Q(satisfaction=""))
-    has_call = Q(cb_at__isnull=False, cb_sat__isnull=False)
+    has_call = Q(cb_at__isnull=False)
     rating_first = has_rating & (~has_call | Q(rating_at__lte=F("cb_at")))
+    has_rsolved, has_csolved = Q(rated_solved__isnull=False), Q(cs_at__isnull=False)
+    rsolved_first = has_rsolved & (~has_csolved | Q(rating_at__lte=F("cs_at")))
     happy = ["satisfied", "basic"]
     is_open = Q(state__in=OPEN)
     waiting_late = Q(state__in=WAITING, accept_due_at__lt=now)
     accepted = Q(accepted_at__isnull=False)
     auto_late = Q(auto_before=True) | Q(accepted_at__isnull=True, auto_any=True)
     resolved = Q(state__in=["resolved", "closed"], resolved_at__isnull=False)
+    answered = Q(state__in=ANSWERED, resolved_at__isnull=False)
+    handled = ~Q(state__in=["rejected", "merged"])
     own_level = Q(highest_level=F("area__level")) | Q(highest_level="")
     conditions = {
         "received": Q(),
-        "open": is_open,
+        "open": Q(state__in=OPEN + PAUSED),
         "overdue": is_open & (Q(resolve_due_at__lt=now) | waiting_late),
         "accepted": accepted,
         "response_due": accepted | auto_late | waiting_late,
@@ -71,17 +83,21 @@ def direct_counts(qs: QuerySet[Demand], now: dt.datetime) -> dict[str, int]:
         & ~auto_late
         & (Q(accept_due_at__isnull=True) | Q(accepted_at__lte=F("accept_due_at"))),
         "resolved": resolved,
-        "ontime_due": resolved | (is_open & Q(resolve_due_at__lt=now)),
-        "resolved_on_time": resolved & (Q(resolve_due_at__isnull=True) | Q(resolved_at__lte=F("resolve_due_at"))),
-        "resolved_clean": resolved & Q(was_reopened=False, cb_unsolved=False),
+        "answered": answered,
+        "ontime_due": answered | (is_open & Q(due__lt=now)),
+        "resolved_on_time": answered & (Q(due__isnull=True) | Q(resolved_at__lte=F("due"))),
+        "asked_solved": has_rsolved | has_csolved,
+        "solved": (rsolved_first & Q(rated_solved=True)) | (has_csolved & ~rsolved_first & Q(cs_val=True)),
         "resolved_ever": Q(resolved_at__isnull=False),
-        "reopened": Q(was_reopened=True),
+        "reworked": Q(was_reopened=True) | Q(was_sent_back=True),
         "rated": has_rating | has_call,
         "satisfied": (rating_first & Q(first_unsat__isnull=True, satisfaction__in=happy))
         | (has_call & ~rating_first & Q(cb_sat__in=happy)),
         "handed_on": Q(escalations__gt=0) | Q(dispatched_department__isnull=False),
         "returned": Q(was_returned=True),
         "local": resolved & own_level & Q(dispatched_department__isnull=True),
+        "handled": handled,
+        "extended": handled & Q(extensions__gt=0),
         "rejected": Q(state="rejected"),
         "merged": Q(state="merged"),
         "closed": Q(state="closed"),
@@ -90,12 +106,12 @@ def direct_counts(qs: QuerySet[Demand], now: dt.datetime) -> dict[str, int]:
     for level in ("city", "town", "village", "branch", "grid"):
         conditions[f"climb_{level}"] = Q(highest_level=level) | Q(highest_level="", area__level=level)
     counts = {name: qs.filter(cond).count() for name, cond in conditions.items()}
-    counts["accept_seconds"] = sum(
-        int((a - c).total_seconds()) for a, c in qs.filter(accepted).values_list("accepted_at", "created_at")
-    )
-    counts["resolve_seconds"] = sum(
-        int((r - c).total_seconds()) for r, c in qs.filter(resolved).values_list("resolved_at", "created_at")
-    )
+    # Working time (opening hours of working days), in whole seconds.
+    accept_pairs = qs.filter(accepted).values_list("accepted_at", "created_at")
+    resolve_pairs = qs.filter(answered).values_list("resolved_at", "created_at")
+    counts["accept_seconds"] = sum(round(working_hours_between(c, a) * 3600) for a, c in accept_pairs)
+    counts["resolve_seconds"] = sum(round(working_hours_between(c, r) * 3600) for r, c in resolve_pairs)
+    counts["urges"] = sum(qs.values_list("urges", flat=True))
     return counts
 
 
@@ -124,7 +140,7 @@ def test_every_measure_on_the_story_is_what_was_counted_by_hand(story: Any, now:
     m = tally.measures()
     assert m["response_rate"] == 5 / 8
     assert m["ontime_rate"] == 5 / 8
-    assert m["resolution_rate"] == 4 / 5
+    assert m["resolution_rate"] == 1 / 2  # D1 said solved, D3 not (with the first rating)
     assert m["satisfaction_rate"] == 2 / 3
     assert m["reopen_rate"] == 1 / 5
     assert m["return_rate"] == 1 / 4
@@ -212,6 +228,12 @@ def test_refresh_is_idempotent_and_follows_moves_and_time(story: Any, now: Any, 
 # --- many random histories --------------------------------------------------------------------
 
 
+RANDOM_STATES = (
+    *("submitted", "in_progress", "escalated", "reopened", "resolved", "closed", "rejected", "merged"),
+    *("suspended", "verifying"),
+)
+
+
 def _random_demands(tree: Any, n: int, seed: int) -> None:
     """Demand rows with random (but possible) columns and events, written directly (no services)."""
     rnd = random.Random(seed)
@@ -224,14 +246,12 @@ def _random_demands(tree: Any, n: int, seed: int) -> None:
     for i in range(n):
         area = rnd.choice(areas)
         created = base + dt.timedelta(minutes=rnd.randint(0, 60 * 24 * 12))
-        state = rnd.choice(
-            ["submitted", "in_progress", "escalated", "reopened", "resolved", "closed", "rejected", "merged"]
-        )
+        state = rnd.choice(RANDOM_STATES)
         accepted = (
             created + dt.timedelta(minutes=rnd.randint(1, 600)) if state != "submitted" and rnd.random() < 0.8 else None
         )
         resolved = None
-        if state in ("resolved", "closed") or (state == "reopened" and rnd.random() < 0.7):
+        if state in ("resolved", "closed", "verifying") or (state == "reopened" and rnd.random() < 0.7):
             resolved = (accepted or created) + dt.timedelta(minutes=rnd.randint(1, 3000))
         satisfaction = (
             rnd.choice(["satisfied", "basic", "unsatisfied"]) if state == "closed" or rnd.random() < 0.1 else None
@@ -259,6 +279,11 @@ def _random_demands(tree: Any, n: int, seed: int) -> None:
                 accept_due_at=rnd.choice([None, created + dt.timedelta(hours=rnd.randint(1, 48))]),
                 resolved_at=resolved,
                 resolve_due_at=rnd.choice([None, created + dt.timedelta(hours=rnd.randint(2, 400))]),
+                case_due_at=rnd.choice([None, created + dt.timedelta(hours=rnd.randint(2, 400))]),
+                extensions=rnd.choice([0, 0, 0, 1, 2]),
+                urges=rnd.choice([0, 0, 1, 3]),
+                rated_solved=rnd.choice([None, None, True, False]) if satisfaction else None,
+                rated_at=created + dt.timedelta(minutes=rnd.randint(1, 5000)) if satisfaction else None,
                 satisfaction=satisfaction,
                 highest_level=highest,
                 escalations=rnd.choice([0, 0, 1, 2]),
@@ -266,9 +291,10 @@ def _random_demands(tree: Any, n: int, seed: int) -> None:
             )
         )
         plans.append([rnd.random() < 0.15, rnd.random() < 0.1, rnd.random() < 0.1, rnd.random() < 0.1])
+        plans[-1] += [rnd.random() < 0.1, rnd.randint(0, 2)]  # a verifier's send-back; call backs
     Demand.objects.bulk_create(demands)
-    events = []
-    for demand, (reopen, ret, dept_reject, auto) in zip(
+    events, calls = [], []
+    for demand, (reopen, ret, dept_reject, auto, sent_back, n_calls) in zip(
         Demand.objects.filter(code__startswith=f"R{seed}-").order_by("code"), plans, strict=True
     ):
         later = demand.created_at + dt.timedelta(minutes=rnd.randint(1, 900))
@@ -282,8 +308,21 @@ def _random_demands(tree: Any, n: int, seed: int) -> None:
             )
         if auto:
             events.append(DemandEvent(demand=demand, at=later, action="auto_escalate", to_state="escalated"))
+        if sent_back:
+            events.append(DemandEvent(demand=demand, at=later, action="verify_back", to_state="in_progress"))
+        for _call in range(n_calls):
+            calls.append(
+                CallBack(
+                    demand=demand,
+                    at=later + dt.timedelta(minutes=rnd.randint(0, 5000)),
+                    reached=rnd.random() < 0.8,
+                    solved=rnd.choice([None, True, False]),
+                    satisfaction=rnd.choice([None, "satisfied", "basic", "unsatisfied"]),
+                )
+            )
         events.append(DemandEvent(demand=demand, at=later, action="comment", to_state=demand.state))
     DemandEvent.objects.bulk_create(events)
+    CallBack.objects.bulk_create(calls)
 
 
 @pytest.mark.django_db
@@ -319,7 +358,7 @@ def test_rollups_equal_a_direct_count_on_random_histories(tree: Any) -> None:
             subject=selectors.Subject(area=tree.city), period=selectors.Period(first, dt.date(2026, 3, 9))
         ).measures()
     times = [
-        (a - c).total_seconds()
+        working_hours_between(c, a) * 3600
         for a, c in in_days(everything, first, dt.date(2026, 3, 9))
         .filter(accepted_at__isnull=False)
         .values_list("accepted_at", "created_at")
@@ -391,6 +430,8 @@ def test_call_backs_count_in_satisfaction_and_resolution(story: Any, now: Any, s
     counts, m = tally.counts, tally.measures()
     assert (counts["rated"], counts["satisfied"]) == (5, 3)  # D1, D2, D3, D4, D6; D1, D2, D4
     assert m["satisfaction_rate"] == 3 / 5  # was 2 / 3 without the call backs
-    assert (counts["resolved"], counts["resolved_clean"]) == (4, 3)  # D6 reopened; D1, D2, D4 clean
-    assert m["resolution_rate"] == 3 / 4
+    # The first answer to "is it solved?": D1 yes and D3 no (the residents), D4 yes and D6 no (the calls);
+    # D3's later "solved" call back does not replace the resident's first answer.
+    assert (counts["asked_solved"], counts["solved"]) == (4, 2)
+    assert m["resolution_rate"] == 2 / 4
     assert direct_counts(Demand.objects.all(), NOW) == counts

@@ -153,6 +153,15 @@ class RateForm(forms.Form):
         },
     )
     reason = forms.CharField(required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+    # 问题是否解决？ optional: "yes" / "no", or no answer (None).
+    solved = forms.TypedChoiceField(
+        required=False,
+        choices=[("yes", "是"), ("no", "否")],
+        coerce=lambda value: value == "yes",
+        empty_value=None,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": both("请选择“是”或“否”", "Please choose yes or no")},
+    )
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -140,8 +140,14 @@ def demand_follower_comment(*, follower: DemandFollower, token: str, body: str) 
 
 
 @transaction.atomic
-def demand_rate(*, demand: Demand, satisfaction: str, reason: str = "", token: str) -> Demand:
-    """The resident rates a resolved demand: satisfied closes it, unsatisfied reopens it to the same holder."""
+def demand_rate(
+    *, demand: Demand, satisfaction: str, reason: str = "", token: str, solved: bool | None = None
+) -> Demand:
+    """The resident rates a resolved demand: satisfied closes it, unsatisfied reopens it to the same holder.
+
+    `solved` is the optional answer to "is the problem solved?" (问题是否解决); it is kept with the
+    first rating only (`rated_solved`, counted by 解决率) and changes nothing else.
+    """
     demand = _reload(demand)
     if not _token_ok(demand, token):
         raise _bad_token()
@@ -154,6 +160,8 @@ def demand_rate(*, demand: Demand, satisfaction: str, reason: str = "", token: s
         raise ValidationFailed(_("say why you are unsatisfied"), field="reason", code="required")
     now = clock.now()
     changes: dict[str, Any] = {"satisfaction": satisfaction, "rating_reason": reason, "rated_at": now}
+    if demand.rated_at is None and solved is not None:
+        changes["rated_solved"] = solved
     label = Satisfaction(satisfaction).label
     if satisfied:
         changes["closed_at"] = now

@@ -92,6 +92,13 @@ def test_list_is_scoped_filtered_and_paged_by_cursor(tree: Any, api: Any) -> Non
     assert village.get("/demands", cursor="!!bad").status_code == 400
 
 
+def test_the_residents_answer_to_is_it_solved_is_in_the_demand(tree: Any, api: Any) -> None:
+    demand = make_demand(grid=tree.other_grid)
+    assert api["outsider"].get(f"/demands/{demand.pk}").json()["rated_solved"] is None
+    Demand.objects.filter(pk=demand.pk).update(rated_solved=True)
+    assert api["outsider"].get(f"/demands/{demand.pk}").json()["rated_solved"] is True
+
+
 def test_get_outside_scope_is_404(tree: Any, api: Any) -> None:
     outside = make_demand(grid=tree.other_grid)
     resp = api[Role.VILLAGE].get(f"/demands/{outside.pk}")

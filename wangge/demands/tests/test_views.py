@@ -370,6 +370,31 @@ def test_rating_basic_closes_the_demand(tree: Any, personas: Any) -> None:
     assert demand.satisfaction == "basic" and demand.state == State.CLOSED
 
 
+def test_rating_keeps_the_first_answer_to_is_it_solved(tree: Any, personas: Any) -> None:
+    """问题是否解决？ is optional, kept with the first rating only (解决率 counts the first answer)."""
+    demand = _resolved(tree, personas)
+    url = reverse("demands:track", args=[demand.tracking_token])
+    assert 'name="rate-solved"' in Client().get(url).content.decode()
+    form = {"do": "rate", "rate-satisfaction": "unsatisfied", "rate-reason": "还没修好", "rate-solved": "no"}
+    assert Client().post(url, form).status_code == 302
+    demand.refresh_from_db()
+    assert demand.rated_solved is False and demand.state == State.REOPENED
+    leader = personas[Role.GRID_LEADER]
+    services.demand_accept(demand=demand, actor=leader)
+    services.demand_resolve(demand=Demand.objects.get(pk=demand.pk), actor=leader, result="已修好")
+    # The second rating says "solved": the first answer stays.
+    assert Client().post(url, {"do": "rate", "rate-satisfaction": "satisfied", "rate-solved": "yes"}).status_code == 302
+    demand.refresh_from_db()
+    assert demand.rated_solved is False and demand.state == State.CLOSED
+    # No answer is no answer; anything but yes or no is refused.
+    other = _resolved(tree, personas)
+    other_url = reverse("demands:track", args=[other.tracking_token])
+    bad = {"do": "rate", "rate-satisfaction": "satisfied", "rate-solved": "maybe"}
+    assert Client().post(other_url, bad).status_code == 400
+    assert Client().post(other_url, {"do": "rate", "rate-satisfaction": "satisfied"}).status_code == 302
+    assert Demand.objects.get(pk=other.pk).rated_solved is None
+
+
 def test_rating_an_open_demand_changes_nothing(tree: Any) -> None:
     demand = make_demand(grid=tree.grid)
     url = reverse("demands:track", args=[demand.tracking_token])

@@ -69,6 +69,7 @@ def track(request: HttpRequest, token: str) -> HttpResponse:
                             satisfaction=bound.cleaned_data["satisfaction"],
                             reason=bound.cleaned_data.get("reason", ""),
                             token=token,
+                            solved=bound.cleaned_data.get("solved"),
                         )
                         messages.success(request, _("Thank you for rating."))
                 except (ValidationFailed, Conflict, PermissionDenied) as exc:
