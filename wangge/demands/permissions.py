@@ -12,7 +12,9 @@ Each rule comes in the forms its callers need, kept side by side so that they ca
 - `visible_q(user)` / `can_see(demand=, user=)`: the same for seeing a demand;
 - `holder_candidates(area=, department=)`: the users who may hold a demand held there
   (reassignment choices and the staff told of a new arrival);
-- `can_call_back(demand=, user=)`: who may record a call back (回访) on a resolved demand.
+- `can_call_back(demand=, user=)`: who may record a call back (回访) on a resolved demand;
+- `offerable_q(user)` / `is_confidential(demand)`: a whistleblower's report (举报) is never offered as a
+  possible duplicate, nor followed, by anyone but its holders (`user` None: an anonymous resident).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from django.db.models import Q, QuerySet
 
 from wangge.accounts.models import ROLE_LEVEL, Role, User
 from wangge.accounts.scope import scope_for
-from wangge.demands.models import CALL_BACK_CHANNELS, Demand, State
+from wangge.demands.models import CALL_BACK_CHANNELS, Demand, Kind, State
 from wangge.registry.models import Area
 
 _NOTHING = Q(pk__in=[])
@@ -102,6 +104,22 @@ def can_see(*, demand: Demand, user: Any) -> bool:
         return True
     departments = set(scope.department_ids)
     return bool(departments) and bool({demand.holder_department_id, demand.dispatched_department_id} & departments)
+
+
+# --- confidential demands (举报) -----------------------------------------------------------
+
+# Kinds whose very existence stays with their holders: a report names someone who must not learn of it.
+CONFIDENTIAL_KINDS = (Kind.REPORT,)
+
+
+def is_confidential(demand: Demand) -> bool:
+    """True for a demand that only its holders may be offered or let anyone follow."""
+    return demand.kind in CONFIDENTIAL_KINDS
+
+
+def offerable_q(user: Any = None) -> Q:
+    """Demands that may be offered to `user` as a possible duplicate: not confidential, or held by `user`."""
+    return ~Q(kind__in=CONFIDENTIAL_KINDS) | held_q(user)
 
 
 # --- who could hold -----------------------------------------------------------------------
