@@ -8,7 +8,8 @@
 - `automatic`: the worker's moves (auto-escalate, warn, close by silence);
 - `notify`: who is told and the outbox rows that tell them (resident messages carry a short link);
 - `callbacks`: calling back (回访) the reporter of a resolved demand by phone;
-- `lookup`: "find my demand", one-time SMS codes that lead a resident back to the tracking page.
+- `lookup`: "find my demand", one-time SMS codes that lead a resident back to the tracking page;
+- `phones`: the reporter's phone unmasked for who calls back, each view written to the personal-data log.
 
 Who may see or hold a demand is `wangge.demands.permissions`. Import the public names from here
 (`from wangge.demands import services; services.demand_accept(...)`).
@@ -21,6 +22,7 @@ from wangge.demands.services.category import demand_category_feedback, demand_se
 from wangge.demands.services.intake import SubmitResult, demand_submit
 from wangge.demands.services.lookup import LookupOutcome, lookup_code_send, lookup_code_verify
 from wangge.demands.services.merge import demand_merge
+from wangge.demands.services.phones import demand_reporter_phone_reveal
 from wangge.demands.services.moves import (
     demand_accept,
     demand_can,
@@ -60,6 +62,7 @@ __all__ = [
     "demand_rate",
     "demand_reassign",
     "demand_reject",
+    "demand_reporter_phone_reveal",
     "demand_resolve",
     "demand_return",
     "demand_set_category",
