@@ -113,6 +113,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "wangge.core.middleware.RefuseNulMiddleware",
     "wangge.core.middleware.WanggeErrorMiddleware",
 ]
 
@@ -418,6 +419,8 @@ WANGGE_DEMO_HOOKS = [
 # and where a person's confirmation or correction of a suggested category is kept as training data.
 WANGGE_TRIAGE_DUPLICATES = os.environ.get("WANGGE_TRIAGE_DUPLICATES", "wangge.triage.services.duplicate_candidates")
 WANGGE_TRIAGE_FEEDBACK = os.environ.get("WANGGE_TRIAGE_FEEDBACK", "wangge.triage.services.triage_feedback")
+# Every unmasked view of a reporter's phone is written here (demands.services.demand_reporter_phone_reveal).
+WANGGE_PII_LOG = "wangge.dashboards.services.pii_access_log"
 # Following a demand someone else reported is limited per client IP like the report page.
 WANGGE_FOLLOW_RATE = os.environ.get("WANGGE_FOLLOW_RATE", WANGGE_REPORT_RATE)
 

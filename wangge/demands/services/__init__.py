@@ -22,7 +22,6 @@ from wangge.demands.services.category import demand_category_feedback, demand_se
 from wangge.demands.services.intake import SubmitResult, demand_submit
 from wangge.demands.services.lookup import LookupOutcome, lookup_code_send, lookup_code_verify
 from wangge.demands.services.merge import demand_merge
-from wangge.demands.services.phones import demand_reporter_phone_reveal
 from wangge.demands.services.moves import (
     demand_accept,
     demand_can,
@@ -33,6 +32,7 @@ from wangge.demands.services.moves import (
     demand_resolve,
     demand_return,
 )
+from wangge.demands.services.phones import demand_reporter_phone_reveal
 from wangge.demands.services.residents import (
     demand_add_info,
     demand_comment,
