@@ -202,6 +202,9 @@ STORAGES = {
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 60 * 1024 * 1024
 UPLOAD_MAX_IMAGE_BYTES = int(os.environ.get("UPLOAD_MAX_IMAGE_BYTES", str(10 * 1024 * 1024)))
+# Pixels, read from each photo's header before decoding: one photo, and all photos of one request.
+UPLOAD_MAX_IMAGE_PIXELS = int(os.environ.get("UPLOAD_MAX_IMAGE_PIXELS", "50000000"))
+UPLOAD_MAX_REQUEST_PIXELS = int(os.environ.get("UPLOAD_MAX_REQUEST_PIXELS", "100000000"))
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(200 * 1024 * 1024)))
 # Registry imports run in the worker (hook below). A running job beats every IMPORT_HEARTBEAT_SECONDS;
 # one silent for IMPORT_JOB_STALE_SECONDS lost its worker and is run again, up to
