@@ -22,6 +22,7 @@ from wangge.registry.importing.columns import BY_KEY, REQUIRED, column_letter, m
 from wangge.registry.importing.reader import Sheet
 from wangge.registry.importing.services.cells import _id_number, _members, _tags, _text
 from wangge.registry.importing.services.tree import _Grid, _resolve, _Tree
+from wangge.registry.importing.template import HELP_SHEET
 from wangge.registry.models import Area, Household
 from wangge.registry.services import household_key
 
@@ -133,7 +134,8 @@ def _plan(*, sheets: Sequence[Sheet], city: Area, progress: ProgressFn | None) -
     for s, sheet in enumerate(sheets):
         header = _find_header(sheet)
         if header is None:
-            if any(_text(c) for row in sheet.rows for c in row):  # a sheet of data is never skipped in silence
+            # A sheet of data is never skipped in silence (the template's own instructions sheet excepted).
+            if sheet.name != HELP_SHEET and any(_text(c) for row in sheet.rows for c in row):
                 problems.plan.problems.append((s, 1, -1, _no_header(sheet.name)))
             done += len(sheet.rows)
             continue
