@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
-
 from wangge.accounts.api_auth import API_THROTTLE
-from wangge.core.api import install_error_handlers
+from wangge.core.api import WanggeAPI, install_error_handlers
 
-api = NinjaAPI(
+api = WanggeAPI(
     title="Wangge API",
     version="1",
     urls_namespace="api-v1",

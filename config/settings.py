@@ -114,6 +114,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "wangge.core.middleware.RefuseNulMiddleware",
     "wangge.core.middleware.WanggeErrorMiddleware",
 ]
 
@@ -202,6 +203,9 @@ STORAGES = {
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 60 * 1024 * 1024
 UPLOAD_MAX_IMAGE_BYTES = int(os.environ.get("UPLOAD_MAX_IMAGE_BYTES", str(10 * 1024 * 1024)))
+# Pixels, read from each photo's header before decoding: one photo, and all photos of one request.
+UPLOAD_MAX_IMAGE_PIXELS = int(os.environ.get("UPLOAD_MAX_IMAGE_PIXELS", "50000000"))
+UPLOAD_MAX_REQUEST_PIXELS = int(os.environ.get("UPLOAD_MAX_REQUEST_PIXELS", "100000000"))
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(200 * 1024 * 1024)))
 # Registry imports run in the worker (hook below). A running job beats every IMPORT_HEARTBEAT_SECONDS;
 # one silent for IMPORT_JOB_STALE_SECONDS lost its worker and is run again, up to
@@ -209,6 +213,10 @@ IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(200 * 1024 * 1024)
 IMPORT_HEARTBEAT_SECONDS = float(os.environ.get("IMPORT_HEARTBEAT_SECONDS", "5"))
 IMPORT_JOB_STALE_SECONDS = float(os.environ.get("IMPORT_JOB_STALE_SECONDS", "120"))
 IMPORT_JOB_MAX_ATTEMPTS = int(os.environ.get("IMPORT_JOB_MAX_ATTEMPTS", "2"))
+# Uploaded registry files hold ID numbers: the worker deletes them this many days after their job ended.
+IMPORT_UPLOAD_RETENTION_DAYS = int(os.environ.get("IMPORT_UPLOAD_RETENTION_DAYS", "30"))
+# The most cells (rows × columns from A1) one sheet may span; a bigger one is refused before it is read.
+IMPORT_MAX_CELLS = int(os.environ.get("IMPORT_MAX_CELLS", "10000000"))
 
 # --- Security -------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -435,6 +443,8 @@ WANGGE_DEMO_HOOKS = [
 # and where a person's confirmation or correction of a suggested category is kept as training data.
 WANGGE_TRIAGE_DUPLICATES = os.environ.get("WANGGE_TRIAGE_DUPLICATES", "wangge.triage.services.duplicate_candidates")
 WANGGE_TRIAGE_FEEDBACK = os.environ.get("WANGGE_TRIAGE_FEEDBACK", "wangge.triage.services.triage_feedback")
+# Every unmasked view of a reporter's phone is written here (demands.services.demand_reporter_phone_reveal).
+WANGGE_PII_LOG = "wangge.dashboards.services.pii_access_log"
 # Following a demand someone else reported is limited per client IP like the report page.
 WANGGE_FOLLOW_RATE = os.environ.get("WANGGE_FOLLOW_RATE", WANGGE_REPORT_RATE)
 

@@ -63,6 +63,22 @@ class IdCursorPagination(PaginationBase):
         return {"items": rows, "next_cursor": self.encode(rows[-1].pk) if more and rows else None}
 
 
+# The deepest page an offset may open: beyond it a cursor serves (and SQLite cannot even hold 2**63).
+MAX_OFFSET = 100_000
+
+
+def offset_slice(*, offset: int, limit: int, max_limit: int) -> slice:
+    """Rows `offset` to `offset + limit` (limit cut to 1..max_limit); an offset past `MAX_OFFSET` is refused."""
+    if not 0 <= offset <= MAX_OFFSET:
+        raise ValidationFailed(
+            _("offset must be between 0 and %(max)s; use a narrower filter"),
+            params={"max": MAX_OFFSET},
+            field="offset",
+        )
+    limit = max(1, min(limit, max_limit))
+    return slice(offset, offset + limit)
+
+
 def error_body(
     code: str, message: Any, params: dict[str, Any] | None = None, field: str | None = None, **extra: object
 ) -> dict[str, object]:
@@ -71,6 +87,46 @@ def error_body(
     body: dict[str, object] = {"code": code, "message": zh, "message_en": en, "field": field}
     body.update(extra)
     return body
+
+
+# Every route may answer these, in the one error shape: the published document says so, so a client (and
+# schemathesis's status-code check) knows each of them is an answer and not a fault.
+ERROR_STATUSES = {
+    "400": "invalid input (the field is named)",
+    "401": "authentication required",
+    "403": "not allowed",
+    "404": "not found, or outside the caller's scope",
+    "409": "conflict: the state or version changed meanwhile",
+    "422": "a value does not fit the schema",
+    "429": "too many requests",
+    "503": "the database is busy; try again",
+}
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "required": ["code", "message", "message_en"],
+    "properties": {
+        "code": {"type": "string"},
+        "message": {"type": "string", "description": "in Chinese"},
+        "message_en": {"type": "string"},
+        "field": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+    },
+}
+
+
+class WanggeAPI(NinjaAPI):
+    """The NinjaAPI whose OpenAPI document lists the error answers of every operation (`ERROR_STATUSES`)."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                responses = operation.setdefault("responses", {})
+                for status, text in ERROR_STATUSES.items():
+                    responses.setdefault(status, {"description": text, **ref})
+        return schema
 
 
 def install_error_handlers(api: NinjaAPI) -> None:

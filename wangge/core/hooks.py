@@ -3,8 +3,8 @@
 - lists of hooks called in order: `WANGGE_WORKER_HOOKS` (the worker's passes, no arguments) and
   `WANGGE_DEMO_HOOKS` (`seed(city_area)`), through `call_hooks`;
 - one optional callable per setting: `WANGGE_TRIAGE_SUGGEST`, `WANGGE_TRIAGE_DUPLICATES`,
-  `WANGGE_TRIAGE_FEEDBACK`, through `setting_callable` (None when unset or not importable, so a
-  page goes on without the help);
+  `WANGGE_TRIAGE_FEEDBACK`, `WANGGE_PII_LOG` (the personal-data log), through `setting_callable`
+  (None when unset or not importable, so a page goes on without the help);
 - a mapping of paths: `NOTIFY_BACKENDS` (loaded by notifications.backends).
 
 `core.checks` imports every one of these paths at start-up, so a typo refuses `manage.py check`
@@ -28,7 +28,7 @@ log = logging.getLogger("wangge.hooks")
 #: Settings holding a list of dotted paths, each called in order.
 HOOK_LIST_SETTINGS = ("WANGGE_WORKER_HOOKS", "WANGGE_DEMO_HOOKS")
 #: Settings holding one dotted path (empty turns the help off).
-CALLABLE_SETTINGS = ("WANGGE_TRIAGE_SUGGEST", "WANGGE_TRIAGE_DUPLICATES", "WANGGE_TRIAGE_FEEDBACK")
+CALLABLE_SETTINGS = ("WANGGE_TRIAGE_SUGGEST", "WANGGE_TRIAGE_DUPLICATES", "WANGGE_TRIAGE_FEEDBACK", "WANGGE_PII_LOG")
 #: Settings holding a mapping of names to dotted paths.
 MAPPING_SETTINGS = ("NOTIFY_BACKENDS",)
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.html import escape
 
 from wangge.core.errors import WanggeError
+from wangge.core.text import nul_field, nul_refused
 
 
 class WanggeErrorMiddleware:
@@ -24,6 +26,37 @@ class WanggeErrorMiddleware:
         if isinstance(exception, WanggeError):
             return render(request, "core/error.html", {"error": exception}, status=exception.status)
         return None
+
+
+class RefuseNulMiddleware:
+    """A NUL character anywhere in what a request sends is refused here, with the field named (400).
+
+    The one place for it (`core.text.nul_field`): no view, form or API schema need remember it.
+    The answer has the shape the caller reads: Open311's error document under /open311/, the API's
+    JSON shape for /api/ and other `.json` routes, the error page otherwise.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        field = nul_field(request)
+        if field is None:
+            return self.get_response(request)
+        error = nul_refused(field)
+        path = request.path.replace("\x00", "")
+        if path.startswith("/open311/") and path.endswith(".json"):  # GeoReport v2's error list
+            rows = [{"code": 400, "description": str(error)}]
+            return JsonResponse(rows, status=400, safe=False, json_dumps_params={"ensure_ascii": False})
+        if path.startswith("/open311/"):
+            body = (
+                '<?xml version="1.0" encoding="UTF-8"?>\n<errors><error><code>400</code>'
+                f"<description>{escape(str(error))}</description></error></errors>"
+            )
+            return HttpResponse(body, status=400, content_type="text/xml")
+        if path.startswith("/api/") or path.endswith(".json"):
+            return JsonResponse(error.as_dict(), status=400, json_dumps_params={"ensure_ascii": False})
+        return render(request, "core/error.html", {"error": error}, status=error.status)
 
 
 class ChineseFirstLocaleMiddleware(LocaleMiddleware):

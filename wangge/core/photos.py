@@ -17,14 +17,19 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from wangge.core.errors import ValidationFailed
 
 # Formats a phone camera or a WeChat "save image" produces; anything else is refused.
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"}
-# A phone photo is at most ~50 megapixels; beyond this it is a decompression bomb, not a photo.
-MAX_PIXELS = 60_000_000
+# A phone photo is at most ~50 megapixels (settings.UPLOAD_MAX_IMAGE_PIXELS); beyond that it is a
+# decompression bomb, not a photo. The photos of one request share a budget too
+# (settings.UPLOAD_MAX_REQUEST_PIXELS): six 59-megapixel PNGs once cost 29 s of CPU and 775 MB.
+# Both are checked from the header, before a single pixel is decoded.
+MAX_PIXELS = 50_000_000
+MAX_REQUEST_PIXELS = 100_000_000
 # Stored photos are shown on phones over slow networks: keep the long side reasonable.
 MAX_SIDE = 2560
 JPEG_QUALITY = 85
@@ -64,6 +69,45 @@ def _read_capped(upload: Any, cap: int) -> bytes:
     if len(data) > cap:
         raise _too_big(cap)
     return data
+
+
+def max_pixels() -> int:
+    return int(getattr(settings, "UPLOAD_MAX_IMAGE_PIXELS", MAX_PIXELS))
+
+
+def max_request_pixels() -> int:
+    return int(getattr(settings, "UPLOAD_MAX_REQUEST_PIXELS", MAX_REQUEST_PIXELS))
+
+
+def _megapixels(pixels: int) -> str:
+    return f"{pixels / 1_000_000:.0f}"
+
+
+def _header_pixels(upload: Any) -> int:
+    """Width × height from the file's header (nothing decoded); 0 when it is not an image (refused later)."""
+    try:
+        data = _read_capped(upload, _max_bytes())
+        with Image.open(io.BytesIO(data)) as probe:
+            width, height = probe.size
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return 0
+    return width * height
+
+
+def check_pixel_budget(uploads: Iterable[Any]) -> None:
+    """Refuse, before decoding any, photos whose pixels together exceed `UPLOAD_MAX_REQUEST_PIXELS`."""
+    total = sum(_header_pixels(u) for u in uploads if u is not None)
+    budget = max_request_pixels()
+    if total > budget:
+        raise ValidationFailed(
+            _(
+                "these photos have %(total)s megapixels together; at most %(limit)s megapixels may be sent at once, "
+                "please send fewer or smaller photos"
+            ),
+            params={"total": _megapixels(total), "limit": _megapixels(budget)},
+            field="photos",
+            code="photos_too_many_pixels",
+        )
 
 
 def _too_big(cap: int) -> ValidationFailed:
@@ -128,11 +172,19 @@ def clean_photo(upload: Any) -> CleanPhoto:
             f"不支持的图片格式 {fmt}，请上传 JPG 或 PNG",
             f"Unsupported image format {fmt}; please upload a JPG or PNG",
         )
-    if width * height > MAX_PIXELS:
-        raise _refuse("图片像素过大", "The image has too many pixels", code="photo_too_large")
+    if width * height > max_pixels():
+        raise ValidationFailed(
+            _("the photo has %(pixels)s megapixels; a photo may have at most %(limit)s megapixels"),
+            params={"pixels": _megapixels(width * height), "limit": _megapixels(max_pixels())},
+            field="photos",
+            code="photo_too_large",
+        )
 
     try:
         image: Image.Image = Image.open(io.BytesIO(data))
+        if max(width, height) > MAX_SIDE:
+            # A JPEG decodes at 1/2, 1/4 or 1/8 scale for the cost of the smaller image: it is cut to MAX_SIDE anyway.
+            image.draft("RGB", (MAX_SIDE, MAX_SIDE))
         image.load()  # decodes every pixel: a truncated or corrupt file fails here
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         raise _refuse(
@@ -164,7 +216,7 @@ def clean_photo(upload: Any) -> CleanPhoto:
 
 
 def clean_photos(uploads: Iterable[Any]) -> list[CleanPhoto]:
-    """Clean several photos, refusing more than MAX_PHOTOS in one go."""
+    """Clean several photos, refusing more than MAX_PHOTOS in one go or more pixels than the request's budget."""
     items = [u for u in uploads if u is not None]
     if len(items) > MAX_PHOTOS:
         raise _refuse(
@@ -172,4 +224,5 @@ def clean_photos(uploads: Iterable[Any]) -> list[CleanPhoto]:
             f"At most {MAX_PHOTOS} photos can be uploaded at once",
             code="too_many_photos",
         )
+    check_pixel_budget(items)
     return [clean_photo(u) for u in items]

@@ -4,10 +4,15 @@ Services call `clean_text` where a too-long text is refused (the person should s
 `capped_text` where a longer one is silently cut (an address or a note that only needs to fit).
 Control characters other than newline and tab are dropped: PostgreSQL refuses NUL, and the rest
 only ever arrive by pasting.
+
+`nul_field` is the one place a NUL byte is refused before any view reads it (the middleware
+`core.middleware.RefuseNulMiddleware` calls it for every request): the path, the query, a form's fields
+and a JSON body. A NUL in a text that reached PostgreSQL used to answer 500.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -46,6 +51,67 @@ def clean_text(
             code="too_long",
         )
     return text
+
+
+NUL = "\x00"
+
+
+def _nul_in_json(value: Any, where: str) -> str | None:
+    if isinstance(value, str):
+        return where if NUL in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{where}.{key}" if where else str(key)
+            if NUL in str(key):
+                return name
+            found = _nul_in_json(item, name)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_in_json(item, f"{where}.{index}" if where else str(index))
+            if found is not None:
+                return found
+    return None
+
+
+def nul_field(request: Any) -> str | None:
+    """The first field of `request` holding a NUL character ("path", a parameter's name, a JSON key path), or None.
+
+    Uploaded files are not looked at (they are bytes); a JSON body is parsed only when it holds a NUL.
+    """
+    if NUL in request.path:
+        return "path"
+    for key, values in request.GET.lists():
+        if NUL in key or any(NUL in v for v in values):
+            return str(key).replace(NUL, "")
+    content_type = request.content_type or ""
+    if request.method in ("POST", "PUT", "PATCH"):
+        if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            for key, values in request.POST.lists():
+                if NUL in key or any(NUL in v for v in values):
+                    return str(key).replace(NUL, "")
+        elif "json" in content_type:
+            body = request.body
+            if b"\\u0000" not in body and b"\x00" not in body:
+                return None
+            try:
+                data = json.loads(body)
+            except ValueError:
+                return "body" if b"\x00" in body else None
+            found = _nul_in_json(data, "")
+            return None if found is None else (found or "body")
+    return None
+
+
+def nul_refused(field: str) -> ValidationFailed:
+    """The refusal of a NUL character in `field` (one message, both languages)."""
+    return ValidationFailed(
+        _("%(field)s contains a NUL character, which no text may hold"),
+        params={"field": field},
+        field=field,
+        code="nul_character",
+    )
 
 
 def capped_text(value: Any, limit: int) -> str:

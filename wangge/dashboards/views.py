@@ -181,13 +181,8 @@ def console_demand(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     demand = demand_selectors.demand_get(user=user, pk=pk)
     can = demand_services.demand_can(demand=demand, user=user)
-    reporter_phone = ""
-    if demand.reporter_phone and can & {"accept", "resolve"}:
-        # The holder calls the resident back; each unmasked view is logged.
-        reporter_phone = demand.reporter_phone
-        services.pii_access_log(
-            user=user, what=f"查看诉求 {demand.code} 反映人电话", why="承办人联系反映人 / holder", demand=demand
-        )
+    # The holder calls the resident back; the service logs each unmasked view.
+    reporter_phone = demand_services.demand_reporter_phone_reveal(demand=demand, user=user, can=can, where="工作台")
     context = {
         "demand": demand,
         "reporter_phone": reporter_phone,

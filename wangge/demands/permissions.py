@@ -22,7 +22,9 @@ Each rule comes in the forms its callers need, kept side by side so that they ca
   departments; staff of an assisting department see the demand (part of `visible_q`/`can_see`) and
   never hold it;
 - `verify_q(user)` / `can_verify(demand=, user=)` / `verifier_candidates(demand=)`: who verifies (核查) a
-  resolved demand of a category that needs verification before it counts as resolved.
+  resolved demand of a category that needs verification before it counts as resolved;
+- `offerable_q(user)` / `is_confidential(demand)`: a whistleblower's report (举报) is never offered as a
+  possible duplicate, nor followed, by anyone but its holders (`user` None: an anonymous resident).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from django.db.models import Q, QuerySet
 
 from wangge.accounts.models import ROLE_LEVEL, Role, User
 from wangge.accounts.scope import scope_for
-from wangge.demands.models import CALL_BACK_CHANNELS, Demand, DemandAssist, DemandRequest, State
+from wangge.demands.models import CALL_BACK_CHANNELS, Demand, DemandAssist, DemandRequest, Kind, State
 from wangge.registry.models import LEVEL_DEPTH, Area, Level
 
 _NOTHING = Q(pk__in=[])
@@ -118,6 +120,22 @@ def can_see(*, demand: Demand, user: Any) -> bool:
     if {demand.holder_department_id, demand.dispatched_department_id} & departments:
         return True
     return DemandAssist.objects.filter(demand_id=demand.pk, department_id__in=departments).exists()
+
+
+# --- confidential demands (举报) -----------------------------------------------------------
+
+# Kinds whose very existence stays with their holders: a report names someone who must not learn of it.
+CONFIDENTIAL_KINDS = (Kind.REPORT,)
+
+
+def is_confidential(demand: Demand) -> bool:
+    """True for a demand that only its holders may be offered or let anyone follow."""
+    return demand.kind in CONFIDENTIAL_KINDS
+
+
+def offerable_q(user: Any = None) -> Q:
+    """Demands that may be offered to `user` as a possible duplicate: not confidential, or held by `user`."""
+    return ~Q(kind__in=CONFIDENTIAL_KINDS) | held_q(user)
 
 
 # --- who could hold -----------------------------------------------------------------------

@@ -35,7 +35,7 @@ from wangge.demands.models import (
     State,
     Urgency,
 )
-from wangge.demands.permissions import held_q, visible_q
+from wangge.demands.permissions import held_q, offerable_q, visible_q
 from wangge.registry.models import Area
 from wangge.registry.selectors import area_get
 
@@ -355,18 +355,22 @@ class DuplicateOffer:
     reason: str
 
 
-def _duplicates(**kwargs: Any) -> list[DuplicateOffer]:
+def _duplicates(*, user: Any, visible: Q | None = None, **kwargs: Any) -> list[DuplicateOffer]:
+    """Triage's candidates that `user` may be offered (`permissions.offerable_q`; None: an anonymous resident)."""
     func = setting_callable("WANGGE_TRIAGE_DUPLICATES")
     if func is None:
         return []
     try:
-        found = func(**kwargs)
+        found = list(func(**kwargs))
     except Exception:  # a duplicate hint is a help, never a reason to refuse a report or a page
         log.exception("duplicate lookup failed; going on without it")
         return []
+    allowed = Demand.objects.filter(offerable_q(user) & (visible or Q()), pk__in=[c.demand.pk for c in found])
+    ids = set(allowed.values_list("pk", flat=True))
     return [
         DuplicateOffer(demand=c.demand, score=float(getattr(c, "score", 0.0)), reason=str(getattr(c, "reason", "")))
         for c in found
+        if c.demand.pk in ids
     ]
 
 
@@ -397,6 +401,7 @@ def intake_duplicates(
     except ValidationFailed:
         return []  # the intake itself will say what is wrong with the place
     return _duplicates(
+        user=None,
         title=title,
         description=description,
         area_path=target.path,
@@ -410,7 +415,9 @@ def demand_duplicates(*, demand: Demand, user: Any) -> list[DuplicateOffer]:
     """Open demands inside the user's scope that look like this one (a merge suggestion for staff)."""
     if demand.state not in UNFINISHED_STATES:
         return []
-    offers = _duplicates(
+    return _duplicates(
+        user=user,
+        visible=visible_q(user),
         title=demand.title,
         description=demand.description,
         area_path=demand.area_path,
@@ -419,12 +426,6 @@ def demand_duplicates(*, demand: Demand, user: Any) -> list[DuplicateOffer]:
         lng=demand.lng,
         exclude_id=demand.pk,
     )
-    if not offers:
-        return []
-    visible = set(
-        Demand.objects.filter(visible_q(user), pk__in=[o.demand.pk for o in offers]).values_list("pk", flat=True)
-    )
-    return [o for o in offers if o.demand.pk in visible]
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from ninja import Router, Status
 
 from wangge.accounts.api_auth import STAFF_AUTH
 from wangge.core import clock
+from wangge.core.api import offset_slice
 from wangge.core.errors import ValidationFailed
 from wangge.facilities import selectors, services
 from wangge.facilities.models import Facility, FacilityType, Inspection, MissedInspection
@@ -41,11 +42,8 @@ def list_facilities(
     limit: int = 100,
     offset: int = 0,
 ) -> list[Facility]:
-    limit = max(1, min(limit, 500))
-    offset = max(0, offset)
-    rows = list(
-        selectors.facility_list(user=request.user, q=q, type_code=type, state=state, mine=mine)[offset : offset + limit]
-    )
+    found = selectors.facility_list(user=request.user, q=q, type_code=type, state=state, mine=mine)
+    rows = list(found[offset_slice(offset=offset, limit=limit, max_limit=500)])
     return selectors.with_active_directors(rows)
 
 

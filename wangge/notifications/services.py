@@ -149,11 +149,26 @@ def _claim(*, limit: int, worker_id: str) -> tuple[str, list[OutboxMessage]]:
     return token, claimed
 
 
-def _renew(*, message: OutboxMessage, token: str) -> bool:
-    """Renew our claim just before sending; False when another worker took the message back meanwhile."""
+# What an attempt row says until the send answers: if it stays, the worker died during the send.
+INTERRUPTED = "no answer recorded: the worker stopped during this try (or is still sending)"
+
+
+def _renew(*, message: OutboxMessage, token: str) -> DeliveryAttempt | None:
+    """Renew our claim and write the attempt just before sending; None when another worker took the message.
+
+    The attempt is written before the send (ok=False, `INTERRUPTED`) and completed after it, so a send
+    cut off by a dying worker still has its row in the delivery-attempt table.
+    """
     now = clock.now()
-    renewed = OutboxMessage.objects.filter(pk=message.pk, claimed_by=token, state=State.SENDING).update(claimed_at=now)
-    return renewed == 1
+    with transaction.atomic():
+        renewed = OutboxMessage.objects.filter(pk=message.pk, claimed_by=token, state=State.SENDING).update(
+            claimed_at=now
+        )
+        if renewed != 1:
+            return None
+        return DeliveryAttempt.objects.create(
+            message=message, number=message.attempts, at=now, ok=False, error=INTERRUPTED, worker=token[:100]
+        )
 
 
 def _send(message: OutboxMessage) -> tuple[DeliveryResult, int]:
@@ -169,8 +184,10 @@ def _send(message: OutboxMessage) -> tuple[DeliveryResult, int]:
     return result, int((time.perf_counter() - started) * 1000)
 
 
-def _record(*, message: OutboxMessage, token: str, result: DeliveryResult, duration_ms: int) -> str:
-    """Keep the attempt and move the message on; returns the state it reached."""
+def _record(
+    *, message: OutboxMessage, attempt: DeliveryAttempt, token: str, result: DeliveryResult, duration_ms: int
+) -> str:
+    """Complete the attempt and move the message on; returns the state it reached."""
     now = clock.now()
     max_attempts = int(_setting("NOTIFY_MAX_ATTEMPTS", 8))
     fields: dict[str, Any] = {"claimed_by": "", "claimed_at": None}
@@ -183,15 +200,8 @@ def _record(*, message: OutboxMessage, token: str, result: DeliveryResult, durat
             state=State.FAILED, last_error=result.error, next_attempt_at=now + backoff_delay(message.attempts)
         )
     with transaction.atomic():
-        DeliveryAttempt.objects.create(
-            message=message,
-            number=message.attempts,
-            at=now,
-            ok=result.ok,
-            status_code=result.status_code,
-            error=trim(result.error, 1000),
-            duration_ms=duration_ms,
-            worker=token[:100],
+        DeliveryAttempt.objects.filter(pk=attempt.pk).update(
+            ok=result.ok, status_code=result.status_code, error=trim(result.error, 1000), duration_ms=duration_ms
         )
         moved = OutboxMessage.objects.filter(pk=message.pk, claimed_by=token, state=State.SENDING).update(**fields)
     if not moved:
@@ -211,11 +221,12 @@ def outbox_deliver_due(*, limit: int = 200, worker_id: str = "") -> DeliveryRepo
     token, claimed = _claim(limit=limit, worker_id=worker_id or core_worker.worker_id())
     counts = {"sent": 0, "failed": 0, "dead": 0, "skipped": 0}
     for message in claimed:
-        if not _renew(message=message, token=token):
+        attempt = _renew(message=message, token=token)
+        if attempt is None:
             counts["skipped"] += 1
             continue
         result, duration_ms = _send(message)
-        state = _record(message=message, token=token, result=result, duration_ms=duration_ms)
+        state = _record(message=message, attempt=attempt, token=token, result=result, duration_ms=duration_ms)
         counts[state if state in counts else "skipped"] += 1
         if not result.ok:
             logger.warning(

@@ -17,6 +17,8 @@ from wangge.accounts.api_auth import STAFF_AUTH
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
 from wangge.core.errors import ValidationFailed
+from wangge.demands.models import Demand
+from wangge.demands.permissions import offerable_q
 from wangge.registry.selectors import area_get
 from wangge.triage import selectors, services
 
@@ -94,7 +96,7 @@ def suggest(request: HttpRequest, payload: SuggestIn) -> SuggestOut:
 
 @router.post("/triage/duplicates", response=list[DuplicateOut])
 def duplicates(request: HttpRequest, payload: DuplicatesIn) -> list[DuplicateOut]:
-    """Open demands nearby that look like the same problem (only those the caller may see)."""
+    """Open demands nearby that look like the same problem (only those the caller may see and be offered)."""
     area = area_get(user=request.user, pk=payload.area_id)
     scope = scope_for(request.user)
     found = selectors.duplicate_candidates(
@@ -105,6 +107,8 @@ def duplicates(request: HttpRequest, payload: DuplicatesIn) -> list[DuplicateOut
         lat=payload.lat,
         lng=payload.lng,
     )
+    ids = [c.demand.pk for c in found]  # a report (举报) is offered to its holders only
+    offerable = set(Demand.objects.filter(offerable_q(request.user), pk__in=ids).values_list("pk", flat=True))
     return [
         DuplicateOut(
             demand_id=c.demand.pk,
@@ -116,7 +120,7 @@ def duplicates(request: HttpRequest, payload: DuplicatesIn) -> list[DuplicateOut
             reason=c.reason,
         )
         for c in found
-        if scope.covers_path(c.demand.area_path)
+        if scope.covers_path(c.demand.area_path) and c.demand.pk in offerable
     ]
 
 

@@ -16,7 +16,8 @@
   resuming a suspended demand (by hand or by the worker);
 - `urging`: 督办/催办, a level above the holder urges it (the holder's staff are pushed a message);
 - `assists`: 协办, assisting departments with their own tasks and replies;
-- `verification`: verification before closing (核查): confirm on site, send back, the worker's reminder.
+- `verification`: verification before closing (核查): confirm on site, send back, the worker's reminder;
+- `phones`: the reporter's phone unmasked for who calls back, each view written to the personal-data log.
 
 Who may see or hold a demand is `wangge.demands.permissions`. Import the public names from here
 (`from wangge.demands import services; services.demand_accept(...)`).
@@ -42,6 +43,7 @@ from wangge.demands.services.moves import (
     demand_return,
 )
 from wangge.demands.services.notify import demand_tell_reporter
+from wangge.demands.services.phones import demand_reporter_phone_reveal
 from wangge.demands.services.publishing import demand_publish_approve, demand_publish_withdraw
 from wangge.demands.services.requests import (
     demand_extension_decide,
@@ -88,6 +90,7 @@ __all__ = [
     "demand_rate",
     "demand_reassign",
     "demand_reject",
+    "demand_reporter_phone_reveal",
     "demand_resolve",
     "demand_resume",
     "demand_return",

@@ -27,7 +27,7 @@ from wangge.demands.models import (
     State,
     Visibility,
 )
-from wangge.demands.permissions import can_see, is_staff
+from wangge.demands.permissions import can_see, is_confidential, is_staff
 from wangge.demands.services._common import (
     MAX_TEXT,
     _choice,
@@ -70,6 +70,8 @@ def demand_follow(*, demand: Demand | int, phone: str) -> DemandFollower:
     demand = _reload(demand)
     if demand.state == State.MERGED and demand.merged_into_id:
         demand = _reload(demand.merged_into_id)
+    if is_confidential(demand):  # a report (举报) is never offered, so a follow of one is a forged request
+        raise NotFound(_("demand not found"), field="demand")
     if demand.state not in UNFINISHED_STATES:  # a suspended or verifying demand is followed too
         raise Conflict(
             _("Demand %(code)s is “%(state)s” and can no longer be followed; please report yours"),

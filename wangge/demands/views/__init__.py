@@ -44,7 +44,6 @@ from wangge.demands.views.resident import (
     short_link,
 )
 from wangge.demands.views.staff import (
-    HOLDER_MOVES,
     MOVE_ORDER,
     PAGE_SIZE,
     SERVICES,
@@ -54,7 +53,6 @@ from wangge.demands.views.staff import (
     demand_move,
     demand_new,
     demand_set_category,
-    pii_log,
 )
 from wangge.demands.views.track import (
     track,
@@ -62,7 +60,6 @@ from wangge.demands.views.track import (
 )
 
 __all__ = [
-    "HOLDER_MOVES",
     "MOVE_ORDER",
     "PAGE_SIZE",
     "REPORT_LIMITS",
@@ -86,7 +83,6 @@ __all__ = [
     "grid_qr_sheet",
     "lookup",
     "photo",
-    "pii_log",
     "places",
     "publishing",
     "report",

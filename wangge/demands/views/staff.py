@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import Any, cast
 
@@ -53,12 +52,6 @@ SERVICES: dict[str, Any] = {
 PAGE_SIZE = 30
 
 
-# Only the holder (who can accept or resolve) sees the resident's full phone number.
-# The caller back (回访) must see the number to dial, like the holder.
-HOLDER_MOVES = {"accept", "resolve", "call_back"}
-pii_log = logging.getLogger("wangge.pii")
-
-
 @login_required
 def demand_index(request: HttpRequest) -> HttpResponse:
     """My queue (waiting for me or held by me) and the scoped list with simple filters."""
@@ -99,11 +92,8 @@ def _render_detail(
         else:
             form = f.MOVE_FORMS[move](demand=demand, user=request.user)
         move_forms.append(form)
-    reporter_phone = ""
-    if demand.reporter_phone and can & HOLDER_MOVES:
-        # The holder must be able to call the resident back; every such unmasked view is logged.
-        reporter_phone = demand.reporter_phone
-        pii_log.info("unmasked reporter phone shown: demand=%s user=%s", demand.pk, request.user.pk)
+    # The holder must be able to call the resident back; the service logs every unmasked view.
+    reporter_phone = services.demand_reporter_phone_reveal(demand=demand, user=request.user, can=can, where="诉求页")
     holds = permissions.can_hold(demand=demand, user=request.user)
     needs_category = demand.category_id is None or not selectors.category_confirmed(demand=demand)
     context = {

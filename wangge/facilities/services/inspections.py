@@ -230,7 +230,7 @@ def inspection_record(
     is still open gets a comment on that demand, not a second demand; a passed item whose demand is
     still open is noted on the inspection (only the holder closes a demand).
     """
-    from wangge.core.photos import clean_photo
+    from wangge.core.photos import check_pixel_budget, clean_photo
 
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         raise PermissionDenied(_("sign in first"))
@@ -266,6 +266,7 @@ def inspection_record(
             field="items",
         )
     # Clean every photo before writing anything: a bad file refuses the whole inspection.
+    check_pixel_budget([p for res in given.values() for p in res.photos] + list(photos))  # before decoding any
     item_photos = {code: [clean_photo(p) for p in res.photos] for code, res in given.items()}
     visit_photos = [clean_photo(p) for p in photos if p is not None]
     lat_f, lng_f = _point(lat, lng)

@@ -35,6 +35,13 @@ class ExplodingBackend:
         raise RuntimeError("backend bug: KeyError 'template'")
 
 
+class DyingBackend:
+    """The worker process is stopped in the middle of the send (nothing in the worker catches this)."""
+
+    def send(self, message: Any) -> DeliveryResult:
+        raise KeyboardInterrupt
+
+
 class SloppyBackend:
     """A backend that returns the wrong type."""
 
@@ -189,7 +196,7 @@ def test_a_message_left_sending_by_a_dead_worker_is_reclaimed_and_sent_once(webh
     m.refresh_from_db()
     assert m.state == State.SENT and m.attempts == 2  # the lost try counts
     # The first worker wakes up: its claim is gone, so it does not send again.
-    assert services._renew(message=claimed_a[0], token=token_a) is False
+    assert services._renew(message=claimed_a[0], token=token_a) is None
     assert webhook.message_ids() == [str(m.pk)]
 
 
@@ -197,17 +204,34 @@ def test_a_worker_slower_than_the_claim_timeout_does_not_overwrite_the_new_owner
     with time_machine.travel(T0, tick=False):
         m = make_message(channel="webhook", recipient="ops")
         token_a, claimed_a = services._claim(limit=10, worker_id="slow")
+        attempt_a = services._renew(message=claimed_a[0], token=token_a)
+        assert attempt_a is not None
     with time_machine.travel(T0 + dt.timedelta(minutes=6), tick=False):
         token_b, claimed_b = services._claim(limit=10, worker_id="fast")
         assert [x.pk for x in claimed_b] == [m.pk]
         # The slow worker finishes its old try late: the attempt is kept, the state is not its to set.
         state = services._record(
-            message=claimed_a[0], token=token_a, result=DeliveryResult.failure("late"), duration_ms=1
+            message=claimed_a[0], attempt=attempt_a, token=token_a, result=DeliveryResult.failure("late"), duration_ms=1
         )
     assert state == "skipped"
     m.refresh_from_db()
     assert m.state == State.SENDING and m.claimed_by == token_b
     assert DeliveryAttempt.objects.filter(message=m, error="late").exists()
+
+
+def test_a_send_cut_off_by_a_dying_worker_keeps_its_attempt_row(settings: Any) -> None:
+    settings.NOTIFY_BACKENDS = {**settings.NOTIFY_BACKENDS, "webhook": HERE + "DyingBackend"}
+    with time_machine.travel(T0, tick=False):
+        m = make_message(channel="webhook", recipient="ops")
+        with pytest.raises(KeyboardInterrupt):
+            outbox_deliver_due(worker_id="dying")
+    first = DeliveryAttempt.objects.get(message=m)
+    assert not first.ok and first.number == 1 and "worker stopped" in first.error and first.worker.startswith("dying#")
+    settings.NOTIFY_BACKENDS = {**settings.NOTIFY_BACKENDS, "webhook": BACKENDS + "LogBackend"}
+    with time_machine.travel(T0 + dt.timedelta(minutes=6), tick=False):
+        assert outbox_deliver_due(worker_id="next").sent == 1
+    attempts = list(DeliveryAttempt.objects.filter(message=m).order_by("number").values_list("number", "ok"))
+    assert attempts == [(1, False), (2, True)]
 
 
 def test_a_stale_claim_on_the_last_try_goes_dead(settings: Any) -> None:

@@ -18,6 +18,9 @@ from wangge.open311.models import Open311Submission
 from wangge.open311.views._common import _param, _reader, open311_view
 
 MAX_SPAN = dt.timedelta(days=90)
+# Dates a window may name: far enough from year 1 and 9999 that the window's arithmetic cannot overflow.
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
 
 
 def _split(value: str) -> list[str]:
@@ -29,18 +32,21 @@ def _moment(request: HttpRequest, name: str) -> dt.datetime | None:
     raw = _param(request, name)
     if not raw:
         return None
-    parsed = dateparse.parse_datetime(raw.replace(" ", "+"))  # a '+' in a query string arrives as a space
+    try:  # well formed but impossible (month 13, 31 February) raises ValueError; year 1 or 9999 overflows
+        parsed = dateparse.parse_datetime(raw.replace(" ", "+"))  # a '+' in a query string arrives as a space
+        if parsed is None:
+            day = dateparse.parse_date(raw) if len(raw) == 10 else None
+            parsed = dt.datetime.combine(day, dt.time.min) if day is not None else None
+        if parsed is not None and timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed)
+        if parsed is not None and not EARLIEST <= parsed <= LATEST:
+            parsed = None
+    except (ValueError, OverflowError):
+        parsed = None
     if parsed is None:
-        day = dateparse.parse_date(raw) if len(raw) == 10 else None
-        if day is None:
-            raise ValidationFailed(
-                _("%(name)s must be a W3C date-time such as 2010-01-01T00:00:00Z"),
-                params={"name": name},
-                field=name,
-            )
-        parsed = dt.datetime.combine(day, dt.time.min)
-    if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed)
+        raise ValidationFailed(
+            _("%(name)s must be a W3C date-time such as 2010-01-01T00:00:00Z"), params={"name": name}, field=name
+        )
     return parsed
 
 

@@ -95,7 +95,7 @@ def import_jobs_run() -> dict[str, Any]:
     One job per pass, so a city-sized file delays the worker's other sweeps by one import at most.
     """
     worker = worker_id()
-    report: dict[str, Any] = import_jobs_sweep()
+    report: dict[str, Any] = import_jobs_sweep() | {"purged": import_uploads_purge()}
     claimed = _claim(worker)
     if claimed is None:
         return report | {"ran": None}
@@ -140,6 +140,43 @@ def import_jobs_sweep() -> dict[str, int]:
                 failed += 1
         _live_path(job).unlink(missing_ok=True)
     return {"requeued": requeued, "failed": failed}
+
+
+# --- retention of uploaded files ---------------------------------------------------------------------
+
+FINISHED = (Status.DONE, Status.REFUSED, Status.FAILED)
+
+
+@transaction.atomic
+def import_uploads_purge(*, older_than_days: int | None = None) -> int:
+    """Delete uploaded files (they hold ID numbers) older than IMPORT_UPLOAD_RETENTION_DAYS; returns how many.
+
+    A finished job (done, refused or failed) keeps its row, counts and errors and loses its file; a file
+    under imports/ that no job names (an upload whose job was never saved) goes too. Queued and running
+    jobs keep theirs. Called by the worker on every pass (`import_jobs_run`).
+    """
+    days = int(settings.IMPORT_UPLOAD_RETENTION_DAYS if older_than_days is None else older_than_days)
+    cutoff = clock.now() - dt.timedelta(days=days)
+    old = ImportJob.objects.filter(
+        Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, created_at__lt=cutoff), status__in=FINISHED
+    ).exclude(file="")
+    paths = [Path(job.file.path) for job in old]
+    ImportJob.objects.filter(pk__in=[job.pk for job in old]).update(file="")
+    named = {
+        Path(settings.MEDIA_ROOT, name) for name in ImportJob.objects.exclude(file="").values_list("file", flat=True)
+    }
+    root = Path(settings.MEDIA_ROOT, "imports")
+    if root.is_dir():
+        for path in root.rglob("*"):
+            if path.is_file() and path not in named and path.stat().st_mtime < cutoff.timestamp():
+                paths.append(path)  # an orphan, or a job's stale .live file
+
+    def delete() -> None:
+        for path in paths:
+            path.unlink(missing_ok=True)
+
+    transaction.on_commit(delete)
+    return len(paths)
 
 
 def _claim(worker: str) -> tuple[int, int] | None:

@@ -1,14 +1,26 @@
-"""Read .xlsx, .xls and .csv files into rows of cells, each row numbered as Excel numbers it."""
+"""Read .xlsx, .xls and .csv files into rows of cells, each row numbered as Excel numbers it.
+
+Before calamine reads an .xlsx, `xlsx_extents` walks each sheet's XML as a stream (bounded memory):
+its declared `<dimension>` and the farthest cell it really holds. A sheet whose grid from A1 would pass
+`IMPORT_MAX_CELLS` is refused by name: a 2 KB file whose one cell sits at XFD1048576 once asked for a
+512 GiB grid and aborted the worker. Damaged XML is refused in both languages too.
+"""
 
 from __future__ import annotations
 
 import codecs
 import csv
 import io
+import posixpath
+import re
+import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import ParseError, iterparse
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from python_calamine import CalamineWorkbook
 
@@ -43,6 +55,110 @@ def decode_csv(data: bytes) -> str:
         ) from None
 
 
+_REF = re.compile(r"([A-Z]{1,3})?(\d+)?")
+_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+
+
+def _ref(ref: str) -> tuple[int, int]:
+    """ "XFD1048576" → (1048576, 16384): the row and column numbers of a cell reference (0 for a missing part)."""
+    match = _REF.fullmatch(ref.strip().replace("$", "").upper())
+    if match is None:
+        return 0, 0
+    letters, digits = match.groups()
+    col = 0
+    for ch in letters or "":
+        col = col * 26 + ord(ch) - 64
+    return int(digits or 0), col
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> Iterator[tuple[str, str]]:
+    """(sheet name, part path) for each worksheet the workbook lists."""
+    workbook = archive.read("xl/workbook.xml")
+    rels = {
+        el.get("Id"): el.get("Target", "")
+        for _event, el in iterparse(io.BytesIO(archive.read("xl/_rels/workbook.xml.rels")))
+        if el.tag.endswith("}Relationship")
+    }
+    for _event, el in iterparse(io.BytesIO(workbook)):
+        if el.tag.endswith("}sheet"):
+            target = rels.get(el.get(_NS_REL), "")
+            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+            yield el.get("name", part), part
+
+
+def _cells_limit() -> int:
+    return int(getattr(settings, "IMPORT_MAX_CELLS", 10_000_000))
+
+
+def _too_large(sheet: str, rows: int, cols: int) -> ValidationFailed:
+    return ValidationFailed(
+        _(
+            "sheet '%(sheet)s' reaches row %(rows)s and column %(cols)s: at most %(limit)s cells can be read; "
+            "delete the empty rows and columns at its end"
+        ),
+        params={"sheet": sheet, "rows": rows, "cols": cols, "limit": _cells_limit()},
+        field="file",
+        code="sheet_too_large",
+    )
+
+
+def _damaged(sheet: str) -> ValidationFailed:
+    return ValidationFailed(
+        _("sheet '%(sheet)s' of the Excel file is damaged and cannot be read; save it again in Excel or WPS"),
+        params={"sheet": sheet},
+        field="file",
+        code="bad_file",
+    )
+
+
+def xlsx_extents(path: Path) -> dict[str, tuple[int, int]]:
+    """Each sheet's (rows, columns) from A1 to its farthest cell, read as a stream; refuses an absurd one."""
+    limit = _cells_limit()
+    extents: dict[str, tuple[int, int]] = {}
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        return extents  # not a zip (an .xls renamed): calamine says what it is
+    with archive:
+        try:
+            parts = list(_sheet_parts(archive))
+        except (KeyError, ValueError, ParseError):
+            raise _damaged("workbook") from None
+        for name, part in parts:
+            rows = cols = 0
+            try:
+                with archive.open(part) as stream:
+                    data = None
+                    for event, el in iterparse(stream, events=("start", "end")):
+                        tag = el.tag.rsplit("}", 1)[-1]
+                        if event == "start":
+                            if tag == "sheetData":
+                                data = el
+                            elif tag == "dimension":
+                                rows, cols = _ref(el.get("ref", "A1").rsplit(":", 1)[-1])
+                                if rows * cols > limit:
+                                    raise _too_large(name, rows, cols)
+                                rows = cols = 0  # the cells themselves decide from here
+                            continue
+                        if tag == "c":
+                            r, c = _ref(el.get("r", ""))
+                            rows, cols = max(rows, r), max(cols, c)
+                        elif tag == "row":
+                            rows = max(rows, int(el.get("r") or rows + 1))
+                            if rows * cols > limit:
+                                raise _too_large(name, rows, cols)
+                            if data is not None:
+                                data.clear()  # bounded memory: the rows already counted are dropped
+            except (KeyError, ValueError, ParseError, zipfile.BadZipFile, EOFError, OSError) as exc:
+                if isinstance(exc, ValidationFailed):
+                    raise
+                raise _damaged(name) from None
+            if rows * cols > limit:
+                raise _too_large(name, rows, cols)
+            extents[name] = (rows, cols)
+    return extents
+
+
 def read_sheets(path: Path | str, *, name: str | None = None) -> list[Sheet]:
     """Every sheet of a workbook, or the one table of a CSV file (named after the file)."""
     path = Path(path)
@@ -58,6 +174,8 @@ def read_sheets(path: Path | str, *, name: str | None = None) -> list[Sheet]:
         text = decode_csv(path.read_bytes())
         rows: list[list[Any]] = list(csv.reader(io.StringIO(text, newline="")))
         return [Sheet(name=Path(display).name, rows=rows)]
+    if suffix in (".xlsx", ".xlsm"):
+        xlsx_extents(path)  # refuses an absurd or damaged sheet before calamine builds any grid
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types for damaged files
@@ -69,7 +187,10 @@ def read_sheets(path: Path | str, *, name: str | None = None) -> list[Sheet]:
         ) from None
     sheets = []
     for sheet_name in workbook.sheet_names:
-        # skip_empty_area=False keeps the rows and columns from A1, so row numbers match Excel's.
-        data: list[list[Any]] = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+        try:
+            # skip_empty_area=False keeps the rows and columns from A1, so row numbers match Excel's.
+            data: list[list[Any]] = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+        except Exception:  # calamine's XmlError and kin: "XmlError: t" tells a clerk nothing
+            raise _damaged(sheet_name) from None
         sheets.append(Sheet(name=sheet_name, rows=data))
     return sheets

@@ -22,6 +22,7 @@ from wangge.registry.importing.columns import BY_KEY, REQUIRED, column_letter, m
 from wangge.registry.importing.reader import Sheet
 from wangge.registry.importing.services.cells import _id_number, _members, _tags, _text
 from wangge.registry.importing.services.tree import _Grid, _resolve, _Tree
+from wangge.registry.importing.template import HELP_SHEET
 from wangge.registry.models import Area, Household
 from wangge.registry.services import household_key
 
@@ -87,6 +88,35 @@ def _find_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
     return None
 
 
+def _no_header(sheet: str) -> FieldProblem:
+    return FieldProblem.of(
+        _("the sheet has data but no header row this import recognises; name its columns or delete the sheet"),
+        code="no_header",
+        sheet=sheet,
+        row=1,
+    )
+
+
+def _headerless_columns(problems: _Problems, s: int, header_index: int) -> None:
+    """A column with data under an empty header cell (a merged header, a forgotten title) is an error on
+    each row that has data there: its values would otherwise be dropped without a word."""
+    rows = problems.sheets[s].rows
+    named = {i for i, cell in enumerate(rows[header_index]) if _text(cell)}
+    for r in range(header_index + 1, len(rows)):
+        for i, cell in enumerate(rows[r]):
+            if i not in named and _text(cell):
+                problem = FieldProblem.of(
+                    _("column %(column)s has data but no header; name the column or move its data"),
+                    {"column": column_letter(i)},
+                    code="no_column_header",
+                    sheet=problems.sheets[s].name,
+                    row=r + 1,
+                    column=column_letter(i),
+                )
+                problems.plan.problems.append((s, r + 1, i, problem))
+                problems.plan.bad.add((s, r + 1))
+
+
 def _plan(*, sheets: Sequence[Sheet], city: Area, progress: ProgressFn | None) -> _Plan:
     total = sum(len(s.rows) for s in sheets)
     if progress:
@@ -104,10 +134,14 @@ def _plan(*, sheets: Sequence[Sheet], city: Area, progress: ProgressFn | None) -
     for s, sheet in enumerate(sheets):
         header = _find_header(sheet)
         if header is None:
+            # A sheet of data is never skipped in silence (the template's own instructions sheet excepted).
+            if sheet.name != HELP_SHEET and any(_text(c) for row in sheet.rows for c in row):
+                problems.plan.problems.append((s, 1, -1, _no_header(sheet.name)))
             done += len(sheet.rows)
             continue
         found_any = True
         header_index, cols = header
+        _headerless_columns(problems, s, header_index)
         problems.headers[s] = {k: (i, _text(sheet.rows[header_index][i]) or BY_KEY[k].header) for k, i in cols.items()}
         missing = [k for k in REQUIRED if k not in cols]
         if missing:
