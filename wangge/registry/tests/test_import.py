@@ -509,7 +509,7 @@ def test_upload_page_queues_the_import_the_worker_runs_it_and_every_error_shows(
     waiting = client.get(resp["Location"]).content.decode()
     assert 'data-testid="import-queued"' in waiting and 'hx-trigger="every 1s"' in waiting
     assert "run_worker" in waiting
-    assert import_jobs_run() == {"requeued": 0, "failed": 0, "ran": job.pk, "status": ImportJob.Status.REFUSED}
+    assert import_jobs_run() == {"requeued": 0, "failed": 0, "purged": 0, "ran": job.pk, "status": ImportJob.Status.REFUSED}
     job.refresh_from_db()
     assert job.status == ImportJob.Status.REFUSED and job.error_count == 2 and job.created_by == admin
     assert job.file.name.startswith("imports/") and (media / "media" / job.file.name).exists()
@@ -528,7 +528,7 @@ def test_upload_page_queues_the_import_the_worker_runs_it_and_every_error_shows(
 
     resp = _upload(client, tree, bad, keep_good="on")
     assert import_jobs_run()["ran"] == ImportJob.objects.order_by("-id").values_list("id", flat=True).first()
-    assert import_jobs_run() == {"requeued": 0, "failed": 0, "ran": None}  # nothing left queued
+    assert import_jobs_run() == {"requeued": 0, "failed": 0, "purged": 0, "ran": None}  # nothing left queued
     job = ImportJob.objects.order_by("-id").first()
     assert job is not None and job.status == ImportJob.Status.DONE and job.created_count == 1 and job.error_count == 2
     assert Household.objects.count() == 1

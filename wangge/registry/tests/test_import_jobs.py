@@ -111,7 +111,7 @@ def test_a_silent_job_is_run_again_then_failed_with_a_reason(tree: Any, media: P
     assert import_jobs_sweep() == {"requeued": 1, "failed": 0}
     job.refresh_from_db()
     assert job.status == Status.QUEUED and not live.exists()
-    assert import_jobs_run() == {"requeued": 0, "failed": 0, "ran": job.pk, "status": Status.DONE}
+    assert import_jobs_run() == {"requeued": 0, "failed": 0, "purged": 0, "ran": job.pk, "status": Status.DONE}
     job.refresh_from_db()
     assert (job.attempts, job.created_count) == (2, 3)
 
@@ -120,7 +120,7 @@ def test_a_silent_job_is_run_again_then_failed_with_a_reason(tree: Any, media: P
     ImportJob.objects.filter(pk=again.pk).update(
         status=Status.RUNNING, attempts=2, started_at=long_ago, heartbeat_at=long_ago
     )
-    assert import_jobs_run() == {"requeued": 0, "failed": 1, "ran": None}
+    assert import_jobs_run() == {"requeued": 0, "failed": 1, "purged": 0, "ran": None}
     again.refresh_from_db()
     assert again.status == Status.FAILED and again.finished_at is not None
     assert "导入进程意外中止" in again.message and "worker running this import stopped" in again.message
