@@ -119,8 +119,13 @@ def install_error_handlers(api: NinjaAPI) -> None:
         response["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
         return response
 
-    api.add_exception_handler(OperationalError, _database_down)
-    api.add_exception_handler(InterfaceError, _database_down)
+    @api.exception_handler(OperationalError)
+    def _operational(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+        return _database_down(request, exc)
+
+    @api.exception_handler(InterfaceError)
+    def _interface(request: HttpRequest, exc: InterfaceError) -> HttpResponse:
+        return _database_down(request, exc)
 
     @api.exception_handler(PydanticValidationError)
     def _response_unreadable(request: HttpRequest, exc: PydanticValidationError) -> HttpResponse:
