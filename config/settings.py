@@ -104,6 +104,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "wangge.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "wangge.core.middleware.ChineseFirstLocaleMiddleware",
@@ -233,6 +234,23 @@ SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG els
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (wangge.core.middleware.ContentSecurityPolicyMiddleware, docs/security.md): script
+# only from this site's own files, never inline (no <script> blocks, on*= handlers, javascript: links or
+# hx-on; data reaches scripts through json_script). Styles allow 'unsafe-inline': ECharts writes its
+# tooltips with style attributes and htmx adds its indicator style. MAP_TILE_URL's origin joins img-src.
+WANGGE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:", "blob:"],
+    "font-src": ["'self'", "data:"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+WANGGE_CSP_REPORT_ONLY = env_bool("WANGGE_CSP_REPORT_ONLY", False)
 
 # --- Wangge ---------------------------------------------------------------------------
 WANGGE_CITY_PREFIX = os.environ.get("WANGGE_CITY_PREFIX", "LY")  # public demand codes LY-20260415-000123

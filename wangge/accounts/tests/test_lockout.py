@@ -12,7 +12,6 @@ from django.urls import reverse
 
 from wangge.accounts.models import Role
 
-
 PASSWORD = "demo-pass-123"  # what wangge.registry.testing.make_user gives every user
 START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
 
