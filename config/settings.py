@@ -7,6 +7,7 @@ system check `wangge.W001/E001` refuses once DEBUG is off.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -104,6 +105,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "wangge.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "wangge.core.middleware.ChineseFirstLocaleMiddleware",
@@ -176,9 +178,17 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+# Login lockout (django-axes): AXES_FAILURE_LIMIT failures of one username from one client address lock
+# that pair for AXES_COOLOFF_TIME. Neither alone: a shared office or village address (or, behind the
+# proxy, everybody) must not lock colleagues out, and nobody may lock a named account from elsewhere.
+# Tries during the lockout do not extend it. The client address is the one the rate limits use
+# (wangge.core.ratelimit.client_ip: X-Forwarded-For only from WANGGE_TRUSTED_PROXIES, see below).
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "8"))
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "wangge.core.ratelimit.client_ip"
+AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 
 # --- Language and time ----------------------------------------------------------------
@@ -223,6 +233,33 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 X_FRAME_OPTIONS = "DENY"
+# Served behind TLS once DEBUG is off (docs/security.md): plain HTTP is redirected to HTTPS and browsers are
+# told to use HTTPS only (HSTS) for a year; each can be turned down for a first rollout. /healthz stays
+# reachable over HTTP for the load balancer. Subdomains and the preload list are the county's choice
+# (SECURE_HSTS_INCLUDE_SUBDOMAINS): a .gov.cn parent may still host plain-HTTP sites.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else str(365 * 24 * 3600)))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (wangge.core.middleware.ContentSecurityPolicyMiddleware, docs/security.md): script
+# only from this site's own files, never inline (no <script> blocks, on*= handlers, javascript: links or
+# hx-on; data reaches scripts through json_script). Styles allow 'unsafe-inline': ECharts writes its
+# tooltips with style attributes and htmx adds its indicator style. MAP_TILE_URL's origin joins img-src.
+WANGGE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:", "blob:"],
+    "font-src": ["'self'", "data:"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+WANGGE_CSP_REPORT_ONLY = env_bool("WANGGE_CSP_REPORT_ONLY", False)
 
 # --- Wangge ---------------------------------------------------------------------------
 WANGGE_CITY_PREFIX = os.environ.get("WANGGE_CITY_PREFIX", "LY")  # public demand codes LY-20260415-000123
@@ -263,7 +300,22 @@ WANGGE_LOOKUP_VERIFY_RATE = os.environ.get("WANGGE_LOOKUP_VERIFY_RATE", "30/h")
 WANGGE_SHORT_LINK_RATE = os.environ.get("WANGGE_SHORT_LINK_RATE", "60/h")
 WANGGE_TRACK_RATE = os.environ.get("WANGGE_TRACK_RATE", "30/h")
 # Only behind a reverse proxy that sets X-Forwarded-For may the limiter trust that header.
+# WANGGE_TRUSTED_PROXIES: the proxies' addresses or networks ("10.0.0.5,172.16.0.0/12"); the header is read
+# only on a request whose peer is one of them, and the client is the right-most entry that is not.
+# WANGGE_TRUST_X_FORWARDED_FOR=1 (the older switch) trusts any peer and takes the last entry (one proxy).
 WANGGE_TRUST_X_FORWARDED_FOR = env_bool("WANGGE_TRUST_X_FORWARDED_FOR", False)
+WANGGE_TRUSTED_PROXIES = [p.strip() for p in os.environ.get("WANGGE_TRUSTED_PROXIES", "").split(",") if p.strip()]
+for _proxy in WANGGE_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"WANGGE_TRUSTED_PROXIES: {_proxy!r} is not an address or a network") from None
+# The proxy that terminates TLS says the original scheme in X-Forwarded-Proto (it must overwrite what a
+# client sent); without it SECURE_SSL_REDIRECT would redirect forever behind the proxy.
+if WANGGE_TRUSTED_PROXIES or WANGGE_TRUST_X_FORWARDED_FOR:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- notifications ----------------------------------------------------------------------
 # Each channel's backend by dotted path. By default nothing leaves the machine: SMS and WeChat

@@ -7,6 +7,13 @@
   var dark = document.body.classList.contains("screen");
   var text = dark ? "#e0f2f1" : "#37474f";
   var charts = [];
+  // Area and category names come from imported workbooks and staff typing: every label built as HTML
+  // (map labels, tooltips) escapes them, and the Content-Security-Policy would refuse a script anyway.
+  function escapeHtml(value) {
+    return String(value).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
 
   function chart(id, option) {
     var el = document.getElementById(id);
@@ -45,7 +52,10 @@
   // name. Labels sit at the chart's edges and wrap instead of running out of a narrow (phone) chart.
   function shortName(name) { var parts = String(name).split(" / "); return parts[parts.length - 1]; }
   chart("chart-categories", {
-    tooltip: { trigger: "item", formatter: "{b}：{c}（{d}%）" },
+    tooltip: {
+      trigger: "item",
+      formatter: function (p) { return escapeHtml(p.name) + "：" + Number(p.value) + "（" + Math.round(p.percent) + "%）"; }
+    },
     series: [{
       type: "pie",
       radius: ["28%", "52%"],
@@ -79,11 +89,6 @@
   var mapEl = document.getElementById("map");
   if (!mapEl || !window.L) return;
   var MAX_LABELS = 60; // beyond that the names cover the map: they show on hover or tap instead
-  function escapeHtml(value) {
-    return String(value).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
-  }
   var map = L.map(mapEl, { attributionControl: false, zoomSnap: 0.25 });
   if (mapEl.dataset.tiles) L.tileLayer(mapEl.dataset.tiles, { maxZoom: 19 }).addTo(map);
   function colour(p) {
@@ -102,9 +107,10 @@
         // Each area carries its name (and its figures when it has open demands) on the map itself,
         // so nobody has to hover to know which town is which (hover does not exist on a phone).
         var label = '<span class="name">' + escapeHtml(p.name) + "</span>";
-        if (p.open) label += '<span class="figs">未办结 ' + p.open + (p.overdue ? " · 超时 " + p.overdue : "") + "</span>";
+        var open = Number(p.open) || 0, overdue = Number(p.overdue) || 0;
+        if (open) label += '<span class="figs">未办结 ' + open + (overdue ? " · 超时 " + overdue : "") + "</span>";
         l.bindTooltip(label, { permanent: labelled, direction: "center", className: "map-label", opacity: 1 });
-        l.on("click", function () { window.location.href = p.url; });
+        l.on("click", function () { if (String(p.url).charAt(0) === "/") window.location.href = p.url; });
       }
     }).addTo(map);
     map.fitBounds(layer.getBounds(), { padding: [8, 8] });

@@ -71,8 +71,11 @@ def test_grid_leader_accepts_and_resolves_from_the_workbench(make_page: Any, tre
     # The countdown runs in the page: a limit five seconds away turns red by itself.
     due = card.locator("[data-testid=due]")
     due.evaluate("el => el.setAttribute('data-due', new Date(Date.now() + 3000).toISOString())")
+    # A function, not an expression string: Playwright evaluates a string with eval, which the page's CSP refuses.
     page.wait_for_function(
-        f"document.querySelector('#demand-{demand.pk} [data-testid=due]').classList.contains('late')", timeout=10_000
+        "id => document.querySelector(`#demand-${id} [data-testid=due]`).classList.contains('late')",
+        arg=demand.pk,
+        timeout=10_000,
     )
 
     # One tap takes the order; the card turns into an in-progress card in place (htmx).

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 from typing import Any
 
+from django.db import InterfaceError, OperationalError, connection
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
@@ -13,9 +15,14 @@ from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import PaginationBase
+from pydantic import ValidationError as PydanticValidationError
 
 from wangge.core.errors import ValidationFailed, WanggeError, render_both
 from wangge.core.text import Said
+
+logger = logging.getLogger(__name__)
+# Seconds a client is asked to wait when the database cannot be reached (503 Retry-After).
+UNAVAILABLE_RETRY_AFTER = 30
 
 
 class IdCursorPagination(PaginationBase):
@@ -158,6 +165,34 @@ def install_error_handlers(api: NinjaAPI) -> None:
             return api.create_response(request, error.as_dict(), status=429)
         body = error_body("rate_limited", _("too many requests; try again shortly"))
         return api.create_response(request, body, status=429)
+
+    def _database_down(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # The database is unreachable (down, restarting, out of connections): the client may try again,
+        # and it gets the same JSON shape as every other error, never Django's HTML 500 page.
+        logger.error("API %s %s: database unavailable: %s", request.method, request.path, exc)
+        body = error_body("unavailable", _("the service is unavailable for a moment; try again shortly"))
+        response = api.create_response(request, body, status=503)
+        response["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
+        return response
+
+    @api.exception_handler(OperationalError)
+    def _operational(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+        return _database_down(request, exc)
+
+    @api.exception_handler(InterfaceError)
+    def _interface(request: HttpRequest, exc: InterfaceError) -> HttpResponse:
+        return _database_down(request, exc)
+
+    @api.exception_handler(PydanticValidationError)
+    def _response_unreadable(request: HttpRequest, exc: PydanticValidationError) -> HttpResponse:
+        # A route returning a lazy queryset meets the database only while its response is validated, and
+        # pydantic reports the failed read as a validation error. If the database is unreachable now, that
+        # is the outage; otherwise it is a real fault and stays a 500.
+        try:
+            connection.ensure_connection()
+        except (OperationalError, InterfaceError) as down:
+            return _database_down(request, down)
+        raise exc
 
     @api.exception_handler(HttpError)
     def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:

@@ -78,3 +78,16 @@ def check_public_base_url(app_configs: Any, **kwargs: Any) -> list[Error]:
             )
         ]
     return []
+
+
+def refuse_unsafe_start() -> None:
+    """Called by config/wsgi.py and config/asgi.py once Django is set up: a server started directly
+    (`gunicorn config.wsgi`) never runs `manage.py check`, so the checks that refuse a dangerous
+    configuration (E001 no SECRET_KEY, E004 no public address, with DEBUG off) must hold here too.
+    Only these: the others may read the database, which a starting server must not need."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    errors = [*check_secret_key(None), *check_public_base_url(None)]
+    if errors:
+        lines = "; ".join(f"{e.id}: {e.msg}" for e in errors)
+        raise ImproperlyConfigured(f"refusing to serve: {lines}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -72,3 +73,37 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
         language = chosen if chosen in supported else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+def tile_origin(url: str) -> str:
+    """The origin of a Leaflet tile URL template for img-src ("https://{s}.tile.example/{z}/…" →
+    "https://*.tile.example"); "" when there is no tile server or it is this site."""
+    parts = urlsplit(url.replace("{s}", "*"))
+    if not parts.scheme or not parts.netloc:
+        return ""
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def content_security_policy() -> str:
+    """settings.WANGGE_CSP as a header value; the map's tile server is added to img-src."""
+    directives = {name: list(sources) for name, sources in settings.WANGGE_CSP.items()}
+    origin = tile_origin(getattr(settings, "MAP_TILE_URL", "") or "")
+    if origin:
+        directives.setdefault("img-src", ["'self'"]).append(origin)
+    return "; ".join(" ".join([name, *sources]) for name, sources in directives.items())
+
+
+class ContentSecurityPolicyMiddleware:
+    """Sends the Content-Security-Policy on every response (docs/security.md): scripts only from this
+    site's own files, so a name that slipped into a page as HTML cannot run. A view that set its own
+    header keeps it. WANGGE_CSP_REPORT_ONLY sends it as Content-Security-Policy-Report-Only instead."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        name = "Content-Security-Policy-Report-Only" if settings.WANGGE_CSP_REPORT_ONLY else "Content-Security-Policy"
+        if "Content-Security-Policy" not in response and name not in response:
+            response[name] = content_security_policy()
+        return response

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import ipaddress
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -40,14 +41,38 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), multiple * _UNITS[unit]
 
 
+@functools.lru_cache(maxsize=8)
+def _networks(proxies: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
+
+
+def _is_proxy(address: str, proxies: tuple[str, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in _networks(proxies))
+
+
 def client_ip(request: HttpRequest) -> str:
-    """The client address; X-Forwarded-For only behind a proxy we were told to trust."""
-    if getattr(settings, "WANGGE_TRUST_X_FORWARDED_FOR", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            # The proxy appends the address it saw last; earlier entries are client-supplied.
-            return forwarded.split(",")[-1].strip()
-    return str(request.META.get("REMOTE_ADDR", "") or "unknown")
+    """The client address: the rate limits and the login lockout (AXES_CLIENT_IP_CALLABLE) count by it.
+
+    X-Forwarded-For is read only from a proxy we were told to trust: a peer in WANGGE_TRUSTED_PROXIES
+    (the client is the right-most entry that is not itself a trusted proxy), or any peer under the older
+    WANGGE_TRUST_X_FORWARDED_FOR (the last entry). Entries to the left are client-supplied and never used.
+    """
+    remote = str(request.META.get("REMOTE_ADDR", "") or "unknown")
+    hops = [h.strip() for h in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",") if h.strip()]
+    proxies = tuple(getattr(settings, "WANGGE_TRUSTED_PROXIES", ()) or ())
+    if proxies and _is_proxy(remote, proxies):
+        for hop in reversed(hops):
+            if not _is_proxy(hop, proxies):
+                return hop
+        return hops[0] if hops else remote
+    if getattr(settings, "WANGGE_TRUST_X_FORWARDED_FOR", False) and hops:
+        # The proxy appends the address it saw last; earlier entries are client-supplied.
+        return hops[-1]
+    return remote
 
 
 def _cache_key(key: str, window: int) -> str:

@@ -28,6 +28,7 @@ from wangge.accounts.scope import scope_for
 from wangge.core.clock import local_tz
 from wangge.core.errors import ValidationFailed
 from wangge.core.masking import mask_name, mask_phone
+from wangge.core.spreadsheets import text_row
 from wangge.dashboards import selectors
 from wangge.dashboards.facts import visit_models
 from wangge.dashboards.models import ExportJob, ExportKind
@@ -108,7 +109,7 @@ def _write_demands(job: ExportJob, path: Path, progress: Callable[[int, int], No
     progress(0, total)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("诉求清单")
-    ws.append(DEMAND_COLUMNS)
+    ws.append(text_row(ws, DEMAND_COLUMNS))
     unmasked = 0
     done = 0
     # Keyset pages in the list's own order: constant memory, each page one query.
@@ -118,25 +119,28 @@ def _write_demands(job: ExportJob, path: Path, progress: Callable[[int, int], No
         if show and demand.reporter_phone:
             unmasked += 1
         ws.append(
-            [
-                demand.code,
-                demand.title,
-                demand.get_kind_display(),
-                demand.get_channel_display(),
-                str(demand.category) if demand.category else "",
-                demand.get_urgency_display(),
-                demand.state_label,
-                demand.area.name,
-                demand.holder_label,
-                demand.reporter_name if show else mask_name(demand.reporter_name),
-                phone,
-                demand.address,
-                _local(demand.created_at),
-                _local(demand.accepted_at),
-                _local(demand.resolved_at),
-                demand.get_satisfaction_display() if demand.satisfaction else "",
-                demand.resolution,
-            ]
+            text_row(
+                ws,
+                [
+                    demand.code,
+                    demand.title,
+                    demand.get_kind_display(),
+                    demand.get_channel_display(),
+                    str(demand.category) if demand.category else "",
+                    demand.get_urgency_display(),
+                    demand.state_label,
+                    demand.area.name,
+                    demand.holder_label,
+                    demand.reporter_name if show else mask_name(demand.reporter_name),
+                    phone,
+                    demand.address,
+                    _local(demand.created_at),
+                    _local(demand.accepted_at),
+                    _local(demand.resolved_at),
+                    demand.get_satisfaction_display() if demand.satisfaction else "",
+                    demand.resolution,
+                ],
+            )
         )
         done += 1
         if done % CHUNK == 0:
@@ -176,23 +180,26 @@ def _write_visits(job: ExportJob, path: Path, progress: Callable[[int, int], Non
     progress(0, total)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("走访记录")
-    ws.append(VISIT_COLUMNS)
+    ws.append(text_row(ws, VISIT_COLUMNS))
     done = 0
     for v in qs.iterator(chunk_size=CHUNK):
         household = v.household
         ws.append(
-            [
-                _local(v.visited_at),
-                str(v.visitor),
-                v.grid.name,
-                household.head_name if job.unmasked else mask_name(household.head_name),
-                household.address,
-                household.phone if job.unmasked else mask_phone(household.phone),
-                v.get_how_display(),
-                v.notes,
-                v.opinion_count,
-                v.demand.code if v.demand_id and v.demand else "",
-            ]
+            text_row(
+                ws,
+                [
+                    _local(v.visited_at),
+                    str(v.visitor),
+                    v.grid.name,
+                    household.head_name if job.unmasked else mask_name(household.head_name),
+                    household.address,
+                    household.phone if job.unmasked else mask_phone(household.phone),
+                    v.get_how_display(),
+                    v.notes,
+                    v.opinion_count,
+                    v.demand.code if v.demand_id and v.demand else "",
+                ],
+            )
         )
         done += 1
         if done % CHUNK == 0:
@@ -244,43 +251,49 @@ def report_workbook(report: dict[str, Any]) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "指标"
-    ws.append([f"{report['title']}（{report['period'].start} 至 {report['period'].end}）"])
+    ws.append(text_row(ws, [f"{report['title']}（{report['period'].start} 至 {report['period'].end}）"]))
     ws["A1"].font = BOLD
-    ws.append(["指标", "本期", "上期", "变化"])
+    ws.append(text_row(ws, ["指标", "本期", "上期", "变化"]))
     for name, label, kind in MEASURE_ROWS:
         now, before = report["current"].get(name), report["previous"].get(name)
         change = None if now is None or before is None else now - before
-        ws.append([label, cell(now, kind), cell(before, kind), cell(change, kind)])
+        ws.append(text_row(ws, [label, cell(now, kind), cell(before, kind), cell(change, kind)]))
         if kind == "rate":
             for col in "BCD":
                 ws[f"{col}{ws.max_row}"].number_format = "0.0%"
     ws.column_dimensions["A"].width = 26
     cats = wb.create_sheet("类别")
-    cats.append(["类别", "受理", "办结", "按期办结率", "满意率"])
+    cats.append(text_row(cats, ["类别", "受理", "办结", "按期办结率", "满意率"]))
     for c in report["categories"]:
         cats.append(
-            [
-                c["name"],
-                c["received"],
-                c["resolved"],
-                cell(c["ontime_rate"], "rate"),
-                cell(c["satisfaction_rate"], "rate"),
-            ]
+            text_row(
+                cats,
+                [
+                    c["name"],
+                    c["received"],
+                    c["resolved"],
+                    cell(c["ontime_rate"], "rate"),
+                    cell(c["satisfaction_rate"], "rate"),
+                ],
+            )
         )
     cats.column_dimensions["A"].width = 28
     ranking = wb.create_sheet("排名")
-    ranking.append(["名次", "区域", "受理", "响应率", "解决率", "满意率", "综合得分"])
+    ranking.append(text_row(ranking, ["名次", "区域", "受理", "响应率", "解决率", "满意率", "综合得分"]))
     for r in report["ranking"]:
         ranking.append(
-            [
-                r.get("position"),
-                r["area"].name,
-                r["received"],
-                cell(r["response_rate"], "rate"),
-                cell(r["resolution_rate"], "rate"),
-                cell(r["satisfaction_rate"], "rate"),
-                cell(r["score"], "rate"),
-            ]
+            text_row(
+                ranking,
+                [
+                    r.get("position"),
+                    r["area"].name,
+                    r["received"],
+                    cell(r["response_rate"], "rate"),
+                    cell(r["resolution_rate"], "rate"),
+                    cell(r["satisfaction_rate"], "rate"),
+                    cell(r["score"], "rate"),
+                ],
+            )
         )
     ranking.column_dimensions["B"].width = 20
     buf = io.BytesIO()

@@ -17,11 +17,11 @@ from wangge.onestop.schemas import (
     ApplicationOut,
     BundleOut,
     CompleteIn,
-    ItemOut,
     PublicBundleOut,
-    ReturnIn,
+    ServiceItemOut,
     SubmitIn,
     TaskOut,
+    TaskReturnIn,
 )
 
 router = Router(tags=["onestop"], auth=STAFF_AUTH)
@@ -32,7 +32,7 @@ def list_bundles(request: HttpRequest) -> list[selectors.BundleView]:
     return selectors.bundle_list()
 
 
-@router.get("/onestop/items", response=list[ItemOut], url_name="onestop_items")
+@router.get("/onestop/items", response=list[ServiceItemOut], url_name="onestop_items")
 def list_items(request: HttpRequest, village_ok: bool | None = None) -> QuerySet[ServiceItem]:
     return selectors.item_list(village_ok=village_ok)
 
@@ -124,7 +124,7 @@ def complete_task(request: HttpRequest, task_id: int, payload: CompleteIn) -> Ap
 
 
 @router.post("/onestop/tasks/{task_id}/return", response=TaskOut)
-def return_task(request: HttpRequest, task_id: int, payload: ReturnIn) -> ApplicationTask:
+def return_task(request: HttpRequest, task_id: int, payload: TaskReturnIn) -> ApplicationTask:
     task = selectors.task_get(user=request.user, pk=task_id)
     return services.task_return(user=request.user, task=task, reason=payload.reason)
 

@@ -46,7 +46,7 @@ class FactOut(Schema):
         return list(obj.choices)
 
 
-class ItemOut(Schema):
+class ServiceItemOut(Schema):
     id: int
     code: str
     name: str
@@ -86,7 +86,7 @@ class BundleOut(Schema):
     village_ok: bool
     figures: FiguresOut
     promised: dict[str, int | None]
-    items: list[ItemOut]
+    items: list[ServiceItemOut]
     facts: list[FactOut]
     materials: list[MaterialOut]
 
@@ -229,7 +229,7 @@ class CompleteIn(Schema):
     certificate_number: str = ""
 
 
-class ReturnIn(Schema):
+class TaskReturnIn(Schema):
     reason: str
 
 

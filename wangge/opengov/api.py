@@ -15,9 +15,9 @@ from wangge.core.errors import ValidationFailed
 from wangge.opengov import selectors, services
 from wangge.opengov.models import DisclosureDomain, DisclosureItem
 from wangge.opengov.schemas import (
+    DisclosureItemIn,
+    DisclosureItemOut,
     DomainOut,
-    ItemIn,
-    ItemOut,
     ItemUpdateIn,
     PublicItemOut,
     StatsOut,
@@ -40,15 +40,15 @@ def list_domains(request: HttpRequest) -> Any:
     return selectors.domains()
 
 
-@router.get("/opengov/items", response=list[ItemOut])
+@router.get("/opengov/items", response=list[DisclosureItemOut])
 def list_items(request: HttpRequest, level: str = "", state: str = "", overdue: bool = False, limit: int = 100) -> Any:
     limit = max(1, min(limit, 500))
     qs = selectors.item_list(user=request.user, level=level, state=state, overdue=overdue)
     return qs[:limit]
 
 
-@router.post("/opengov/items", response={201: ItemOut})
-def create_item(request: HttpRequest, payload: ItemIn) -> Status[DisclosureItem]:
+@router.post("/opengov/items", response={201: DisclosureItemOut})
+def create_item(request: HttpRequest, payload: DisclosureItemIn) -> Status[DisclosureItem]:
     """A draft item of one of the user's areas; publish it with /publish."""
     area = Area.objects.filter(pk=payload.area_id).first()
     if area is None:
@@ -65,14 +65,16 @@ def create_item(request: HttpRequest, payload: ItemIn) -> Status[DisclosureItem]
     return Status(201, selectors.item_get(user=request.user, pk=item.pk))
 
 
-@router.get("/opengov/items/{item_id}", response=ItemOut)
+@router.get("/opengov/items/{item_id}", response=DisclosureItemOut)
 def get_item(request: HttpRequest, item_id: int) -> DisclosureItem:
     return selectors.item_get(user=request.user, pk=item_id)
 
 
-@router.post("/opengov/items/{item_id}/update", response=ItemOut)
+@router.post("/opengov/items/{item_id}/update", response=DisclosureItemOut)
 def update_item(request: HttpRequest, item_id: int, payload: ItemUpdateIn) -> DisclosureItem:
     """Edit the working copy; the public keeps the last published version until the next publish."""
+    if not payload.model_dump(exclude_none=True):
+        raise ValidationFailed(_("name at least one field to change"))
     item = selectors.item_get(user=request.user, pk=item_id)
     services.item_update(
         user=request.user,
@@ -86,7 +88,7 @@ def update_item(request: HttpRequest, item_id: int, payload: ItemUpdateIn) -> Di
     return selectors.item_get(user=request.user, pk=item_id)
 
 
-@router.post("/opengov/items/{item_id}/publish", response=ItemOut)
+@router.post("/opengov/items/{item_id}/publish", response=DisclosureItemOut)
 def publish_item(request: HttpRequest, item_id: int) -> DisclosureItem:
     item = selectors.item_get(user=request.user, pk=item_id)
     with transaction.atomic():
@@ -94,7 +96,7 @@ def publish_item(request: HttpRequest, item_id: int) -> DisclosureItem:
     return selectors.item_get(user=request.user, pk=item_id)
 
 
-@router.post("/opengov/items/{item_id}/withdraw", response=ItemOut)
+@router.post("/opengov/items/{item_id}/withdraw", response=DisclosureItemOut)
 def withdraw_item(request: HttpRequest, item_id: int, payload: WithdrawIn) -> DisclosureItem:
     item = selectors.item_get(user=request.user, pk=item_id)
     services.item_withdraw(user=request.user, item=item, reason=payload.reason)

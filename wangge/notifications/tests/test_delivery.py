@@ -130,6 +130,8 @@ def test_a_failure_then_a_success(webhook: Any) -> None:
     m.refresh_from_db()
     assert m.state == State.SENT and m.attempts == 2 and m.last_error == ""
     assert [a.ok for a in DeliveryAttempt.objects.filter(message=m)] == [False, True]
+    # Both sends carried the one message id, so a receiver that got the first can drop the second.
+    assert webhook.message_ids() == [str(m.pk), str(m.pk)]
 
 
 @pytest.mark.parametrize("path", [HERE + "ExplodingBackend", HERE + "SloppyBackend", "no.such.Backend"])

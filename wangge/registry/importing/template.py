@@ -9,6 +9,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from wangge.core.spreadsheets import text_row
 from wangge.registry.importing.columns import COLUMNS
 from wangge.registry.models import CARE_TAG_WORDS
 
@@ -70,11 +71,13 @@ def template_workbook() -> bytes:
         "",
     ]
     for line in lines:
-        help_ws.append([line])
+        help_ws.append(text_row(help_ws, [line]))
     # One column per line (never the headers side by side), so this sheet is never taken for data.
-    help_ws.append(["列名", "是否必填", "示例", "说明"])
+    help_ws.append(text_row(help_ws, ["列名", "是否必填", "示例", "说明"]))
     for col in COLUMNS:
-        help_ws.append([col.header, "必填" if col.required else "选填", EXAMPLE.get(col.key, ""), col.hint])
+        help_ws.append(
+            text_row(help_ws, [col.header, "必填" if col.required else "选填", EXAMPLE.get(col.key, ""), col.hint])
+        )
     help_ws["A1"].font = Font(bold=True, size=14)
     help_ws.column_dimensions["A"].width = 20
     help_ws.column_dimensions["B"].width = 10

@@ -509,7 +509,13 @@ def test_upload_page_queues_the_import_the_worker_runs_it_and_every_error_shows(
     waiting = client.get(resp["Location"]).content.decode()
     assert 'data-testid="import-queued"' in waiting and 'hx-trigger="every 1s"' in waiting
     assert "run_worker" in waiting
-    assert import_jobs_run() == {"requeued": 0, "failed": 0, "purged": 0, "ran": job.pk, "status": ImportJob.Status.REFUSED}
+    assert import_jobs_run() == {
+        "requeued": 0,
+        "failed": 0,
+        "purged": 0,
+        "ran": job.pk,
+        "status": ImportJob.Status.REFUSED,
+    }
     job.refresh_from_db()
     assert job.status == ImportJob.Status.REFUSED and job.error_count == 2 and job.created_by == admin
     assert job.file.name.startswith("imports/") and (media / "media" / job.file.name).exists()
