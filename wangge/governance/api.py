@@ -21,11 +21,11 @@ from wangge.governance.schemas import (
     ProactiveOut,
     ProgressIn,
     ProgressOut,
-    ProjectIn,
     PublicTopicOut,
     TopicDetailOut,
     TopicIn,
     TopicOut,
+    TopicProjectIn,
     TopicUpdateIn,
 )
 from wangge.registry.models import Area, Department, Level
@@ -144,7 +144,7 @@ def link_demand(request: HttpRequest, topic_id: int, payload: LinkIn) -> dict[st
 
 
 @router.post("/topics/{topic_id}/project", response=TopicDetailOut)
-def to_project(request: HttpRequest, topic_id: int, payload: ProjectIn) -> dict[str, Any]:
+def to_project(request: HttpRequest, topic_id: int, payload: TopicProjectIn) -> dict[str, Any]:
     """A livelihood project made from the topic (city administrators: the projects rule)."""
     topic = selectors.topic_get(user=request.user, pk=topic_id)
     services.topic_to_project(

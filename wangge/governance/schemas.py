@@ -99,7 +99,7 @@ class LinkIn(Schema):
     demand_id: int
 
 
-class ProjectIn(Schema):
+class TopicProjectIn(Schema):
     code: str
     domain: str
     target: int
