@@ -189,6 +189,14 @@ class Demand(models.Model):
                 condition=Q(state__in=OPEN_STATES, warning="none"),
             ),
             models.Index(fields=["state", "resolved_at"], name="demand_resolved_at", condition=Q(state="resolved")),
+            # The verifiers' reminder (核查): demands waiting since their holder's answer.
+            models.Index(
+                fields=["state", "resolved_at"], name="demand_verifying_since", condition=Q(state="verifying")
+            ),
+            # The rollup refresh: open demands whose case deadline (总办结时限) has just passed.
+            models.Index(
+                fields=["state", "case_due_at"], name="demand_open_case_due", condition=Q(state__in=OPEN_STATES)
+            ),
             models.Index(fields=["holder_path", "state"], name="demand_holder_state"),
             models.Index(fields=["holder_department", "state"], name="demand_holder_dept_state"),
         ]
