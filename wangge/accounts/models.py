@@ -23,6 +23,9 @@ class Role(models.TextChoices):
     INTEGRATION = "integration", _("Integration (API key)")
     # Verifies resolved demands on site before they count as resolved (核查); holds nothing, sees its areas.
     SUPERVISOR = "supervisor", _("Supervisor (verifier)")
+    # 回访员: the call-back desk (a 12345 centre's 回访 seats): calls back resolved demands of its areas,
+    # holds nothing.
+    CALL_BACK_CLERK = "call_back_clerk", _("Call-back clerk")
 
 
 # What WeCom accepts as a member's account (userid): 1–64 letters, digits and _-.@, starting with a

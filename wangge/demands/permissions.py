@@ -181,20 +181,27 @@ def call_back_area(demand: Demand) -> Area | None:
     return Area.objects.filter(pk=area.parent_id).first() if area.parent_id else None
 
 
+# Roles that call back every resolved demand they see, whoever resolved it.
+CALL_BACK_DESK = (Role.CITY_ADMIN, Role.CALL_BACK_CLERK)
+
+
+def calls_back(user: Any) -> bool:
+    """True for the call-back desk (the landing page shows them the 待回访 list)."""
+    return is_staff(user) and user.role in CALL_BACK_DESK
+
+
 def can_call_back(*, demand: Demand, user: Any) -> bool:
     """True when `user` may record a call back (回访) on `demand` now.
 
-    Only resolved demands that came in by a channel other than the resident page. Decided in this
-    version: no separate "call-back clerk" role; the staff holding the level above the resolver (the
-    same rule as `can_hold`, applied to that area) and city administrators call back. A clerk role
-    would need its own scope rules and persona in the scope walk; the city administrator covers the
-    county's call-back desk (回访员) meanwhile.
+    Only resolved demands that came in by a channel other than the resident page. Who calls back: the
+    staff holding the level above the resolver (the same rule as `can_hold`, applied to that area), and
+    city administrators and call-back clerks (回访员, the call-back desk) for every such demand they see.
     """
     if not is_staff(user) or user.role in (Role.AUDITOR, Role.INTEGRATION, Role.DEPARTMENT):
         return False
     if demand.state != State.RESOLVED or demand.channel not in CALL_BACK_CHANNELS:
         return False
-    if user.role == Role.CITY_ADMIN and can_see(demand=demand, user=user):
+    if user.role in CALL_BACK_DESK and can_see(demand=demand, user=user):
         return True
     above = call_back_area(demand)
     if above is None:

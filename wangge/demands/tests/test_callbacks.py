@@ -156,3 +156,27 @@ def test_the_api_route_and_the_call_back_queue(tree: Any, personas: Any) -> None
     refused = Api(personas[Role.GRID_LEADER]).post(f"/demands/{d.pk}/call-back", {"reached": False})
     assert refused.status_code == 403
     assert CallBack.objects.filter(demand=d).count() == 2
+
+
+def test_a_call_back_clerk_calls_back_every_resolved_demand_of_its_areas_and_holds_nothing(
+    tree: Any, personas: Any, client: Any
+) -> None:
+    """回访员: the town's call-back desk reaches a hotline reporter the branch above would otherwise call,
+    never one outside its town, and never takes a demand."""
+    from wangge.accounts.services import user_create
+    from wangge.demands.permissions import can_hold
+
+    clerk = user_create(username="huifang", password="x-long-enough-1", role=Role.CALL_BACK_CLERK, areas=[tree.town])
+    ours = resolved(tree, personas)
+    theirs = make_demand(grid=tree.other_grid.code, channel="hotline")
+    assert can_call_back(demand=ours, user=clerk) and not can_hold(demand=ours, user=clerk)
+    assert not can_call_back(demand=theirs, user=clerk)
+    assert services.demand_can(demand=ours, user=clerk) == {"comment", "call_back"}
+    with pytest.raises(PermissionDenied):
+        services.demand_accept(demand=theirs, actor=clerk)
+    client.force_login(clerk)
+    home = client.get("/").content.decode()
+    assert 'data-testid="call-back-link" data-count="1"' in home
+    services.demand_call_back(demand=ours, actor=clerk, reached=True, solved=True, satisfaction="satisfied")
+    assert CallBack.objects.get(demand=ours).by == clerk
+    assert 'data-testid="call-back-link" data-count="0"' in client.get("/").content.decode()
