@@ -65,6 +65,7 @@ class RollupLevel(models.TextChoices):
 class Cut(models.TextChoices):
     TOTAL = "total", _("All categories")
     CATEGORY = "category", _("One category")
+    CHANNEL = "channel", _("One channel")
 
 
 class DemandRollup(models.Model):
@@ -84,6 +85,8 @@ class DemandRollup(models.Model):
     cut = models.CharField(max_length=8, choices=Cut.choices, default=Cut.TOTAL)
     # With cut "category": the demand's category (null: not yet categorised).
     category = models.ForeignKey("demands.Category", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # With cut "channel": how the demands came in (hotline, WeChat, visit …): 满意率 and 解决率 per channel.
+    channel = models.CharField(max_length=16, blank=True)
     key = models.CharField(max_length=64, editable=False)
 
     received = models.PositiveIntegerField(default=0)

@@ -123,13 +123,15 @@ def _day_tallies(
         count += 1
         facts = demand_facts(row, now)
         for level, area_id, path in index.ancestors(row.area_path):
-            tallies[(level, area_id, path, None, Cut.TOTAL, None)].add_facts(facts)
+            tallies[(level, area_id, path, None, Cut.TOTAL, None, "")].add_facts(facts)
             if level in CATEGORY_LEVELS:
-                tallies[(level, area_id, path, None, Cut.CATEGORY, category_id)].add_facts(facts)
+                tallies[(level, area_id, path, None, Cut.CATEGORY, category_id, "")].add_facts(facts)
+                tallies[(level, area_id, path, None, Cut.CHANNEL, None, row.channel)].add_facts(facts)
         if dept_id is not None:
             path = departments.get(dept_id, "")
-            tallies[(RollupLevel.DEPARTMENT, None, path, dept_id, Cut.TOTAL, None)].add_facts(facts)
-            tallies[(RollupLevel.DEPARTMENT, None, path, dept_id, Cut.CATEGORY, category_id)].add_facts(facts)
+            tallies[(RollupLevel.DEPARTMENT, None, path, dept_id, Cut.TOTAL, None, "")].add_facts(facts)
+            tallies[(RollupLevel.DEPARTMENT, None, path, dept_id, Cut.CATEGORY, category_id, "")].add_facts(facts)
+            tallies[(RollupLevel.DEPARTMENT, None, path, dept_id, Cut.CHANNEL, None, row.channel)].add_facts(facts)
     return tallies, count
 
 
@@ -141,6 +143,7 @@ ROLLUP_COLUMNS = (
     "department_id",
     "cut",
     "category_id",
+    "channel",
     "key",
     *COUNTERS,
     *SUMS,
@@ -156,8 +159,10 @@ def _rollup_values(day: dt.date, tallies: dict[tuple[Any, ...], Tally], now: dt.
     json_field = DemandRollup._meta.get_field("accept_hist")
     day_value, now_value = ops.adapt_datefield_value(day), ops.adapt_datetimefield_value(now)
     rows = []
-    for (level, area_id, path, dept_id, cut, category_id), tally in tallies.items():
+    for (level, area_id, path, dept_id, cut, category_id, channel), tally in tallies.items():
         owner = f"a{area_id}" if area_id is not None else f"d{dept_id}"
+        # Unique per day: total "t:0", a category "c:<id>", a channel "n:<channel>".
+        key = f"{owner}:n:{channel}" if cut == Cut.CHANNEL else f"{owner}:{cut[0]}:{category_id or 0}"
         counts = tally.counts
         rows.append(
             (
@@ -168,7 +173,8 @@ def _rollup_values(day: dt.date, tallies: dict[tuple[Any, ...], Tally], now: dt.
                 dept_id,
                 cut,
                 category_id,
-                f"{owner}:{cut[0]}:{category_id or 0}",
+                channel,
+                key,
                 *(counts[name] for name in COUNTERS),
                 *(counts[name] for name in SUMS),
                 json_field.get_db_prep_save(tally.accept_hist, connection),

@@ -326,6 +326,7 @@ def _dashboard_context(request: HttpRequest) -> dict[str, Any]:
         "today": today,
         "cards": _cards(cm, pm),
         "categories": cats,
+        "channels": selectors.channels(subject=subject, period=period),
         "climb": climb,
         "children": kids,
         "position": position,

@@ -21,7 +21,7 @@ from wangge.dashboards.facts import day_bounds, demand_rows, local_day
 from wangge.dashboards.measures import LEVELS, Tally, demand_facts
 from wangge.dashboards.models import COUNTERS, HISTOGRAMS, SUMS, Cut, DemandRollup, RollupState
 from wangge.dashboards.selectors.subjects import Period, Subject
-from wangge.demands.models import Category, Demand
+from wangge.demands.models import Category, Channel, Demand
 from wangge.registry.models import Area, Level
 
 Runs = list[tuple[dt.date, dt.date]]
@@ -128,6 +128,35 @@ def categories(*, subject: Subject, period: Period) -> list[dict[str, Any]]:
     for category_id, tally in tallies.items():
         m = tally.measures()
         result.append({"category_id": category_id, "name": names.get(category_id or 0, "未分类"), **m})
+    return sorted(result, key=lambda r: (-r["received"], r["name"]))
+
+
+def channels(*, subject: Subject, period: Period) -> list[dict[str, Any]]:
+    """Received and the residents' answers per channel (hotline, WeChat, visit …): 解决率, 满意率 and the
+    share answered, so demands nobody filed on the resident page are seen to be asked too (回访)."""
+    tallies: dict[str, Tally] = defaultdict(Tally)
+    past, runs = _split(period)
+    live_qs = None
+    if subject.level in ("village", "branch", "grid"):
+        # No channel rollups below the town (services.CATEGORY_LEVELS): their demands are few, read live.
+        live_qs = subject.demands().filter(created_at__gte=day_bounds(period.start)[0])
+        live_qs = live_qs.filter(created_at__lt=day_bounds(period.end)[1])
+    else:
+        if past is not None:
+            rows = subject.rollups().filter(cut=Cut.CHANNEL, day__gte=past.start, day__lte=past.end)
+            for row in rows.values("channel", *FIELDS):
+                tallies[row["channel"]].add_row(row)
+        if runs:
+            live_qs = subject.demands() & live_demands(runs)
+    if live_qs is not None:
+        now = clock.now()
+        for row, _category_id, _dept in demand_rows(live_qs):
+            tallies[row.channel].add_facts(demand_facts(row, now))
+    labels = dict(Channel.choices)
+    result = [
+        {"channel": channel, "name": str(labels.get(channel, channel)), **tally.measures()}
+        for channel, tally in tallies.items()
+    ]
     return sorted(result, key=lambda r: (-r["received"], r["name"]))
 
 

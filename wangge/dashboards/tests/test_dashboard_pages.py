@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from wangge.accounts.models import Role
 from wangge.dashboards import selectors, services
 from wangge.dashboards.tests.conftest import CITY
+from wangge.demands.models import Demand
 from wangge.registry.testing import make_area, make_user
 
 
@@ -41,6 +42,10 @@ def test_city_dashboard_shows_the_measures(story: Any, now: Any) -> None:
     assert kpi(html, "satisfaction_rate") == "66.7%"  # 2/3
     assert kpi(html, "return_rate") == "25.0%"  # 1/4
     assert 'data-numerator="5" data-denominator="8"' in html
+    # 满意率 and 解决率 by channel: every channel the city's demands came by has its row.
+    assert 'data-testid="channels"' in html
+    for channel in set(Demand.objects.values_list("channel", flat=True)):
+        assert f'data-channel="{channel}"' in html, channel
     # Drill-down: both towns are listed under the city with their own counts.
     assert story.tree.town.name in html and story.tree.other_town.name in html
     assert 'id="dash-data"' in html and "echarts.min.js" in html and "leaflet.js" in html

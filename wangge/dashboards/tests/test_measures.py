@@ -197,8 +197,16 @@ def test_rollups_equal_a_direct_count_of_the_story(story: Any, now: Any) -> None
         assert rollup_counts(area=area, cut=Cut.TOTAL) == direct, area.name
         by_category = rollup_counts(area=area, cut=Cut.CATEGORY) if area.level in ("city", "town") else direct
         assert by_category == direct, area.name
+        by_channel = rollup_counts(area=area, cut=Cut.CHANNEL) if area.level in ("city", "town") else direct
+        assert by_channel == direct, area.name
     dept = direct_counts(in_days(everything.filter(dispatched_department=tree.department), first, last), NOW)
     assert rollup_counts(department=tree.department, cut=Cut.TOTAL) == dept
+    assert rollup_counts(department=tree.department, cut=Cut.CHANNEL) == dept
+    for channel in set(everything.values_list("channel", flat=True)):
+        mine = everything.filter(area_path__startswith=tree.city.path, channel=channel)
+        assert rollup_counts(area=tree.city, cut=Cut.CHANNEL, channel=channel) == direct_counts(
+            in_days(mine, first, last), NOW
+        ), channel
     assert direct_counts(everything, NOW) == CITY
 
 
@@ -435,3 +443,22 @@ def test_call_backs_count_in_satisfaction_and_resolution(story: Any, now: Any, s
     assert (counts["asked_solved"], counts["solved"]) == (4, 2)
     assert m["resolution_rate"] == 2 / 4
     assert direct_counts(Demand.objects.all(), NOW) == counts
+    # The same answers by channel (回访 reaches the hotline's residents): D3, D4, D6 came by hotline.
+    subject = selectors.Subject(area=story.tree.city)
+    rows = {r["channel"]: r for r in selectors.channels(subject=subject, period=selectors.period_from("month"))}
+    hotline = rows["hotline"]
+    assert (hotline["received"], hotline["rated"], hotline["satisfied"]) == (3, 3, 1)  # D4 basic; D3, D6 not
+    assert (hotline["asked_solved"], hotline["solved"]) == (3, 1)  # D4 solved; D3 (resident), D6 (call) not
+    for name in ("received", "rated", "satisfied", "asked_solved", "solved"):
+        assert sum(r[name] for r in rows.values()) == counts[name], name
+    # Below the town there are no channel rollups: the village's table is read live, with the same figures.
+    village = selectors.channels(
+        subject=selectors.Subject(area=story.tree.village), period=selectors.period_from("month")
+    )
+    live = {r["channel"]: r["received"] for r in village}
+    expected: dict[str, int] = {}
+    for channel in Demand.objects.filter(area_path__startswith=story.tree.village.path).values_list(
+        "channel", flat=True
+    ):
+        expected[channel] = expected.get(channel, 0) + 1
+    assert live == expected
