@@ -32,7 +32,7 @@ class DemandEvent(models.Model):
     is_public = models.BooleanField(default=True)
     # A public move whose note is internal (an escalation's reason, unless staff chose to show it): the
     # resident sees the move and not the note. Staff pages and keyed API readers see every note.
-    note_public = models.BooleanField(default=True)
+    note_public = models.BooleanField(default=True, db_default=True)
     # Set when a follower (not the reporter) wrote it: the reporter's page must not call it "You".
     follower = models.ForeignKey(
         "demands.DemandFollower", null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
