@@ -22,8 +22,9 @@ from wangge.core.api import IdCursorPagination
 from wangge.core.errors import Conflict, ValidationFailed
 from wangge.demands import request_selectors, selectors, services
 from wangge.demands.api import router
-from wangge.demands.models import Demand, DemandRequest, RequestKind, RequestState
+from wangge.demands.models import Demand, DemandRequest, RequestKind
 from wangge.demands.schemas import DecideIn, DemandOut, ExtendIn, RequestOut, SuspendIn, VersionIn
+from wangge.demands.services.requests import pending_request
 
 
 @router.post("/demands/{demand_id}/extend", response={201: RequestOut})
@@ -58,8 +59,8 @@ def _pending(request: HttpRequest, demand_id: int, kind: str, payload: DecideIn)
     demand = selectors.demand_get(user=request.user, pk=demand_id)
     if payload.approve is None:
         raise ValidationFailed(_("say whether you approve"), field="approve")
-    found = DemandRequest.objects.filter(demand=demand, kind=kind, state=RequestState.PENDING).first()
-    if found is None:
+    found = pending_request(demand)  # one pending request per demand, of either kind
+    if found is None or found.kind != kind:
         raise Conflict(_("no request of this kind waits for a decision on this demand"))
     return found
 

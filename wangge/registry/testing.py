@@ -16,7 +16,12 @@ _seq = itertools.count(1)
 
 def make_area(*, level: str, parent: Area | None = None, **overrides: Any) -> Area:
     n = next(_seq)
-    code = overrides.pop("code", None) or f"{parent.code if parent else 'T'}{n:03d}"
+    code = overrides.pop("code", None)
+    if not code:
+        # The counter restarts with each process: skip the codes a fixture tree already holds (its grid is "…001").
+        while Area.objects.filter(code=f"{parent.code if parent else 'T'}{n:03d}").exists():
+            n = next(_seq)
+        code = f"{parent.code if parent else 'T'}{n:03d}"
     name = overrides.pop("name", None) or f"{level}-{n}"
     return area_create(level=level, code=code, name=name, parent=parent, **overrides)
 

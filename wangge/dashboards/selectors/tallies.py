@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Q, QuerySet, Sum
@@ -103,26 +104,37 @@ def weekly(series: list[tuple[dt.date, Tally]]) -> list[tuple[dt.date, Tally]]:
     return sorted(weeks.items())
 
 
-def categories(*, subject: Subject, period: Period) -> list[dict[str, Any]]:
-    """Received, resolved and rates per category, most received first."""
-    tallies: dict[int | None, Tally] = defaultdict(Tally)
+def _tallies_by(
+    *, subject: Subject, period: Period, cut: str, column: str, of_row: Callable[[Any, Any], Any]
+) -> dict[Any, Tally]:
+    """The period's tallies split by one rollup cut (`column` of its rows), or live for the same split below
+    the town, where there are no cut rollups (services.CATEGORY_LEVELS: their demands are few);
+    `of_row(row, category_id)` names the split of one live demand."""
+    tallies: dict[Any, Tally] = defaultdict(Tally)
     past, runs = _split(period)
     live_qs = None
     if subject.level in ("village", "branch", "grid"):
-        # No category rollups below the town (services.CATEGORY_LEVELS): their demands are few, read live.
         live_qs = subject.demands().filter(created_at__gte=day_bounds(period.start)[0])
         live_qs = live_qs.filter(created_at__lt=day_bounds(period.end)[1])
     else:
         if past is not None:
-            rows = subject.rollups().filter(cut=Cut.CATEGORY, day__gte=past.start, day__lte=past.end)
-            for row in rows.values("category_id", *FIELDS):
-                tallies[row["category_id"]].add_row(row)
+            rows = subject.rollups().filter(cut=cut, day__gte=past.start, day__lte=past.end)
+            for row in rows.values(column, *FIELDS):
+                tallies[row[column]].add_row(row)
         if runs:
             live_qs = subject.demands() & live_demands(runs)
     if live_qs is not None:
         now = clock.now()
         for row, category_id, _dept in demand_rows(live_qs):
-            tallies[category_id].add_facts(demand_facts(row, now))
+            tallies[of_row(row, category_id)].add_facts(demand_facts(row, now))
+    return tallies
+
+
+def categories(*, subject: Subject, period: Period) -> list[dict[str, Any]]:
+    """Received, resolved and rates per category, most received first."""
+    tallies = _tallies_by(
+        subject=subject, period=period, cut=Cut.CATEGORY, column="category_id", of_row=lambda _row, cat: cat
+    )
     names = {c.pk: str(c) for c in Category.objects.select_related("parent").filter(pk__in=[k for k in tallies if k])}
     result = []
     for category_id, tally in tallies.items():
@@ -134,24 +146,9 @@ def categories(*, subject: Subject, period: Period) -> list[dict[str, Any]]:
 def channels(*, subject: Subject, period: Period) -> list[dict[str, Any]]:
     """Received and the residents' answers per channel (hotline, WeChat, visit …): 解决率, 满意率 and the
     share answered, so demands nobody filed on the resident page are seen to be asked too (回访)."""
-    tallies: dict[str, Tally] = defaultdict(Tally)
-    past, runs = _split(period)
-    live_qs = None
-    if subject.level in ("village", "branch", "grid"):
-        # No channel rollups below the town (services.CATEGORY_LEVELS): their demands are few, read live.
-        live_qs = subject.demands().filter(created_at__gte=day_bounds(period.start)[0])
-        live_qs = live_qs.filter(created_at__lt=day_bounds(period.end)[1])
-    else:
-        if past is not None:
-            rows = subject.rollups().filter(cut=Cut.CHANNEL, day__gte=past.start, day__lte=past.end)
-            for row in rows.values("channel", *FIELDS):
-                tallies[row["channel"]].add_row(row)
-        if runs:
-            live_qs = subject.demands() & live_demands(runs)
-    if live_qs is not None:
-        now = clock.now()
-        for row, _category_id, _dept in demand_rows(live_qs):
-            tallies[row.channel].add_facts(demand_facts(row, now))
+    tallies = _tallies_by(
+        subject=subject, period=period, cut=Cut.CHANNEL, column="channel", of_row=lambda row, _cat: row.channel
+    )
     labels = dict(Channel.choices)
     result = [
         {"channel": channel, "name": str(labels.get(channel, channel)), **tally.measures()}
