@@ -74,3 +74,13 @@ def test_a_huge_offset_or_cursor_is_a_400_or_an_empty_page(tree: Any, api: Clien
     assert api.get("/api/v1/facilities", {"offset": 5}).status_code == 200
     resp = api.get("/api/v1/demands", {"cursor": IdCursorPagination.encode(2**70)})
     assert resp.status_code in (200, 400), resp.content
+
+
+@pytest.mark.parametrize("body", ['"AAA"', "42", "null", '["title"]'])
+def test_a_body_that_is_not_a_json_object_is_refused(tree: Any, api: Client, body: str) -> None:
+    # Ninja's Schema reads attributes: "AAA" once gave a suggestion for the title "Aaa" (str.title).
+    resp = api.post("/api/v1/triage/suggest", body, content_type="application/json")
+    assert resp.status_code == 422, resp.content
+    assert "JSON object" in resp.json()["message_en"]
+    resp = api.post("/api/v1/demands", body, content_type="application/json")
+    assert resp.status_code == 422 and not Demand.objects.exists()

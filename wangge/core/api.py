@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import InterfaceError, OperationalError, connection
@@ -15,7 +16,10 @@ from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import PaginationBase
+from ninja.schema import DjangoGetter
 from pydantic import ValidationError as PydanticValidationError
+from pydantic import ValidationInfo, model_validator
+from pydantic.functional_validators import ModelWrapValidatorHandler
 
 from wangge.core.errors import ValidationFailed, WanggeError, render_both
 from wangge.core.text import Said
@@ -23,6 +27,25 @@ from wangge.core.text import Said
 logger = logging.getLogger(__name__)
 # Seconds a client is asked to wait when the database cannot be reached (503 Retry-After).
 UNAVAILABLE_RETRY_AFTER = 30
+
+
+class BodyIn(Schema):
+    """The base of every request body: a JSON object, never a bare string, number or list.
+
+    Ninja's `Schema` reads attributes from whatever it is given (that is how output schemas read model
+    instances), so a body of `"AAA"` would fill `title` from `str.title`. An input is data a client
+    sent, so anything but an object is refused before any field is read (422, the error shape below).
+    """
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _run_root_validator(cls, values: Any, handler: ModelWrapValidatorHandler[Any], info: ValidationInfo) -> Any:
+        # Replaces ninja's validator of the same name (the one that reads attributes); the rest is as it does.
+        if not isinstance(values, Mapping):
+            raise ValueError("the request body must be a JSON object")
+        if cls.model_config.get("extra") == "forbid":
+            handler(values)
+        return handler(DjangoGetter(values, cls, info.context))
 
 
 class IdCursorPagination(PaginationBase):

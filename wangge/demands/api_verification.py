@@ -9,10 +9,13 @@ Imported by `demands/api.py` after its own routes, so that these attach to the s
 """
 
 # No `from __future__ import annotations` here: ninja reads the views' annotations at runtime.
+from typing import Annotated
+
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import File, Form, UploadedFile
 from ninja.pagination import paginate
+from pydantic import WithJsonSchema
 
 from wangge.core.api import IdCursorPagination
 from wangge.demands import selectors, services
@@ -34,7 +37,8 @@ def verify(
     request: HttpRequest,
     demand_id: int,
     note: Form[str] = "",
-    version: Form[int | None] = None,
+    # A form field cannot carry null: absent means "no check", so the published type is a plain integer.
+    version: Form[Annotated[int | None, WithJsonSchema({"type": "integer", "minimum": 1})]] = None,
     photos: list[UploadedFile] = File(None),  # type: ignore[assignment]  # noqa: B008
 ) -> Demand:
     """Confirm on site (核查通过) with at least one photo: the demand is resolved and the resident asked to rate it."""

@@ -11,8 +11,10 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from wangge.core.api import BodyIn
 
-class DemandIn(Schema):
+
+class DemandIn(BodyIn):
     title: str = Field("", max_length=200)
     description: str = Field(..., max_length=5000)
     kind: str = "help"
@@ -149,7 +151,7 @@ class CategoryOut(Schema):
         return obj.parent.code if obj.parent_id and obj.parent else None
 
 
-class VersionIn(Schema):
+class VersionIn(BodyIn):
     version: int | None = Field(None, description="the version you saw; a stale one gives 409")
 
 
@@ -203,7 +205,7 @@ class MergeIn(VersionIn):
     into_id: int
 
 
-class CommentIn(Schema):
+class CommentIn(BodyIn):
     body: str = Field(..., max_length=5000)
     visibility: str = "staff"
 
@@ -233,7 +235,7 @@ class SuspendIn(VersionIn):
     )
 
 
-class DecideIn(Schema):
+class DecideIn(BodyIn):
     # Optional in the shape so that the scope is checked first (404 outside it); the route requires it.
     approve: bool | None = Field(None, description="required: true approves, false refuses")
     note: str = Field("", max_length=1000, description="the reason, required to refuse")
@@ -269,7 +271,7 @@ class RequestOut(Schema):
 # --- 督办/催办 (urging) and 协办 (co-handling): api_cohandling.py ---------------------------------
 
 
-class UrgeIn(Schema):
+class UrgeIn(BodyIn):
     note: str = Field("", max_length=1000, description="what the urging level asks of the holder")
 
 
@@ -278,7 +280,7 @@ class AssistIn(VersionIn):
     task: str = Field(..., max_length=2000)
 
 
-class AssistReplyIn(Schema):
+class AssistReplyIn(BodyIn):
     reply: str = Field(..., max_length=2000)
 
 

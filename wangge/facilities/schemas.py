@@ -11,6 +11,7 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from wangge.core.api import BodyIn
 from wangge.facilities import selectors
 
 
@@ -155,13 +156,13 @@ class InspectionOut(Schema):
         return selectors.inspection_items(obj)
 
 
-class ItemIn(Schema):
+class ItemIn(BodyIn):
     code: str
     passed: bool
     note: str = ""
 
 
-class InspectionIn(Schema):
+class InspectionIn(BodyIn):
     """Recorded at the time it arrives (no back-dating: the rule is judged on when checks happen)."""
 
     items: list[ItemIn]

@@ -6,6 +6,8 @@ import datetime as dt
 
 from ninja import Field, Schema
 
+from wangge.core.api import BodyIn
+
 
 class ReachOut(Schema):
     demands: int
@@ -65,7 +67,7 @@ class PublicTopicOut(Schema):
     progress: list[ProgressOut]
 
 
-class TopicIn(Schema):
+class TopicIn(BodyIn):
     title: str
     area_id: int
     department_id: int
@@ -76,7 +78,7 @@ class TopicIn(Schema):
     plan: str = ""
 
 
-class TopicUpdateIn(Schema):
+class TopicUpdateIn(BodyIn):
     title: str | None = None
     summary: str | None = None
     plan: str | None = None
@@ -85,28 +87,28 @@ class TopicUpdateIn(Schema):
     activate: bool = False
 
 
-class ProgressIn(Schema):
+class ProgressIn(BodyIn):
     note: str
     on: dt.date | None = None
     is_public: bool = True
 
 
-class CloseIn(Schema):
+class CloseIn(BodyIn):
     note: str
 
 
-class LinkIn(Schema):
+class LinkIn(BodyIn):
     demand_id: int
 
 
-class TopicProjectIn(Schema):
+class TopicProjectIn(BodyIn):
     code: str
     domain: str
     target: int
     unit: str
 
 
-class ProactiveIn(Schema):
+class ProactiveIn(BodyIn):
     grid_ids: list[int] | None = None
     note: str = ""
 

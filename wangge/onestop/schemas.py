@@ -11,6 +11,7 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from wangge.core.api import BodyIn
 from wangge.core.errors import render_both
 from wangge.core.masking import decrypt, mask_id_number
 from wangge.onestop import selectors
@@ -204,7 +205,7 @@ def _timing(application: Any) -> selectors.Timing | None:
     return application._api_timing  # type: ignore[no-any-return]
 
 
-class ApplicationIn(Schema):
+class ApplicationIn(BodyIn):
     bundle_id: int
     point_id: int
     facts: dict[str, Any] = Field(default_factory=dict)
@@ -216,7 +217,7 @@ class ApplicationIn(Schema):
     deficiency_note: str = ""
 
 
-class SubmitIn(Schema):
+class SubmitIn(BodyIn):
     identity_method: str = ""
     id_number_read: str = ""
     materials_received: list[int] = Field(default_factory=list)
@@ -224,12 +225,12 @@ class SubmitIn(Schema):
     deficiency_note: str = ""
 
 
-class CompleteIn(Schema):
+class CompleteIn(BodyIn):
     result: str = ""
     certificate_number: str = ""
 
 
-class TaskReturnIn(Schema):
+class TaskReturnIn(BodyIn):
     reason: str
 
 

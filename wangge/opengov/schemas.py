@@ -8,6 +8,7 @@ from typing import Any
 from ninja import Schema
 from pydantic import ConfigDict
 
+from wangge.core.api import BodyIn
 from wangge.opengov import selectors
 
 
@@ -62,7 +63,7 @@ class DisclosureItemOut(Schema):
         return list(selectors.item_versions(obj))
 
 
-class StrictIn(Schema):
+class StrictIn(BodyIn):
     """A request body that names only known fields: a misspelt one is refused (422), not quietly ignored."""
 
     model_config = ConfigDict(extra="forbid")

@@ -7,8 +7,10 @@ from typing import Any, Literal
 
 from ninja import Field, Schema
 
+from wangge.core.api import BodyIn
 
-class GateEventIn(Schema):
+
+class GateEventIn(BodyIn):
     """An entry or exit as a gate or a warden's app sends it; a retry sends the same event_id."""
 
     lot_id: int

@@ -11,6 +11,7 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from wangge.core.api import BodyIn
 from wangge.projects import selectors
 
 
@@ -177,12 +178,12 @@ class ProjectDetailOut(ProjectOut):
         return selectors.project_reports(obj.project)
 
 
-class MilestoneIn(Schema):
+class MilestoneIn(BodyIn):
     name: str
     due_on: dt.date
 
 
-class ProjectIn(Schema):
+class ProjectIn(BodyIn):
     code: str
     name: str
     year: int
@@ -199,14 +200,14 @@ class ProjectIn(Schema):
     description: str = ""
 
 
-class ReportIn(Schema):
+class ReportIn(BodyIn):
     period: dt.date
     achieved_to_date: int = Field(description="the cumulative figure achieved to date (the increment is computed)")
     narrative: str = ""
     milestone_id: int | None = None
 
 
-class CheckIn(Schema):
+class CheckIn(BodyIn):
     accepted: bool
     reason: str = ""
 

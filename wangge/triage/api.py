@@ -16,6 +16,7 @@ from ninja import Router, Schema
 from wangge.accounts.api_auth import STAFF_AUTH
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
+from wangge.core.api import BodyIn
 from wangge.core.errors import ValidationFailed
 from wangge.demands.models import Demand
 from wangge.demands.permissions import offerable_q
@@ -25,7 +26,7 @@ from wangge.triage import selectors, services
 router = Router(tags=["triage"], auth=STAFF_AUTH)
 
 
-class SuggestIn(Schema):
+class SuggestIn(BodyIn):
     title: str
     description: str = ""
 
@@ -45,7 +46,7 @@ class SuggestOut(Schema):
     top: list[ScoredLabel] = []
 
 
-class DuplicatesIn(Schema):
+class DuplicatesIn(BodyIn):
     title: str
     description: str = ""
     area_id: int

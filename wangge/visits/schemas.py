@@ -10,15 +10,17 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from wangge.core.api import BodyIn
 
-class OpinionIn(Schema):
+
+class OpinionIn(BodyIn):
     text: str = Field(..., max_length=2000)
     category: str = Field(
         "other", description="development, infrastructure, environment, livelihood, safety, policy, party or other"
     )
 
 
-class VisitDemandIn(Schema):
+class VisitDemandIn(BodyIn):
     """A demand raised on the visit: filed with channel "visit" in the same transaction, or nothing is."""
 
     description: str = Field("", max_length=5000)
@@ -28,7 +30,7 @@ class VisitDemandIn(Schema):
     kind: str = "help"
 
 
-class VisitIn(Schema):
+class VisitIn(BodyIn):
     household_id: int
     how: str = Field("in_person", description="in_person, phone, wechat or group_meeting")
     notes: str = Field("", max_length=5000)
@@ -100,7 +102,7 @@ class OpinionListQuery(Schema):
     area_id: int | None = None
 
 
-class FollowUpIn(Schema):
+class FollowUpIn(BodyIn):
     state: str = Field(..., description="adopted or answered")
     answer: str = Field("", max_length=2000)
 
