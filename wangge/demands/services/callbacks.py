@@ -19,7 +19,7 @@ from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed
 from wangge.demands.models import CALL_BACK_CHANNELS, CallBack, Demand, Satisfaction, State
 from wangge.demands.permissions import can_call_back, can_see
 from wangge.demands.services._common import MAX_TEXT, _choice, _note_event, _reload, in_chinese
-from wangge.demands.services.moves import _stale, _target
+from wangge.demands.services.moves import _check_version, _target
 from wangge.demands.services.residents import _reopen_unsatisfied
 from wangge.demands.transitions import Move
 
@@ -53,8 +53,7 @@ def demand_call_back(
     demand = _reload(demand)
     if not can_see(demand=demand, user=actor):
         raise NotFound(_("demand not found"))
-    if version is not None and int(version) != demand.version:
-        raise _stale()
+    _check_version(demand, version)
     if demand.channel not in CALL_BACK_CHANNELS:
         raise ValidationFailed(
             _("a demand filed on the resident page is rated by the resident, not called back"), field="demand"

@@ -58,10 +58,15 @@ def _stale() -> Conflict:
     return Conflict(_("the demand was changed by someone else; reload it and try again"))
 
 
-def _require_holder(demand: Demand, actor: Any, version: int | None = None) -> None:
-    # A stale version is a lost race first: the holder may have changed because someone else moved it.
+def _check_version(demand: Demand, version: int | None) -> None:
+    """The version the actor saw, when given, must be the demand's: otherwise someone else moved it (409)."""
     if version is not None and int(version) != demand.version:
         raise _stale()
+
+
+def _require_holder(demand: Demand, actor: Any, version: int | None = None) -> None:
+    # A stale version is a lost race first: the holder may have changed because someone else moved it.
+    _check_version(demand, version)
     if not can_hold(demand=demand, user=actor):
         raise PermissionDenied(
             _("only the current holder of this demand (%(holder)s) may act on it"),
@@ -106,8 +111,7 @@ def _apply(
     """Apply one move: table check, conditional UPDATE on (pk, state, version), event row."""
     state = demand.state
     target = _target(demand, move, facts)
-    if version is not None and int(version) != demand.version:
-        raise _stale()
+    _check_version(demand, version)
     now = clock.now()
     values: dict[str, Any] = {**(changes or {}), "state": target, "updated_at": now}
     if bump:

@@ -40,7 +40,7 @@ from wangge.demands.models import (
 )
 from wangge.demands.permissions import approver_area, can_decide_request, can_hold, is_staff
 from wangge.demands.services._common import _local, _reload, in_chinese
-from wangge.demands.services.moves import _apply, _require_holder, _stale, _target
+from wangge.demands.services.moves import _apply, _check_version, _require_holder, _target
 from wangge.demands.services.notify import _area_recipients, _holder_recipients, _tell_resident, _tell_staff
 from wangge.demands.transitions import Move, allowed_moves
 from wangge.holidays.workdays import add_working_hours, is_workday, workday_bounds, working_hours_between
@@ -427,8 +427,7 @@ def demand_resume(*, demand: Demand | int, actor: User | None = None, version: i
     spent suspended. By hand (the holder, or a decider of the suspension) or by the worker (`actor` None)
     once the suspension's date has come."""
     demand = _reload(demand)
-    if version is not None and int(version) != demand.version:
-        raise _stale()
+    _check_version(demand, version)
     _target(demand, Move.RESUME)
     suspension = current_suspension(demand)
     now = clock.now()

@@ -42,7 +42,7 @@ from wangge.demands.services._common import (
     _save_photos,
     in_chinese,
 )
-from wangge.demands.services.moves import _apply, _stale, _target
+from wangge.demands.services.moves import _apply, _check_version, _stale, _target
 from wangge.demands.services.notify import _holder_recipients, _tell_resolved, _tell_staff, _verifier_recipients
 from wangge.demands.transitions import Move
 from wangge.holidays.workdays import add_working_hours
@@ -67,8 +67,7 @@ def verify_due_at(demand: Demand) -> dt.datetime | None:
 
 
 def _require_verifier(demand: Demand, actor: Any, move: Move, version: int | None) -> None:
-    if version is not None and int(version) != demand.version:
-        raise _stale()
+    _check_version(demand, version)
     _target(demand, move)  # not waiting for a verifier (any more): a Conflict naming the state
     if actor is not None and demand.holder_user_id == getattr(actor, "pk", None):
         raise PermissionDenied(
