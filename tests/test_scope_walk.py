@@ -483,7 +483,7 @@ def test_api_nobody_reads_outside_their_scope(persona: str, tree: Any, personas:
                     '"department_id": 1, "to_user_id": 1, "into_id": 1, "reached": false}',
                     content_type="application/json",
                 )
-                assert resp.status_code == 404, (persona, move, resp.status_code)
+                assert resp.status_code == 404, (persona, move, resp.status_code, resp.content[:300])
     # Not an empty pass: everyone except department staff sees its own world's demand in the list.
     if persona != Role.DEPARTMENT:
         own = OUTSIDE_MARK if persona == "outsider" else INSIDE_MARK

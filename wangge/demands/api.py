@@ -77,6 +77,7 @@ def create_demand(request: HttpRequest, payload: DemandIn) -> Status[Demand]:
         actor=user,  # type: ignore[arg-type]
         idempotency_key=key,
         publish_consent=payload.publish_consent,
+        confidential=payload.confidential,
     )
     demand, replayed = submitted.demand, submitted.replayed
     if replayed:

@@ -38,7 +38,7 @@ def verify(
     demand_id: int,
     note: Form[str] = "",
     # A form field cannot carry null: absent means "no check", so the published type is a plain integer.
-    version: Form[Annotated[int | None, WithJsonSchema({"type": "integer", "minimum": 1})]] = None,
+    version: Annotated[int | None, WithJsonSchema({"type": "integer", "minimum": 1})] = Form(None),
     photos: list[UploadedFile] = File(None),  # type: ignore[assignment]  # noqa: B008
 ) -> Demand:
     """Confirm on site (核查通过) with at least one photo: the demand is resolved and the resident asked to rate it."""

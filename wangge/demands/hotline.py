@@ -32,7 +32,7 @@ TICKET, CALLED_AT, CALLER, PHONE, KIND, CONTENT, ADDRESS, PLACE = (
     "地址",
     "所属乡镇/村",
 )
-TITLE, CATEGORY, URGENCY = "诉求标题", "诉求分类", "紧急程度"
+TITLE, CATEGORY, URGENCY, CONFIDENTIAL = "诉求标题", "诉求分类", "紧急程度", "是否保密"
 REQUIRED = (TICKET, CONTENT)
 # Other spellings seen in exports from different hotline systems.
 ALIASES = {
@@ -53,7 +53,12 @@ ALIASES = {
     "乡镇/村": PLACE,
     "标题": TITLE,
     "问题分类": CATEGORY,
+    "保密": CONFIDENTIAL,
+    "是否需要保密": CONFIDENTIAL,
 }
+# 是否保密: the caller asked that the order stay with its handlers (`permissions.is_confidential`).
+YES_WORDS = frozenset({"是", "保密", "需保密", "y", "yes", "true", "1"})
+NO_WORDS = frozenset({"", "否", "不保密", "无", "n", "no", "false", "0"})
 KIND_WORDS = {
     "咨询": Kind.CONSULTATION,
     "求助": Kind.HELP,
@@ -205,6 +210,10 @@ def hotline_import(*, path: Path | str, name: str | None = None, actor: Any = No
             )
             if category is None:
                 problem(offset, CATEGORY, f"未知的诉求分类「{category_text}」", f"unknown category '{category_text}'")
+        secret_text = _text(cell(row, CONFIDENTIAL)).lower()
+        if secret_text not in YES_WORDS | NO_WORDS:
+            zh, en = f"「是否保密」应为是或否：「{secret_text}」", "'confidential' must be 是 or 否"
+            problem(offset, CONFIDENTIAL, zh, en)
         urgency_text = _text(cell(row, URGENCY))
         urgency = "urgent" if urgency_text in ("紧急", "特急", "urgent") else "normal"
         parsed.append(
@@ -223,6 +232,7 @@ def hotline_import(*, path: Path | str, name: str | None = None, actor: Any = No
                     "address": _text(cell(row, ADDRESS)),
                     "idempotency_key": f"hotline:{ticket}" if ticket else None,
                     "reported_at": called_at,
+                    "confidential": secret_text in YES_WORDS,
                     "actor": actor,
                 },
             )

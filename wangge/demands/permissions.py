@@ -23,8 +23,9 @@ Each rule comes in the forms its callers need, kept side by side so that they ca
   never hold it;
 - `verify_q(user)` / `can_verify(demand=, user=)` / `verifier_candidates(demand=)`: who verifies (核查) a
   resolved demand of a category that needs verification before it counts as resolved;
-- `offerable_q(user)` / `is_confidential(demand)`: a whistleblower's report (举报) is never offered as a
-  possible duplicate, nor followed, by anyone but its holders (`user` None: an anonymous resident).
+- `offerable_q(user)` / `is_confidential(demand)` / `confidential_q()`: a whistleblower's report (举报), or a
+  demand its reporter asked to keep confidential (保密), is never published, offered as a possible
+  duplicate, nor followed, by anyone but its holders (`user` None: an anonymous resident).
 """
 
 from __future__ import annotations
@@ -122,20 +123,26 @@ def can_see(*, demand: Demand, user: Any) -> bool:
     return DemandAssist.objects.filter(demand_id=demand.pk, department_id__in=departments).exists()
 
 
-# --- confidential demands (举报) -----------------------------------------------------------
+# --- confidential demands (举报, 保密) -------------------------------------------------------
 
 # Kinds whose very existence stays with their holders: a report names someone who must not learn of it.
 CONFIDENTIAL_KINDS = (Kind.REPORT,)
 
 
 def is_confidential(demand: Demand) -> bool:
-    """True for a demand that only its holders may be offered or let anyone follow."""
-    return demand.kind in CONFIDENTIAL_KINDS
+    """True for a demand that stays with its holders: a report (举报), or one its reporter asked to keep
+    confidential (保密). It is never published, offered as a possible duplicate, or followed."""
+    return demand.kind in CONFIDENTIAL_KINDS or demand.confidential
+
+
+def confidential_q() -> Q:
+    """The demands `is_confidential` is true of."""
+    return Q(kind__in=CONFIDENTIAL_KINDS) | Q(confidential=True)
 
 
 def offerable_q(user: Any = None) -> Q:
     """Demands that may be offered to `user` as a possible duplicate: not confidential, or held by `user`."""
-    return ~Q(kind__in=CONFIDENTIAL_KINDS) | held_q(user)
+    return ~confidential_q() | held_q(user)
 
 
 # --- who could hold -----------------------------------------------------------------------

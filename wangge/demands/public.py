@@ -26,8 +26,8 @@ from django.utils.translation import gettext_lazy as _
 
 from wangge.core import clock
 from wangge.core.errors import render_both
-from wangge.demands.models import Demand, Kind
-from wangge.demands.permissions import moderation_q
+from wangge.demands.models import Demand
+from wangge.demands.permissions import confidential_q, moderation_q
 from wangge.registry.models import Area, Level
 
 POINT_DECIMALS = 3  # ~100 m: the map shows the street, not the door
@@ -196,7 +196,7 @@ def moderation_queue(*, user: Any, status: str = "waiting") -> QuerySet[Demand]:
     "any" (all of them, to find the one a decision is about)."""
     qs = (
         Demand.objects.filter(moderation_q(user))
-        .exclude(kind=Kind.REPORT)  # never published, so never in the queue
+        .exclude(confidential_q())  # never published, so never in the queue
         .select_related(*PUBLIC_RELATED, "public_approved_by")
     )
     if status == "published":

@@ -32,6 +32,9 @@ class DemandIn(BodyIn):
     publish_consent: bool = Field(
         False, description="the reporter agreed to publish their own words (without name, phone or house number)"
     )
+    confidential: bool = Field(
+        False, description="保密: keep it with its holders (never published, offered as a duplicate or followed)"
+    )
 
 
 class DemandOut(Schema):
@@ -50,6 +53,7 @@ class DemandOut(Schema):
     reporter_name: str
     reporter_phone_masked: str
     publish_consent: bool
+    confidential: bool
     area_id: int
     area_name: str
     holder: str

@@ -17,7 +17,8 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import pgettext_lazy
 
 from wangge.core.errors import render_both
-from wangge.demands.models import UNFINISHED_STATES, Category, Demand, DemandEvent, Kind, State
+from wangge.demands.models import UNFINISHED_STATES, Category, Demand, DemandEvent, State
+from wangge.demands.permissions import confidential_q
 from wangge.demands.public import PUBLIC_RELATED, neutral_both, public_view
 from wangge.demands.selectors import visible_q
 from wangge.open311.formats import w3c
@@ -95,7 +96,7 @@ def readable(*, account: Any | None, jurisdiction: Jurisdiction) -> QuerySet[Dem
     ).filter(jurisdiction.q())
     if account is not None:
         return qs.filter(visible_q(account))
-    return qs.select_related(*PUBLIC_RELATED).exclude(kind=Kind.REPORT)
+    return qs.select_related(*PUBLIC_RELATED).exclude(confidential_q())
 
 
 def status_of(demand: Demand) -> str:

@@ -44,6 +44,8 @@ class ReportForm(PlaceMixin):
     urgent = forms.BooleanField(required=False)
     # 同意公开: unticked by default; the public reads the reporter's words (redacted) only when ticked.
     publish_consent = forms.BooleanField(required=False)
+    # 请为我保密: only the staff handling it see it (no publication, no offer to others, no followers).
+    confidential = forms.BooleanField(required=False)
     grid = forms.CharField(required=False, max_length=32)
     town = forms.IntegerField(required=False)
     village = forms.IntegerField(required=False)

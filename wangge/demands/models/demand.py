@@ -141,6 +141,9 @@ class Demand(models.Model):
     # What the public sees (public pages, the Open311 feed): only text a staff member approved, or the
     # reporter's own words when they agreed to publish them at intake.
     publish_consent = models.BooleanField(_("reporter agreed to publish"), default=False, db_default=False)
+    # 是否保密: the reporter asked that the demand stay with its holders (as 12345 orders mark it). Like a
+    # report (举报), it is never published, offered as a possible duplicate, or followed (`permissions`).
+    confidential = models.BooleanField(_("confidential"), default=False, db_default=False)
     public_text = models.TextField(_("public text"), blank=True, default="", db_default="")
     public_approved_at = models.DateTimeField(_("public text approved at"), null=True, blank=True)
     public_approved_by = models.ForeignKey(

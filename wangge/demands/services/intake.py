@@ -98,10 +98,13 @@ def demand_submit(
     idempotency_key: str | None = None,
     reported_at: dt.datetime | None = None,
     publish_consent: bool = False,
+    confidential: bool = False,
 ) -> SubmitResult:
     """Take in one demand from any channel: validate, route, time-limit, number it, tell the holder.
 
     `publish_consent`: the reporter agreed to publish their own words (redacted; `demands.public`).
+    `confidential` (保密): the reporter asked that it stay with its holders (`permissions.is_confidential`);
+    it outweighs a consent to publish.
     A repeated `idempotency_key` gives back the first demand with `replayed=True`, even when two
     requests with one key race: the unique key lets one in and the other finds it.
     """
@@ -190,7 +193,8 @@ def demand_submit(
         created_at=now,
         updated_at=now,
         case_due_at=limits["resolve_due_at"],
-        publish_consent=bool(publish_consent),
+        publish_consent=bool(publish_consent) and not confidential,
+        confidential=bool(confidential),
         **limits,
     )
     if key is None:

@@ -18,8 +18,8 @@ from wangge.accounts.models import User
 from wangge.core import clock
 from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed
 from wangge.core.text import clean_text
-from wangge.demands.models import Demand, Kind
-from wangge.demands.permissions import can_moderate, can_see
+from wangge.demands.models import Demand
+from wangge.demands.permissions import can_moderate, can_see, is_confidential
 from wangge.demands.services._common import _note_event, _reload, in_chinese
 
 MAX_PUBLIC_TEXT = 2000
@@ -42,8 +42,8 @@ def _moderated(demand: Demand | int, actor: User) -> Demand:
 def demand_publish_approve(*, demand: Demand | int, actor: User, text: str) -> Demand:
     """Publish `text` as what the public reads of `demand` (its title is the first line)."""
     demand = _moderated(demand, actor)
-    if demand.kind == Kind.REPORT:
-        raise ValidationFailed(_("reports (举报) are never published"), field="text")
+    if is_confidential(demand):
+        raise ValidationFailed(_("reports (举报) and confidential demands (保密) are never published"), field="text")
     text = clean_text(text, field="text", label=PUBLIC_TEXT_LABEL, limit=MAX_PUBLIC_TEXT, required=True)
     now = clock.now()
     Demand.objects.filter(pk=demand.pk).update(public_text=text, public_approved_at=now, public_approved_by=actor)

@@ -123,3 +123,22 @@ def test_command_reports_missing_columns(tree: Any, tmp_path: Path) -> None:
     with pytest.raises(CommandError) as err:
         call_command("import_hotline", str(path))
     assert "诉求内容" in str(err.value) and "missing" in str(err.value)
+
+
+def test_the_confidential_column_marks_orders_and_a_word_it_cannot_read_is_named(tree: Any, tmp_path: Path) -> None:
+    rows = [[*row, flag] for row, flag in zip(good_rows(), ["是", "否", ""], strict=True)]
+    wb = Workbook()
+    ws = wb.active
+    ws.append([*HEADER, "是否保密"])
+    for row in rows:
+        ws.append(row)
+    wb.save(tmp_path / "secret.xlsx")
+    hotline_import(path=tmp_path / "secret.xlsx")
+    assert list(Demand.objects.filter(confidential=True).values_list("description", flat=True)) == ["夜间施工噪音扰民"]
+
+    ws.append(["GD2026041500009", "", "", "", "", "路灯不亮", "", "集里街道", "也许"])
+    wb.save(tmp_path / "bad.xlsx")
+    with pytest.raises(ValidationFailed) as err:
+        hotline_import(path=tmp_path / "bad.xlsx")
+    assert [(p.row, p.column) for p in err.value.problems] == [(5, "是否保密")]
+    assert Demand.objects.count() == 3

@@ -62,7 +62,7 @@ def test_the_outsider_town_cannot_decide_and_reports_are_never_published(tree: A
     report = _demand(tree, kind="report")
     with pytest.raises(ValidationFailed) as caught:
         services.demand_publish_approve(demand=report, actor=personas[Role.TOWN], text="x")
-    assert caught.value.zh == "举报类诉求一律不公开"
+    assert caught.value.zh == "举报类和要求保密的诉求一律不公开"
     with pytest.raises(ValidationFailed):
         services.demand_publish_approve(demand=demand, actor=personas[Role.TOWN], text="   ")
 

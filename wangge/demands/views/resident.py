@@ -115,6 +115,7 @@ def report(request: HttpRequest) -> HttpResponse:
                                 photos=files,
                                 idempotency_key=data["idempotency_key"],
                                 publish_consent=data["publish_consent"],
+                                confidential=data["confidential"],
                             )
                         except ValidationFailed as exc:
                             attach_error(form, exc)
