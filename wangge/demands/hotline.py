@@ -173,7 +173,8 @@ def hotline_import(*, path: Path | str, name: str | None = None, actor: Any = No
 
     parsed: list[tuple[int, dict[str, Any]]] = []
     seen: dict[str, int] = {}
-    for offset, row in enumerate(sheet.rows[header_index + 1 :], start=header_index + 2):
+    for index, row in sheet.rows.numbered(header_index + 1):
+        offset = index + 1  # the Excel row number
         if not any(_text(c) for c in row):
             continue
         ticket = _text(cell(row, TICKET))

@@ -4,6 +4,10 @@ Before calamine reads an .xlsx, `xlsx_extents` walks each sheet's XML as a strea
 its declared `<dimension>` and the farthest cell it really holds. A sheet whose grid from A1 would pass
 `IMPORT_MAX_CELLS` is refused by name: a 2 KB file whose one cell sits at XFD1048576 once asked for a
 512 GiB grid and aborted the worker. Damaged XML is refused in both languages too.
+
+A sheet's rows are not held as Python lists: `Rows` makes them again, one at a time, on each pass over
+the sheet (calamine keeps its compact cells; a CSV keeps its text). A 52 MB workbook once cost 3.5 GB
+as lists of Python cells; now a pass holds one row.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ import io
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import ParseError, iterparse
@@ -29,12 +34,65 @@ from wangge.core.errors import ValidationFailed
 EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".csv")
 
 
+class Rows:
+    """A sheet's rows from A1 (so row i is Excel row i + 1), made afresh on each pass: bounded memory.
+
+    Iterate it for a pass; `len()` is the number of rows; `rows[i]` and `rows[a:b]` read up to that row
+    (for the header near the top); `rows.numbered(start)` gives (index, cells) from a row on.
+    """
+
+    def __init__(self, source: Callable[[], Iterator[list[Any]]], length: int) -> None:
+        self._source = source
+        self._length = length
+
+    @classmethod
+    def of(cls, rows: list[list[Any]]) -> Rows:
+        return cls(lambda: iter(rows), len(rows))
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __iter__(self) -> Iterator[list[Any]]:
+        return self._source()
+
+    def numbered(self, start: int = 0) -> Iterator[tuple[int, list[Any]]]:
+        return enumerate(islice(self._source(), start, None), start=start)
+
+    def __getitem__(self, key: int | slice) -> Any:
+        if isinstance(key, slice):  # islice refuses negative bounds: rows are read forward only
+            return list(islice(self._source(), key.start, key.stop, key.step))
+        if key < 0:
+            raise IndexError("rows are read forward only")
+        for row in islice(self._source(), key, key + 1):
+            return row
+        raise IndexError(key)
+
+
 @dataclass
 class Sheet:
     """One sheet: its name and its rows from A1 (so `rows[i]` is Excel row i + 1)."""
 
     name: str
-    rows: list[list[Any]]
+    rows: Rows
+
+
+def _calamine_rows(sheet: Any) -> Rows:
+    """calamine's rows start at A1 but its columns at the first used one: pad them back to column A."""
+    if sheet.end is None:
+        return Rows.of([])
+    pad = [""] * sheet.start[1]
+
+    def source() -> Iterator[list[Any]]:
+        if not pad:
+            return iter(sheet.iter_rows())
+        return ([*pad, *row] for row in sheet.iter_rows())
+
+    return Rows(source, sheet.end[0] + 1)
+
+
+def _csv_rows(text: str) -> Rows:
+    length = sum(1 for _row in csv.reader(io.StringIO(text, newline="")))
+    return Rows(lambda: csv.reader(io.StringIO(text, newline="")), length)
 
 
 def decode_csv(data: bytes) -> str:
@@ -171,9 +229,7 @@ def read_sheets(path: Path | str, *, name: str | None = None) -> list[Sheet]:
             code="bad_type",
         )
     if suffix == ".csv":
-        text = decode_csv(path.read_bytes())
-        rows: list[list[Any]] = list(csv.reader(io.StringIO(text, newline="")))
-        return [Sheet(name=Path(display).name, rows=rows)]
+        return [Sheet(name=Path(display).name, rows=_csv_rows(decode_csv(path.read_bytes())))]
     if suffix in (".xlsx", ".xlsm"):
         xlsx_extents(path)  # refuses an absurd or damaged sheet before calamine builds any grid
     try:
@@ -188,9 +244,8 @@ def read_sheets(path: Path | str, *, name: str | None = None) -> list[Sheet]:
     sheets = []
     for sheet_name in workbook.sheet_names:
         try:
-            # skip_empty_area=False keeps the rows and columns from A1, so row numbers match Excel's.
-            data: list[list[Any]] = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+            rows = _calamine_rows(workbook.get_sheet_by_name(sheet_name))
         except Exception:  # calamine's XmlError and kin: "XmlError: t" tells a clerk nothing
             raise _damaged(sheet_name) from None
-        sheets.append(Sheet(name=sheet_name, rows=data))
+        sheets.append(Sheet(name=sheet_name, rows=rows))
     return sheets

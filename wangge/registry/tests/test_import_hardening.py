@@ -127,3 +127,51 @@ def test_an_extra_sheet_with_data_and_no_known_header_is_an_error(tree: Any, tmp
     wb.create_sheet("Sheet2")
     wb.save(path)
     assert registry_import(path=path, city=tree.city).errors == []
+
+
+def test_a_sheet_is_read_one_row_at_a_time_not_held_as_lists(tmp_path: Path) -> None:
+    """Item 5's bounded memory: a pass over a sheet holds one row of Python cells, not the sheet."""
+    import tracemalloc
+
+    from python_calamine import CalamineWorkbook
+
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("户籍")
+    for r in range(5_000):
+        ws.append([f"镇{r % 7}", f"村{r % 31}", f"第{r}号", f"户主{r}", r, f"1390000{r:04d}", "独居老人"])
+    wb.save(tmp_path / "big.xlsx")
+
+    tracemalloc.start()
+    try:
+        held = CalamineWorkbook.from_path(str(tmp_path / "big.xlsx")).get_sheet_by_index(0).to_python()
+        _now, as_lists = tracemalloc.get_traced_memory()
+        del held
+        base, _peak = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        (sheet,) = read_sheets(tmp_path / "big.xlsx")  # the streamed check of its extents, then calamine
+        seen = sum(1 for row in sheet.rows if row[2])
+        _now, peak = tracemalloc.get_traced_memory()
+        read_and_pass = peak - base
+    finally:
+        tracemalloc.stop()
+    assert seen == 5_000 and len(sheet.rows) == 5_000
+    # Held as lists (as before), reading alone would cost `as_lists`; now the reader and a pass cost a
+    # fraction of it, whatever the number of rows.
+    assert read_and_pass * 3 < as_lists, (read_and_pass, as_lists)
+
+
+def test_rows_start_at_a1_whatever_cell_the_data_starts_in(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    wb.active["C3"] = "户主"
+    wb.active["D5"] = 2
+    wb.save(tmp_path / "offset.xlsx")
+    (sheet,) = read_sheets(tmp_path / "offset.xlsx")
+    assert list(sheet.rows) == [
+        ["", "", "", ""],
+        ["", "", "", ""],
+        ["", "", "户主", ""],
+        ["", "", "", ""],
+        ["", "", "", 2.0],
+    ]
+    assert sheet.rows[2][2] == "户主" and sheet.rows[3:5] == [["", "", "", ""], ["", "", "", 2.0]]
+    assert [i for i, _row in sheet.rows.numbered(3)] == [3, 4]

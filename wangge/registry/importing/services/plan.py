@@ -102,8 +102,8 @@ def _headerless_columns(problems: _Problems, s: int, header_index: int) -> None:
     each row that has data there: its values would otherwise be dropped without a word."""
     rows = problems.sheets[s].rows
     named = {i for i, cell in enumerate(rows[header_index]) if _text(cell)}
-    for r in range(header_index + 1, len(rows)):
-        for i, cell in enumerate(rows[r]):
+    for r, cells in rows.numbered(header_index + 1):
+        for i, cell in enumerate(cells):
             if i not in named and _text(cell):
                 problem = FieldProblem.of(
                     _("column %(column)s has data but no header; name the column or move its data"),
@@ -142,7 +142,8 @@ def _plan(*, sheets: Sequence[Sheet], city: Area, progress: ProgressFn | None) -
         found_any = True
         header_index, cols = header
         _headerless_columns(problems, s, header_index)
-        problems.headers[s] = {k: (i, _text(sheet.rows[header_index][i]) or BY_KEY[k].header) for k, i in cols.items()}
+        header_cells = sheet.rows[header_index]
+        problems.headers[s] = {k: (i, _text(header_cells[i]) or BY_KEY[k].header) for k, i in cols.items()}
         missing = [k for k in REQUIRED if k not in cols]
         if missing:
             for key in missing:
@@ -166,9 +167,7 @@ def _plan(*, sheets: Sequence[Sheet], city: Area, progress: ProgressFn | None) -
         i_lname, i_lphone, i_addr, i_head = ix["leader_name"], ix["leader_phone"], ix["address"], ix["head_name"]
         i_id, i_phone, i_members, i_tags = ix["head_id"], ix["phone"], ix["members"], ix["tags"]
         width = max(cols.values()) + 1
-        rows = sheet.rows
-        for r in range(header_index + 1, len(rows)):
-            cells = rows[r]
+        for r, cells in sheet.rows.numbered(header_index + 1):
             cells = [*cells, *[""] * (width - len(cells))] if len(cells) < width else list(cells)
             cells.append("")
             excel_row = r + 1
