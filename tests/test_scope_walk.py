@@ -98,6 +98,8 @@ CASES: dict[str, Case] = {
     "demands:suggestion": None,
     # 核查: the verifier's queue (empty for every role but grid leaders and supervisors, and scoped for those).
     "demands:verify_queue": None,
+    # The 12345 return sheet's page: counts the hotline orders of the user's own scope (demand_list).
+    "demands:hotline_results": None,
     "triage:hot": None,
     "onestop:catalogue": None,
     "onestop:items": None,

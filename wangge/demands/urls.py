@@ -36,4 +36,5 @@ urlpatterns = [
     path("<int:pk>/request/<str:move>/", views.demand_request, name="request"),
     path("<int:pk>/decide/", views.request_decide, name="decide"),
     path("requests/", views.requests_to_decide, name="requests"),
+    path("hotline/", views.hotline_results, name="hotline_results"),
 ]
