@@ -71,7 +71,7 @@ def public_distance(metres: float | None) -> int | None:
     step ("within 100 m"), so that distances seen from several spots cannot locate a door."""
     if metres is None:
         return None
-    steps = max(1, round(metres / DISTANCE_STEP_M))
+    steps = max(1, int(metres / DISTANCE_STEP_M + 0.5))  # half up, not to even
     return int(steps * DISTANCE_STEP_M)
 
 
