@@ -39,6 +39,8 @@ B = 0.75
 WORD_WEIGHT = 1.0
 # The first characters (the title, or what a resident wrote first) name the problem: counted twice.
 LEAD_CHARS = 60
+# Only the start of a long text is read (as the classifier does): it bounds the time of a pool's first reading.
+MAX_CHARS = 2000
 # Words that say how, not what: the classifier's stop words and the small talk of a report.
 _FILLER_TEXT = """
 路过 经过 容易 附近 旁边 这边 那边 边上 天天 每次 老是 总是 特别 真的 有点 有些 一点 好像 感觉 发现
@@ -85,7 +87,7 @@ def default_rewriter() -> Rewriter:
 def terms(text: str, *, rewriter: Rewriter | None = None) -> Counter[str]:
     """rjieba words of `text` after the synonym rewrite, without filler, and the character bigrams of
     what is left (read as one string): the words weigh whole words, the bigrams survive segmentation."""
-    rewritten = (rewriter or default_rewriter())(text)
+    rewritten = (rewriter or default_rewriter())((text or "")[:MAX_CHARS])
     content = [w for w in (_KEEP_RE.sub("", w) for w in words(rewritten)) if w and w not in FILLER]
     squashed = "".join(content)
     out: Counter[str] = Counter(squashed[i : i + 2] for i in range(len(squashed) - 1))
