@@ -1,8 +1,7 @@
 """Text similarity for duplicates and hot issues: pure functions over plain records, no database.
 
-Duplicates compare one new message with a few hundred open demands nearby: the text measure of
-`matching` (synonyms rewritten, character bigrams and rjieba words, BM25 coverage) plus place,
-time and category (`rank_duplicates`). Hot issues
+Duplicates compare one new message with a few hundred open demands nearby (`rank_duplicates`: the
+text measure of `matching`, robust to rewording, plus place, time and category). Hot issues
 group a whole period: TF-IDF over character 2–3-grams, an edge between two messages when each is
 among the other's nearest neighbours above a cosine threshold (mutual neighbours stop the chaining
 that plain single-link grouping suffers), connected components as groups, and each group named
