@@ -5,7 +5,9 @@
      data-back                 a link back to the previous page
      data-select-all="name"    a checkbox that (un)checks every input[name=name]
      data-go="param"           a select that opens ?param=<value> (with its data-keep query string)
-     data-reset-on-success     an htmx form emptied after a successful request */
+     data-reset-on-success     an htmx form emptied after a successful request
+     data-locate="status-id"   a button that puts the device's position into its form's lat and lng
+                               (data-done / data-failed: the words shown in the status element) */
 (function () {
   "use strict";
   document.addEventListener("change", function (event) {
@@ -22,7 +24,19 @@
       window.location.search = "?" + query.toString();
     }
   });
+  function locate(button) {
+    var form = button.form, status = document.getElementById(button.getAttribute("data-locate"));
+    var say = function (attr) { if (status) status.textContent = button.getAttribute(attr) || ""; };
+    if (!form || !navigator.geolocation) { say("data-failed"); return; }
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      form.elements.namedItem("lat").value = pos.coords.latitude.toFixed(6);
+      form.elements.namedItem("lng").value = pos.coords.longitude.toFixed(6);
+      say("data-done");
+    }, function () { say("data-failed"); }, { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
+  }
   document.addEventListener("click", function (event) {
+    var target = event.target instanceof Element ? event.target.closest("[data-locate]") : null;
+    if (target) { event.preventDefault(); locate(target); return; }
     var el = event.target instanceof Element ? event.target.closest("[data-print], [data-back]") : null;
     if (!el) return;
     event.preventDefault();

@@ -7,7 +7,8 @@
   and their name, else a neutral sentence from the category ("反映了一件「路灯」类诉求"). A staff
   decision not to publish (`public_approved_at` set with an empty `public_text`) wins over consent;
 - place: the village or community name and the road of the address (`coarse_address`), never a
-  house number; the point rounded to 3 decimals (about 100 m);
+  house number; the point rounded to 3 decimals (about 100 m); a distance to it in 100 m steps
+  (`public_distance`, the duplicate offer);
 - never the reporter's name, phone or household, and no staff-only note.
 
 Reports (举报) are never published at all (their readers exclude them before this).
@@ -31,6 +32,7 @@ from wangge.demands.permissions import confidential_q, moderation_q
 from wangge.registry.models import Area, Level
 
 POINT_DECIMALS = 3  # ~100 m: the map shows the street, not the door
+DISTANCE_STEP_M = 100  # a distance shown to the public is as coarse as the point (a door is not findable)
 HIDDEN = "**"
 
 _WIDE_DIGITS = str.maketrans("０１２３４５６７８９－＃", "0123456789-#")
@@ -62,6 +64,15 @@ class PublicDemand:
     lat: float | None
     lng: float | None
     source: str  # "approved", "consent" or "neutral": where the text came from
+
+
+def public_distance(metres: float | None) -> int | None:
+    """How far another demand is, as the public may see it: in steps of `DISTANCE_STEP_M`, at least one
+    step ("within 100 m"), so that distances seen from several spots cannot locate a door."""
+    if metres is None:
+        return None
+    steps = max(1, int(metres / DISTANCE_STEP_M + 0.5))  # half up, not to even
+    return int(steps * DISTANCE_STEP_M)
 
 
 def _ancestor(area: Area | None, level: str) -> Area | None:

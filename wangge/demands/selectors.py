@@ -348,11 +348,13 @@ def follower_after_merge(*, demand: Demand, phone: str) -> DemandFollower | None
 
 @dataclass(frozen=True)
 class DuplicateOffer:
-    """An open demand that looks like the one being written: shown by code, title and state only."""
+    """An open demand that looks like the one being written: shown by code, public title and place,
+    state, and how far it is (metres, when both points are known)."""
 
     demand: Demand
     score: float
     reason: str
+    distance_m: float | None = None
 
 
 def _duplicates(*, user: Any, visible: Q | None = None, **kwargs: Any) -> list[DuplicateOffer]:
@@ -368,10 +370,20 @@ def _duplicates(*, user: Any, visible: Q | None = None, **kwargs: Any) -> list[D
     allowed = Demand.objects.filter(offerable_q(user) & (visible or Q()), pk__in=[c.demand.pk for c in found])
     ids = set(allowed.values_list("pk", flat=True))
     return [
-        DuplicateOffer(demand=c.demand, score=float(getattr(c, "score", 0.0)), reason=str(getattr(c, "reason", "")))
+        DuplicateOffer(
+            demand=c.demand,
+            score=float(getattr(c, "score", 0.0)),
+            reason=str(getattr(c, "reason", "")),
+            distance_m=getattr(c, "distance_m", None),
+        )
         for c in found
         if c.demand.pk in ids
     ]
+
+
+def nearest_first(offers: list[DuplicateOffer]) -> list[DuplicateOffer]:
+    """Offers by distance (those without a known distance last), the better match first at equal distance."""
+    return sorted(offers, key=lambda o: (o.distance_m is None, o.distance_m or 0.0, -o.score))
 
 
 def intake_duplicates(
@@ -386,7 +398,8 @@ def intake_duplicates(
     address: str = "",
     idempotency_key: str | None = None,
 ) -> list[DuplicateOffer]:
-    """Open demands near where a new one would go that look the same (asked before the new one is made).
+    """Open demands near where a new one would go that look the same (asked before the new one is made),
+    nearest first: a resident recognises their problem by where it is.
 
     None for a page already sent (its idempotency key filed a demand): a resend must find its own
     demand again, not be offered that demand as someone else's.
@@ -400,7 +413,7 @@ def intake_duplicates(
         target = routing.route(grid=grid, area=area, lat=lat, lng=lng, address=address)
     except ValidationFailed:
         return []  # the intake itself will say what is wrong with the place
-    return _duplicates(
+    offers = _duplicates(
         user=None,
         title=title,
         description=description,
@@ -408,7 +421,9 @@ def intake_duplicates(
         category_code=category.code if category is not None else None,
         lat=lat,
         lng=lng,
+        address=address,
     )
+    return nearest_first(offers)
 
 
 def demand_duplicates(*, demand: Demand, user: Any) -> list[DuplicateOffer]:
@@ -424,6 +439,7 @@ def demand_duplicates(*, demand: Demand, user: Any) -> list[DuplicateOffer]:
         category_code=demand.category.code if demand.category_id and demand.category else None,
         lat=demand.lat,
         lng=demand.lng,
+        address=demand.address,
         exclude_id=demand.pk,
     )
 

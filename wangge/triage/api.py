@@ -53,6 +53,7 @@ class DuplicatesIn(BodyIn):
     category_code: str | None = None
     lat: float | None = None
     lng: float | None = None
+    address: str = ""  # its road counts as "the same road"
 
 
 class DuplicateOut(Schema):
@@ -63,6 +64,7 @@ class DuplicateOut(Schema):
     created_at: dt.datetime
     score: float
     reason: str
+    distance_m: float | None = None  # from the point given, when both are known
 
 
 class HotGroupOut(Schema):
@@ -107,6 +109,7 @@ def duplicates(request: HttpRequest, payload: DuplicatesIn) -> list[DuplicateOut
         category_code=payload.category_code,
         lat=payload.lat,
         lng=payload.lng,
+        address=payload.address,
     )
     ids = [c.demand.pk for c in found]  # a report (举报) is offered to its holders only
     offerable = set(Demand.objects.filter(offerable_q(request.user), pk__in=ids).values_list("pk", flat=True))
@@ -119,6 +122,7 @@ def duplicates(request: HttpRequest, payload: DuplicatesIn) -> list[DuplicateOut
             created_at=c.demand.created_at,
             score=c.score,
             reason=c.reason,
+            distance_m=c.distance_m,
         )
         for c in found
         if scope.covers_path(c.demand.area_path) and c.demand.pk in offerable

@@ -85,3 +85,34 @@ def cross_validate(
     if keep_predictions:
         result["pooled_predictions"] = pooled.tolist()
     return result
+
+
+def retrieval_recall(queries: Sequence[str], targets: Sequence[str], *, k: int = 5) -> dict[str, Any]:
+    """Each query looks for its own target among all targets (`matching.TextIndex`): recall@1, recall@k.
+
+    A hit is a target whose text is the query's own target text: when two rows carry the same text
+    (a message posted twice), finding either is finding it. Time: building the index apart, then ms per query.
+    """
+    from wangge.triage.matching import TextIndex
+
+    if len(queries) != len(targets) or not targets:
+        raise ValueError("one target per query, at least one")
+    same = [" ".join(t.split()) for t in targets]
+    started = time.perf_counter()
+    index = TextIndex(targets)
+    built = time.perf_counter() - started
+    at_1 = at_k = 0
+    started = time.perf_counter()
+    for i, query in enumerate(queries):
+        found = [j for j, _ in index.search(query, k)]
+        at_1 += bool(found) and same[found[0]] == same[i]
+        at_k += any(same[j] == same[i] for j in found)
+    spent = time.perf_counter() - started
+    n = len(queries)
+    return {
+        "recall_at_1": round(at_1 / n, 4),
+        f"recall_at_{k}": round(at_k / n, 4),
+        "ms_per_query": round(spent * 1000 / n, 3),
+        "index_seconds": round(built, 2),
+        "rows": n,
+    }

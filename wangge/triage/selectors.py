@@ -91,6 +91,14 @@ class DuplicateCandidate:
     score: float
     similarity: float
     reason: str
+    distance_m: float | None = None  # from the point given, when both points are known
+
+
+def _road(address: str) -> str:
+    """The road of an address (no number): "same road" is one of the duplicate finder's hints."""
+    from wangge.demands.public import coarse_address
+
+    return coarse_address(address or "")
 
 
 def duplicate_candidates(
@@ -101,12 +109,16 @@ def duplicate_candidates(
     category_code: str | None = None,
     lat: float | None = None,
     lng: float | None = None,
+    address: str = "",
     window_days: int | None = None,
     limit: int = 5,
     threshold: float | None = None,
     exclude_id: int | None = None,
 ) -> list[DuplicateCandidate]:
-    """Open demands in the same grid or village within the window whose text is similar, best first."""
+    """Open demands in the same grid or village within the window that say the same thing, best first.
+
+    The text must carry the match (`similarity.rank_duplicates`); distance, the same grid or road,
+    recency and the category add to it. Each candidate has its distance when both points are known."""
     from wangge.demands.models import UNFINISHED_STATES, Demand
 
     if not area_path:
@@ -126,6 +138,7 @@ def duplicate_candidates(
         qs = qs.exclude(pk=exclude_id)
     pool = list(qs[:DUPLICATE_POOL])
     by_id = {d.pk: d for d in pool}
+    now = clock.now()
     matches: list[Match] = rank_duplicates(
         title=title,
         description=description,
@@ -138,6 +151,8 @@ def duplicate_candidates(
                 area_path=d.area_path,
                 lat=d.lat,
                 lng=d.lng,
+                road=_road(d.address),
+                age_days=(now - d.created_at).total_seconds() / 86400,
             )
             for d in pool
         ],
@@ -145,6 +160,8 @@ def duplicate_candidates(
         category_code=category_code,
         lat=lat,
         lng=lng,
+        road=_road(address),
+        window_days=window,
         threshold=limit_score,
         limit=limit,
     )
@@ -154,6 +171,7 @@ def duplicate_candidates(
             score=m.score,
             similarity=m.similarity,
             reason=f"{window} 天内；" + m.reason,
+            distance_m=m.distance_m,
         )
         for m in matches
     ]

@@ -1,7 +1,7 @@
 """Text similarity for duplicates and hot issues: pure functions over plain records, no database.
 
-Duplicates compare one new message with a few hundred open demands nearby, so the measure is a
-cheap character-bigram cosine blended with a rapidfuzz ratio over rjieba key words. Hot issues
+Duplicates compare one new message with a few hundred open demands nearby (`rank_duplicates`: the
+text measure of `matching`, robust to rewording, plus place, time and category). Hot issues
 group a whole period: TF-IDF over character 2–3-grams, an edge between two messages when each is
 among the other's nearest neighbours above a cosine threshold (mutual neighbours stop the chaining
 that plain single-link grouping suffers), connected components as groups, and each group named
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from rapidfuzz import fuzz
 
+from wangge.triage.matching import cached_terms, pool_similarity, terms
 from wangge.triage.ml import STOP_WORDS, mask_personal, words
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ def key_words(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Candidate:
-    """An open demand nearby, as the duplicate finder sees it."""
+    """An open demand nearby, as the duplicate finder sees it (`road`: the road of its address, if any)."""
 
     id: int
     title: str
@@ -86,6 +87,8 @@ class Candidate:
     area_path: str = ""
     lat: float | None = None
     lng: float | None = None
+    road: str = ""
+    age_days: float | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ class Match:
     score: float
     similarity: float
     reasons: tuple[str, ...]
+    distance_m: float | None = None
 
     @property
     def reason(self) -> str:
@@ -132,8 +136,25 @@ def _similarity(a: _Features, b: _Features) -> float:
 
 
 def text_similarity(title_a: str, body_a: str, title_b: str, body_b: str) -> float:
-    """0..1: the better of title-to-title and whole-text bigram cosine, blended with a key-word ratio."""
+    """0..1: the better of title-to-title and whole-text bigram cosine, blended with a key-word ratio.
+
+    The governance topics' autolink measure; the duplicate finder uses `matching` (synonyms, BM25)."""
     return _similarity(_features(title_a, body_a), _features(title_b, body_b))
+
+
+# What place, time and category add to the text's similarity (the text must carry at least
+# TEXT_FLOOR × threshold by itself: a shared spot and category alone are not a duplicate).
+NEAR_METRES = 500.0  # the distance bonus falls linearly from NEAR_BONUS at 0 m to nothing here
+NEAR_BONUS = 0.15
+SAME_GRID_BONUS = 0.05
+SAME_ROAD_BONUS = 0.05
+SAME_CATEGORY_BONUS = 0.1
+RECENT_BONUS = 0.05  # reported today; nothing at the end of the window
+TEXT_FLOOR = 0.5
+
+
+def _same_category(a: str | None, b: str | None) -> bool:
+    return bool(a and b and (a == b or a.startswith(b) or b.startswith(a)))
 
 
 def rank_duplicates(
@@ -145,41 +166,52 @@ def rank_duplicates(
     category_code: str | None = None,
     lat: float | None = None,
     lng: float | None = None,
+    road: str = "",
+    window_days: float | None = None,
     threshold: float = 0.45,
     limit: int = 5,
 ) -> list[Match]:
-    """Candidates whose text is similar enough, best first; same category, grid or spot add to the score."""
-    query = _features(title, description)
+    """Candidates that say the same thing, best first: text (`matching.pool_similarity`, robust to
+    rewording) plus place (distance, same grid, same road), time and category.
+
+    Each match carries its distance when both points are known and its reasons in words."""
+    pool = list(candidates)
+    texts = pool_similarity(terms(f"{title} {description}"), [cached_terms(c.title, c.description) for c in pool])
     found: list[Match] = []
-    for c in candidates:
-        similarity = _similarity(query, _features(c.title, c.description))
+    for c, text in zip(pool, texts, strict=True):
+        similarity = float(text)
+        if similarity < threshold * TEXT_FLOOR:
+            continue
         score = similarity
         reasons = [f"文本相似度 {similarity:.2f}"]
-        if (
-            category_code
-            and c.category_code
-            and (
-                c.category_code == category_code
-                or c.category_code.startswith(category_code)
-                or category_code.startswith(c.category_code)
-            )
-        ):
-            score += 0.1
-            reasons.append("同一类别")
+        metres = None
+        if lat is not None and lng is not None and c.lat is not None and c.lng is not None:
+            metres = distance_m(lat, lng, c.lat, c.lng)
+            if metres < NEAR_METRES:
+                score += NEAR_BONUS * (1 - metres / NEAR_METRES)
+            reasons.append(f"相距约 {round(metres)} 米")
         if area_path and c.area_path == area_path:
-            score += 0.05
+            score += SAME_GRID_BONUS
             reasons.append("同一网格")
         elif area_path:
             reasons.append("同一村（社区）")
-        if lat is not None and lng is not None and c.lat is not None and c.lng is not None:
-            metres = distance_m(lat, lng, c.lat, c.lng)
-            if metres <= 300:
-                score += 0.1
-                reasons.append(f"相距约 {round(metres)} 米")
-        # Text must carry the match: a shared category and place alone are not a duplicate.
-        if similarity >= threshold * 0.8 and score >= threshold:
+        if road and c.road == road:
+            score += SAME_ROAD_BONUS
+            reasons.append(f"同在{road}")
+        if _same_category(category_code, c.category_code):
+            score += SAME_CATEGORY_BONUS
+            reasons.append("同一类别")
+        if window_days and c.age_days is not None:
+            score += RECENT_BONUS * max(0.0, 1 - c.age_days / window_days)
+        if score >= threshold:
             found.append(
-                Match(id=c.id, score=round(min(score, 1.0), 3), similarity=round(similarity, 3), reasons=tuple(reasons))
+                Match(
+                    id=c.id,
+                    score=round(min(score, 1.0), 3),
+                    similarity=round(similarity, 3),
+                    reasons=tuple(reasons),
+                    distance_m=round(metres, 1) if metres is not None else None,
+                )
             )
     found.sort(key=lambda m: (-m.score, -m.id))
     return found[:limit]

@@ -216,3 +216,66 @@ def test_the_one_click_merge_goes_into_the_earlier_demand_only(tree: Any, person
     body = client.get(reverse("demands:detail", args=[first.pk])).content.decode()
     panel = body.split('data-testid="duplicates"', 1)[1].split("</article>", 1)[0]
     assert later.code in panel and 'data-testid="merge-into"' not in panel
+
+
+# --- issue 14: a paraphrase 40 m away, offered with its place and distance, nearest first ----------
+
+PARAPHRASE = "东门那个井盖丢了，路过容易踩空"
+OPEN_DEMAND = "龙湖小区东门的井盖不见了，晚上很危险"
+LAT, LNG = 28.2000, 112.9000
+DEGREES_PER_M = 1 / 111_195  # of latitude
+
+
+def open_manhole(tree: Any, *, metres: float, words: str = OPEN_DEMAND, **overrides: Any) -> Demand:
+    return make_demand(
+        grid=tree.grid,
+        title=f.make_title(words),
+        description=words,
+        lat=LAT + metres * DEGREES_PER_M,
+        lng=LNG,
+        address="龙湖路88号龙湖小区东门",
+        reporter_name="赵六",
+        reporter_phone=FIRST,
+        publish_consent=True,
+        **overrides,
+    )
+
+
+def test_a_paraphrase_is_offered_with_place_and_distance_nearest_first(tree: Any) -> None:
+    near = open_manhole(tree, metres=40)
+    # Said in the very words of the resident (a better text match), but 450 m away.
+    far = open_manhole(tree, metres=450, words=PARAPHRASE)
+    data = report_data(tree, description=PARAPHRASE, grid=tree.grid.code, lat=LAT, lng=LNG)
+    body = Client().post(reverse("demands:report"), data).content.decode()
+    offers = re.findall(r'data-testid="offer" data-code="([^"]+)"', body)
+    assert offers == [near.code, far.code]  # nearest first
+    distances = re.findall(r'data-testid="offer-distance" data-metres="(\d+)">([^<]+)<', body)
+    assert distances == [("100", "相距 100 米以内"), ("500", "相距约 500 米")]  # in 100 m steps, never the door
+    places = re.findall(r'data-testid="offer-place">([^<]*)<', body)
+    assert places and all(p.startswith(tree.village.name) and "龙湖路" in p for p in places)
+    assert "88号" not in body and "赵六" not in body and FIRST not in body
+    assert Demand.objects.count() == 2
+
+
+def test_staff_see_the_paraphrase_and_only_holders_merge_it(tree: Any, personas: Any) -> None:
+    first = open_manhole(tree, metres=40)
+    dup = make_demand(
+        grid=tree.grid, title=f.make_title(PARAPHRASE), description=PARAPHRASE, lat=LAT, lng=LNG, reporter_phone=SECOND
+    )
+    merge = {"merge-version": dup.version, "merge-into": first.code}
+    url = reverse("demands:move", args=[dup.pk, "merge"])
+    for who in (Role.AUDITOR, "outsider"):  # reads, but may not merge; outside the scope, sees nothing
+        client = Client()
+        client.force_login(personas[who])
+        client.post(url, merge)
+        dup.refresh_from_db()
+        assert dup.state != State.MERGED and dup.merged_into is None
+    client = Client()
+    client.force_login(personas[Role.GRID_LEADER])
+    body = client.get(reverse("demands:detail", args=[dup.pk])).content.decode()
+    panel = body.split('data-testid="duplicates"', 1)[1].split("</article>", 1)[0]
+    assert first.code in panel and "相距约 40 米" in panel and 'data-testid="merge-into"' in panel
+    assert client.post(url, merge).status_code == 302
+    dup.refresh_from_db()
+    assert dup.state == State.MERGED and dup.merged_into == first
+    assert DemandFollower.objects.filter(demand=first, phone=SECOND).exists()

@@ -16,7 +16,7 @@ from wangge.accounts.models import Role
 from wangge.accounts.services import api_token_create
 from wangge.demands import routing, services
 from wangge.demands.models import Demand
-from wangge.demands.public import coarse_address, proposed_text, public_view, redact
+from wangge.demands.public import coarse_address, proposed_text, public_distance, public_view, redact
 from wangge.demands.testing import make_demand
 from wangge.registry.testing import make_household
 
@@ -228,3 +228,8 @@ def test_proposed_text_is_what_a_moderator_starts_from(tree: Any) -> None:
     proposed = proposed_text(demand)
     assert_no_pii(proposed)
     assert proposed.endswith("楼下井盖丢了")
+
+
+def test_a_public_distance_is_as_coarse_as_the_public_point() -> None:
+    assert public_distance(None) is None
+    assert [public_distance(m) for m in (0, 40, 149, 150, 449, 450, 1234)] == [100, 100, 100, 200, 400, 500, 1200]

@@ -21,7 +21,7 @@ from wangge.demands import forms as f
 from wangge.demands import lookup_forms as lf
 from wangge.demands import selectors, services
 from wangge.demands.models import Channel, Urgency
-from wangge.demands.public import public_view
+from wangge.demands.public import public_distance, public_view
 from wangge.demands.services.lookup import LOOKUP_CODE_TTL
 from wangge.demands.views._common import _private, attach_error
 from wangge.registry import selectors as registry_selectors
@@ -144,9 +144,16 @@ def report(request: HttpRequest) -> HttpResponse:
         "categories": f.category_groups(),
         "photos_lost": photos_lost,
         "max_photos": f.MAX_PHOTOS,
-        # Code, public title and state only: nothing of the other resident is shown.
+        # Code, public title and place, state and a coarse distance: nothing of the other resident is shown.
         "offers": [
-            {"demand": o.demand, "public": public_view(o.demand), "follow": f.follow_offer(o.demand.pk)} for o in offers
+            {
+                "demand": o.demand,
+                "public": public_view(o.demand),
+                "follow": f.follow_offer(o.demand.pk),
+                # As coarse as the public point (100 m steps): the offer is public, the door is not.
+                "distance": public_distance(o.distance_m),
+            }
+            for o in offers
         ],
         **_public_places(form),
     }

@@ -44,6 +44,7 @@ def test_duplicates_only_inside_the_callers_scope(tree: Any, personas: Any) -> N
     village = post(client_for(personas[Role.VILLAGE]), "/api/v1/triage/duplicates", body).json()
     assert {d["demand_id"] for d in village} == {mine.pk, sibling.pk}
     assert all(d["reason"] for d in village)
+    assert all(d["distance_m"] is None for d in village)  # no point given, none known
     outsider = post(client_for(personas["outsider"]), "/api/v1/triage/duplicates", body)
     assert outsider.status_code == 404
 

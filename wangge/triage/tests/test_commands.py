@@ -151,3 +151,39 @@ def test_hot_prints_two_groups_with_masked_text(tmp_path: Path) -> None:
     assert "OLD" not in groups[0]["ids"]
     assert groups[1]["size"] == 3
     assert "13812345678" not in out and "138****5678" in out
+
+
+# --- triage_duplicates_evaluate ---------------------------------------------------------------
+
+PAIRS = [
+    ("荷花小区路灯不亮", "荷花小区三号楼前的路灯坏了一个星期，晚上一片漆黑"),
+    ("幼儿园收费过高", "孩子所在的幼儿园这学期收费涨了很多，家长负担重"),
+    ("垃圾站臭味扰民", "菜市场旁边的垃圾站夏天臭气熏天，附近居民受不了"),
+    ("窨井盖不见了", "文化路口的井盖丢了好几天，车辆经过很危险"),
+    # A title that says less of its own body than of the first one: found second, not first.
+    ("路灯晚上不亮", "西门那盏路灯坏了，请修一下"),
+    # The same body posted twice: finding either is finding it.
+    ("夜市噪音扰民", "路边摊夜里噪音很大，吵得睡不着"),
+    ("路边摊太吵", "路边摊夜里噪音很大，吵得睡不着"),
+]
+
+
+def test_duplicates_evaluate_reports_recall_and_time(db: Any, tmp_path: Path) -> None:
+    rows = [{"id": str(i), "title": t, "body": b} for i, (t, b) in enumerate(PAIRS, start=1)]
+    rows.append({"id": "99", "title": "只有标题没有正文", "body": ""})  # no target: skipped
+    path = write_csv(tmp_path / "pairs.csv", rows)
+    out = run("triage_duplicates_evaluate", "--csv", str(path), "--query", "title", "--target", "body")
+    last = json.loads(out.strip().splitlines()[-1])
+    assert last["rows"] == 7 and last["skipped"] == 1
+    assert last["recall_at_1"] == round(6 / 7, 4)  # only the street light of 西门 is found second
+    assert last["recall_at_5"] == 1.0
+    assert last["ms_per_query"] > 0 and (last["query"], last["target"]) == ("title", "body")
+    assert "召回率 recall@1: 0.8571" in out
+
+
+def test_duplicates_evaluate_names_what_is_wrong(db: Any, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "pairs.csv", [{"title": "路灯不亮", "body": "路灯坏了"}])
+    with pytest.raises(CommandError, match="text"):
+        run("triage_duplicates_evaluate", "--csv", str(path), "--query", "title", "--target", "text")
+    with pytest.raises(CommandError, match=r"differ|不能相同"):
+        run("triage_duplicates_evaluate", "--csv", str(path), "--query", "title", "--target", "title")

@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 import time_machine
 from django.utils import timezone
 
+from wangge.demands.forms import make_title
 from wangge.demands.testing import make_demand
+from wangge.triage.matching import Rewriter, TextIndex, load_synonyms, pool_similarity, terms
 from wangge.triage.selectors import village_prefix
 from wangge.triage.services import duplicate_candidates
 from wangge.triage.similarity import Candidate, rank_duplicates, text_similarity
@@ -83,3 +86,90 @@ def test_closed_demands_are_not_offered(tree: Any) -> None:
         Demand.objects.filter(pk=d.pk).update(state="closed")
         found = duplicate_candidates(title="金沙社区路灯不亮", description="路灯坏了", area_path=tree.grid.path)
     assert found == []
+
+
+# --- a paraphrase (issue 14): other words, the same manhole cover, 40 m away ----------------------
+
+PARAPHRASE = "东门那个井盖丢了，路过容易踩空"
+OPEN_DEMAND = "龙湖小区东门的井盖不见了，晚上很危险"
+LAT, LNG = 28.2000, 112.9000
+NORTH_40M = 40 / 111_195  # degrees of latitude in 40 m
+
+
+def test_synonyms_are_data_and_rewrite_both_sides_alike() -> None:
+    table = load_synonyms()
+    assert table["不见了"] == table["丢了"] == "丢失" and table["窨井盖"] == "井盖"
+    rewrite = Rewriter(table)
+    assert rewrite("井盖不见了") == rewrite("窨井盖丢了") == "井盖丢失"
+    assert Rewriter({"坏了": "损坏"})("灯坏了") == "灯损坏"  # any table, not only the shipped one
+
+
+def test_the_paraphrase_ranks_first_among_distractors_at_40_m() -> None:
+    here = dict(lat=LAT + NORTH_40M, lng=LNG, area_path="a/b/c/g1/", road="龙湖路")
+    cands = [
+        # the same place, another problem (shares 龙湖小区东门 and 晚上很危险 with the open demand)
+        Candidate(id=1, title="龙湖小区东门路灯不亮", description="龙湖小区东门路灯不亮，晚上很危险", **here),
+        Candidate(id=2, title="东门那个垃圾桶满了", description="东门那个垃圾桶满了，路过很臭", **here),
+        # the same problem, told the same way, but a kilometre away in another grid
+        Candidate(
+            id=3,
+            title="西门外的井盖丢了",
+            description="西门外的井盖丢了，容易踩空",
+            lat=LAT + 0.009,
+            lng=LNG,
+            area_path="a/b/c/g2/",
+        ),
+        Candidate(id=4, title=make_title(OPEN_DEMAND), description=OPEN_DEMAND, **here),
+        Candidate(id=5, title="孩子入学报名咨询", description="需要哪些材料", **here),
+    ]
+    found = rank_duplicates(
+        title=make_title(PARAPHRASE),
+        description=PARAPHRASE,
+        candidates=cands,
+        area_path="a/b/c/g1/",
+        lat=LAT,
+        lng=LNG,
+        road="龙湖路",
+        window_days=14,
+    )
+    assert found[0].id == 4
+    assert found[0].distance_m is not None and 39 <= found[0].distance_m <= 41
+    assert "相距约 40 米" in found[0].reason and "同一网格" in found[0].reason and "同在龙湖路" in found[0].reason
+    ids = [m.id for m in found]
+    assert 1 not in ids and 2 not in ids and 5 not in ids  # a shared spot alone is not a duplicate
+    # Without the synonyms the open demand says much less of what the paraphrase says.
+    plain = Rewriter({})
+    with_table = pool_similarity(terms(PARAPHRASE), [terms(OPEN_DEMAND)])[0]
+    without = pool_similarity(terms(PARAPHRASE, rewriter=plain), [terms(OPEN_DEMAND, rewriter=plain)])[0]
+    assert with_table > without
+
+
+def test_index_and_pool_give_the_same_figure() -> None:
+    texts = [
+        OPEN_DEMAND,
+        "龙湖小区东门路灯不亮，晚上很危险",
+        "孩子入学报名咨询，需要哪些材料",
+        "西门外的井盖丢了，容易踩空",
+    ]
+    index = TextIndex(texts)
+    pool = pool_similarity(terms(PARAPHRASE), [terms(t) for t in texts], corpus=0)
+    assert list(index.similarity(PARAPHRASE)) == pytest.approx(list(pool), abs=1e-5)
+    best = index.search(PARAPHRASE, 2)
+    assert {best[0][0], best[1][0]} == {0, 3} and best[0][1] >= best[1][1]
+    assert index.search(texts[2], 1)[0] == (2, pytest.approx(1.0))  # a text says all of itself
+
+
+def test_the_selector_finds_the_paraphrase_with_its_distance(tree: Any) -> None:
+    with time_machine.travel(T0, tick=False):
+        open_one = make_demand(
+            grid=tree.grid, title=make_title(OPEN_DEMAND), description=OPEN_DEMAND, lat=LAT + NORTH_40M, lng=LNG
+        )
+        make_demand(
+            grid=tree.grid, title="东门路灯不亮", description="龙湖小区东门路灯不亮，晚上很危险", lat=LAT, lng=LNG
+        )
+    with time_machine.travel(T0 + dt.timedelta(days=1), tick=False):
+        found = duplicate_candidates(
+            title=make_title(PARAPHRASE), description=PARAPHRASE, area_path=tree.grid.path, lat=LAT, lng=LNG
+        )
+    assert [c.demand.pk for c in found] == [open_one.pk]
+    assert found[0].distance_m is not None and 39 <= found[0].distance_m <= 41
