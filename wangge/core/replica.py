@@ -7,7 +7,8 @@ One mechanism (docs/scaling.md, "Read replica"):
   goes to the primary (`config.routers.ReplicaRouter`).
 - Reads that must see a write go to the primary anyway. A request that may have written (any method but
   GET, HEAD, OPTIONS, TRACE) leaves its client a signed cookie holding the primary's WAL position after
-  it; while the client carries it, its `use_replica()` blocks read the replica only once the replica has
+  it (and, for an API client, the same position in the shared cache under its key or token); while the
+  client carries it, its `use_replica()` blocks read the replica only once the replica has
   replayed that position (one query per request), and the cookie is dropped as soon as it has. A job
   passes the position it must see itself (`use_replica(after=primary_position())`) and waits up to
   DATABASE_REPLICA_WAIT_SECONDS for the replica to reach it. Inside a transaction
@@ -18,6 +19,7 @@ Without DATABASE_REPLICA_URL (SQLite, or one PostgreSQL) `use_replica()` changes
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,6 +27,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpRequest, HttpResponse
 
@@ -123,6 +126,20 @@ def read_alias() -> str | None:
     return DEFAULT_DB_ALIAS
 
 
+def _credential_key(request: HttpRequest, *, form: bool = False) -> str | None:
+    """The cache key of the pin of the credential a request carries (a bearer token, an `X-Api-Key` header or an
+    `api_key` parameter; `form`: also a posted one, read only after the view has read the body)."""
+    raw = (
+        request.headers.get("Authorization", "")
+        or request.headers.get("X-Api-Key", "")
+        or request.GET.get("api_key", "")
+        or (request.POST.get("api_key", "") if form else "")
+    ).strip()
+    if not raw:
+        return None
+    return "wangge-replica-pin:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
 class ReplicaPinMiddleware:
     """Reads the client's pin before the view and leaves a new one after a request that may have written."""
 
@@ -133,7 +150,11 @@ class ReplicaPinMiddleware:
         if not replica_configured():
             return self.get_response(request)
         max_age = settings.DATABASE_REPLICA_PIN_SECONDS
-        state = _Request(request.get_signed_cookie(PIN_COOKIE, default=None, salt=_PIN_SALT, max_age=max_age))
+        pinned = request.get_signed_cookie(PIN_COOKIE, default=None, salt=_PIN_SALT, max_age=max_age)
+        credential = _credential_key(request)
+        if pinned is None and credential is not None:
+            pinned = cache.get(credential)
+        state = _Request(pinned)
         token = _request.set(state)
         try:
             response = self.get_response(request)
@@ -141,6 +162,10 @@ class ReplicaPinMiddleware:
             _request.reset(token)
         position = primary_position() if request.method not in SAFE_METHODS else None
         if position is not None:
+            # An API client keeps no cookie: its key or token carries the pin (hashed, in the shared cache).
+            credential = credential or _credential_key(request, form=True)
+            if credential is not None:
+                cache.set(credential, position, timeout=max_age)
             response.set_signed_cookie(
                 PIN_COOKIE,
                 position,

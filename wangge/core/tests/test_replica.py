@@ -190,3 +190,20 @@ def test_a_job_waits_a_moment_for_the_replica(standby: dict[str, Any], settings:
     with use_replica(after="0/5000000"):
         assert router.db_for_read(Demand) == "replica"
     assert standby["asked"] == ["0/5000000"] * 3
+
+
+def test_an_api_client_is_pinned_by_its_key_not_by_a_cookie(standby: dict[str, Any]) -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+    factory = RequestFactory()
+    routed: list[str | None] = []
+    _through_middleware(factory.post("/open311/v2/requests.json", {"api_key": "wgk_one"}), routed)
+    standby["replayed"] = False
+    _through_middleware(factory.get("/open311/v2/requests.json", {"api_key": "wgk_one"}), routed)
+    _through_middleware(factory.get("/api/v1/demands", HTTP_X_API_KEY="wgk_one"), routed)
+    _through_middleware(factory.get("/open311/v2/requests.json", {"api_key": "wgk_two"}), routed)
+    assert routed == ["replica", "default", "default", "replica"]
+    # The cache holds a digest of the key, never the key.
+    assert not any("wgk_one" in str(k) for k in getattr(cache, "_cache", {}))
+    cache.clear()
