@@ -128,12 +128,13 @@ def read_alias() -> str | None:
 
 def _credential_key(request: HttpRequest, *, form: bool = False) -> str | None:
     """The cache key of the pin of the credential a request carries (a bearer token, an `X-Api-Key` header or an
-    `api_key` parameter; `form`: also a posted one, read only after the view has read the body)."""
+    `api_key` parameter; `form`: also a posted one, when the view has parsed the form: no body is read here)."""
+    posted = request.POST.get("api_key", "") if form and "_post" in request.__dict__ else ""
     raw = (
         request.headers.get("Authorization", "")
         or request.headers.get("X-Api-Key", "")
         or request.GET.get("api_key", "")
-        or (request.POST.get("api_key", "") if form else "")
+        or posted
     ).strip()
     if not raw:
         return None

@@ -198,7 +198,9 @@ def test_an_api_client_is_pinned_by_its_key_not_by_a_cookie(standby: dict[str, A
     cache.clear()
     factory = RequestFactory()
     routed: list[str | None] = []
-    _through_middleware(factory.post("/open311/v2/requests.json", {"api_key": "wgk_one"}), routed)
+    posted = factory.post("/open311/v2/requests.json", {"api_key": "wgk_one"})
+    assert posted.POST["api_key"] == "wgk_one"  # as the Open311 view reads it
+    _through_middleware(posted, routed)
     standby["replayed"] = False
     _through_middleware(factory.get("/open311/v2/requests.json", {"api_key": "wgk_one"}), routed)
     _through_middleware(factory.get("/api/v1/demands", HTTP_X_API_KEY="wgk_one"), routed)
@@ -207,3 +209,15 @@ def test_an_api_client_is_pinned_by_its_key_not_by_a_cookie(standby: dict[str, A
     # The cache holds a digest of the key, never the key.
     assert not any("wgk_one" in str(k) for k in getattr(cache, "_cache", {}))
     cache.clear()
+
+
+def test_the_pin_never_reads_a_body_the_view_left_unread(standby: dict[str, Any]) -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+    routed: list[str | None] = []
+    factory = RequestFactory()
+    _through_middleware(factory.post("/upload/", {"api_key": "wgk_one"}), routed)
+    standby["replayed"] = False
+    _through_middleware(factory.get("/open311/v2/requests.json", {"api_key": "wgk_one"}), routed)
+    assert routed == ["replica", "replica"]  # the posted key was not read: no pin under it
