@@ -17,7 +17,7 @@ LOCK := requirements/prod.lock
 DEV_LOCK := requirements/dev.lock
 UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes -q
 
-.PHONY: run serve worker test check lint format typecheck imports bench screenshots lock messages clean
+.PHONY: run serve worker test test-replica check lint format typecheck imports bench screenshots lock messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,13 @@ worker: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	$(BIN)/python manage.py makemigrations --check --dry-run -v 0
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(COV_ARGS) $(PYTEST_ARGS)
+
+## test-replica: dashboards, exports and the replica tests with DATABASE_URL and DATABASE_REPLICA_URL set
+## (a streaming replica of the local PostgreSQL: .ci/replica start; docs/scaling.md)
+REPLICA_TESTS ?= wangge/dashboards wangge/core/tests/test_replica.py tests/test_replica.py
+test-replica: $(VENV)/.installed-dev
+	@test -n "$$DATABASE_REPLICA_URL" || { echo "set DATABASE_URL and DATABASE_REPLICA_URL (.ci/replica start serves one on 127.0.0.1:5433)"; exit 2; }
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(REPLICA_TESTS) $(PYTEST_ARGS)
 
 ## screenshots: the browser tests, saving their pictures into docs/screenshots/ (commit the ones that changed)
 screenshots: $(VENV)/.installed-dev

@@ -156,6 +156,28 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     }
     _db["TEST"] = {"NAME": os.environ.get("WANGGE_TEST_SQLITE", "")} if os.environ.get("WANGGE_TEST_SQLITE") else {}
 DATABASES = {"default": _db}
+# A streaming replica of the PostgreSQL primary (DATABASE_REPLICA_URL=postgres://…): dashboards, reports,
+# exports, public pages and Open311 lists read from it inside `wangge.core.replica.use_replica()`; every
+# write, and every read that must see a write, goes to the primary (config/routers.py, docs/scaling.md).
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+# How long a client that wrote is held to the primary at most while the replica has not replayed its write
+# (the pin is dropped as soon as it has, so this only bounds what a replica lagging further may cost).
+DATABASE_REPLICA_PIN_SECONDS = int(os.environ.get("DATABASE_REPLICA_PIN_SECONDS", "300"))
+# A job (an export) that must see everything written before it started waits this long at most for the replica
+# to replay it, then reads the primary.
+DATABASE_REPLICA_WAIT_SECONDS = float(os.environ.get("DATABASE_REPLICA_WAIT_SECONDS", "2"))
+if DATABASE_REPLICA_URL:
+    _replica = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")))
+    if _db["ENGINE"] != "django.db.backends.postgresql" or _replica["ENGINE"] != _db["ENGINE"]:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL names a PostgreSQL standby of DATABASE_URL's PostgreSQL")
+    # Tests: the primary's test database reaches the replica by streaming, under the same name.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+    DATABASE_ROUTERS = ["config.routers.ReplicaRouter"]
+    # Around everything else: it pins a client that wrote to the primary until the replica has its write.
+    MIDDLEWARE.insert(1, "wangge.core.replica.ReplicaPinMiddleware")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from wangge.accounts.models import Role
 from wangge.core import clock
 from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed, WanggeError
+from wangge.core.replica import primary_position, use_replica
 from wangge.dashboards import exports
 from wangge.dashboards.facts import AreaIndex, day_bounds, demand_rows, visit_models
 from wangge.dashboards.measures import OPEN, WAITING, Tally, demand_facts
@@ -435,7 +436,9 @@ def export_jobs_run(*, limit: int = 2, worker_id: str = "") -> int:
 def export_job_run(*, job: ExportJob) -> ExportJob:
     """Write one claimed job's file; progress is saved as it goes, failure is recorded, never raised."""
     try:
-        written = exports.write_export(job, progress=lambda done, total: _progress(job.pk, done, total))
+        # Read on the replica once it has every write made before the job was claimed (docs/scaling.md).
+        with use_replica(after=primary_position()):
+            written = exports.write_export(job, progress=lambda done, total: _progress(job.pk, done, total))
         if written.unmasked:
             # The file carries personal data in clear: the log says who took how much and why.
             pii_access_log(user=job.user, what=written.what, why=written.why, export=job, values=written.unmasked)

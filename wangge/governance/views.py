@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
 from wangge.core.errors import NotFound, PermissionDenied, ValidationFailed, WanggeError
+from wangge.core.replica import use_replica
 from wangge.demands.models import Demand
 from wangge.demands.permissions import visible_q
 from wangge.governance import selectors, services
@@ -251,11 +252,13 @@ def facility_proactive(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("governance:list")
 
 
+@use_replica()
 def public_index(request: HttpRequest) -> HttpResponse:
     """No login: active and finished topics, what was planned and done; counts only, no personal data."""
     return render(request, "governance/public.html", {"rows": selectors.public_topics()})
 
 
+@use_replica()
 def public_topic(request: HttpRequest, pk: int) -> HttpResponse:
     """No login: one topic with its public progress notes (the link its reporters get by SMS)."""
     return render(request, "governance/public_topic.html", {"row": selectors.public_topic_get(pk=pk)})

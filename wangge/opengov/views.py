@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wangge.core.errors import PermissionDenied, ValidationFailed, WanggeError
 from wangge.core.files import private_file_response
+from wangge.core.replica import use_replica
 from wangge.opengov import selectors, services
 from wangge.opengov.models import DisclosureDomain, DisclosureItem, Frequency, ItemState
 from wangge.registry.models import Level
@@ -214,6 +215,7 @@ def attachment(request: HttpRequest, pk: int) -> FileResponse:
 # --- public pages (no login) ---------------------------------------------------------------------
 
 
+@use_replica()
 def public(request: HttpRequest) -> HttpResponse:
     """The public catalogue of one area (the city by default): its items by domain, its towns or villages."""
     area = selectors.public_area(pk=request.GET.get("area"))
@@ -227,6 +229,7 @@ def public(request: HttpRequest) -> HttpResponse:
     return render(request, "opengov/public.html", context)
 
 
+@use_replica()
 def public_item(request: HttpRequest, pk: int) -> HttpResponse:
     """One published item with its content, when it was published, and every earlier version."""
     pi = selectors.public_item(pk=pk)
@@ -237,6 +240,7 @@ def public_item(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@use_replica()
 def stats(request: HttpRequest) -> HttpResponse:
     """Counts of published items by domain and level, and how many are up to date."""
     city = selectors.public_area(pk=None)

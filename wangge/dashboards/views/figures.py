@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from wangge.core import clock
+from wangge.core.replica import use_replica
 from wangge.dashboards import exports, selectors
 from wangge.dashboards.definitions import BY_KEY, HIGHER_IS_BETTER, MEASURES
 from wangge.dashboards.measures import Tally
@@ -137,6 +138,7 @@ def _dashboard_context(request: HttpRequest) -> dict[str, Any]:
 
 
 @login_required
+@use_replica()
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The command dashboard at a desk: measures, trends, categories, climb, map, drill-down."""
     context = _dashboard_context(request) | {"calendar_gap": coverage_gap(clock.today_local())}
@@ -144,6 +146,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@use_replica()
 def screen(request: HttpRequest) -> HttpResponse:
     """The same figures for the big screen (大屏) of the command centre: dark, large, refreshing itself."""
     return render(request, "dashboards/screen.html", _dashboard_context(request))
@@ -151,6 +154,7 @@ def screen(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@use_replica()
 def map_data(request: HttpRequest) -> JsonResponse:
     """GeoJSON of the areas under the subject, each with its open and overdue demands now."""
     subject = selectors.subject_for(user=request.user, area=request.GET.get("area"))
@@ -161,6 +165,7 @@ def map_data(request: HttpRequest) -> JsonResponse:
 
 
 @login_required
+@use_replica()
 def ranking(request: HttpRequest) -> HttpResponse:
     """The monthly ranking (红黑榜) of towns or villages; each role sees the places its scope covers."""
     period = selectors.month_period(request.GET.get("month"))
@@ -226,6 +231,7 @@ def _report(request: HttpRequest) -> dict[str, Any]:
 
 
 @login_required
+@use_replica()
 def report(request: HttpRequest) -> HttpResponse:
     """The weekly or monthly report of an area as a printable page."""
     context = _report(request)
@@ -234,6 +240,7 @@ def report(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@use_replica()
 def report_xlsx(request: HttpRequest) -> HttpResponse:
     """The same report as an Excel workbook: measures, categories, ranking."""
     context = _report(request)
@@ -249,6 +256,7 @@ def report_xlsx(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@use_replica()
 def public(request: HttpRequest) -> HttpResponse:
     """政务公开: city-wide and per-town figures of the last six months; counts only, no personal data."""
     return render(request, "dashboards/public.html", selectors.public_months(6))

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from wangge.core.errors import NotFound
+from wangge.core.replica import use_replica
 from wangge.open311 import selectors
 from wangge.open311.formats import respond
 from wangge.open311.views._common import KIND_NAMES, URGENCY_NAMES, open311_view
@@ -78,6 +79,7 @@ def _service_out(category: Any) -> dict[str, Any]:
 
 @require_http_methods(["GET", "HEAD"])
 @open311_view
+@use_replica()
 def services(request: HttpRequest, *, fmt: str, jurisdiction: Any) -> HttpResponse:
     rows = [_service_out(c) for c in selectors.service_categories()]
     return respond(fmt, "services", rows, item="service")
@@ -137,6 +139,7 @@ def _attributes(category: Any) -> list[dict[str, Any]]:
 
 @require_http_methods(["GET", "HEAD"])
 @open311_view
+@use_replica()
 def service_definition(request: HttpRequest, code: str, *, fmt: str, jurisdiction: Any) -> HttpResponse:
     category = selectors.service_get(code)
     if category is None:

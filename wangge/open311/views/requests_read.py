@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from wangge.core import clock
 from wangge.core.errors import NotFound, ValidationFailed
+from wangge.core.replica import use_replica
 from wangge.open311 import selectors
 from wangge.open311.formats import respond
 from wangge.open311.models import Open311Submission
@@ -69,6 +70,7 @@ def window(request: HttpRequest) -> tuple[dt.datetime, dt.datetime]:
     return start, end
 
 
+@use_replica()
 def _get_requests(request: HttpRequest, fmt: str, jurisdiction: Any) -> HttpResponse:
     account, public = _reader(request)
     qs = selectors.readable(account=account, jurisdiction=jurisdiction)
@@ -125,6 +127,7 @@ def token(request: HttpRequest, token: str, *, fmt: str, jurisdiction: Any) -> H
 
 @require_http_methods(["GET", "HEAD"])
 @open311_view
+@use_replica()
 def request_updates(request: HttpRequest, *, fmt: str, jurisdiction: Any) -> HttpResponse:
     """mySociety's extension: what happened to requests between start_date and end_date."""
     account, public = _reader(request)
