@@ -11,7 +11,8 @@
   (`public_distance`, the duplicate offer);
 - never the reporter's name, phone or household, and no staff-only note.
 
-Reports (举报) are never published at all (their readers exclude them before this).
+Reports (举报) and confidential demands (保密) are never published at all (their readers exclude them
+before this, with `permissions.confidential_q`).
 """
 
 from __future__ import annotations
