@@ -26,6 +26,9 @@ class DemandIn(Schema):
     household_id: int | None = None
     lat: float | None = None
     lng: float | None = None
+    datum: str = Field(
+        "wgs84", description="datum of lat/lng: wgs84, cgcs2000, gcj02 (WeChat, Amap, Tencent), bd09 (Baidu)"
+    )
     address: str = Field("", max_length=300)
     publish_consent: bool = Field(
         False, description="the reporter agreed to publish their own words (without name, phone or house number)"
