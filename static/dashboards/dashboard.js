@@ -100,8 +100,8 @@
     mapEl.dataset.features = String(geo.features.length);
     if (!geo.features.length) {
       // No figures to draw: the base layer (if any) still shows where the county is.
-      base.then(function (outlines) {
-        if (outlines && outlines.getLayers().length) { map.fitBounds(outlines.getBounds()); mapEl.dataset.ready = "1"; }
+      base.then(function (b) {
+        if (b && b.outlines.getLayers().length) { map.fitBounds(b.outlines.getBounds()); mapEl.dataset.ready = "1"; }
         else mapEl.textContent = "（暂无区域边界）";
       });
       return;
@@ -121,6 +121,14 @@
       }
     }).addTo(map);
     map.fitBounds(layer.getBounds(), { padding: [8, 8] });
-    mapEl.dataset.ready = "1";
+    // An area this map already names (with its figures) is not named a second time by the base layer.
+    var named = {};
+    geo.features.forEach(function (f) { named[f.properties.name] = true; });
+    base.then(function (b) {
+      if (!b) return;
+      [b.towns, b.villages].forEach(function (group) {
+        group.eachLayer(function (m) { if (named[m.areaName]) group.removeLayer(m); });
+      });
+    }).then(function () { mapEl.dataset.ready = "1"; });
   });
 })();

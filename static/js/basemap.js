@@ -12,8 +12,11 @@
     draw: function (map, el) {
       if (el.dataset.tiles) L.tileLayer(el.dataset.tiles, { maxZoom: 19 }).addTo(map);
       if (!el.dataset.base) return Promise.resolve(null);
+      // Resolves to {outlines, towns, villages} (Leaflet layers) once drawn.
       map.createPane("base");
-      map.getPane("base").style.zIndex = 250; // above tiles, below the figures
+      // Above the figures (overlay pane 400) but non-interactive: outlines and names show through the colours.
+      map.getPane("base").style.zIndex = 450;
+      map.getPane("base").style.pointerEvents = "none";
       return fetch(el.dataset.base, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (geo) {
         var outlines = L.geoJSON(geo, {
           pane: "base",
@@ -28,6 +31,7 @@
         geo.features.forEach(function (f) {
           var p = f.properties;
           var marker = L.marker(p.label, { icon: label(p.name, p.level), interactive: false, keyboard: false });
+          marker.areaName = p.name;
           (p.level === "town" ? towns : villages).addLayer(marker);
         });
         function byZoom() {
@@ -37,7 +41,7 @@
         map.on("zoomend", byZoom);
         byZoom();
         el.dataset.baseFeatures = String(geo.features.length);
-        return outlines;
+        return { outlines: outlines, towns: towns, villages: villages };
       });
     }
   };
