@@ -48,6 +48,7 @@ class DemandOut(Schema):
     address: str
     lat: float | None
     lng: float | None
+    location_datum: str  # the datum the point came in; lat/lng are WGS-84
     reporter_name: str
     reporter_phone_masked: str
     publish_consent: bool
