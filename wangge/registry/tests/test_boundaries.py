@@ -162,6 +162,17 @@ def test_kml_placemarks_carry_their_code_in_extended_data(tree: Any) -> None:
     assert plan.written and boundary(tree.sibling_grid)["coordinates"] == EAST["coordinates"]
 
 
+def test_a_kmz_is_its_kml_zipped(tree: Any) -> None:
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("doc.kml", kml([(tree.grid.code, WEST)]))
+    assert boundary_import(data=out.getvalue(), filename="g.kmz", root=tree.city).written
+    assert boundary(tree.grid)["coordinates"] == WEST["coordinates"]
+
+
 def test_a_gbk_shapefile_is_read_from_its_cpg_or_the_chosen_encoding(tree: Any) -> None:
     rows = [(tree.grid.code, "金沙1号微网格", WEST), (tree.sibling_grid.code, "金沙2号微网格", EAST)]
     with_cpg = shapefile_zip(rows, encoding="gbk", cpg="GBK", prj=CGCS2000_PRJ)
@@ -245,3 +256,18 @@ def test_the_page_previews_then_imports_for_a_city_administrator_only(
 
     client.force_login(personas["grid_leader"])
     assert client.get(url).status_code == 403
+
+
+def test_the_page_refuses_an_oversized_upload_before_reading_it(
+    client: Client, personas: Any, tree: Any, settings: Any, tmp_path: Any
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.BOUNDARY_IMPORT_MAX_BYTES = 1024 * 1024
+    settings.VAR_DIR = tmp_path
+    client.force_login(personas["city_admin"])
+    big = SimpleUploadedFile("big.geojson", b" " * (3 * 1024 * 1024))
+    page = client.post(reverse("registry:boundaries"), {"action": "preview", "city": tree.city.pk, "file": big})
+    assert page.status_code == 400
+    assert "at most 1 MB" in page.content.decode() or "最多 1 MB" in page.content.decode()
+    assert not list(tmp_path.glob("boundary-uploads/*"))  # nothing kept waiting
