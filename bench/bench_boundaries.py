@@ -12,7 +12,7 @@ In one run, on one fresh database:
 4. routing: a WeChat (GCJ-02) point for a spot 60 m inside a grid's east border is looked up as
    GCJ-02 (must give that grid) and, for contrast, as if it were WGS-84 (gives a neighbour).
 
-    .venv/bin/python bench/bench_boundaries.py
+    .venv/bin/python bench/bench_boundaries.py [--grids 32000 --towns 32 --villages 325]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/wangge_bench_bounds .venv/bin/python bench/bench_boundaries.py
 
 Results go to bench/results/boundaries-<vendor>.json.
@@ -72,7 +72,7 @@ def export_files(areas: list[tuple[str, str, str, Any]]) -> tuple[Path, Path]:
     """The GeoJSON (all levels) and the zipped GBK shapefile (grids) of the tree just built."""
     import shapefile
 
-    geojson = BENCH_DIR / "liuyang-boundaries.geojson"
+    geojson = BENCH_DIR / "boundaries.geojson"
     features = [
         {"type": "Feature", "properties": {"code": code, "name": name, "level": level}, "geometry": boundary}
         for code, name, level, boundary in areas
@@ -88,7 +88,7 @@ def export_files(areas: list[tuple[str, str, str, Any]]) -> tuple[Path, Path]:
                 # Shapefile outer rings run clockwise; GeoJSON's (and the demo's) counter-clockwise.
                 writer.poly([list(reversed(ring)) for ring in boundary["coordinates"]])
                 writer.record(code, name)
-    archive = BENCH_DIR / "liuyang-grids-gbk.zip"
+    archive = BENCH_DIR / "grids-gbk.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
         out.writestr("grids.shp", shp.getvalue())
         out.writestr("grids.shx", shx.getvalue())
@@ -99,6 +99,13 @@ def export_files(areas: list[tuple[str, str, str, Any]]) -> tuple[Path, Path]:
 
 
 def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--grids", type=int, default=32_000)
+    parser.add_argument("--towns", type=int, default=32)
+    parser.add_argument("--villages", type=int, default=325)
+    args = parser.parse_args()
     load_before = os.getloadavg()[0]
     label, url = fresh_database(os.environ.get("DATABASE_URL", ""))
     env = {
@@ -124,9 +131,12 @@ def main() -> None:
     from wangge.registry.demo.tree import build_demo
     from wangge.registry.models import Area, Level
 
-    print(f"[{label}] building the tree (32,000 grids)…", flush=True)
+    print(f"[{label}] building the tree ({args.grids:,} grids)…", flush=True)
     started = time.perf_counter()
-    build_demo(DemoPlan(towns=32, villages=325, grids=32_000, households=32_000, households_per_grid=1))
+    plan = DemoPlan(
+        towns=args.towns, villages=args.villages, grids=args.grids, households=args.grids, households_per_grid=1
+    )
+    build_demo(plan)
     tree_seconds = time.perf_counter() - started
     areas = list(Area.objects.values_list("code", "name", "level", "boundary"))
     geojson, archive = export_files(areas)
@@ -205,6 +215,16 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"boundaries-{label}.json"
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    runs_text = ", ".join(f"{k} {v} s" for k, v in runs.items())
+    line = (
+        f"- {result['measured_at']} boundaries ({label}, {grid_count:,} grids, {result['features_in_geojson']:,} "
+        f"features in one {result['geojson_mb']} MB GeoJSON, {os.cpu_count()} cpus, load {load_before:.1f}): "
+        f"import_boundaries runs {runs_text}; raw UPDATE {raw_seconds:.2f} s; "
+        f"a WeChat point {result['routing']['offset_m']} m "
+        f"off routes to {as_gcj.code} as GCJ-02 ({result['routing']['as_if_wgs84']} if read as WGS-84)\n"
+    )
+    with open(RESULTS / "README.md", "a", encoding="utf-8") as readme:
+        readme.write(line)
     print(json.dumps(result, indent=2, ensure_ascii=False))
 
 
