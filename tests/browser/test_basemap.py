@@ -68,3 +68,36 @@ def test_the_map_draws_the_county_base_layer_with_labels_and_no_tile_server(
     assert sorted(villages.all_inner_texts()) == sorted([tree.village.name, tree.other_village.name])
     assert all(villages.nth(i).is_visible() for i in range(villages.count()))
     assert outside == []  # nothing tried to leave the intranet
+
+
+def test_the_import_page_previews_the_file_on_the_map_before_writing(
+    desk_page: Any, live_server: Any, tree: Any, personas: Any, tmp_path: Any, settings: Any
+) -> None:
+    settings.VAR_DIR = tmp_path
+    from wangge.registry.models import Area
+
+    upload = tmp_path / "grids.geojson"
+    upload.write_bytes(
+        geojson(
+            [
+                (tree.grid.code, square(113.60, 28.10, 113.61, 28.11)),
+                (tree.sibling_grid.code, square(113.61, 28.10, 113.62, 28.11)),
+                ("430181999999", square(113.62, 28.10, 113.63, 28.11)),
+            ]
+        )
+    )
+    desk_page.context.route(
+        "**/*", lambda route: route.continue_() if route.request.url.startswith(live_server.url) else route.abort()
+    )
+    login(desk_page, personas[Role.CITY_ADMIN])
+    desk_page.goto(reverse("registry:boundaries"))
+    desk_page.set_input_files("input[name=file]", str(upload))
+    with desk_page.expect_navigation():
+        desk_page.click("[data-testid=boundary-form] button[type=submit]")
+    desk_page.wait_for_selector("#boundary-map[data-ready='1'][data-features='2']")
+    assert desk_page.locator("#boundary-map svg path").count() == 2  # the two good grids, drawn
+    problems = desk_page.locator("[data-testid=boundary-problems] li")
+    assert problems.count() == 1 and "430181999999" in problems.first.inner_text()
+    assert desk_page.locator("[data-testid=boundary-confirm]").count() == 0  # a bad file cannot be confirmed
+    assert not Area.objects.filter(boundary__isnull=False).exists()
+    screenshot(desk_page, "boundary-import-preview")

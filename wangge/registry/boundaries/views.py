@@ -24,6 +24,7 @@ from wangge.registry.boundaries.basemap import base_layer, mbtiles_tile
 from wangge.registry.boundaries.forms import BoundaryUploadForm
 from wangge.registry.boundaries.services import boundary_import
 from wangge.registry.importing.selectors import import_cities
+from wangge.registry.models import Level
 
 SESSION_KEY = "boundary_upload"
 PREVIEW_FEATURES = 3000  # more polygons than this make the page slow; the counts say the rest
@@ -79,6 +80,7 @@ def boundary_index(request: HttpRequest) -> HttpResponse:
             else:
                 status = 200
                 context["plan"] = plan
+                context["levels"] = [(Level(level).label, n) for level, n in plan.by_level()]
                 context["preview"] = _preview_geojson(plan)
                 if plan.ok:
                     token = secrets.token_hex(16)
