@@ -2,13 +2,15 @@
 
 The preview runs `boundary_import(preview=True)` and writes nothing; the file waits in a private
 folder under var/ with a random name kept in the session, and the confirmation runs the same service
-on it for real (checking again: the tree may have changed meanwhile), then deletes it.
+on it for real (checking again: the tree may have changed meanwhile), then deletes it; a preview never
+confirmed is deleted by the next preview after a day.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,14 @@ def _folder() -> Path:
     folder = Path(settings.VAR_DIR) / "boundary-uploads"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def _prune(older_than_seconds: float = 24 * 3600) -> None:
+    """Previews nobody confirmed: their files go after a day (each new preview sweeps)."""
+    limit = time.time() - older_than_seconds
+    for path in _folder().iterdir():
+        if path.is_file() and path.stat().st_mtime < limit:
+            path.unlink(missing_ok=True)
 
 
 def _forget(request: HttpRequest) -> None:
@@ -64,6 +74,7 @@ def boundary_index(request: HttpRequest) -> HttpResponse:
         status = 400
         if form.is_valid():
             _forget(request)
+            _prune()
             data = form.cleaned_data
             upload = data["file"]
             content = b"".join(upload.chunks())

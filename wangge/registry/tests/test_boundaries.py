@@ -240,15 +240,21 @@ def test_the_page_previews_then_imports_for_a_city_administrator_only(
     assert 'data-testid="boundary-preview"' in html and 'id="boundary-preview"' in html
     assert not Area.objects.filter(boundary__isnull=False).exists()  # a preview writes nothing
     token = client.session["boundary_upload"]["token"]
+    stale = tmp_path / "boundary-uploads" / "abandoned"
+    stale.write_bytes(b"{}")
+    import os
+
+    os.utime(stale, (0, 0))  # a preview nobody confirmed, long ago
     done = client.post(url, {"action": "confirm", "token": token})
     assert done.status_code == 302
     assert Area.objects.filter(boundary__isnull=False).count() == 5
-    assert not list(tmp_path.joinpath("boundary-uploads").iterdir())  # the waiting file is gone
+    assert not (tmp_path / "boundary-uploads" / token).exists()  # the waiting file is gone
 
     bad = SimpleUploadedFile("bad.geojson", geojson([("430181999999", WEST)]))
     page = client.post(
         url, {"action": "preview", "city": tree.city.pk, "file": bad, "datum": "auto", "encoding": "auto"}
     )
+    assert not stale.exists()  # swept by this preview
     assert (
         'data-code="unknown_code"' in page.content.decode()
         and 'data-testid="boundary-confirm"' not in page.content.decode()
