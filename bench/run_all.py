@@ -30,6 +30,7 @@ BENCH = ROOT / "bench"
 # the sizes of the performance budget in docs/architecture.md.
 SCALES: dict[str, dict[str, list[str]]] = {
     "small": {
+        "boundaries": ["--grids", "600", "--towns", "2", "--villages", "6"],
         "dashboard": ["--demands", "20000", "--repeat", "3"],
         "import": ["--households", "3000", "--grids", "300", "--towns", "2", "--villages", "3"],
         "intake": ["--requests", "100"],
@@ -40,6 +41,7 @@ SCALES: dict[str, dict[str, list[str]]] = {
         "triage": ["--skip-cv", "--fit-rows", "1000", "--calls", "100"],
     },
     "medium": {
+        "boundaries": ["--grids", "3200", "--towns", "8", "--villages", "80"],
         "dashboard": ["--demands", "500000", "--repeat", "5"],
         "import": ["--households", "42000", "--grids", "3200", "--towns", "8"],
         "intake": ["--requests", "400"],

@@ -249,6 +249,15 @@ IMPORT_JOB_MAX_ATTEMPTS = int(os.environ.get("IMPORT_JOB_MAX_ATTEMPTS", "2"))
 IMPORT_UPLOAD_RETENTION_DAYS = int(os.environ.get("IMPORT_UPLOAD_RETENTION_DAYS", "30"))
 # The most cells (rows × columns from A1) one sheet may span; a bigger one is refused before it is read.
 IMPORT_MAX_CELLS = int(os.environ.get("IMPORT_MAX_CELLS", "10000000"))
+# Boundaries in bulk (wangge.registry.boundaries, docs/boundaries.md): the largest file (a zip also by its
+# unpacked size), the datum boundaries are kept in and the map draws in (WGS-84; CGCS2000 is taken as
+# WGS-84), and the overlap or overreach between areas, in square metres, beyond which a feature is refused.
+BOUNDARY_IMPORT_MAX_BYTES = int(os.environ.get("BOUNDARY_IMPORT_MAX_BYTES", str(100 * 1024 * 1024)))
+WANGGE_BOUNDARY_DATUM = "wgs84"
+BOUNDARY_OVERLAP_TOLERANCE_M2 = float(os.environ.get("BOUNDARY_OVERLAP_TOLERANCE_M2", "50"))
+# The offline base map: a county-supplied MBTiles file served by the app at /map/tiles/{z}/{x}/{y}
+# (empty: none; the base layer is then drawn from the county's own town and village boundaries).
+MAP_MBTILES_PATH = os.environ.get("MAP_MBTILES_PATH", "")
 
 # --- Security -------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

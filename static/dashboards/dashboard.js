@@ -90,7 +90,7 @@
   if (!mapEl || !window.L) return;
   var MAX_LABELS = 60; // beyond that the names cover the map: they show on hover or tap instead
   var map = L.map(mapEl, { attributionControl: false, zoomSnap: 0.25 });
-  if (mapEl.dataset.tiles) L.tileLayer(mapEl.dataset.tiles, { maxZoom: 19 }).addTo(map);
+  var base = window.WanggeBasemap ? window.WanggeBasemap.draw(map, mapEl) : Promise.resolve(null);
   function colour(p) {
     if (p.overdue && p.overdue * 5 >= Math.max(p.open, 1)) return "#e57373";
     if (p.overdue) return "#ffb74d";
@@ -98,7 +98,14 @@
   }
   fetch(mapEl.dataset.url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (geo) {
     mapEl.dataset.features = String(geo.features.length);
-    if (!geo.features.length) { mapEl.textContent = "（暂无区域边界）"; return; }
+    if (!geo.features.length) {
+      // No figures to draw: the base layer (if any) still shows where the county is.
+      base.then(function (b) {
+        if (b && b.outlines.getLayers().length) { map.fitBounds(b.outlines.getBounds()); mapEl.dataset.ready = "1"; }
+        else mapEl.textContent = "（暂无区域边界）";
+      });
+      return;
+    }
     var labelled = geo.features.length <= MAX_LABELS;
     var layer = L.geoJSON(geo, {
       style: function (f) { return { color: "#455a64", weight: 1, fillColor: colour(f.properties), fillOpacity: 0.7 }; },
@@ -114,6 +121,14 @@
       }
     }).addTo(map);
     map.fitBounds(layer.getBounds(), { padding: [8, 8] });
-    mapEl.dataset.ready = "1";
+    // An area this map already names (with its figures) is not named a second time by the base layer.
+    var named = {};
+    geo.features.forEach(function (f) { named[f.properties.name] = true; });
+    base.then(function (b) {
+      if (!b) return;
+      [b.towns, b.villages].forEach(function (group) {
+        group.eachLayer(function (m) { if (named[m.areaName]) group.removeLayer(m); });
+      });
+    }).then(function () { mapEl.dataset.ready = "1"; });
   });
 })();

@@ -14,6 +14,8 @@
         function (pos) {
           document.getElementById("lat").value = pos.coords.latitude.toFixed(6);
           document.getElementById("lng").value = pos.coords.longitude.toFixed(6);
+          var datum = document.getElementById("datum");
+          if (datum) datum.value = "wgs84"; // the browser's geolocation is GPS (WGS-84)
           status.textContent = "已获取位置（约 " + Math.round(pos.coords.accuracy) + " 米）/ Location received";
           status.dataset.located = "1";
         },

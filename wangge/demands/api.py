@@ -73,6 +73,7 @@ def create_demand(request: HttpRequest, payload: DemandIn) -> Status[Demand]:
         area=area,
         lat=payload.lat,
         lng=payload.lng,
+        datum=payload.datum,
         address=payload.address,
         actor=user,  # type: ignore[arg-type]
         idempotency_key=key,

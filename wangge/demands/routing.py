@@ -4,6 +4,10 @@ Point-in-polygon uses a shapely 2 STRtree over every area that has a GeoJSON bou
 per process and rebuilt when any boundary changes (the cache key is the count and the latest
 `updated_at` of the areas with boundaries, one cheap aggregate per lookup). A point on a border
 shared by two grids is given to the lowest code, so the answer never depends on insertion order.
+
+Points arrive in the datum their source uses (WeChat GCJ-02, Baidu BD-09, GPS WGS-84); each lookup
+converts the point into the datum each boundary records (`Area.boundary_datum`) before testing it,
+since GCJ-02's few hundred metres are enough to land in the neighbouring grid.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from shapely import STRtree
 from shapely.geometry import Point, shape
 from shapely.prepared import prep
 
+from wangge.core import geodesy
 from wangge.core.errors import ValidationFailed
 from wangge.registry.models import LEVEL_DEPTH, Area, Level
 
@@ -31,6 +36,7 @@ class _Index:
     geoms: list[Any]
     prepared: list[Any]
     areas: list[tuple[int, str, str, int]]  # (pk, code, level, depth)
+    datums: list[str]  # each boundary's datum, parallel to areas
     has_city_boundary: bool
 
 
@@ -46,8 +52,9 @@ def _current_key() -> tuple[Any, ...]:
 def _build(key: tuple[Any, ...]) -> _Index:
     geoms: list[Any] = []
     areas: list[tuple[int, str, str, int]] = []
-    for pk, code, level, depth, boundary in Area.objects.filter(boundary__isnull=False).values_list(
-        "pk", "code", "level", "depth", "boundary"
+    datums: list[str] = []
+    for pk, code, level, depth, boundary, datum in Area.objects.filter(boundary__isnull=False).values_list(
+        "pk", "code", "level", "depth", "boundary", "boundary_datum"
     ):
         if not isinstance(boundary, dict):
             continue
@@ -61,6 +68,7 @@ def _build(key: tuple[Any, ...]) -> _Index:
             continue
         geoms.append(geom)
         areas.append((pk, code, level, depth))
+        datums.append(datum)
     tree = STRtree(geoms) if geoms else None
     return _Index(
         key=key,
@@ -68,6 +76,7 @@ def _build(key: tuple[Any, ...]) -> _Index:
         geoms=geoms,
         prepared=[prep(g) for g in geoms],
         areas=areas,
+        datums=datums,
         has_city_boundary=any(a[2] == Level.CITY for a in areas),
     )
 
@@ -90,14 +99,24 @@ def clear_cache() -> None:
     _cache.clear()
 
 
-def areas_at_point(lat: float, lng: float) -> list[tuple[int, str, str, int]]:
-    """Every area whose boundary covers the point (border included), deepest first, then lowest code."""
+def areas_at_point(lat: float, lng: float, datum: str = geodesy.WGS84) -> list[tuple[int, str, str, int]]:
+    """Every area whose boundary covers the point (border included), deepest first, then lowest code.
+
+    `datum` is the point's; it is converted into each boundary's own datum before the test.
+    """
     index = boundary_index()
     if index.tree is None:
         return []
-    point = Point(lng, lat)  # GeoJSON order: longitude, latitude
-    hits = index.tree.query(point, predicate="intersects")
-    found = [index.areas[i] for i in sorted(int(h) for h in hits) if index.prepared[i].intersects(point)]
+    found = []
+    for boundary_datum in sorted(set(index.datums)):
+        x_lat, x_lng = geodesy.convert(lat, lng, datum, boundary_datum)
+        point = Point(x_lng, x_lat)  # GeoJSON order: longitude, latitude
+        hits = index.tree.query(point, predicate="intersects")
+        found += [
+            index.areas[i]
+            for i in sorted(int(h) for h in hits)
+            if index.datums[i] == boundary_datum and index.prepared[i].intersects(point)
+        ]
     found.sort(key=lambda a: (-a[3], a[1]))
     return found
 
@@ -109,7 +128,7 @@ def check_point(lat: float | None, lng: float | None) -> None:
         raise ValidationFailed("位置坐标无效", "the location is not a valid point", field="location")
 
 
-def area_for_point(lat: float, lng: float) -> Area | None:
+def area_for_point(lat: float, lng: float, datum: str = geodesy.WGS84) -> Area | None:
     """The deepest area (a grid when one covers it) at the point; ValidationFailed outside the county.
 
     Outside the county means: outside the city's boundary when one is known, otherwise outside
@@ -119,7 +138,7 @@ def area_for_point(lat: float, lng: float) -> Area | None:
     index = boundary_index()
     if index.tree is None:
         return None
-    found = areas_at_point(lat, lng)
+    found = areas_at_point(lat, lng, datum)
     inside_county = any(a[2] == Level.CITY for a in found) if index.has_city_boundary else bool(found)
     if not inside_county:
         raise ValidationFailed(
@@ -160,6 +179,7 @@ def route(
     lat: float | None = None,
     lng: float | None = None,
     address: str = "",
+    datum: str = geodesy.WGS84,
 ) -> Area:
     """The area a new demand belongs to, in the order household → grid → point → area → address."""
     if household is not None:
@@ -169,7 +189,7 @@ def route(
             raise ValidationFailed("所选不是微网格", "the chosen area is not a micro-grid", field="grid")
         return grid
     if lat is not None or lng is not None:
-        found = area_for_point(lat, lng)  # type: ignore[arg-type]
+        found = area_for_point(lat, lng, datum)  # type: ignore[arg-type]
         if found is not None:
             return found
     if area is not None:

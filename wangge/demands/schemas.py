@@ -28,6 +28,9 @@ class DemandIn(BodyIn):
     household_id: int | None = None
     lat: float | None = None
     lng: float | None = None
+    datum: str = Field(
+        "wgs84", description="datum of lat/lng: wgs84, cgcs2000, gcj02 (WeChat, Amap, Tencent), bd09 (Baidu)"
+    )
     address: str = Field("", max_length=300)
     publish_consent: bool = Field(
         False, description="the reporter agreed to publish their own words (without name, phone or house number)"
@@ -50,6 +53,7 @@ class DemandOut(Schema):
     address: str
     lat: float | None
     lng: float | None
+    location_datum: str  # the datum the point came in; lat/lng are WGS-84
     reporter_name: str
     reporter_phone_masked: str
     publish_consent: bool

@@ -17,7 +17,7 @@ from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
 
 from wangge.accounts.scope import scope_for
-from wangge.core import clock
+from wangge.core import clock, geodesy
 from wangge.core.errors import NotFound, ValidationFailed
 from wangge.core.hooks import setting_callable
 from wangge.core.phones import normalise_phone
@@ -395,6 +395,7 @@ def intake_duplicates(
     area: Area | None = None,
     lat: float | None = None,
     lng: float | None = None,
+    datum: str = "wgs84",
     address: str = "",
     idempotency_key: str | None = None,
 ) -> list[DuplicateOffer]:
@@ -409,6 +410,8 @@ def intake_duplicates(
     if idempotency_key and Demand.objects.filter(idempotency_key=idempotency_key).exists():
         return []
 
+    if lat is not None and lng is not None and datum in geodesy.DATUMS:
+        lat, lng = geodesy.convert(lat, lng, datum, geodesy.WGS84)  # stored points are WGS-84
     try:
         target = routing.route(grid=grid, area=area, lat=lat, lng=lng, address=address)
     except ValidationFailed:

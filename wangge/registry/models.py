@@ -19,6 +19,18 @@ class Level(models.TextChoices):
     GRID = "grid", _("Micro-grid")
 
 
+class Datum(models.TextChoices):
+    """The datum of a stored point or boundary (the conversions: `wangge.core.geodesy`).
+
+    CGCS2000 is kept as the source named it but treated as WGS-84: they differ by centimetres.
+    """
+
+    WGS84 = "wgs84", _("WGS-84 (GPS, survey)")
+    CGCS2000 = "cgcs2000", _("CGCS2000 (survey)")
+    GCJ02 = "gcj02", _("GCJ-02 (WeChat, Amap, Tencent)")
+    BD09 = "bd09", _("BD-09 (Baidu)")
+
+
 LEVEL_ORDER: list[str] = [Level.CITY, Level.TOWN, Level.VILLAGE, Level.BRANCH, Level.GRID]
 LEVEL_DEPTH: dict[str, int] = {level: i for i, level in enumerate(LEVEL_ORDER)}
 PARENT_LEVEL: dict[str, str | None] = {
@@ -59,6 +71,10 @@ class Area(models.Model):
         verbose_name=_("leader"),
     )
     boundary = models.JSONField(_("boundary (GeoJSON)"), null=True, blank=True)
+    # The datum the boundary's coordinates are in; the bulk import writes settings.WANGGE_BOUNDARY_DATUM.
+    boundary_datum = models.CharField(
+        _("boundary datum"), max_length=10, choices=Datum.choices, default=Datum.WGS84, db_default=Datum.WGS84
+    )
     centre_lat = models.FloatField(_("centre latitude"), null=True, blank=True)
     centre_lng = models.FloatField(_("centre longitude"), null=True, blank=True)
     household_count = models.PositiveIntegerField(_("households"), default=0, editable=False)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from wangge.registry import views
+from wangge.registry.boundaries import views as boundary_views
 
 app_name = "registry"
 urlpatterns = [
@@ -11,4 +12,7 @@ urlpatterns = [
     path("imports/", views.import_index, name="import"),
     path("imports/template.xlsx", views.import_template, name="import_template"),
     path("imports/<int:pk>/", views.import_job, name="import_job"),
+    path("boundaries/", boundary_views.boundary_index, name="boundaries"),
+    path("map/base.geojson", boundary_views.base_layer_view, name="base_layer"),
+    path("map/tiles/<int:z>/<int:x>/<int:y>", boundary_views.tile_view, name="map_tile"),
 ]

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from wangge.core import clock
+from wangge.core import clock, geodesy
 from wangge.core.errors import ValidationFailed
 from wangge.core.links import public_url, short_url
 from wangge.demands import routing
@@ -27,6 +27,9 @@ from wangge.demands.services import demand_submit
 from wangge.wechat.models import PhotoState, WeChatDraft, WeChatInbound, WeChatReport
 
 MAX_TEXT = 2000
+# WeChat's location message gives GCJ-02 (as Amap and Tencent maps do); drafts keep it as sent and
+# intake converts it before routing.
+WECHAT_DATUM = geodesy.GCJ02
 # A draft older than this is a new report: words from last week do not join today's place.
 DRAFT_MINUTES = 30
 
@@ -76,6 +79,7 @@ def form_link(draft: WeChatDraft | None) -> str:
             query["description"] = draft.text[:500]
         if draft.has_place:
             query["lat"], query["lng"] = f"{draft.lat:.6f}", f"{draft.lng:.6f}"
+            query["datum"] = WECHAT_DATUM
         if draft.label:
             query["address"] = draft.label[:300]
     url = public_url(reverse("demands:report"))
@@ -95,7 +99,7 @@ def _draft(openid: str, now: dt.datetime) -> WeChatDraft:
 
 def _inside_county(lat: float, lng: float) -> bool:
     try:
-        return routing.area_for_point(lat, lng) is not None
+        return routing.area_for_point(lat, lng, WECHAT_DATUM) is not None
     except ValidationFailed:
         return False
 
@@ -147,6 +151,7 @@ def wechat_message_receive(*, incoming: Incoming) -> Reply:
                 description=draft.text,
                 lat=draft.lat,
                 lng=draft.lng,
+                datum=WECHAT_DATUM,
                 address=draft.label,
                 reporter_wechat_openid=incoming.openid,
                 idempotency_key=f"wechat:{incoming.key}"[:128],

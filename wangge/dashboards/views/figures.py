@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -20,6 +19,7 @@ from wangge.dashboards.definitions import BY_KEY, HIGHER_IS_BETTER, MEASURES
 from wangge.dashboards.measures import Tally
 from wangge.demands import selectors as demand_selectors
 from wangge.holidays.selectors import coverage_gap
+from wangge.registry.boundaries.basemap import tile_url_template
 from wangge.registry.models import Level
 
 # --- dashboard ----------------------------------------------------------------------------------
@@ -130,7 +130,8 @@ def _dashboard_context(request: HttpRequest) -> dict[str, Any]:
         "departments": selectors.departments_for(user=user),
         "chart": _chart_data(series, weeks, cats, climb),
         "state": selectors.rollup_state(),
-        "tile_url": getattr(settings, "MAP_TILE_URL", ""),
+        "tile_url": tile_url_template(),
+        "base_url": reverse("registry:base_layer"),
         "map_url": reverse("dashboards:map_data") + (f"?area={subject.area.pk}" if subject.area else ""),
         "query": query.urlencode(),
         "raw": get,

@@ -11,6 +11,7 @@ from wangge.core.errors import ValidationFailed
 from wangge.core.phones import clean_phone
 from wangge.core.photos import MAX_PHOTOS
 from wangge.demands.models import Category
+from wangge.registry.models import Datum
 
 # Where a service's error `field` is shown on the pages (service names → form field names).
 FIELD_ALIASES: dict[str, str] = {
@@ -110,7 +111,12 @@ class PlaceMixin(forms.Form):
 
     lat = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-90, max_value=90)
     lng = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-180, max_value=180)
+    # The browser's geolocation is WGS-84; a link from WeChat carries its GCJ-02 point with datum=gcj02.
+    datum = forms.ChoiceField(required=False, widget=forms.HiddenInput, choices=Datum.choices)
     address = forms.CharField(required=False, max_length=300, error_messages=too_long(300))
+
+    def clean_datum(self) -> str:
+        return self.cleaned_data.get("datum") or Datum.WGS84
 
     def clean_lat(self) -> float | None:
         return self._coordinate("lat")

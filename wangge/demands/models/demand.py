@@ -19,6 +19,7 @@ from wangge.demands.models.choices import (
     Urgency,
     WarningLevel,
 )
+from wangge.registry.models import Datum
 
 
 class Category(models.Model):
@@ -93,6 +94,12 @@ class Demand(models.Model):
     address = models.CharField(_("address"), max_length=300, blank=True)
     lat = models.FloatField(_("latitude"), null=True, blank=True)
     lng = models.FloatField(_("longitude"), null=True, blank=True)
+    # lat/lng are stored in WGS-84, the map's datum; location_datum is the datum the source gave
+    # (WeChat GCJ-02, Baidu BD-09, GPS WGS-84): geodesy.convert(lat, lng, "wgs84", location_datum) is
+    # the point as it arrived (to a millimetre; Baidu's to centimetres).
+    location_datum = models.CharField(
+        _("location datum"), max_length=10, choices=Datum.choices, default=Datum.WGS84, db_default=Datum.WGS84
+    )
     reporter_name = models.CharField(_("reporter"), max_length=50, blank=True)
     reporter_phone = models.CharField(_("reporter's phone"), max_length=20, blank=True)
     # The reporter's openid in the county's WeChat official account (公众号): state changes reach them there.

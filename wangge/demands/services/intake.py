@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wangge.accounts.models import Role, User
 from wangge.accounts.scope import scope_for
-from wangge.core import clock
+from wangge.core import clock, geodesy
 from wangge.core.errors import PermissionDenied, ValidationFailed
 from wangge.demands import codes, routing, sla
 from wangge.demands.models import ActorKind, Channel, Demand, DemandEvent, Kind, State, Urgency
@@ -33,7 +33,7 @@ from wangge.demands.services._common import (
 from wangge.demands.services.category import _resolve_category, _suggest
 from wangge.demands.services.notify import _tell_arrival, _tell_resident
 from wangge.demands.transitions import Move
-from wangge.registry.models import Area, Department, Household, Level
+from wangge.registry.models import Area, Datum, Department, Household, Level
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,7 @@ def demand_submit(
     area: Area | None = None,
     lat: float | None = None,
     lng: float | None = None,
+    datum: str = "wgs84",
     address: str = "",
     photos: Iterable[Any] = (),
     actor: User | None = None,
@@ -134,6 +135,14 @@ def demand_submit(
     grid_area = _resolve_grid(grid)
     lat_f, lng_f = _float_or_none(lat, "location"), _float_or_none(lng, "location")
     routing.check_point(lat_f, lng_f)
+    if datum not in Datum.values:
+        raise ValidationFailed(
+            _("unknown coordinate datum '%(datum)s'"), params={"datum": str(datum)[:20]}, field="datum"
+        )
+    source_datum = datum if lat_f is not None else Datum.WGS84
+    if lat_f is not None and lng_f is not None and datum != Datum.WGS84:
+        # Kept in WGS-84 like every stored point, so lists, maps and nearness compare like with like.
+        lat_f, lng_f = geodesy.convert(lat_f, lng_f, datum, Datum.WGS84)
     staff_actor = is_staff(actor)
     if actor is not None and staff_actor and actor.role == Role.AUDITOR:
         raise PermissionDenied(_("auditors may only read"), code="read_only")
@@ -144,7 +153,7 @@ def demand_submit(
     photo_point = next(((p.lat, p.lng) for p in cleaned if p.lat is not None and p.lng is not None), None)
     if lat_f is None and photo_point is not None and household is None and grid_area is None and area is None:
         try:
-            routing.area_for_point(*photo_point)
+            routing.area_for_point(*photo_point)  # a camera's GPS is WGS-84
             lat_f, lng_f = photo_point
         except ValidationFailed:
             pass
@@ -173,6 +182,7 @@ def demand_submit(
         address=address,
         lat=lat_f,
         lng=lng_f,
+        location_datum=source_datum,
         reporter_name=reporter_name,
         reporter_phone=phone,
         reporter_wechat_openid=(reporter_wechat_openid or "").strip()[:64],

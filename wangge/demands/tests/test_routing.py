@@ -114,3 +114,66 @@ def test_nothing_to_route_by_is_refused(mapped: dict[str, Area]) -> None:
 def test_no_boundaries_means_points_do_not_route(db: Any) -> None:
     routing.clear_cache()
     assert routing.area_for_point(28.1, 113.7) is None
+
+
+# --- datums: a point as WeChat gives it (GCJ-02) routes where it really is ------------------------
+
+
+def _near_the_border() -> tuple[tuple[float, float], tuple[float, float]]:
+    """A WGS-84 point 300 m west of the east/west border (lng 113.5), and its GCJ-02 image (east of it)."""
+    from wangge.core import geodesy
+
+    wgs = (28.1, 113.497)
+    return wgs, geodesy.wgs84_to_gcj02(*wgs)
+
+
+def test_a_gcj02_point_is_converted_before_point_in_polygon(mapped: dict[str, Area]) -> None:
+    wgs, gcj = _near_the_border()
+    assert gcj[1] > 113.5  # the ~550 m offset crosses the border: read as WGS-84 it is in the east grid
+    assert routing.route(lat=gcj[0], lng=gcj[1]) == mapped["east"]
+    assert routing.route(lat=gcj[0], lng=gcj[1], datum="gcj02") == mapped["west"]
+    assert routing.route(lat=wgs[0], lng=wgs[1]) == mapped["west"]
+
+
+def test_a_baidu_point_is_converted_too(mapped: dict[str, Area]) -> None:
+    from wangge.core import geodesy
+
+    wgs, _gcj = _near_the_border()
+    bd = geodesy.convert(*wgs, "wgs84", "bd09")
+    assert routing.route(lat=bd[0], lng=bd[1]) == mapped["east"]
+    assert routing.route(lat=bd[0], lng=bd[1], datum="bd09") == mapped["west"]
+
+
+def test_boundaries_kept_in_gcj02_take_a_wgs84_point_converted(mapped: dict[str, Area]) -> None:
+    from wangge.core import geodesy
+
+    # The same two grids digitised on a GCJ-02 map: each corner moved, and the boundary says so.
+    for grid in (mapped["east"], mapped["west"]):
+        ring = [list(geodesy.wgs84_to_gcj02(lat, lng))[::-1] for lng, lat in grid.boundary["coordinates"][0]]
+        Area.objects.filter(pk=grid.pk).update(
+            boundary={"type": "Polygon", "coordinates": [ring]}, boundary_datum="gcj02"
+        )
+    routing.clear_cache()
+    wgs, gcj = _near_the_border()
+    assert routing.route(lat=wgs[0], lng=wgs[1]) == mapped["west"]
+    assert routing.route(lat=gcj[0], lng=gcj[1], datum="gcj02") == mapped["west"]
+
+
+def test_intake_stores_the_point_in_wgs84_with_the_datum_it_came_in_and_refuses_an_unknown_one(
+    mapped: dict[str, Area],
+) -> None:
+    from wangge.core import geodesy
+    from wangge.demands.models import Channel
+    from wangge.demands.services import demand_submit
+
+    wgs, gcj = _near_the_border()
+    demand = demand_submit(
+        channel=Channel.HOTLINE, title="", description="路灯坏了", lat=gcj[0], lng=gcj[1], datum="gcj02"
+    ).demand
+    assert demand.area == mapped["west"] and demand.location_datum == "gcj02"
+    assert geodesy.distance_m(demand.lat, demand.lng, *wgs) < 0.01
+    with pytest.raises(ValidationFailed) as caught:
+        demand_submit(
+            channel=Channel.HOTLINE, title="", description="路灯坏了", lat=gcj[0], lng=gcj[1], datum="beijing54"
+        )
+    assert caught.value.field == "datum" and "beijing54" in caught.value.en

@@ -47,7 +47,7 @@ def _qr_grid(code: str) -> tuple[Area | None, list[Area]]:
 
 
 # Query parameters the report page copies into its form, with the longest value it keeps.
-REPORT_PREFILL = {"description": 2000, "address": 300, "lat": 32, "lng": 32}
+REPORT_PREFILL = {"description": 2000, "address": 300, "lat": 32, "lng": 32, "datum": 10}
 
 
 @never_cache
@@ -111,6 +111,7 @@ def report(request: HttpRequest) -> HttpResponse:
                                 area=data["area"],
                                 lat=data["lat"],
                                 lng=data["lng"],
+                                datum=data["datum"],
                                 address=data["address"],
                                 photos=files,
                                 idempotency_key=data["idempotency_key"],
@@ -191,6 +192,7 @@ def _report_offers(form: f.ReportForm) -> list[selectors.DuplicateOffer]:
         area=data["area"],
         lat=data["lat"],
         lng=data["lng"],
+        datum=data["datum"],
         address=data["address"],
         idempotency_key=data["idempotency_key"],
     )

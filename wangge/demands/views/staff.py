@@ -249,6 +249,7 @@ def demand_new(request: HttpRequest) -> HttpResponse:
                     area=None if area.level == Level.GRID else area,
                     lat=data["lat"],
                     lng=data["lng"],
+                    datum=data["datum"],
                     address=data["address"],
                     photos=files,
                     actor=cast(User, request.user),

@@ -20,13 +20,14 @@ from django.test import Client
 from wechatpy.crypto import WeChatCrypto
 
 from wangge.accounts.models import Role
+from wangge.demands import routing
 from wangge.demands.models import Channel, Demand
 from wangge.demands.services import demand_accept, demand_resolve
 from wangge.notifications.models import OutboxMessage
 from wangge.notifications.services import outbox_pass
 from wangge.notifications.testing import Gateway
 from wangge.wechat.models import WeChatDraft, WeChatInbound, WeChatReport
-from wangge.wechat.tests.conftest import APP_ID, TOKEN
+from wangge.wechat.tests.conftest import APP_ID, TOKEN, square
 
 pytestmark = pytest.mark.django_db
 
@@ -250,6 +251,7 @@ def test_the_report_page_is_filled_from_the_link_of_a_draft_with_a_place(client:
     link = urllib.parse.urlsplit(form_link(draft))
     page = client.get(link.path, dict(urllib.parse.parse_qsl(link.query))).content.decode()
     assert 'value="金沙路88号"' in page and 'value="28.05' in page and 'value="113.25' in page
+    assert 'value="gcj02"' in page  # the page files the point in WeChat's datum, not as GPS
 
 
 def test_filings_per_openid_are_limited_like_reports_per_phone(client: Client, mapped: Any, settings: Any) -> None:
@@ -263,3 +265,22 @@ def test_filings_per_openid_are_limited_like_reports_per_phone(client: Client, m
         assert "太频繁" in answer and Demand.objects.count() == 1
         other = reply_of(post(client, text("别人的问题", "9605", openid="oRESIDENT0002")))
         assert "太频繁" not in other
+
+
+def test_a_wechat_location_is_read_as_gcj02_and_routed_where_it_really_is(client: Client, mapped: Any) -> None:
+    from wangge.core import geodesy
+    from wangge.registry.models import Area
+
+    # The sibling grid east of the tree's grid (border at lng 113.5); a resident 300 m west of the border
+    # sends WeChat's GCJ-02 point, which lies ~550 m further east, inside the sibling.
+    Area.objects.filter(pk=mapped.sibling_grid.pk).update(boundary=square(113.5, 28.0, 113.6, 28.2))
+    routing.clear_cache()
+    real = (28.1, 113.497)
+    sent = geodesy.wgs84_to_gcj02(*real)
+    assert routing.area_for_point(*sent) == mapped.sibling_grid  # as WGS-84 it would be the neighbour
+    post(client, text("路灯坏了", "9901"))
+    post(client, location(*sent, "9902"))
+    demand = Demand.objects.get()
+    assert demand.area_id == mapped.grid.pk
+    assert demand.location_datum == "gcj02"
+    assert geodesy.distance_m(demand.lat, demand.lng, *real) < 0.01  # stored in WGS-84

@@ -1,0 +1,83 @@
+"""The one writer of boundaries in bulk: the page and `import_boundaries` both call `boundary_import`.
+
+Read (readers.py), check (checks.py), then, unless it is a preview or anything is wrong, replace in one
+transaction: every matched area gets its new boundary, datum and inside point; areas of the same
+levels under the root that the file leaves out lose their old boundary, so a re-import leaves exactly
+the file. Each written row gets a new `updated_at`, which is the key of the routing index
+(`demands.routing`): the next point looked up rebuilds it, in every process.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils.translation import gettext_lazy as _
+
+from wangge.core.clock import now
+from wangge.core.errors import ValidationFailed
+from wangge.registry.boundaries.checks import Plan, plan_boundaries
+from wangge.registry.boundaries.readers import AUTO, read_boundaries
+from wangge.registry.models import Area, Level
+
+
+def boundary_import(
+    *,
+    data: bytes,
+    filename: str,
+    root: Area,
+    code_field: str = "code",
+    datum: str = AUTO,
+    encoding: str = AUTO,
+    preview: bool = False,
+) -> Plan:
+    """Import the boundaries of one file under `root` (a city); `preview` checks and writes nothing.
+
+    Raises ValidationFailed (with every problem) when the file cannot be read or a feature is wrong;
+    nothing is written then.
+    """
+    if root.level != Level.CITY:
+        raise ValidationFailed(_("boundaries are imported for a whole city"), field="city")
+    source = read_boundaries(data, filename, code_field=code_field, datum=datum, encoding=encoding)
+    if not source.features:
+        raise ValidationFailed(_("the file holds no features"), field="file", code="empty")
+    plan = plan_boundaries(source, root=root, code_field=code_field)
+    if preview:
+        return plan
+    if not plan.ok:
+        raise ValidationFailed(
+            _("%(count)s features are wrong; nothing was imported"),
+            params={"count": len(plan.problems)},
+            field="file",
+            problems=plan.problems,
+            code="boundary_problems",
+        )
+    boundary_plan_write(plan=plan)
+    return plan
+
+
+@transaction.atomic
+def boundary_plan_write(*, plan: Plan) -> None:
+    """Write a checked plan: one executemany for the new boundaries, one UPDATE for the ones left out."""
+    if not plan.ok:
+        raise ValidationFailed(_("a plan with problems cannot be written"), field="file")
+    table = connection.ops.quote_name(Area._meta.db_table)
+    column = connection.ops.quote_name
+    stamp = now()
+    rows: list[tuple[Any, ...]] = [
+        (json.dumps(p.geometry, separators=(",", ":")), plan.datum, p.centre[0], p.centre[1], stamp, p.area_id)
+        for p in plan.planned
+    ]
+    sql = (
+        f"UPDATE {table} SET {column('boundary')} = %s, {column('boundary_datum')} = %s, "
+        f"{column('centre_lat')} = %s, {column('centre_lng')} = %s, {column('updated_at')} = %s "
+        f"WHERE {column('id')} = %s"
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 2000):
+            cursor.executemany(sql, rows[start : start + 2000])
+    if plan.cleared:
+        for start in range(0, len(plan.cleared), 2000):
+            Area.objects.filter(pk__in=plan.cleared[start : start + 2000]).update(boundary=None, updated_at=stamp)
+    plan.written = True
