@@ -435,6 +435,10 @@ TRIAGE_DUPLICATE_WINDOW_DAYS = int(os.environ.get("TRIAGE_DUPLICATE_WINDOW_DAYS"
 TRIAGE_DUPLICATE_THRESHOLD = float(os.environ.get("TRIAGE_DUPLICATE_THRESHOLD", "0.45"))
 # How long a process trusts its in-memory model and rules before checking the database again.
 TRIAGE_CACHE_SECONDS = float(os.environ.get("TRIAGE_CACHE_SECONDS", "30"))
+# The worker retrains a model (category, department) from the county's own history once this many
+# new labelled rows arrived since the last one; the new version is kept only if it beats the active
+# one on a held-out slice, and a person activates it (wangge/triage/training.py).
+TRIAGE_RETRAIN_MIN_NEW_LABELS = int(os.environ.get("TRIAGE_RETRAIN_MIN_NEW_LABELS", "200"))
 
 # --- worker ---------------------------------------------------------------------------------
 # Every pass of `run_worker` (wangge.core.worker), by dotted path, called in this order with no
@@ -451,6 +455,15 @@ WANGGE_WORKER_HOOKS = [
     "wangge.dashboards.services.export_jobs_run",
     "wangge.registry.importing.jobs.import_jobs_run",
     "wangge.wechat.photos.wechat_photos_pass",
+    "wangge.triage.training.retrain_pass",
+]
+
+# --- start-up ---------------------------------------------------------------------------------
+# Called once when a web process starts (config/wsgi.py, config/asgi.py; not migrate, commands or
+# tests): what must be in memory before the first request. The triage models load here, so a
+# request never loads one (wangge/triage/runtime.py).
+WANGGE_STARTUP_HOOKS = [
+    "wangge.triage.runtime.preload",
 ]
 
 # --- governance topics (每月一题) and proactive tasks (未诉先办) ---------------------------------

@@ -40,8 +40,8 @@ def model_load(*, model: TriageModel) -> TriageClassifier:
     return TriageClassifier.loads(bytes(model.file))
 
 
-def active_model() -> TriageModel | None:
-    return TriageModel.objects.filter(is_active=True).first()
+def active_model(*, target: str = "category") -> TriageModel | None:
+    return TriageModel.objects.filter(is_active=True, target=target).first()
 
 
 def model_list() -> list[TriageModel]:
@@ -74,6 +74,52 @@ def training_rows_from_db() -> list[tuple[str, str, str]]:
     )
     rows.extend((t, d, c) for t, d, c in handled.iterator())
     return rows
+
+
+def department_rows_from_db() -> list[tuple[str, str, str]]:
+    """(title, description, department code) of where demands were actually sent.
+
+    Every demand a level above the grid dispatched to a functional department (the last dispatch:
+    `Demand.dispatched_department`, written by `demand_dispatch` with its `dispatch` event), and every
+    person's feedback that named a department (TrainingExample.department_code), the latest per demand.
+    """
+    from wangge.demands.models import Demand
+
+    rows: list[tuple[str, str, str]] = []
+    seen: set[int] = set()
+    for ex in TrainingExample.objects.exclude(department_code="").order_by("-created_at", "-id"):
+        if ex.demand_id is not None:
+            if ex.demand_id in seen:
+                continue
+            seen.add(ex.demand_id)
+        rows.append((ex.title, ex.description, ex.department_code))
+    dispatched = (
+        Demand.objects.filter(dispatched_department__isnull=False)
+        .exclude(pk__in=seen)
+        .values_list("title", "description", "dispatched_department__code")
+    )
+    rows.extend((t, d, c) for t, d, c in dispatched.iterator())
+    return rows
+
+
+def rows_for(target: str) -> list[tuple[str, str, str]]:
+    """The county's labelled history for a model target ("category" or "department")."""
+    return department_rows_from_db() if target == "department" else training_rows_from_db()
+
+
+def infer_target(labels: list[str]) -> str:
+    """ "department" when every label is a department code and none a category or mapped label, else "category"."""
+    from wangge.demands.models import Category
+    from wangge.registry.models import Department
+    from wangge.triage.models import LabelMapping
+
+    wanted = set(labels)
+    if not wanted:
+        return "category"
+    departments = set(Department.objects.filter(code__in=wanted).values_list("code", flat=True))
+    categories = set(Category.objects.filter(code__in=wanted).values_list("code", flat=True))
+    mapped = set(LabelMapping.objects.filter(label__in=wanted).values_list("label", flat=True))
+    return "department" if departments == wanted and not (categories | mapped) else "category"
 
 
 # --- duplicates -----------------------------------------------------------------------------------
