@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
@@ -117,16 +117,16 @@ def triage_model_rollback(*, actor: Any, via: str = "", target: str = Target.CAT
     current = TriageModel.objects.select_for_update().filter(is_active=True, target=target).first()
     if current is None or current.replaced_id is None:
         raise Conflict(_("there is no previous model to roll back to"), field="model")
-    target = TriageModel.objects.select_for_update().get(pk=current.replaced_id)
+    back = TriageModel.objects.select_for_update().get(pk=current.replaced_id)
     current.is_active = False
     current.save(update_fields=["is_active"])
-    target.is_active = True
-    target.activated_by = actor
-    target.activated_at = clock.now()
-    target.activated_via = (via or "rollback")[:100]
-    target.save(update_fields=["is_active", "activated_by", "activated_at", "activated_via"])
+    back.is_active = True
+    back.activated_by = actor
+    back.activated_at = clock.now()
+    back.activated_via = (via or "rollback")[:100]
+    back.save(update_fields=["is_active", "activated_by", "activated_at", "activated_via"])
     _changed()
-    return target
+    return back
 
 
 @transaction.atomic
@@ -413,12 +413,14 @@ def _model_suggestion(snap: runtime.Snapshot, text: str) -> Suggestion | None:
     )
 
 
-def suggest(*, title: str, description: str = "") -> Suggestion | None:
+def suggest(*, title: str, description: str = "", category_code: str | None = None) -> Suggestion | None:
     """A category (and department) for a text, or None when nothing has an answer.
 
     Order: rules that apply by themselves (an administrator's), then the model when it is sure enough
     to apply (above its held-out threshold), then rules that only suggest (the default rules), then
     the model's suggestion. A department model without a category answer still suggests a department.
+    `category_code`: the category a person already chose; its default department then counts, not the
+    suggested category's.
     """
     snap = runtime.snapshot()
     text = runtime.normalise_for_rules(f"{title}\n{description}")
@@ -434,17 +436,26 @@ def suggest(*, title: str, description: str = "") -> Suggestion | None:
             suggesting = (rule, hit)
     model = _model_suggestion(snap, joined)
     if model is not None and model.auto_apply:
-        return model
-    if suggesting is not None:
-        return _rule_suggestion(snap, *suggesting, joined)
-    if model is not None:
-        return model
-    if snap.department_classifier is not None:
+        found: Suggestion | None = model
+    elif suggesting is not None:
+        found = _rule_suggestion(snap, *suggesting, joined)
+    else:
+        found = model
+    if category_code and category_code in snap.category_departments:
+        dept = _department(snap, joined, category_code)
+        if found is None:
+            return Suggestion(category_code=None, confidence=0.0, auto_apply=False, source="", explanation="", **dept)
+        cleared = replace(
+            found, department_code=None, department_confidence=None, department_source="", department_top=[]
+        )
+        return replace(cleared, **dept)
+    if found is None and snap.department_classifier is not None:
         dept = _department(snap, joined, None)
         return Suggestion(category_code=None, confidence=0.0, auto_apply=False, source="model", explanation="", **dept)
-    return None
+    return found
 
 
-def suggest_for_intake(*, title: str, description: str = "") -> Suggestion | None:
-    """The callable named by settings.WANGGE_TRIAGE_SUGGEST: a suggestion for a new demand, or None."""
-    return suggest(title=title, description=description)
+def suggest_for_intake(*, title: str, description: str = "", category_code: str | None = None) -> Suggestion | None:
+    """The callable named by settings.WANGGE_TRIAGE_SUGGEST: a suggestion for a new demand (or for the
+    dispatch form of a demand whose category a person chose), or None."""
+    return suggest(title=title, description=description, category_code=category_code)

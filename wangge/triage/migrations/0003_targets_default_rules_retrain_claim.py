@@ -8,7 +8,7 @@ from django.utils import timezone
 from wangge.triage.default_rules import DEFAULT_RULES, NOTE
 
 
-def load_rules(apps, schema_editor):
+def load(apps, schema_editor):
     Category = apps.get_model("demands", "Category")
     KeywordRule = apps.get_model("triage", "KeywordRule")
     known = set(Category.objects.values_list("code", flat=True))
@@ -28,7 +28,7 @@ def load_rules(apps, schema_editor):
         )
 
 
-def unload_rules(apps, schema_editor):
+def unload(apps, schema_editor):
     apps.get_model("triage", "KeywordRule").objects.filter(note=NOTE, auto_apply=False).delete()
 
 
@@ -64,5 +64,5 @@ class Migration(migrations.Migration):
             model_name='triagemodel',
             constraint=models.UniqueConstraint(condition=models.Q(('is_active', True)), fields=('target',), name='triagemodel_one_active_per_target'),
         ),
-        migrations.RunPython(load_rules, unload_rules),
+        migrations.RunPython(load, unload),
     ]
