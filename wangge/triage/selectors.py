@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, F, Q
 from django.utils.translation import gettext_lazy as _
 
@@ -53,11 +54,18 @@ def training_rows_from_db() -> list[tuple[str, str, str]]:
 
     A person's explicit confirmation or correction (TrainingExample, the latest per demand) wins;
     then every demand with a category that staff carried to resolved or closed, i.e. handled under
-    that category, unless the category was applied by the machine and never looked at since
-    (auto-applied suggestion with no feedback).
+    that category, unless the category may have been applied by the machine and never looked at
+    since: equal to the suggestion, whose confidence reached the auto-apply floor (nothing below it
+    is ever applied; rules that only suggest stay below it, services.HINT_CONFIDENCE), and no
+    person's recategorise event.
     """
-    from wangge.demands.models import Demand
+    from django.db.models import Exists, OuterRef
 
+    from wangge.demands.models import Demand, DemandEvent
+    from wangge.triage.models import TriageSettings
+
+    conf = TriageSettings.objects.values_list("auto_apply_confidence", flat=True).first()
+    floor = float(conf if conf is not None else getattr(settings, "TRIAGE_AUTO_APPLY_CONFIDENCE", 0.85))
     rows: list[tuple[str, str, str]] = []
     seen: set[int] = set()
     for ex in TrainingExample.objects.order_by("-created_at", "-id"):
@@ -69,7 +77,12 @@ def training_rows_from_db() -> list[tuple[str, str, str]]:
     handled = (
         Demand.objects.filter(category__isnull=False, state__in=["resolved", "closed"])
         .exclude(pk__in=seen)
-        .exclude(Q(suggested_category__isnull=False) & Q(category=F("suggested_category")))
+        .exclude(
+            Q(suggested_category__isnull=False)
+            & Q(category=F("suggested_category"))
+            & (Q(suggestion_confidence__isnull=True) | Q(suggestion_confidence__gte=floor))
+            & ~Exists(DemandEvent.objects.filter(demand=OuterRef("pk"), action="recategorise"))
+        )
         .values_list("title", "description", "category__code")
     )
     rows.extend((t, d, c) for t, d, c in handled.iterator())

@@ -339,6 +339,12 @@ class Suggestion:
     department_top: list[tuple[str, float]] = field(default_factory=list)
 
 
+# A rule that only suggests (the default rules) is a hint, not proof: its confidence stays below any
+# sensible auto-apply floor, so a category equal to such a suggestion was chosen by a person and
+# counts as training data (selectors.training_rows_from_db).
+HINT_CONFIDENCE = 0.6
+
+
 def _department(snap: runtime.Snapshot, text: str, category: str | None, rule_department: str = "") -> dict[str, Any]:
     """Where a demand is likely dispatched: a rule's department, else the department model (learned from
     where demands were actually dispatched) when it agrees with or beats the category's default, else
@@ -351,8 +357,9 @@ def _department(snap: runtime.Snapshot, text: str, category: str | None, rule_de
         top = [(label, round(p, 4)) for label, p in pred.top]
         probs = dict(pred.top)
         # The category's default department is evidence too: it wins unless the history says otherwise
-        # with more confidence than it gives the default.
-        if default and probs.get(default, 0.0) * 2 >= pred.confidence:
+        # with enough confidence (TRIAGE_DEPARTMENT_MIN_CONFIDENCE) and more than it gives the default.
+        floor = float(getattr(settings, "TRIAGE_DEPARTMENT_MIN_CONFIDENCE", 0.4))
+        if default and (pred.confidence < floor or probs.get(default, 0.0) * 2 >= pred.confidence):
             return {
                 "department_code": default,
                 "department_confidence": round(probs.get(default, 0.0), 4),
@@ -374,7 +381,7 @@ def _rule_suggestion(snap: runtime.Snapshot, rule: runtime.CompiledRule, hit: li
     dept = _department(snap, text, rule.category_code, rule.department_code)
     return Suggestion(
         category_code=rule.category_code,
-        confidence=1.0,
+        confidence=1.0 if rule.auto_apply else HINT_CONFIDENCE,
         auto_apply=rule.auto_apply and snap.rules_auto_apply and rule.category_code in snap.category_departments,
         source="rule",
         explanation="命中关键词：" + "、".join(hit),
