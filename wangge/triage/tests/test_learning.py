@@ -258,3 +258,17 @@ def test_a_preloaded_process_swaps_in_a_new_model_off_the_request_path(
         assert runtime.snapshot().model_id == model.pk and runtime.snapshot().classifier is not None
     finally:
         runtime.reset_preload()
+
+
+def test_the_commands_train_and_evaluate_a_department_column_of_a_csv(db: Any, tree: Any, tmp_path: Path) -> None:
+    units = {"道路照明": tree.department.code, "环境卫生": tree.other_department.code}
+    rows = [{**r, "unit": units[r["label"]]} for r in make_messages(per_label=30, labels=list(units))]
+    path = write_csv(tmp_path / "orders.csv", rows)
+    call_command("triage_train", "--csv", str(path), "--label", "unit", "--model", "routing", stdout=StringIO())
+    model = TriageModel.objects.get(name="routing")
+    assert model.target == "department" and sorted(model.labels) == sorted(units.values())
+    out = StringIO()
+    call_command("triage_evaluate", "--csv", str(path), "--label", "unit", "--model", "routing", stdout=out)
+    last = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert last["target"] == "department" and set(last["per_label"]) == set(units.values())
+    assert 0.5 < last["accuracy"] <= 1
