@@ -265,15 +265,12 @@ def preload(*, refresh_thread: bool = True) -> Snapshot | None:
     logged, and the process falls back to loading on first use.
     """
     global _refresher
+    # The connection this opens is the process's own: Django closes or reuses it at each request start.
     try:
         snap = _refresh(None)
     except Exception:
         log.exception("triage preload failed; suggestions load on first use instead")
         return None
-    finally:
-        from django.db import close_old_connections
-
-        close_old_connections()
     _preloaded.set()
     if refresh_thread and (_refresher is None or not _refresher.is_alive()):
         _refresher = threading.Thread(target=_refresh_forever, name="triage-refresh", daemon=True)
