@@ -439,6 +439,8 @@ TRIAGE_CACHE_SECONDS = float(os.environ.get("TRIAGE_CACHE_SECONDS", "30"))
 # new labelled rows arrived since the last one; the new version is kept only if it beats the active
 # one on a held-out slice, and a person activates it (wangge/triage/training.py).
 TRIAGE_RETRAIN_MIN_NEW_LABELS = int(os.environ.get("TRIAGE_RETRAIN_MIN_NEW_LABELS", "200"))
+# ... checked (COUNT queries) at most this often, so the worker's pass stays short at millions of demands.
+TRIAGE_RETRAIN_CHECK_SECONDS = float(os.environ.get("TRIAGE_RETRAIN_CHECK_SECONDS", "3600"))
 # Below this confidence the department model's answer gives way to the category's default department.
 TRIAGE_DEPARTMENT_MIN_CONFIDENCE = float(os.environ.get("TRIAGE_DEPARTMENT_MIN_CONFIDENCE", "0.4"))
 

@@ -115,6 +115,18 @@ def department_rows_from_db() -> list[tuple[str, str, str]]:
     return rows
 
 
+def count_for(target: str) -> int:
+    """About how many labelled rows `rows_for(target)` would give, by COUNT queries only (no text read):
+    the worker's cheap check before it reads anything. It may count a demand twice (feedback and handled)."""
+    from wangge.demands.models import Demand
+
+    if target == "department":
+        examples = TrainingExample.objects.exclude(department_code="").count()
+        return examples + Demand.objects.filter(dispatched_department__isnull=False).count()
+    examples = TrainingExample.objects.count()
+    return examples + Demand.objects.filter(category__isnull=False, state__in=["resolved", "closed"]).count()
+
+
 def rows_for(target: str) -> list[tuple[str, str, str]]:
     """The county's labelled history for a model target ("category" or "department")."""
     return department_rows_from_db() if target == "department" else training_rows_from_db()

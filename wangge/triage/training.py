@@ -5,8 +5,11 @@ choose there the confidence above which its answer may be applied without a pers
 `evaluation.AUTO_APPLY_PRECISION`), then on every row for the model that is saved. The held-out
 figures and the threshold go into the saved model's metrics; nothing is activated here.
 
-`retrain_pass` is a worker hook (settings.WANGGE_WORKER_HOOKS): for each target (category,
-department) it counts the county's labelled history (`selectors.rows_for`); when at least
+`retrain_pass` is a worker hook (settings.WANGGE_WORKER_HOOKS). At most once every
+`TRIAGE_RETRAIN_CHECK_SECONDS` (one worker at a time: the check claims the settings row with a
+conditional UPDATE, and the claim's time is the next check's start), for each target (category,
+department) it counts the county's labelled history (COUNT queries, `selectors.count_for`, then the
+rows themselves only when worth it: `selectors.rows_for`); when at least
 `TRIAGE_RETRAIN_MIN_NEW_LABELS` rows arrived since the latest model of that target was trained, it
 trains a candidate on a training slice and scores it and the active model on the same held-out slice.
 The candidate is kept (saved as a new version, shown in the back office) only if its macro-F1 there
@@ -29,8 +32,6 @@ from wangge.triage.ml import Params, TriageClassifier, join_text
 from wangge.triage.models import Target, TriageModel, TriageSettings
 
 AUTO_NAME = {Target.CATEGORY: "county-category", Target.DEPARTMENT: "county-department"}
-# A claim older than this belongs to a worker that died mid-training.
-CLAIM_SECONDS = 3600
 
 
 def train_model(
@@ -75,7 +76,8 @@ def train_model(
 
 
 def _claim() -> bool:
-    """Take the retraining claim (a conditional UPDATE on the settings row): False if another worker holds it."""
+    """Take the retraining check (a conditional UPDATE on the settings row): False if another worker took
+    it within TRIAGE_RETRAIN_CHECK_SECONDS (which also covers a worker that died mid-training)."""
     now = clock.now()
     if not TriageSettings.objects.exists():
         TriageSettings.objects.create(
@@ -83,15 +85,16 @@ def _claim() -> bool:
             duplicate_threshold=float(getattr(settings, "TRIAGE_DUPLICATE_THRESHOLD", 0.45)),
             duplicate_window_days=int(getattr(settings, "TRIAGE_DUPLICATE_WINDOW_DAYS", 14)),
         )
-    stale = now - dt.timedelta(seconds=CLAIM_SECONDS)
+    stale = now - dt.timedelta(seconds=float(getattr(settings, "TRIAGE_RETRAIN_CHECK_SECONDS", 3600)))
     return bool(
-        TriageSettings.objects.filter(Q(retrain_claimed_at__isnull=True) | Q(retrain_claimed_at__lt=stale)).update(
+        TriageSettings.objects.filter(Q(retrain_claimed_at__isnull=True) | Q(retrain_claimed_at__lte=stale)).update(
             retrain_claimed_at=now
         )
     )
 
 
 def _release() -> None:
+    """Let the next pass check again at once (tests, and an administrator who wants a retraining now)."""
     TriageSettings.objects.update(retrain_claimed_at=None)
 
 
@@ -100,9 +103,12 @@ def retrain_target(target: str, *, min_new: int | None = None) -> dict[str, Any]
     from wangge.triage.evaluation import held_out_check, score_rows
 
     need = int(getattr(settings, "TRIAGE_RETRAIN_MIN_NEW_LABELS", 200) if min_new is None else min_new)
-    rows = selectors.rows_for(target)
     latest = TriageModel.objects.filter(target=target, trained_on="db").order_by("-created_at", "-id").first()
-    new = len(rows) - (latest.trained_rows if latest else 0)
+    before = latest.trained_rows if latest else 0
+    if selectors.count_for(target) - before < need:  # cheap: COUNT queries, no text read
+        return {"action": "wait", "new": selectors.count_for(target) - before, "need": need}
+    rows = selectors.rows_for(target)
+    new = len(rows) - before
     if new < need:
         return {"action": "wait", "rows": len(rows), "new": new, "need": need}
     texts = [join_text(t, d) for t, d, _ in rows]
@@ -126,8 +132,5 @@ def retrain_target(target: str, *, min_new: int | None = None) -> dict[str, Any]
 def retrain_pass() -> dict[str, Any]:
     """Worker hook: retrain each target from the county's history when enough new labels arrived."""
     if not _claim():
-        return {"action": "claimed elsewhere"}
-    try:
-        return {target: retrain_target(target) for target in Target.values}
-    finally:
-        _release()
+        return {"action": "not due"}
+    return {target: retrain_target(target) for target in Target.values}
