@@ -26,7 +26,7 @@ def admin_client(db: Any) -> tuple[Client, Any]:
 def test_rule_added_in_the_admin_goes_through_the_service(admin_client: tuple[Client, Any], categories: Any) -> None:
     c, user = admin_client
     form = {"pattern": "路灯 不亮", "kind": "words", "category_code": "0102", "department_code": "", "priority": 5}
-    r = c.post("/admin/triage/keywordrule/add/", {**form, "enabled": "on", "note": ""})
+    r = c.post("/admin/triage/keywordrule/add/", {**form, "enabled": "on", "auto_apply": "on", "note": ""})
     assert r.status_code == 302
     rule = KeywordRule.objects.get(pattern="路灯 不亮")
     assert rule.updated_by == user and rule.updated_at is not None
