@@ -36,6 +36,7 @@ DEFAULT_DATA_MIGRATIONS = (
     "wangge.demands.migrations.0009_grid_dispatch_defaults",
     "wangge.facilities.migrations.0002_default_types",
     "wangge.triage.migrations.0002_default_label_mapping",
+    "wangge.triage.migrations.0003_targets_default_rules_retrain_claim",
     "wangge.holidays.migrations.0002_seed_from_chinesecalendar",
 )
 _DB_FIXTURES = ("db", "transactional_db", "live_server", "django_db_reset_sequences")

@@ -466,6 +466,14 @@ TRIAGE_DUPLICATE_WINDOW_DAYS = int(os.environ.get("TRIAGE_DUPLICATE_WINDOW_DAYS"
 TRIAGE_DUPLICATE_THRESHOLD = float(os.environ.get("TRIAGE_DUPLICATE_THRESHOLD", "0.45"))
 # How long a process trusts its in-memory model and rules before checking the database again.
 TRIAGE_CACHE_SECONDS = float(os.environ.get("TRIAGE_CACHE_SECONDS", "30"))
+# The worker retrains a model (category, department) from the county's own history once this many
+# new labelled rows arrived since the last one; the new version is kept only if it beats the active
+# one on a held-out slice, and a person activates it (wangge/triage/training.py).
+TRIAGE_RETRAIN_MIN_NEW_LABELS = int(os.environ.get("TRIAGE_RETRAIN_MIN_NEW_LABELS", "200"))
+# ... checked (COUNT queries) at most this often, so the worker's pass stays short at millions of demands.
+TRIAGE_RETRAIN_CHECK_SECONDS = float(os.environ.get("TRIAGE_RETRAIN_CHECK_SECONDS", "3600"))
+# Below this confidence the department model's answer gives way to the category's default department.
+TRIAGE_DEPARTMENT_MIN_CONFIDENCE = float(os.environ.get("TRIAGE_DEPARTMENT_MIN_CONFIDENCE", "0.4"))
 
 # --- worker ---------------------------------------------------------------------------------
 # Every pass of `run_worker` (wangge.core.worker), by dotted path, called in this order with no
@@ -482,6 +490,15 @@ WANGGE_WORKER_HOOKS = [
     "wangge.dashboards.services.export_jobs_run",
     "wangge.registry.importing.jobs.import_jobs_run",
     "wangge.wechat.photos.wechat_photos_pass",
+    "wangge.triage.training.retrain_pass",
+]
+
+# --- start-up ---------------------------------------------------------------------------------
+# Called once when a web process starts (config/wsgi.py, config/asgi.py; not migrate, commands or
+# tests): what must be in memory before the first request. The triage models load here, so a
+# request never loads one (wangge/triage/runtime.py).
+WANGGE_STARTUP_HOOKS = [
+    "wangge.triage.runtime.preload",
 ]
 
 # --- governance topics (每月一题) and proactive tasks (未诉先办) ---------------------------------

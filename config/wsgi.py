@@ -9,3 +9,9 @@ application = get_wsgi_application()
 from wangge.core.checks import refuse_unsafe_start  # noqa: E402
 
 refuse_unsafe_start()
+
+# Load what requests must never load themselves (the triage models) before the first request:
+# settings.WANGGE_STARTUP_HOOKS, run here and not in AppConfig.ready, so migrate and tests skip it.
+from wangge.core.hooks import run_startup_hooks  # noqa: E402
+
+run_startup_hooks()

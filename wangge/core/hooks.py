@@ -1,7 +1,8 @@
 """Callables named by dotted path in settings: how an app plugs into another without being imported by it.
 
-- lists of hooks called in order: `WANGGE_WORKER_HOOKS` (the worker's passes, no arguments) and
-  `WANGGE_DEMO_HOOKS` (`seed(city_area)`), through `call_hooks`;
+- lists of hooks called in order: `WANGGE_WORKER_HOOKS` (the worker's passes, no arguments),
+  `WANGGE_DEMO_HOOKS` (`seed(city_area)`) and `WANGGE_STARTUP_HOOKS` (no arguments, once when a web
+  process starts: `run_startup_hooks`, from config/wsgi.py and config/asgi.py), through `call_hooks`;
 - one optional callable per setting: `WANGGE_TRIAGE_SUGGEST`, `WANGGE_TRIAGE_DUPLICATES`,
   `WANGGE_TRIAGE_FEEDBACK`, `WANGGE_PII_LOG` (the personal-data log), through `setting_callable`
   (None when unset or not importable, so a page goes on without the help);
@@ -26,7 +27,7 @@ from django.utils.module_loading import import_string
 log = logging.getLogger("wangge.hooks")
 
 #: Settings holding a list of dotted paths, each called in order.
-HOOK_LIST_SETTINGS = ("WANGGE_WORKER_HOOKS", "WANGGE_DEMO_HOOKS")
+HOOK_LIST_SETTINGS = ("WANGGE_WORKER_HOOKS", "WANGGE_DEMO_HOOKS", "WANGGE_STARTUP_HOOKS")
 #: Settings holding one dotted path (empty turns the help off).
 CALLABLE_SETTINGS = ("WANGGE_TRIAGE_SUGGEST", "WANGGE_TRIAGE_DUPLICATES", "WANGGE_TRIAGE_FEEDBACK", "WANGGE_PII_LOG")
 #: Settings holding a mapping of names to dotted paths.
@@ -74,6 +75,21 @@ def call_hooks(name: str, *args: Any, keep_going: bool = True, **kwargs: Any) ->
             yield HookRun(path, error=exc, seconds=time.perf_counter() - started)
             continue
         yield HookRun(path, result=result, seconds=time.perf_counter() - started)
+
+
+def run_startup_hooks() -> list[HookRun]:
+    """Each WANGGE_STARTUP_HOOKS entry, once, as a web process starts (before its first request).
+
+    Only the WSGI/ASGI entry points call this (gunicorn workers, runserver), so `manage.py migrate`,
+    other commands and tests never pay for what the hooks load. A failing hook is logged; the
+    process still starts (the hook's work then happens on first use)."""
+    runs = list(call_hooks("WANGGE_STARTUP_HOOKS"))
+    for run in runs:
+        if run.ok:
+            log.info("startup hook %s (%.0f ms)", run.path, run.seconds * 1000)
+        else:
+            log.error("startup hook %s failed", run.path, exc_info=run.error)
+    return runs
 
 
 @lru_cache(maxsize=32)

@@ -36,7 +36,7 @@ from wangge.demands.models import (
     Urgency,
 )
 from wangge.demands.permissions import held_q, offerable_q, visible_q
-from wangge.registry.models import Area
+from wangge.registry.models import Area, Department
 from wangge.registry.selectors import area_get
 
 log = logging.getLogger("wangge.demands")
@@ -480,6 +480,45 @@ def text_suggestion(*, title: str, description: str = "") -> CategorySuggestion 
     )
 
 
+@dataclass(frozen=True)
+class DepartmentSuggestion:
+    """Where triage thinks a demand should be dispatched, how sure, and on what ground.
+
+    `source`: "model" (learned from where demands were actually dispatched), "category" (the
+    category's default department), "rule" (a keyword rule's department)."""
+
+    department: Department
+    confidence: float | None
+    source: str
+
+
+def department_suggestion(*, demand: Demand) -> DepartmentSuggestion | None:
+    """The department to offer on the dispatch form: one of the demand's city, active, or None."""
+    func = setting_callable("WANGGE_TRIAGE_SUGGEST")
+    if func is None:
+        return None
+    category = demand.category.code if demand.category_id and demand.category else None
+    try:
+        # The category staff chose (if any) names its default department; the text names the rest.
+        result = func(title=demand.title, description=demand.description, category_code=category)
+    except Exception:
+        log.exception("triage suggestion failed; the page goes on without it")
+        return None
+    code = getattr(result, "department_code", None) if result is not None else None
+    if not code:
+        return None
+    city_path = demand.area_path.split("/", 1)[0] + "/"
+    department = Department.objects.filter(code=code, area_path=city_path, is_active=True).first()
+    if department is None:
+        return None
+    confidence = getattr(result, "department_confidence", None)
+    return DepartmentSuggestion(
+        department=department,
+        confidence=float(confidence) if confidence is not None else None,
+        source=str(getattr(result, "department_source", "") or ""),
+    )
+
+
 def category_confirmed(*, demand: Demand) -> bool:
     """True once a person chose the category (confirmed, corrected, or picked it when filing)."""
     return DemandEvent.objects.filter(demand=demand, action="recategorise").exists()
@@ -522,6 +561,7 @@ __all__ = [
     "demand_list",
     "demand_suggestion",
     "demand_timeline",
+    "department_suggestion",
     "escalated_q",
     "follower_after_merge",
     "follower_by_token",

@@ -22,18 +22,21 @@ class TriageModelAdmin(admin.ModelAdmin):
     list_display = (
         "name",
         "version",
+        "target",
         "is_active",
         "trained_on",
         "trained_rows",
         "cv_macro_f1",
+        "auto_apply_threshold",
         "created_at",
         "activated_by",
         "activated_at",
     )
-    list_filter = ("is_active", "name")
+    list_filter = ("is_active", "target", "name")
     readonly_fields = (
         "name",
         "version",
+        "target",
         "created_at",
         "created_by",
         "trained_on",
@@ -66,6 +69,13 @@ class TriageModelAdmin(admin.ModelAdmin):
         cv = (obj.metrics or {}).get("cv") or {}
         return f"{cv['macro_f1']:.4f}" if "macro_f1" in cv else "—"
 
+    @admin.display(description=_("auto-apply threshold"))
+    def auto_apply_threshold(self, obj: TriageModel) -> str:
+        auto = (obj.metrics or {}).get("auto_apply") or {}
+        if auto.get("threshold") is None:
+            return "—"
+        return f"{auto['threshold']:.3f} (P {auto['precision']:.3f}, {auto['coverage']:.0%})"
+
     @admin.action(description=_("Activate the selected model"))
     def activate(self, request: HttpRequest, queryset: QuerySet[TriageModel]) -> None:
         if queryset.count() != 1:
@@ -81,7 +91,10 @@ class TriageModelAdmin(admin.ModelAdmin):
     @admin.action(description=_("Roll back to the model the active one replaced"))
     def rollback(self, request: HttpRequest, queryset: QuerySet[TriageModel]) -> None:
         try:
-            model = services.triage_model_rollback(actor=request.user, via="admin")
+            # The target (category or department) of the selected model; category when none is selected.
+            chosen = queryset.first()
+            target = chosen.target if chosen is not None else "category"
+            model = services.triage_model_rollback(actor=request.user, via="admin", target=target)
         except WanggeError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return
@@ -95,10 +108,20 @@ class _ServiceAdmin(admin.ModelAdmin):
 
 @admin.register(KeywordRule)
 class KeywordRuleAdmin(_ServiceAdmin):
-    list_display = ("pattern", "kind", "category_code", "department_code", "priority", "enabled", "note", "updated_at")
-    list_filter = ("enabled", "kind")
+    list_display = (
+        "pattern",
+        "kind",
+        "category_code",
+        "department_code",
+        "priority",
+        "enabled",
+        "auto_apply",
+        "note",
+        "updated_at",
+    )
+    list_filter = ("enabled", "auto_apply", "kind")
     search_fields = ("pattern", "category_code", "note")
-    fields = ("pattern", "kind", "category_code", "department_code", "priority", "enabled", "note")
+    fields = ("pattern", "kind", "category_code", "department_code", "priority", "enabled", "auto_apply", "note")
 
     def save_model(self, request: HttpRequest, obj: KeywordRule, form: Any, change: bool) -> None:
         data = {f: form.cleaned_data[f] for f in self.fields}

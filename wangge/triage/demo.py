@@ -7,6 +7,11 @@ late-night food stall's noise, three about one pothole outside a school, and fou
 reports. Two more neighbours follow the street light instead of filing again. A few keyword rules
 make the category suggestion explain itself on the staff pages. Every demand carries an
 idempotency key, so a second run files nothing new. Texts and phone numbers are invented.
+
+Then it trains the two models of the county's own history (the demand history `demands.demo` wrote
+before this hook: handled categories, and where demands were dispatched) through the same path as
+the worker's retraining, and activates them as the demo's operator, so the first run suggests
+categories and departments. A second run trains nothing (the models exist).
 """
 
 from __future__ import annotations
@@ -18,8 +23,13 @@ from wangge.core.phones import demo_mobile
 from wangge.demands.models import Demand
 from wangge.demands.services import demand_follow, demand_submit
 from wangge.registry.models import Area, Level
-from wangge.triage.models import KeywordRule
-from wangge.triage.services import keyword_rule_create
+from wangge.triage import selectors
+from wangge.triage.ml import join_text
+from wangge.triage.models import KeywordRule, Target, TriageModel
+from wangge.triage.services import keyword_rule_create, triage_model_activate
+from wangge.triage.training import train_model
+
+DEMO_MODELS = {Target.CATEGORY: "demo-category", Target.DEPARTMENT: "demo-department"}
 
 # (cluster, village index, texts): each text one resident's words; a cluster stays in one village.
 CLUSTERS: list[tuple[str, int, list[str]]] = [
@@ -102,7 +112,7 @@ def seed(city_area: Area, *, seed_value: int = 2026) -> dict[str, int]:
     }
     rules = 0
     for pattern, code in RULES:
-        if not KeywordRule.objects.filter(pattern=pattern).exists():
+        if not KeywordRule.objects.filter(pattern=pattern, note="演示规则").exists():
             keyword_rule_create(pattern=pattern, category_code=code, note="演示规则")
             rules += 1
 
@@ -141,4 +151,20 @@ def seed(city_area: Area, *, seed_value: int = 2026) -> dict[str, int]:
         if light.is_open and not light.followers.filter(phone=phone).exists():
             demand_follow(demand=light, phone=phone)
             followed += 1
-    return {"demands": filed, "followers": followed, "rules": rules}
+    return {"demands": filed, "followers": followed, "rules": rules, "models": train_demo_models()}
+
+
+def train_demo_models() -> int:
+    """A category and a department model trained on the demo's own history and activated (once)."""
+    trained = 0
+    for target, name in DEMO_MODELS.items():
+        if TriageModel.objects.filter(name=name).exists():
+            continue
+        rows = selectors.rows_for(target)
+        labels = [c for _, _, c in rows]
+        if len(set(labels)) < 2:
+            continue
+        model = train_model([join_text(t, d) for t, d, _ in rows], labels, name=name, target=target, source="db")
+        triage_model_activate(model=model, actor=None, via="seed_demo")
+        trained += 1
+    return trained

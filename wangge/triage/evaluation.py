@@ -1,4 +1,5 @@
-"""Scoring a classifier: accuracy, macro-F1, per-label precision/recall, latency; and k-fold CV."""
+"""Scoring a classifier: accuracy, macro-F1, per-label precision/recall, latency; k-fold CV; and the
+confidence above which a suggestion may be applied without a person (chosen on held-out rows)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from wangge.triage.ml import Params, TriageClassifier
 
@@ -32,12 +33,119 @@ def scores(truth: Sequence[str], predicted: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def evaluate(
-    model: TriageClassifier, texts: Sequence[str], truth: Sequence[str], *, latency_sample: int = 200
+# A category is applied without a person only where held-out rows showed at least this precision.
+AUTO_APPLY_PRECISION = 0.97
+# Fewer held-out rows above a threshold than this say nothing about its precision.
+AUTO_APPLY_MIN_ROWS = 20
+
+
+def safe_threshold(
+    confidences: Sequence[float],
+    correct: Sequence[bool],
+    *,
+    precision: float = AUTO_APPLY_PRECISION,
+    min_rows: int = AUTO_APPLY_MIN_ROWS,
 ) -> dict[str, Any]:
-    """Scores on the given rows plus milliseconds per message when predicted one at a time (as at intake)."""
-    predicted = model.predict(texts)
+    """The lowest confidence t such that the rows at or above t are right at least `precision` of the time.
+
+    Rows are taken from the most confident down; t is the last point where the running precision
+    still meets the target (with at least `min_rows` rows above it). None when no such point exists:
+    then nothing is applied without a person.
+    """
+    conf = np.asarray(confidences, dtype=float)
+    ok = np.asarray(correct, dtype=bool)
+    order = np.argsort(-conf, kind="stable")
+    hits = np.cumsum(ok[order])
+    seen = np.arange(1, len(order) + 1)
+    running = hits / np.maximum(seen, 1)
+    best = -1
+    for i in range(len(order)):
+        # Ties: a threshold can only sit between different confidences.
+        if i + 1 < len(order) and conf[order[i + 1]] == conf[order[i]]:
+            continue
+        if seen[i] >= min_rows and running[i] >= precision:
+            best = i
+    if best < 0:
+        return {"threshold": None, "precision": None, "coverage": 0.0, "rows": len(order), "target": precision}
+    return {
+        "threshold": round(float(conf[order[best]]), 4),
+        "precision": round(float(running[best]), 4),
+        "coverage": round(float(seen[best] / len(order)), 4),
+        "rows": len(order),
+        "target": precision,
+    }
+
+
+def at_threshold(confidences: Sequence[float], correct: Sequence[bool], threshold: float | None) -> dict[str, Any]:
+    """Precision and coverage of the rows at or above a threshold (None: nothing is applied)."""
+    conf = np.asarray(confidences, dtype=float)
+    ok = np.asarray(correct, dtype=bool)
+    if threshold is None or len(conf) == 0:
+        return {"threshold": threshold, "precision": None, "coverage": 0.0}
+    above = conf >= threshold
+    n = int(above.sum())
+    return {
+        "threshold": threshold,
+        "precision": round(float(ok[above].mean()), 4) if n else None,
+        "coverage": round(n / len(conf), 4),
+    }
+
+
+def held_out_split(labels: Sequence[str], *, share: float = 0.2, seed: int = 0) -> tuple[list[int], list[int]]:
+    """Row indices (train, held out): stratified when every label has two rows, else plain shuffled."""
+    idx = np.arange(len(labels))
+    counts = np.unique(np.asarray(labels), return_counts=True)[1]
+    n_test = max(1, round(len(labels) * share))
+    stratify = labels if counts.min() >= 2 and n_test >= len(counts) else None
+    train, test = train_test_split(idx, test_size=n_test, random_state=seed, shuffle=True, stratify=stratify)
+    return sorted(int(i) for i in train), sorted(int(i) for i in test)
+
+
+def held_out_check(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    *,
+    params: Params | None = None,
+    share: float = 0.2,
+    seed: int = 0,
+) -> tuple[TriageClassifier, dict[str, Any], list[int]]:
+    """Fit on (1 - share) of the rows, score the rest, choose the auto-apply threshold on them.
+
+    Returns the model fitted on the training part, its figures on the held-out part (accuracy,
+    macro-F1, the threshold with its precision and coverage) and the held-out row indices.
+    """
+    train, test = held_out_split(labels, share=share, seed=seed)
+    model = TriageClassifier(params).fit([texts[i] for i in train], [labels[i] for i in train])
+    figures = score_rows(model, [texts[i] for i in test], [labels[i] for i in test])
+    figures["auto_apply"] = safe_threshold(figures.pop("_confidences"), figures.pop("_correct"))
+    figures["train_rows"] = len(train)
+    return model, figures, test
+
+
+def score_rows(model: TriageClassifier, texts: Sequence[str], truth: Sequence[str]) -> dict[str, Any]:
+    """Accuracy and macro-F1 of a model on rows, with each row's confidence and correctness (private keys)."""
+    proba = model.predict_proba(texts)
+    best = proba.argmax(axis=1)
+    predicted = [model.labels[i] for i in best]
     result = scores(truth, predicted)
+    result["_confidences"] = proba[np.arange(len(best)), best].tolist()
+    result["_correct"] = [p == t for p, t in zip(predicted, truth, strict=True)]
+    result["rows"] = len(truth)
+    return result
+
+
+def evaluate(
+    model: TriageClassifier,
+    texts: Sequence[str],
+    truth: Sequence[str],
+    *,
+    latency_sample: int = 200,
+    threshold: float | None = None,
+) -> dict[str, Any]:
+    """Scores on the given rows, precision and coverage at the auto-apply threshold, and milliseconds
+    per message when predicted one at a time (as at intake)."""
+    result = score_rows(model, texts, truth)
+    result["auto_apply"] = at_threshold(result.pop("_confidences"), result.pop("_correct"), threshold)
     sample = list(texts[:latency_sample])
     model.predict_one(sample[0])  # warm-up: first call builds lazy caches
     start = time.perf_counter()

@@ -8,10 +8,18 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
+class Target(models.TextChoices):
+    """What a model's labels are: demand categories (or labels mapped to them) or departments."""
+
+    CATEGORY = "category", _("Category")
+    DEPARTMENT = "department", _("Department")
+
+
 class TriageModel(models.Model):
-    """A trained classifier, versioned per name; at most one is active and only a person activates it."""
+    """A trained classifier, versioned per name; at most one per target is active and only a person activates it."""
 
     name = models.CharField(_("name"), max_length=64)
+    target = models.CharField(_("target"), max_length=12, choices=Target.choices, default=Target.CATEGORY)
     version = models.PositiveIntegerField(_("version"))
     created_at = models.DateTimeField(_("created at"))
     created_by = models.ForeignKey(
@@ -42,8 +50,10 @@ class TriageModel(models.Model):
         ordering = ["name", "-version"]
         constraints = [
             models.UniqueConstraint(fields=["name", "version"], name="triagemodel_name_version"),
-            # Intake reads exactly one active model.
-            models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True), name="triagemodel_one_active"),
+            # Intake reads exactly one active model per target (category, department).
+            models.UniqueConstraint(
+                fields=["target"], condition=Q(is_active=True), name="triagemodel_one_active_per_target"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -68,6 +78,10 @@ class KeywordRule(models.Model):
     department_code = models.CharField(_("department code"), max_length=32, blank=True)
     priority = models.IntegerField(_("priority"), default=100, help_text=_("Higher acts first"))
     enabled = models.BooleanField(_("enabled"), default=True)
+    # Off for the default rules shipped with the catalogue: they suggest and a person confirms.
+    auto_apply = models.BooleanField(
+        _("apply without a person"), default=True, help_text=_("Off: the rule only suggests")
+    )
     note = models.CharField(_("note"), max_length=200, blank=True)
     updated_at = models.DateTimeField(_("updated at"))
     updated_by = models.ForeignKey(
@@ -108,6 +122,8 @@ class TriageSettings(models.Model):
     duplicate_threshold = models.FloatField(_("duplicate similarity threshold"), default=0.45)
     duplicate_window_days = models.PositiveIntegerField(_("duplicate window (days)"), default=14)
     updated_at = models.DateTimeField(_("updated at"), null=True, blank=True)
+    # The worker's retraining claims the row with a conditional UPDATE, so two workers never train at once.
+    retrain_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("triage settings")

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, F, Q
 from django.utils.translation import gettext_lazy as _
 
@@ -40,8 +41,8 @@ def model_load(*, model: TriageModel) -> TriageClassifier:
     return TriageClassifier.loads(bytes(model.file))
 
 
-def active_model() -> TriageModel | None:
-    return TriageModel.objects.filter(is_active=True).first()
+def active_model(*, target: str = "category") -> TriageModel | None:
+    return TriageModel.objects.filter(is_active=True, target=target).first()
 
 
 def model_list() -> list[TriageModel]:
@@ -53,11 +54,18 @@ def training_rows_from_db() -> list[tuple[str, str, str]]:
 
     A person's explicit confirmation or correction (TrainingExample, the latest per demand) wins;
     then every demand with a category that staff carried to resolved or closed, i.e. handled under
-    that category, unless the category was applied by the machine and never looked at since
-    (auto-applied suggestion with no feedback).
+    that category, unless the category may have been applied by the machine and never looked at
+    since: equal to the suggestion, whose confidence reached the auto-apply floor (nothing below it
+    is ever applied; rules that only suggest stay below it, services.HINT_CONFIDENCE), and no
+    person's recategorise event.
     """
-    from wangge.demands.models import Demand
+    from django.db.models import Exists, OuterRef
 
+    from wangge.demands.models import Demand, DemandEvent
+    from wangge.triage.models import TriageSettings
+
+    conf = TriageSettings.objects.values_list("auto_apply_confidence", flat=True).first()
+    floor = float(conf if conf is not None else getattr(settings, "TRIAGE_AUTO_APPLY_CONFIDENCE", 0.85))
     rows: list[tuple[str, str, str]] = []
     seen: set[int] = set()
     for ex in TrainingExample.objects.order_by("-created_at", "-id"):
@@ -69,11 +77,74 @@ def training_rows_from_db() -> list[tuple[str, str, str]]:
     handled = (
         Demand.objects.filter(category__isnull=False, state__in=["resolved", "closed"])
         .exclude(pk__in=seen)
-        .exclude(Q(suggested_category__isnull=False) & Q(category=F("suggested_category")))
+        .exclude(
+            Q(suggested_category__isnull=False)
+            & Q(category=F("suggested_category"))
+            & (Q(suggestion_confidence__isnull=True) | Q(suggestion_confidence__gte=floor))
+            & ~Exists(DemandEvent.objects.filter(demand=OuterRef("pk"), action="recategorise"))
+        )
         .values_list("title", "description", "category__code")
     )
     rows.extend((t, d, c) for t, d, c in handled.iterator())
     return rows
+
+
+def department_rows_from_db() -> list[tuple[str, str, str]]:
+    """(title, description, department code) of where demands were actually sent.
+
+    Every demand a level above the grid dispatched to a functional department (the last dispatch:
+    `Demand.dispatched_department`, written by `demand_dispatch` with its `dispatch` event), and every
+    person's feedback that named a department (TrainingExample.department_code), the latest per demand.
+    """
+    from wangge.demands.models import Demand
+
+    rows: list[tuple[str, str, str]] = []
+    seen: set[int] = set()
+    for ex in TrainingExample.objects.exclude(department_code="").order_by("-created_at", "-id"):
+        if ex.demand_id is not None:
+            if ex.demand_id in seen:
+                continue
+            seen.add(ex.demand_id)
+        rows.append((ex.title, ex.description, ex.department_code))
+    dispatched = (
+        Demand.objects.filter(dispatched_department__isnull=False)
+        .exclude(pk__in=seen)
+        .values_list("title", "description", "dispatched_department__code")
+    )
+    rows.extend((t, d, c) for t, d, c in dispatched.iterator())
+    return rows
+
+
+def count_for(target: str) -> int:
+    """About how many labelled rows `rows_for(target)` would give, by COUNT queries only (no text read):
+    the worker's cheap check before it reads anything. It may count a demand twice (feedback and handled)."""
+    from wangge.demands.models import Demand
+
+    if target == "department":
+        examples = TrainingExample.objects.exclude(department_code="").count()
+        return examples + Demand.objects.filter(dispatched_department__isnull=False).count()
+    examples = TrainingExample.objects.count()
+    return examples + Demand.objects.filter(category__isnull=False, state__in=["resolved", "closed"]).count()
+
+
+def rows_for(target: str) -> list[tuple[str, str, str]]:
+    """The county's labelled history for a model target ("category" or "department")."""
+    return department_rows_from_db() if target == "department" else training_rows_from_db()
+
+
+def infer_target(labels: list[str]) -> str:
+    """ "department" when every label is a department code and none a category or mapped label, else "category"."""
+    from wangge.demands.models import Category
+    from wangge.registry.models import Department
+    from wangge.triage.models import LabelMapping
+
+    wanted = set(labels)
+    if not wanted:
+        return "category"
+    departments = set(Department.objects.filter(code__in=wanted).values_list("code", flat=True))
+    categories = set(Category.objects.filter(code__in=wanted).values_list("code", flat=True))
+    mapped = set(LabelMapping.objects.filter(label__in=wanted).values_list("label", flat=True))
+    return "department" if departments == wanted and not (categories | mapped) else "category"
 
 
 # --- duplicates -----------------------------------------------------------------------------------

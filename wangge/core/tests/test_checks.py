@@ -21,6 +21,7 @@ def test_the_shipped_settings_pass_and_cover_every_dotted_path_setting() -> None
     assert settings_seen == {
         "WANGGE_WORKER_HOOKS",
         "WANGGE_DEMO_HOOKS",
+        "WANGGE_STARTUP_HOOKS",
         "WANGGE_TRIAGE_SUGGEST",
         "WANGGE_TRIAGE_DUPLICATES",
         "WANGGE_TRIAGE_FEEDBACK",

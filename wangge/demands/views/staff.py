@@ -84,6 +84,8 @@ def _render_detail(
 ) -> HttpResponse:
     can = services.demand_can(demand=demand, user=request.user)
     move_forms = []
+    # Triage: where a demand like this one was dispatched before, offered to the holder who dispatches.
+    dispatch_suggestion = selectors.department_suggestion(demand=demand) if "dispatch" in can else None
     for move in MOVE_ORDER:
         if move not in can:
             continue
@@ -91,6 +93,8 @@ def _render_detail(
             form = bound
         else:
             form = f.MOVE_FORMS[move](demand=demand, user=request.user)
+            if move == "dispatch" and dispatch_suggestion is not None:
+                form.initial["department"] = dispatch_suggestion.department.pk
         move_forms.append(form)
     # The holder must be able to call the resident back; the service logs every unmasked view.
     reporter_phone = services.demand_reporter_phone_reveal(demand=demand, user=request.user, can=can, where="诉求页")
@@ -119,6 +123,7 @@ def _render_detail(
         "bound": bound,  # a refused form of a panel of its own (核查) shows its errors there
         "conflict": conflict,
         "photo_moves": f.PHOTO_MOVES,
+        "dispatch_suggestion": dispatch_suggestion,
         "max_photos": f.MAX_PHOTOS,
     }
     context.update(extra or {})  # bound forms of the modules beside this one (views/requests.py: 延期, 挂起)

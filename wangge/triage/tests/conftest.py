@@ -23,6 +23,16 @@ def _fresh_triage_cache() -> Iterator[None]:
 
 
 @pytest.fixture
+def no_default_rules(db: Any) -> None:
+    """Without the default keyword rules (migration triage/0003), for tests about the model alone."""
+    from wangge.triage.default_rules import NOTE
+    from wangge.triage.models import KeywordRule
+
+    KeywordRule.objects.filter(note=NOTE, auto_apply=False).delete()
+    runtime.invalidate()
+
+
+@pytest.fixture
 def classifier() -> TriageClassifier:
     """A fresh copy of a classifier fitted once on the invented 4-label messages."""
     if "clf" not in _BYTES:

@@ -26,14 +26,14 @@ def admin_client(db: Any) -> tuple[Client, Any]:
 def test_rule_added_in_the_admin_goes_through_the_service(admin_client: tuple[Client, Any], categories: Any) -> None:
     c, user = admin_client
     form = {"pattern": "路灯 不亮", "kind": "words", "category_code": "0102", "department_code": "", "priority": 5}
-    r = c.post("/admin/triage/keywordrule/add/", {**form, "enabled": "on", "note": ""})
+    r = c.post("/admin/triage/keywordrule/add/", {**form, "enabled": "on", "auto_apply": "on", "note": ""})
     assert r.status_code == 302
-    rule = KeywordRule.objects.get()
+    rule = KeywordRule.objects.get(pattern="路灯 不亮")
     assert rule.updated_by == user and rule.updated_at is not None
 
     bad = c.post("/admin/triage/keywordrule/add/", {**form, "pattern": "(路灯", "kind": "regex"})
     assert bad.status_code == 200 and "正则表达式有误" in bad.content.decode()
-    assert KeywordRule.objects.count() == 1
+    assert KeywordRule.objects.filter(auto_apply=True).count() == 1  # the default rules only suggest
 
 
 def test_activate_and_roll_back_from_the_admin(admin_client: tuple[Client, Any], classifier: TriageClassifier) -> None:

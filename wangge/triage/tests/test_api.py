@@ -22,7 +22,9 @@ def post(c: Client, path: str, body: dict[str, Any]) -> Any:
     return c.post(path, data=json.dumps(body), content_type="application/json")
 
 
-def test_suggest_needs_staff_and_answers_with_the_rule(personas: Any, categories: dict[str, Any]) -> None:
+def test_suggest_needs_staff_and_answers_with_the_rule(
+    personas: Any, categories: dict[str, Any], no_default_rules: None
+) -> None:
     services.keyword_rule_create(pattern="路灯 不亮", category_code="0102")
     assert Client().post("/api/v1/triage/suggest", data="{}", content_type="application/json").status_code == 401
     r = post(client_for(personas[Role.GRID_LEADER]), "/api/v1/triage/suggest", {"title": "路灯不亮"})

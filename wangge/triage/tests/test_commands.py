@@ -59,7 +59,7 @@ def test_train_with_cv_and_activate(db: Any, labelled: Path) -> None:
     assert "3-fold CV" in out
 
 
-def test_train_from_db_uses_confirmed_demands_and_feedback(db: Any, tree: Any) -> None:
+def test_train_from_db_uses_confirmed_demands_and_feedback(db: Any, tree: Any, no_default_rules: None) -> None:
     from wangge.demands.models import Category, Demand
     from wangge.demands.testing import make_demand
     from wangge.registry.testing import make_user

@@ -118,7 +118,7 @@ def test_the_detail_page_confirms_and_corrects_through_the_service(tree: Any, pe
 
 
 def test_the_intake_form_shows_the_suggestion_and_keeps_the_staff_choice(
-    tree: Any, personas: Any, light_rule: Any, settings: Any, tmp_path: Any
+    tree: Any, personas: Any, light_rule: Any, settings: Any, tmp_path: Any, no_default_rules: None
 ) -> None:
     settings.MEDIA_ROOT = tmp_path
     client = Client()
@@ -241,5 +241,5 @@ def test_demo_seed_makes_this_weeks_clusters(tree: Any, personas: Any) -> None:
     light = Demand.objects.get(idempotency_key="demo-triage-light-0")
     assert light.suggested_category.code == "0102" and light.followers.count() == 2
     # A second run files nothing new.
-    assert seed(tree.city) == {"demands": 0, "followers": 0, "rules": 0}
+    assert seed(tree.city) == {"demands": 0, "followers": 0, "rules": 0, "models": 0}
     assert Demand.objects.count() == 30

@@ -13,6 +13,7 @@ from wangge.triage.csvdata import read_rows
 from wangge.triage.evaluation import evaluate
 from wangge.triage.management.commands._common import fail
 from wangge.triage.ml import join_text
+from wangge.triage.runtime import model_threshold
 
 
 class Command(BaseCommand):
@@ -39,7 +40,10 @@ class Command(BaseCommand):
             raise fail(exc)
         texts = [join_text(r.title, r.body) for r in rows]
         truth = [r.label for r in rows]
-        result = evaluate(clf, texts, truth)
+        # The threshold the model was saved with (chosen on its own held-out rows): how safe is
+        # auto-applying on these rows, and how many would be applied.
+        threshold = model_threshold(row.metrics)
+        result = evaluate(clf, texts, truth, threshold=threshold)
         unknown = sorted(set(truth) - set(clf.labels))
         out = {
             "accuracy": result["accuracy"],
@@ -48,6 +52,10 @@ class Command(BaseCommand):
             "ms_per_message": result["ms_per_message"],
             "rows": result["rows"],
             "model": f"{row.name} v{row.version}",
+            "target": row.target,
+            "auto_apply_threshold": threshold,
+            "auto_apply_precision": result["auto_apply"]["precision"],
+            "auto_apply_coverage": result["auto_apply"]["coverage"],
         }
         w = self.stdout.write
         w(f"模型 model: {out['model']}  行数 rows: {out['rows']}")
@@ -57,6 +65,15 @@ class Command(BaseCommand):
         for label, m in out["per_label"].items():
             w(f"{label:<16}{m['precision']:>10.4f}{m['recall']:>10.4f}{m['f1']:>10.4f}{m['support']:>9}")
         w(f"每条耗时 ms per message: {out['ms_per_message']:.3f}")
+        if threshold is None:
+            w("自动采用 auto-apply: 无阈值，仅作建议 none (the model only suggests)")
+        else:
+            precision = out["auto_apply_precision"]
+            w(
+                f"自动采用 auto-apply ≥ {threshold:.4f}: precision "
+                + (f"{precision:.4f}" if precision is not None else "—")
+                + f", coverage {out['auto_apply_coverage']:.4f}"
+            )
         if unknown:
             w(f"模型不认识的类别 labels the model does not know: {'、'.join(unknown)}")
         w(json.dumps(out, ensure_ascii=False))

@@ -1,9 +1,13 @@
-"""Train a category classifier from a labelled CSV or from the county's confirmed demands."""
+"""Train a category (or department) classifier from a labelled CSV or from the county's own history.
+
+`--from-db` learns categories from staff confirmations, corrections and handled demands; with
+`--label department` it learns departments from where demands were actually dispatched. From a CSV
+the model's target is a department when every label is a department code (selectors.infer_target).
+Each saved model carries its held-out figures and auto-apply threshold (training.train_model)."""
 
 from __future__ import annotations
 
 import getpass
-import time
 from collections import Counter
 from typing import Any
 
@@ -14,7 +18,8 @@ from wangge.triage import selectors, services
 from wangge.triage.csvdata import read_rows
 from wangge.triage.evaluation import cross_validate
 from wangge.triage.management.commands._common import fail, find_actor
-from wangge.triage.ml import Params, TriageClassifier, join_text
+from wangge.triage.ml import Params, join_text
+from wangge.triage.training import train_model
 
 
 class Command(BaseCommand):
@@ -25,7 +30,9 @@ class Command(BaseCommand):
         src.add_argument("--csv", help="labelled CSV file")
         src.add_argument("--from-db", action="store_true", help="confirmed demands + training examples")
         parser.add_argument("--text", default="title,body", help="text columns: title first, then body columns")
-        parser.add_argument("--label", default="label", help="label column")
+        parser.add_argument(
+            "--label", default="label", help="label column (with --from-db: 'department' learns departments)"
+        )
         parser.add_argument("--model", required=True, help="model name (a new version is added)")
         parser.add_argument("--cv", type=int, default=0, help="also cross-validate with K folds and store the figures")
         parser.add_argument("--seed", type=int, default=0)
@@ -39,8 +46,10 @@ class Command(BaseCommand):
                 texts = [join_text(r.title, r.body) for r in rows]
                 labels = [r.label for r in rows]
                 source = f"csv:{opts['csv']}"
+                target = selectors.infer_target(labels)
             else:
-                db_rows = selectors.training_rows_from_db()
+                target = "department" if opts["label"] == "department" else "category"
+                db_rows = selectors.rows_for(target)
                 texts = [join_text(t, d) for t, d, _ in db_rows]
                 labels = [c for _, _, c in db_rows]
                 source = "db"
@@ -61,19 +70,30 @@ class Command(BaseCommand):
                     f"(每折均值 mean {cv['macro_f1_mean']:.4f} ± {cv['macro_f1_std']:.4f}), "
                     f"accuracy {cv['accuracy']:.4f}"
                 )
-            start = time.perf_counter()
-            clf = TriageClassifier(params).fit(texts, labels)
-            metrics["fit_seconds"] = round(time.perf_counter() - start, 2)
-            model = services.triage_model_create(
+            model = train_model(
+                texts,
+                labels,
                 name=opts["model"],
-                classifier=clf,
-                trained_on=source,
-                trained_rows=len(texts),
-                metrics=metrics,
+                target=target,
+                source=source,
+                params=params,
                 actor=actor,
+                metrics=metrics,
+            )
+            metrics = model.metrics
+            auto = metrics.get("auto_apply") or {}
+            held = metrics.get("held_out") or {}
+            self.stdout.write(
+                f"留出集 held-out ({held.get('rows', 0)} rows): macro-F1 {held.get('macro_f1', 0):.4f}; "
+                + (
+                    f"自动采用阈值 auto-apply above {auto['threshold']:.4f} "
+                    f"(precision {auto['precision']:.4f}, coverage {auto['coverage']:.4f})"
+                    if auto.get("threshold") is not None
+                    else "无安全阈值，仅作建议 no threshold reaches the precision: suggestions only"
+                )
             )
             self.stdout.write(
-                f"已保存模型 saved {model.name} v{model.version}: {len(texts)} rows, {len(counts)} labels, "
+                f"已保存模型 saved {model.name} v{model.version} ({target}): {len(texts)} rows, {len(counts)} labels, "
                 f"{metrics['fit_seconds']} s, {model.size_bytes // 1024} KiB"
             )
             if opts["activate"]:
