@@ -448,10 +448,21 @@ WANGGE_WORKER_HOOKS = [
     "wangge.governance.services.governance_pass",
     "wangge.notifications.services.outbox_pass",
     "wangge.dashboards.services.rollup_refresh_recent",
+    "wangge.triage.hot.hot_issues_pass",
     "wangge.dashboards.services.export_jobs_run",
     "wangge.registry.importing.jobs.import_jobs_run",
     "wangge.wechat.photos.wechat_photos_pass",
 ]
+
+# --- hot issues (热点问题), grouped by the worker and read by the pages (wangge.triage.hot) ------------
+# Sets kept: the city-wide one and one per area of these levels, for each window (days).
+TRIAGE_HOT_LEVELS = ("city", "town")
+TRIAGE_HOT_DAYS = (7, 30, 90)
+TRIAGE_HOT_REFRESH_SECONDS = int(os.environ.get("TRIAGE_HOT_REFRESH_SECONDS", "900"))
+# A pass regroups stale sets until this many seconds are spent (at least one set per pass).
+TRIAGE_HOT_PASS_SECONDS = float(os.environ.get("TRIAGE_HOT_PASS_SECONDS", "5"))
+# A set older than this is not shown; the page groups live instead (the worker has stopped).
+TRIAGE_HOT_MAX_AGE_SECONDS = int(os.environ.get("TRIAGE_HOT_MAX_AGE_SECONDS", "3600"))
 
 # --- governance topics (每月一题) and proactive tasks (未诉先办) ---------------------------------
 # A new demand is linked to an active topic of its category and place when its text is this similar
