@@ -481,6 +481,12 @@ DASHBOARD_ROLLUP_OVERLAP_SECONDS = int(os.environ.get("DASHBOARD_ROLLUP_OVERLAP_
 # read again, for events whose id was handed out but not yet committed when it looked.
 DASHBOARD_ROLLUP_ID_MARGIN = int(os.environ.get("DASHBOARD_ROLLUP_ID_MARGIN", "1000"))
 # Monthly ranking (红黑榜): areas with fewer demands in the month are listed but not ranked.
+# map.json's open and overdue counts per area are grouped over every open demand below the area
+# (seconds at millions): each area's counts are kept this long in the cache (0: always live; the
+# tests share one in-process cache between databases, so they count live).
+DASHBOARD_MAP_CACHE_SECONDS = int(
+    os.environ.get("DASHBOARD_MAP_CACHE_SECONDS", "0" if os.environ.get("PYTEST_VERSION") else "30")
+)
 DASHBOARD_RANKING_MIN_DEMANDS = int(os.environ.get("DASHBOARD_RANKING_MIN_DEMANDS", "1"))
 DASHBOARD_CONSOLE_PAGE_SIZE = int(os.environ.get("DASHBOARD_CONSOLE_PAGE_SIZE", "30"))
 # Exports are written here (served only by the scoped download view, never as /media/).

@@ -52,6 +52,30 @@ def test_city_dashboard_shows_the_measures(story: Any, now: Any) -> None:
 
 
 @pytest.mark.django_db
+def test_the_dashboard_reads_todays_demands_once(story: Any, now: Any, monkeypatch: Any) -> None:
+    """Figures, series, categories, channels and children share one live reading of today's demands."""
+    from wangge.dashboards.selectors import tallies
+
+    services.rollup_refresh_recent()
+    reads: list[str] = []
+    real = tallies.demand_rows
+
+    def counted(demands: Any) -> Any:
+        reads.append(str(demands.query))
+        return real(demands)
+
+    monkeypatch.setattr(tallies, "demand_rows", counted)
+    html = client_for(story.personas[Role.CITY_ADMIN]).get(reverse("dashboards:dashboard")).content.decode()
+    assert kpi(html, "received") == str(CITY["received"])  # today's D11 is counted, from that one reading
+    assert reads and len(reads) == len(set(reads))  # no day's demands read twice (today's were read five times)
+    # Outside a page's reading each call reads anew (a service or a test never sees stale figures).
+    subject, before = selectors.Subject(area=story.tree.city), len(reads)
+    selectors.figures(subject=subject, period=selectors.period_from("today"))
+    selectors.figures(subject=subject, period=selectors.period_from("today"))
+    assert len(reads) == before + 2
+
+
+@pytest.mark.django_db
 def test_a_town_sees_only_its_own_figures_and_ranking_place(story: Any, now: Any) -> None:
     tree, personas = story.tree, story.personas
     services.rollup_refresh_recent()
@@ -156,6 +180,34 @@ def test_map_colours_areas_by_open_and_overdue(story: Any, now: Any) -> None:
     grids = city.get(reverse("dashboards:map_data") + f"?area={tree.village.pk}").json()
     names = {f["properties"]["name"]: f["properties"] for f in grids["features"]}
     assert names[tree.grid.name]["open"] == 1 and names[tree.sibling_grid.name]["open"] == 0
+
+
+@pytest.mark.django_db
+def test_map_counts_are_grouped_once_per_cache_period(story: Any, now: Any, settings: Any, monkeypatch: Any) -> None:
+    """Every view of the city's map within DASHBOARD_MAP_CACHE_SECONDS reads one grouping of the open demands."""
+    import datetime as dt
+    import importlib
+
+    import time_machine
+    from django.core.cache import cache
+
+    from wangge.dashboards.tests.conftest import NOW
+
+    ranking = importlib.import_module("wangge.dashboards.selectors.ranking")  # the module, not its function
+
+    settings.DASHBOARD_MAP_CACHE_SECONDS = 30
+    cache.clear()
+    groupings: list[int] = []
+    real = ranking._map_counts
+    monkeypatch.setattr(ranking, "_map_counts", lambda area, areas: groupings.append(area.pk) or real(area, areas))
+    subject = selectors.Subject(area=story.tree.city)
+    first = selectors.map_features(subject=subject)
+    assert selectors.map_features(subject=subject) == first
+    assert groupings == [story.tree.city.pk]
+    with time_machine.travel(NOW + dt.timedelta(seconds=31), tick=False):  # past the cache period
+        selectors.map_features(subject=subject)
+    assert groupings == [story.tree.city.pk] * 2
+    cache.clear()
 
 
 @pytest.mark.django_db
