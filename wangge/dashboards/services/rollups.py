@@ -126,8 +126,7 @@ class RefreshReport:
 
 
 def _fact_values(demands: Any, now: dt.datetime, index: AreaIndex) -> Iterator[tuple[Any, ...]]:
-    """One DemandFacts row (FACT_COLUMNS order, adapted for the database) per demand of a queryset."""
-    adapt_day = connection.ops.adapt_datefield_value
+    """One DemandFacts row (FACT_COLUMNS order) per demand of a queryset."""
     for row, category_id, dept_id in demand_rows(demands):
         facts = demand_facts(row, now)
         bits = 0
@@ -141,7 +140,7 @@ def _fact_values(demands: Any, now: dt.datetime, index: AreaIndex) -> Iterator[t
                 owners[column] = area_id
         yield (
             row.demand_id,
-            adapt_day(local_day(row.created_at)),
+            local_day(row.created_at),
             *owners.values(),
             dept_id,
             category_id,
@@ -159,7 +158,9 @@ def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def _write_facts(rows: list[tuple[Any, ...]], *, upsert: bool) -> None:
+def _write_facts(facts: list[tuple[Any, ...]], *, upsert: bool) -> None:
+    adapt_day = connection.ops.adapt_datefield_value
+    rows = [(r[0], adapt_day(r[1]), *r[2:]) for r in facts]
     table = _q(DemandFacts._meta.db_table)
     columns = ", ".join(_q(c) for c in FACT_COLUMNS)
     with connection.cursor() as cursor:
@@ -331,15 +332,19 @@ def _refresh_demands(ids: set[int], now: dt.datetime, index: AreaIndex) -> tuple
     for i in range(0, len(ordered), CHUNK):
         chunk = ordered[i : i + CHUNK]
         with transaction.atomic():
-            old = DemandFacts.objects.filter(demand_id__in=chunk)
-            _touch(touched, days, old.values_list("day", *OWNER_COLUMNS))
+            old = {r[0]: r for r in DemandFacts.objects.filter(demand_id__in=chunk).values_list(*FACT_COLUMNS)}
             rows = list(_fact_values(Demand.objects.filter(pk__in=chunk), now, index))
+            demands += len(rows)
+            # Only facts that differ touch rows: the demands read again for the id margin, or whose
+            # event changed nothing the measures read, cost no regrouping.
+            changed = [r for r in rows if old.get(r[0]) != r]
             gone = set(chunk) - {r[0] for r in rows}
             if gone:  # deleted demands leave the rollups too
                 DemandFacts.objects.filter(demand_id__in=gone).delete()
-            _write_facts(rows, upsert=True)
-            _touch(touched, days, (r[1 : 2 + len(OWNER_COLUMNS)] for r in rows))
-            demands += len(rows)
+            _touch(touched, days, (old[pk][1 : 2 + len(OWNER_COLUMNS)] for pk in gone if pk in old))
+            _touch(touched, days, (old[r[0]][1 : 2 + len(OWNER_COLUMNS)] for r in changed if r[0] in old))
+            _write_facts(changed, upsert=True)
+            _touch(touched, days, (r[1 : 2 + len(OWNER_COLUMNS)] for r in changed))
     written = 0
     if days:
         with transaction.atomic():
@@ -356,17 +361,24 @@ def rollup_refresh(
 ) -> RefreshReport:
     """Recompute the facts of the demands changed since `since` (and of `days`), and the rows they fall in.
 
+    Only facts that differ from the stored ones touch rollup rows; the days of `days` are regrouped whole.
+
     What changed is found by `updated_at >= since`, or, when given, by events and visits with an
     id above `after_event` / `after_visit` (the worker's way: a primary-key range). Idempotent.
     """
     started = time.perf_counter()
     now = clock.now()
-    ids = _changed_ids(since, now, after_event, days)
+    asked = sorted(set(days))
+    ids = _changed_ids(since, now, after_event, asked)
     report = RefreshReport()
+    touched_days: set[dt.date] = set()
     if ids:
         touched_days, report.demands, report.rows = _refresh_demands(ids, now, AreaIndex())
-        report.days_list = sorted(touched_days)
-        report.days = len(report.days_list)
+    if asked:  # the days asked for are regrouped whole, whether their facts changed or not
+        with transaction.atomic():
+            report.rows += _regroup(asked, None, now)
+    report.days_list = sorted(touched_days | set(asked))
+    report.days = len(report.days_list)
     report.activity_days = activity_refresh(since=since, after_visit=after_visit)
     report.seconds = time.perf_counter() - started
     return report
