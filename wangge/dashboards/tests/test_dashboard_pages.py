@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from typing import Any
@@ -58,13 +59,13 @@ def test_the_dashboard_reads_todays_demands_once(story: Any, now: Any, monkeypat
 
     services.rollup_refresh_recent()
     reads: list[str] = []
-    real = tallies.demand_rows
+    real = tallies._compute_live
 
     def counted(demands: Any) -> Any:
         reads.append(str(demands.query))
         return real(demands)
 
-    monkeypatch.setattr(tallies, "demand_rows", counted)
+    monkeypatch.setattr(tallies, "_compute_live", counted)
     html = client_for(story.personas[Role.CITY_ADMIN]).get(reverse("dashboards:dashboard")).content.decode()
     assert kpi(html, "received") == str(CITY["received"])  # today's D11 is counted, from that one reading
     assert reads and len(reads) == len(set(reads))  # no day's demands read twice (today's were read five times)
@@ -73,6 +74,42 @@ def test_the_dashboard_reads_todays_demands_once(story: Any, now: Any, monkeypat
     selectors.figures(subject=subject, period=selectors.period_from("today"))
     selectors.figures(subject=subject, period=selectors.period_from("today"))
     assert len(reads) == before + 2
+
+
+@pytest.mark.django_db
+def test_todays_figures_from_the_stored_facts_equal_a_full_count(story: Any, now: Any, settings: Any) -> None:
+    """Today's live part reads the worker's stored facts of unchanged demands and computes the others:
+    the figures equal a count of every demand computed now, after a change, an intake and time alone."""
+    from wangge.dashboards import facts
+    from wangge.dashboards.tests.conftest import NOW
+    from wangge.demands import services as demand_services
+    from wangge.demands.testing import make_demand
+
+    settings.DASHBOARD_ROLLUP_ID_MARGIN = 0  # only the events after the refresh mark a demand changed
+    tree = story.tree
+    today = selectors.period_from("today")
+    subjects = [selectors.Subject(area=a) for a in (tree.city, tree.town, tree.grid)]
+    subjects.append(selectors.Subject(department=tree.department))
+
+    def check() -> None:
+        with selectors.one_reading():
+            for subject in subjects:
+                got = selectors.figures(subject=subject, period=today)
+                full = facts.tally_demands(subject.demands().filter(created_at__gte=facts.day_bounds(today.start)[0]))
+                assert (got.counts, got.accept_hist, got.resolve_hist) == (
+                    full.counts,
+                    full.accept_hist,
+                    full.resolve_hist,
+                ), subject.label
+
+    services.rollup_refresh_recent()
+    check()
+    demand_services.demand_accept(demand=story.d["D11"], actor=story.personas[Role.GRID_LEADER])  # an event since
+    make_demand(grid=tree.sibling_grid, title="新的诉求")  # not refreshed yet
+    check()
+    services.rollup_refresh_recent()
+    now.move_to(NOW + dt.timedelta(hours=5))  # the same day: limits pass by time alone, no refresh
+    check()
 
 
 @pytest.mark.django_db
