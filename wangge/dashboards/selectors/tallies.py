@@ -1,5 +1,7 @@
 """Measures and tallies of a subject over a period: rollups for the days the worker has rolled up,
-the other days (today, and any past day without rollups yet) computed live from the demands.
+the other days (today, and any past day without rollups yet) computed live from the demands (the
+stored facts of demands unchanged since the worker's last refresh, the others computed now), once
+per page inside `one_reading()`.
 
 One reading path, so the figures are right before the worker's first pass (a fresh database, or
 just after a migration that emptied the rollups to rebuild them) and the rollups only make them
