@@ -487,6 +487,7 @@ WANGGE_WORKER_HOOKS = [
     "wangge.governance.services.governance_pass",
     "wangge.notifications.services.outbox_pass",
     "wangge.dashboards.services.rollup_refresh_recent",
+    "wangge.triage.hot.hot_issues_pass",
     "wangge.dashboards.services.export_jobs_run",
     "wangge.registry.importing.jobs.import_jobs_run",
     "wangge.wechat.photos.wechat_photos_pass",
@@ -500,6 +501,16 @@ WANGGE_WORKER_HOOKS = [
 WANGGE_STARTUP_HOOKS = [
     "wangge.triage.runtime.preload",
 ]
+
+# --- hot issues (热点问题), grouped by the worker and read by the pages (wangge.triage.hot) ------------
+# Sets kept: the city-wide one and one per area of these levels, for each window (days).
+TRIAGE_HOT_LEVELS = ("city", "town")
+TRIAGE_HOT_DAYS = (7, 30, 90)
+TRIAGE_HOT_REFRESH_SECONDS = int(os.environ.get("TRIAGE_HOT_REFRESH_SECONDS", "900"))
+# A pass regroups stale sets until this many seconds are spent (at least one set per pass).
+TRIAGE_HOT_PASS_SECONDS = float(os.environ.get("TRIAGE_HOT_PASS_SECONDS", "5"))
+# A set older than this is not shown; the page groups live instead (the worker has stopped).
+TRIAGE_HOT_MAX_AGE_SECONDS = int(os.environ.get("TRIAGE_HOT_MAX_AGE_SECONDS", "3600"))
 
 # --- governance topics (每月一题) and proactive tasks (未诉先办) ---------------------------------
 # A new demand is linked to an active topic of its category and place when its text is this similar
@@ -518,6 +529,12 @@ DASHBOARD_ROLLUP_OVERLAP_SECONDS = int(os.environ.get("DASHBOARD_ROLLUP_OVERLAP_
 # read again, for events whose id was handed out but not yet committed when it looked.
 DASHBOARD_ROLLUP_ID_MARGIN = int(os.environ.get("DASHBOARD_ROLLUP_ID_MARGIN", "1000"))
 # Monthly ranking (红黑榜): areas with fewer demands in the month are listed but not ranked.
+# map.json's open and overdue counts per area are grouped over every open demand below the area
+# (seconds at millions): each area's counts are kept this long in the cache (0: always live; the
+# tests share one in-process cache between databases, so they count live).
+DASHBOARD_MAP_CACHE_SECONDS = int(
+    os.environ.get("DASHBOARD_MAP_CACHE_SECONDS", "0" if os.environ.get("PYTEST_VERSION") else "30")
+)
 DASHBOARD_RANKING_MIN_DEMANDS = int(os.environ.get("DASHBOARD_RANKING_MIN_DEMANDS", "1"))
 DASHBOARD_CONSOLE_PAGE_SIZE = int(os.environ.get("DASHBOARD_CONSOLE_PAGE_SIZE", "30"))
 # Exports are written here (served only by the scoped download view, never as /media/).

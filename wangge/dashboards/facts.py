@@ -158,6 +158,7 @@ def demand_rows(demands: Any) -> Iterator[tuple[DemandRow, int | None, int | Non
                 call_back_solved_at=solved_at,
                 call_back_solved=call_solved_answer,
                 sent_back_ever=pk in sent_back,
+                demand_id=pk,
             ),
             cat,
             dept,

@@ -106,6 +106,8 @@ class DemandRow:
     call_back_solved: bool | None = None
     # Sent back to the holder by the verifier (核查不通过) at least once: rework like a reopen.
     sent_back_ever: bool = False
+    # The demand's id (what the rollups' facts are keyed by; no measure reads it).
+    demand_id: int = 0
 
 
 def _first_rating_at(row: DemandRow) -> dt.datetime:

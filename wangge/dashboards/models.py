@@ -143,6 +143,44 @@ class DemandRollup(models.Model):
         return f"{self.day} {self.key}: {self.received}"
 
 
+class DemandFacts(models.Model):
+    """One demand's contribution to the rollups as the last refresh computed it (derived data, never edited).
+
+    The counters of `measures.demand_facts` packed as bits (bit i is COUNTERS[i]), the sums, the
+    histogram buckets, and the buckets' keys: the local day, the area of each level above the
+    demand, its department, category and channel. A refresh recomputes the facts of the demands
+    that changed and then regroups only the rollup rows those demands fall in, in SQL
+    (services.rollups); the rows of a day are thus a GROUP BY over this table, never a re-read of
+    the day's demands. No foreign key to the demand: the row is rebuilt from it, never joined.
+    """
+
+    demand_id = models.BigIntegerField(primary_key=True)
+    day = models.DateField()
+    city_id = models.IntegerField(null=True)
+    town_id = models.IntegerField(null=True)
+    village_id = models.IntegerField(null=True)
+    branch_id = models.IntegerField(null=True)
+    grid_id = models.IntegerField(null=True)
+    department_id = models.IntegerField(null=True)
+    category_id = models.IntegerField(null=True)
+    channel = models.CharField(max_length=16, blank=True)
+    bits = models.BigIntegerField(default=0)
+    urges = models.IntegerField(default=0)
+    accept_seconds = models.BigIntegerField(default=0)
+    resolve_seconds = models.BigIntegerField(default=0)
+    # Histogram bucket of each time (null when the demand was not accepted / not answered).
+    accept_bucket = models.SmallIntegerField(null=True)
+    resolve_bucket = models.SmallIntegerField(null=True)
+
+    class Meta:
+        verbose_name = _("demand facts")
+        verbose_name_plural = _("demand facts")
+        indexes = [models.Index(fields=["day"], name="demandfacts_day")]
+
+    def __str__(self) -> str:
+        return f"{self.demand_id} {self.day}"
+
+
 class ActivityRollup(models.Model):
     """Visits and opinions of one day in one area (city, town, village); rewritten whole, never edited."""
 

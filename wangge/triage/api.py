@@ -15,7 +15,6 @@ from ninja import Router, Schema
 
 from wangge.accounts.api_auth import STAFF_AUTH
 from wangge.accounts.scope import scope_for
-from wangge.core import clock
 from wangge.core.api import BodyIn
 from wangge.core.errors import ValidationFailed
 from wangge.demands.models import Demand
@@ -135,7 +134,6 @@ def hot(request: HttpRequest, days: int = 7, area_id: int | None = None, top: in
     if not 1 <= days <= 366:
         raise ValidationFailed(_("days must be 1–366"), field="days")
     top = max(1, min(top, 50))
-    since = clock.now() - dt.timedelta(days=days)
     scope = scope_for(request.user)
     if area_id is not None:
         paths: list[str | None] = [area_get(user=request.user, pk=area_id).path]
@@ -145,7 +143,7 @@ def hot(request: HttpRequest, days: int = 7, area_id: int | None = None, top: in
         paths = list(scope.area_paths)
     groups = []
     for path in paths:
-        groups.extend(selectors.hot_issues(since=since, area_path=path, top=top))
+        groups.extend(selectors.hot_issues_recent(days=days, area_path=path, top=top))
     groups.sort(key=lambda g: -g.heat)
     return [
         HotGroupOut(

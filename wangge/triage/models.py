@@ -158,3 +158,29 @@ class TrainingExample(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} → {self.category_code}"
+
+
+class HotIssueSet(models.Model):
+    """The hot issues of one area over the last `days` days as the worker last grouped them (derived data).
+
+    Grouping thousands of demands by text takes seconds; the pages read this row instead
+    (`selectors.hot_issues_for`), and the worker regroups it every TRIAGE_HOT_REFRESH_SECONDS
+    (`hot.hot_issues_pass`). `area_path` "" is every area (city-wide roles).
+    """
+
+    area_path_fields = ("area_path",)  # rewritten by registry area_move
+    area_path = models.CharField(max_length=255, blank=True)
+    days = models.PositiveSmallIntegerField()
+    # The groups of demands created in [since, computed_at), hottest first (HotGroup fields, all members).
+    since = models.DateTimeField()
+    computed_at = models.DateTimeField()
+    groups = models.JSONField(default=list)
+    seconds = models.FloatField(default=0)
+
+    class Meta:
+        verbose_name = _("hot issues")
+        verbose_name_plural = _("hot issues")
+        constraints = [models.UniqueConstraint(fields=["area_path", "days"], name="hotissueset_area_days")]
+
+    def __str__(self) -> str:
+        return f"{self.area_path or '*'} {self.days}d @ {self.computed_at:%Y-%m-%d %H:%M}"

@@ -14,7 +14,7 @@ from wangge.core import clock
 from wangge.core.errors import NotFound
 from wangge.triage import runtime
 from wangge.triage.ml import TriageClassifier
-from wangge.triage.models import TrainingExample, TriageModel
+from wangge.triage.models import HotIssueSet, TrainingExample, TriageModel
 from wangge.triage.similarity import Candidate, HotGroup, HotRecord, Match, hot_groups, rank_duplicates
 
 # How many recent open demands nearby are compared with a new one (the newest first).
@@ -315,6 +315,55 @@ def hot_issues(
     return groups
 
 
+def group_to_json(group: HotGroup) -> dict[str, Any]:
+    """A group as stored in a HotIssueSet (every field, the heat unrounded)."""
+    return {
+        **group.as_dict(),
+        "heat": group.heat,
+        "member_ids": list(group.member_ids),
+        "demand_ids": list(group.extra.get("demand_ids", [])),  # type: ignore[call-overload]
+    }
+
+
+def group_from_json(data: dict[str, Any]) -> HotGroup:
+    def when(value: str | None) -> dt.datetime | None:
+        return dt.datetime.fromisoformat(value) if value else None
+
+    return HotGroup(
+        key_words=list(data["key_words"]),
+        size=int(data["size"]),
+        users=int(data["users"]),
+        areas=int(data["areas"]),
+        support=int(data["support"]),
+        heat=float(data["heat"]),
+        ids=list(data["ids"]),
+        titles=list(data["titles"]),
+        first_at=when(data.get("first_at")),
+        last_at=when(data.get("last_at")),
+        extra={"demand_ids": [int(i) for i in data.get("demand_ids", [])]},
+        records=int(data.get("records", 0)),
+        member_ids=list(data.get("member_ids", [])),
+    )
+
+
+def hot_issues_recent(*, days: int, area_path: str | None = None, top: int = 10) -> list[HotGroup]:
+    """The hot issues of the last `days` days under an area: as the worker stored them, else grouped now.
+
+    The worker keeps the sets of the city-wide view and of each area of TRIAGE_HOT_LEVELS for the
+    TRIAGE_HOT_DAYS windows (`hot.hot_issues_pass`); a set older than TRIAGE_HOT_MAX_AGE_SECONDS,
+    or one the worker does not keep, is grouped live (`hot_issues`).
+    """
+    max_age = dt.timedelta(seconds=int(getattr(settings, "TRIAGE_HOT_MAX_AGE_SECONDS", 3600)))
+    stored = (
+        HotIssueSet.objects.filter(area_path=area_path or "", days=days, computed_at__gte=clock.now() - max_age)
+        .values_list("groups", flat=True)
+        .first()
+    )
+    if stored is not None:
+        return [group_from_json(g) for g in stored[:top]]
+    return hot_issues(since=clock.now() - dt.timedelta(days=days), area_path=area_path, top=top)
+
+
 def _as_datetime(value: dt.datetime | dt.date, *, end: bool = False) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value
@@ -368,7 +417,10 @@ def hot_issues_for(
         paths = list(scope.area_paths)
     groups: list[HotGroup] = []
     for path in paths:
-        groups.extend(hot_issues(since=start, area_path=path, top=top))
+        if since is None:
+            groups.extend(hot_issues_recent(days=days, area_path=path, top=top))
+        else:
+            groups.extend(hot_issues(since=start, area_path=path, top=top))
     groups.sort(key=lambda g: -g.heat)
     groups = groups[:top]
     from wangge.demands.models import Demand

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Q
 
 from wangge.accounts.scope import scope_for
@@ -104,27 +105,48 @@ def map_areas(subject: Subject) -> list[Area]:
     return list(Area.objects.filter(level=Level.GRID, path__startswith=area.path).order_by("path"))
 
 
+def _map_counts(area: Area, areas: list[Area]) -> dict[int, list[int]]:
+    """[open, overdue] now of each of `areas` (below `area`): one GROUP BY over the open demands."""
+    counts: dict[int, list[int]] = {a.pk: [0, 0] for a in areas}
+    now = clock.now()
+    late = Q(resolve_due_at__lt=now) | Q(state__in=WAITING, accept_due_at__lt=now)
+    grouped = (
+        Demand.objects.filter(state__in=OPEN, area_path__startswith=area.path)
+        .values("area_path")
+        .annotate(open=Count("id"), overdue=Count("id", filter=late))
+    )
+    by_path = {a.path: a.pk for a in areas}
+    depths = sorted({path_depth(a.path) for a in areas})
+    for row in grouped:
+        for depth in depths:
+            pk = by_path.get(prefix_at(row["area_path"], depth))
+            if pk is not None:
+                counts[pk][0] += row["open"]
+                counts[pk][1] += row["overdue"]
+                break
+    return counts
+
+
 def map_features(*, subject: Subject) -> dict[str, Any]:
-    """GeoJSON of the map's areas, each with its open and overdue demands now (live, open ones only)."""
+    """GeoJSON of the map's areas, each with its open and overdue demands now (live, open ones only).
+
+    The counts of an area are kept DASHBOARD_MAP_CACHE_SECONDS in the cache: the big screen and every
+    dashboard view of the city then group the open demands once in that time, not once per view.
+    """
     areas = map_areas(subject)
     counts: dict[int, list[int]] = {a.pk: [0, 0] for a in areas}
     if subject.area is not None and areas:
-        now = clock.now()
-        late = Q(resolve_due_at__lt=now) | Q(state__in=WAITING, accept_due_at__lt=now)
-        grouped = (
-            Demand.objects.filter(state__in=OPEN, area_path__startswith=subject.area.path)
-            .values("area_path")
-            .annotate(open=Count("id"), overdue=Count("id", filter=late))
-        )
-        by_path = {a.path: a.pk for a in areas}
-        depths = sorted({path_depth(a.path) for a in areas})
-        for row in grouped:
-            for depth in depths:
-                pk = by_path.get(prefix_at(row["area_path"], depth))
-                if pk is not None:
-                    counts[pk][0] += row["open"]
-                    counts[pk][1] += row["overdue"]
-                    break
+        area = subject.area
+        ttl = int(getattr(settings, "DASHBOARD_MAP_CACHE_SECONDS", 0))
+        if ttl > 0:
+            key = f"dashboards:map:{area.pk}:{area.path}:{len(areas)}"
+            kept = cache.get(key)
+            if kept is None:
+                kept = {str(pk): value for pk, value in _map_counts(area, areas).items()}
+                cache.set(key, kept, ttl)
+            counts.update({int(pk): value for pk, value in kept.items() if int(pk) in counts})
+        else:
+            counts = _map_counts(area, areas)
     features = []
     for a in areas:
         if not a.boundary:

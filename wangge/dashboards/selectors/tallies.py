@@ -1,5 +1,7 @@
 """Measures and tallies of a subject over a period: rollups for the days the worker has rolled up,
-the other days (today, and any past day without rollups yet) computed live from the demands.
+the other days (today, and any past day without rollups yet) computed live from the demands (the
+stored facts of demands unchanged since the worker's last refresh, the others computed now), once
+per page inside `one_reading()`.
 
 One reading path, so the figures are right before the worker's first pass (a fresh database, or
 just after a migration that emptied the rollups to rebuild them) and the rollups only make them
@@ -12,17 +14,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, NamedTuple
 
+from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db.models import Q, QuerySet, Sum
 
 from wangge.core import clock
 from wangge.dashboards.facts import day_bounds, demand_rows, local_day
-from wangge.dashboards.measures import LEVELS, Tally, demand_facts
-from wangge.dashboards.models import COUNTERS, HISTOGRAMS, SUMS, Cut, DemandRollup, RollupState
+from wangge.dashboards.measures import LEVELS, OPEN, WAITING, Tally, demand_facts
+from wangge.dashboards.models import COUNTERS, HISTOGRAMS, SUMS, Cut, DemandFacts, DemandRollup, RollupState
 from wangge.dashboards.selectors.subjects import Period, Subject
-from wangge.demands.models import Category, Channel, Demand
+from wangge.demands.models import Category, Channel, Demand, DemandEvent
 from wangge.registry.models import Area, Level
 
 Runs = list[tuple[dt.date, dt.date]]
@@ -30,11 +36,127 @@ Runs = list[tuple[dt.date, dt.date]]
 # The columns a tally reads from a rollup row (values(), not model instances: hundreds per page).
 FIELDS = (*COUNTERS, *SUMS, *HISTOGRAMS)
 
+# (the demand, or what the splits read of it; its category id; its department id; its facts)
+LiveRow = tuple[Any, int | None, int | None, dict[str, int]]
+
+# --- one reading per page -------------------------------------------------------------------------
+
+_reading: ContextVar[dict[Any, Any] | None] = ContextVar("dashboards_reading", default=None)
+
+
+@contextmanager
+def one_reading() -> Iterator[None]:
+    """Inside the block every selector shares one reading: today's demands (the live part) are read and
+    their facts computed once, with one `now`, however many figures, series, splits and children a
+    page shows; which past days are rolled up is asked once per period. Outside it, each call reads anew.
+    """
+    token = _reading.set({})
+    try:
+        yield
+    finally:
+        _reading.reset(token)
+
+
+def _memo(key: Any, compute: Callable[[], Any]) -> Any:
+    cache = _reading.get()
+    if cache is None:
+        return compute()
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
+class StoredDemand(NamedTuple):
+    """What the live splits read of a demand whose facts are read from its DemandFacts row."""
+
+    created_at: dt.datetime
+    area_path: str
+    channel: str
+
+
+def _stored_facts(row: tuple[Any, ...]) -> dict[str, int]:
+    bits, urges, accept_seconds, resolve_seconds = row
+    facts = {name: (bits >> i) & 1 for i, name in enumerate(COUNTERS)}
+    facts.update(urges=urges, accept_seconds=accept_seconds, resolve_seconds=resolve_seconds)
+    return facts
+
+
+def _compute_live(demands: QuerySet[Demand]) -> list[LiveRow]:
+    """The live rows of `demands`: each demand's facts as the worker stored them (DemandFacts) when
+    nothing has changed since, else computed now (changed since the last refresh: a newer event, a
+    limit passed since, or not yet refreshed). Exact either way; a busy day costs one read of the
+    stored facts and a few demands computed, not every demand computed.
+    """
+    now = _memo("now", clock.now)
+    state = _memo(
+        "state",
+        lambda: RollupState.objects.filter(name="demands").values_list("refreshed_at", "last_event_id").first(),
+    )
+    if state is None or state[0] is None:
+        return [(row, cat, dept, demand_facts(row, now)) for row, cat, dept in demand_rows(demands)]
+    refreshed_at, last_event = state
+    heads = {
+        pk: (at, path, channel)
+        for pk, at, path, channel in demands.values_list("pk", "created_at", "area_path", "channel")
+    }
+    if not heads:
+        return []
+    margin = int(getattr(settings, "DASHBOARD_ROLLUP_ID_MARGIN", 1000))
+    changed = (
+        set(DemandEvent.objects.filter(pk__gt=max(0, last_event - margin)).values_list("demand_id", flat=True))
+        & heads.keys()
+    )
+    since = refreshed_at - dt.timedelta(seconds=int(getattr(settings, "DASHBOARD_ROLLUP_OVERLAP_SECONDS", 600)))
+    crossed = (
+        Q(state__in=WAITING, accept_due_at__gte=since, accept_due_at__lt=now)
+        | Q(state__in=OPEN, resolve_due_at__gte=since, resolve_due_at__lt=now)
+        | Q(state__in=OPEN, case_due_at__gte=since, case_due_at__lt=now)
+    )
+    changed |= set(demands.filter(crossed).values_list("pk", flat=True))
+    rows: list[LiveRow] = []
+    ids = sorted(heads.keys() - changed)
+    found: set[int] = set()
+    for i in range(0, len(ids), 5000):
+        stored = DemandFacts.objects.filter(demand_id__in=ids[i : i + 5000]).values_list(
+            "demand_id", "category_id", "department_id", "bits", "urges", "accept_seconds", "resolve_seconds"
+        )
+        for pk, cat, dept, *values in stored:
+            found.add(pk)
+            rows.append((StoredDemand(*heads[pk]), cat, dept, _stored_facts(tuple(values))))
+    missing = set(ids) - found  # not refreshed yet: computed now
+    todo = sorted(changed | missing)
+    for i in range(0, len(todo), 5000):
+        chunk = Demand.objects.filter(pk__in=todo[i : i + 5000])
+        rows.extend((row, cat, dept, demand_facts(row, now)) for row, cat, dept in demand_rows(chunk))
+    return rows
+
+
+def _live_run(demands: QuerySet[Demand]) -> list[LiveRow]:
+    try:
+        key = ("live", str(demands.query))
+    except EmptyResultSet:
+        return []
+    return _memo(key, lambda: _compute_live(demands))  # type: ignore[no-any-return]
+
+
+def _live(demands: QuerySet[Demand], runs: Runs) -> Iterator[LiveRow]:
+    """(row, category id, department id, facts) of each of `demands` received on the days of `runs`.
+
+    Read run by run, each once per reading: today's run is shared by every period that ends today.
+    """
+    for run in runs:
+        yield from _live_run(demands & live_demands([run]))
+
+
 # --- figures ----------------------------------------------------------------------------------
 
 
 def _split(period: Period) -> tuple[Period | None, Runs]:
-    """The past part of a period (read from rollups) and the runs of days computed live."""
+    """The past part of a period (read from rollups) and the runs of days computed live (once per reading)."""
+    return _memo(("split", period.start, period.end, clock.today_local()), lambda: _split_now(period))  # type: ignore[no-any-return]
+
+
+def _split_now(period: Period) -> tuple[Period | None, Runs]:
     today = clock.today_local()
     last = min(period.end, today - dt.timedelta(days=1))
     past = Period(period.start, last) if last >= period.start else None
@@ -73,9 +195,8 @@ def figures(*, subject: Subject, period: Period) -> Tally:
         for row in subject.rollups().filter(cut=Cut.TOTAL, day__gte=past.start, day__lte=past.end).values(*FIELDS):
             tally.add_row(row)
     if runs:
-        now = clock.now()
-        for row, _cat, _dept in demand_rows(subject.demands() & live_demands(runs)):
-            tally.add_facts(demand_facts(row, now))
+        for _row, _cat, _dept, facts in _live(subject.demands(), runs):
+            tally.add_facts(facts)
     return tally
 
 
@@ -88,9 +209,8 @@ def daily(*, subject: Subject, period: Period) -> list[tuple[dt.date, Tally]]:
         for row in rows.values("day", *FIELDS):
             by_day[row["day"]].add_row(row)
     if runs:
-        now = clock.now()
-        for demand, _cat, _dept in demand_rows(subject.demands() & live_demands(runs)):
-            by_day[local_day(demand.created_at)].add_facts(demand_facts(demand, now))
+        for demand, _cat, _dept, facts in _live(subject.demands(), runs):
+            by_day[local_day(demand.created_at)].add_facts(facts)
     days = [period.start + dt.timedelta(days=i) for i in range(period.days)]
     return [(d, by_day.get(d) or Tally()) for d in days]
 
@@ -112,21 +232,19 @@ def _tallies_by(
     `of_row(row, category_id)` names the split of one live demand."""
     tallies: dict[Any, Tally] = defaultdict(Tally)
     past, runs = _split(period)
-    live_qs = None
+    live_qs, live_runs = None, runs
     if subject.level in ("village", "branch", "grid"):
-        live_qs = subject.demands().filter(created_at__gte=day_bounds(period.start)[0])
-        live_qs = live_qs.filter(created_at__lt=day_bounds(period.end)[1])
+        live_qs, live_runs = subject.demands(), [(period.start, period.end)]
     else:
         if past is not None:
             rows = subject.rollups().filter(cut=cut, day__gte=past.start, day__lte=past.end)
             for row in rows.values(column, *FIELDS):
                 tallies[row[column]].add_row(row)
         if runs:
-            live_qs = subject.demands() & live_demands(runs)
+            live_qs = subject.demands()
     if live_qs is not None:
-        now = clock.now()
-        for row, category_id, _dept in demand_rows(live_qs):
-            tallies[of_row(row, category_id)].add_facts(demand_facts(row, now))
+        for row, category_id, _dept, facts in _live(live_qs, live_runs):
+            tallies[of_row(row, category_id)].add_facts(facts)
     return tallies
 
 
@@ -193,14 +311,12 @@ def area_tallies(*, areas: list[Area], period: Period) -> dict[int, Tally]:
         wanted = {a.path: a.pk for a in areas}
         depths = sorted({path_depth(a.path) for a in areas})
         common = _common_prefix(list(wanted))
-        now = clock.now()
-        qs = live_demands(runs).filter(area_path__startswith=common) if common else live_demands(runs)
-        for demand, _cat, _dept in demand_rows(qs):
-            facts: dict[str, int] | None = None
+        # Built as Subject.demands(): a page's children share its own live reading.
+        qs = Demand.objects.filter(area_path__startswith=common) if common else Demand.objects.all()
+        for demand, _cat, _dept, facts in _live(qs, runs):
             for depth in depths:
                 pk = wanted.get(prefix_at(demand.area_path, depth))
                 if pk is not None:
-                    facts = facts or demand_facts(demand, now)
                     result[pk].add_facts(facts)
     return result
 

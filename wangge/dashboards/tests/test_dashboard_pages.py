@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from typing import Any
@@ -49,6 +50,66 @@ def test_city_dashboard_shows_the_measures(story: Any, now: Any) -> None:
     # Drill-down: both towns are listed under the city with their own counts.
     assert story.tree.town.name in html and story.tree.other_town.name in html
     assert 'id="dash-data"' in html and "echarts.min.js" in html and "leaflet.js" in html
+
+
+@pytest.mark.django_db
+def test_the_dashboard_reads_todays_demands_once(story: Any, now: Any, monkeypatch: Any) -> None:
+    """Figures, series, categories, channels and children share one live reading of today's demands."""
+    from wangge.dashboards.selectors import tallies
+
+    services.rollup_refresh_recent()
+    reads: list[str] = []
+    real = tallies._compute_live
+
+    def counted(demands: Any) -> Any:
+        reads.append(str(demands.query))
+        return real(demands)
+
+    monkeypatch.setattr(tallies, "_compute_live", counted)
+    html = client_for(story.personas[Role.CITY_ADMIN]).get(reverse("dashboards:dashboard")).content.decode()
+    assert kpi(html, "received") == str(CITY["received"])  # today's D11 is counted, from that one reading
+    assert reads and len(reads) == len(set(reads))  # no day's demands read twice (today's were read five times)
+    # Outside a page's reading each call reads anew (a service or a test never sees stale figures).
+    subject, before = selectors.Subject(area=story.tree.city), len(reads)
+    selectors.figures(subject=subject, period=selectors.period_from("today"))
+    selectors.figures(subject=subject, period=selectors.period_from("today"))
+    assert len(reads) == before + 2
+
+
+@pytest.mark.django_db
+def test_todays_figures_from_the_stored_facts_equal_a_full_count(story: Any, now: Any, settings: Any) -> None:
+    """Today's live part reads the worker's stored facts of unchanged demands and computes the others:
+    the figures equal a count of every demand computed now, after a change, an intake and time alone."""
+    from wangge.dashboards import facts
+    from wangge.dashboards.tests.conftest import NOW
+    from wangge.demands import services as demand_services
+    from wangge.demands.testing import make_demand
+
+    settings.DASHBOARD_ROLLUP_ID_MARGIN = 0  # only the events after the refresh mark a demand changed
+    tree = story.tree
+    today = selectors.period_from("today")
+    subjects = [selectors.Subject(area=a) for a in (tree.city, tree.town, tree.grid)]
+    subjects.append(selectors.Subject(department=tree.department))
+
+    def check() -> None:
+        with selectors.one_reading():
+            for subject in subjects:
+                got = selectors.figures(subject=subject, period=today)
+                full = facts.tally_demands(subject.demands().filter(created_at__gte=facts.day_bounds(today.start)[0]))
+                assert (got.counts, got.accept_hist, got.resolve_hist) == (
+                    full.counts,
+                    full.accept_hist,
+                    full.resolve_hist,
+                ), subject.label
+
+    services.rollup_refresh_recent()
+    check()
+    demand_services.demand_accept(demand=story.d["D11"], actor=story.personas[Role.GRID_LEADER])  # an event since
+    make_demand(grid=tree.sibling_grid, title="新的诉求")  # not refreshed yet
+    check()
+    services.rollup_refresh_recent()
+    now.move_to(NOW + dt.timedelta(hours=5))  # the same day: limits pass by time alone, no refresh
+    check()
 
 
 @pytest.mark.django_db
@@ -156,6 +217,34 @@ def test_map_colours_areas_by_open_and_overdue(story: Any, now: Any) -> None:
     grids = city.get(reverse("dashboards:map_data") + f"?area={tree.village.pk}").json()
     names = {f["properties"]["name"]: f["properties"] for f in grids["features"]}
     assert names[tree.grid.name]["open"] == 1 and names[tree.sibling_grid.name]["open"] == 0
+
+
+@pytest.mark.django_db
+def test_map_counts_are_grouped_once_per_cache_period(story: Any, now: Any, settings: Any, monkeypatch: Any) -> None:
+    """Every view of the city's map within DASHBOARD_MAP_CACHE_SECONDS reads one grouping of the open demands."""
+    import datetime as dt
+    import importlib
+
+    import time_machine
+    from django.core.cache import cache
+
+    from wangge.dashboards.tests.conftest import NOW
+
+    ranking = importlib.import_module("wangge.dashboards.selectors.ranking")  # the module, not its function
+
+    settings.DASHBOARD_MAP_CACHE_SECONDS = 30
+    cache.clear()
+    groupings: list[int] = []
+    real = ranking._map_counts
+    monkeypatch.setattr(ranking, "_map_counts", lambda area, areas: groupings.append(area.pk) or real(area, areas))
+    subject = selectors.Subject(area=story.tree.city)
+    first = selectors.map_features(subject=subject)
+    assert selectors.map_features(subject=subject) == first
+    assert groupings == [story.tree.city.pk]
+    with time_machine.travel(NOW + dt.timedelta(seconds=31), tick=False):  # past the cache period
+        selectors.map_features(subject=subject)
+    assert groupings == [story.tree.city.pk] * 2
+    cache.clear()
 
 
 @pytest.mark.django_db

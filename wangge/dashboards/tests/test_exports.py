@@ -122,8 +122,8 @@ def test_unmasked_exports_only_for_city_admins_with_a_reason(tree: Any, personas
 @pytest.mark.django_db
 def test_two_workers_never_write_one_job_twice(tree: Any, personas: Any, media: Any) -> None:
     job = make_export_job(user=personas[Role.TOWN])
-    assert services._claim(job.pk, "a") is True
-    assert services._claim(job.pk, "b") is False
+    assert services.jobs._claim(job.pk, "a") is True
+    assert services.jobs._claim(job.pk, "b") is False
     assert services.export_jobs_run() == 0  # running elsewhere
 
 

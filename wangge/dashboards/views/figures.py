@@ -82,6 +82,12 @@ def _chart_data(
 
 
 def _dashboard_context(request: HttpRequest) -> dict[str, Any]:
+    # One reading: today's demands are read and counted once for every figure of the page.
+    with selectors.one_reading():
+        return _dashboard_figures(request)
+
+
+def _dashboard_figures(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     get = request.GET
     subject = selectors.subject_for(user=user, area=get.get("area"), department=get.get("department"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 import time_machine
 from django.utils import timezone
 
@@ -75,3 +76,32 @@ def test_hot_issues_over_demands_in_a_period_and_area(tree: Any) -> None:
     assert g.size == 4 and g.users == 4 and g.areas == 2
     assert "路灯" in g.name
     assert len(g.extra["demand_ids"]) == 4
+
+
+def test_the_worker_stores_hot_issues_and_the_pages_read_them(tree: Any, personas: Any, monkeypatch: Any) -> None:
+    """After the worker's pass the page's groups come from the stored set, equal to grouping live."""
+    from wangge.demands.testing import make_demand
+    from wangge.triage import hot, selectors
+    from wangge.triage.models import HotIssueSet
+
+    t0 = timezone.make_aware(dt.datetime(2026, 4, 6, 9, 0))
+    with time_machine.travel(t0, tick=False):
+        for i, t in enumerate(LIGHTS):
+            make_demand(grid=tree.grid, title=t, description=t, reporter_phone=f"1390000{i:04d}")
+    with time_machine.travel(t0 + dt.timedelta(hours=1), tick=False):
+        live = selectors.hot_issues_for(user=personas["city_admin"], days=7)
+        assert hot.hot_issues_pass() >= 1
+        assert HotIssueSet.objects.filter(area_path="", days=7).exists()  # the city-wide week comes first
+
+        def no_grouping(*args: Any, **kwargs: Any) -> Any:
+            raise AssertionError("grouped live although the worker stored the set")
+
+        monkeypatch.setattr(selectors, "hot_groups", no_grouping)
+        stored = selectors.hot_issues_for(user=personas["city_admin"], days=7)
+    assert len(live) == 1 and live[0].size == 5
+    assert [(i.name, i.size, i.users, i.heat, [d.pk for d in i.demands]) for i in stored] == [
+        (i.name, i.size, i.users, i.heat, [d.pk for d in i.demands]) for i in live
+    ]
+    # A set older than TRIAGE_HOT_MAX_AGE_SECONDS is not shown: the page groups live again.
+    with time_machine.travel(t0 + dt.timedelta(hours=3), tick=False), pytest.raises(AssertionError, match="grouped"):
+        selectors.hot_issues_for(user=personas["city_admin"], days=7)

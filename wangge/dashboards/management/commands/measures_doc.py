@@ -45,12 +45,17 @@ TAIL = """
 ## Rollups and their rebuild
 
 The worker keeps one rollup row per day, area (or department) and category with every counter
-(`DemandRollup`, written by `services.rollup_refresh`). A day without rollup rows is computed live
-from the demands by the same code (`selectors.tallies`), so a fresh database, or one whose rollups
-were just emptied, shows the right figures before the worker's first pass. When the definitions
-change, a migration empties the rollups and resets the worker's state (as
-`dashboards/0003_measures_that_mean_what_they_say` does): the worker's next pass rebuilds every day.
-`manage.py rollup_rebuild` does the same at once.
+(`DemandRollup`, written by `services.rollups`). Each demand's counters are kept in its
+`DemandFacts` row; a refresh recomputes the facts of the demands that changed (a new event, or a
+limit passed by time alone) and regroups only the rollup rows those demands fall in, before and
+after the change, with one `INSERT … SELECT … GROUP BY … ON CONFLICT` per level and cut. Today,
+and a day without rollup rows, is computed live by the same code (`selectors.tallies`): from the
+stored facts of the demands unchanged since the last refresh, and computed now for the others (a
+newer event, a limit passed since, not refreshed yet), so the figures are exact, and a fresh
+database, or one whose rollups were just emptied, shows the right figures before the worker's
+first pass. When the definitions change, a migration resets the worker's state (as
+`dashboards/0005_demand_facts_for_incremental_rollups` does): the worker's next pass rebuilds every
+demand's facts and every row. `manage.py rollup_rebuild` does the same at once.
 """
 
 

@@ -1,0 +1,524 @@
+"""The rollups: incremental, set-based, with no lock over the city.
+
+Two steps, each touching only what changed:
+
+1. **Facts.** Each demand that changed (a new event, or a limit passed by time alone) has its
+   facts recomputed by `measures.demand_facts` and stored in its `DemandFacts` row (upserted): the
+   counters as bits, the sums, the histogram buckets, and the keys of the rollup rows it falls in
+   (day, the area of each level above it, department, category, channel).
+2. **Regroup.** The rollup rows those demands fall in, before and after the change (a demand
+   moved to another area or category leaves its old rows), are recomputed in the database: one
+   `INSERT … SELECT … GROUP BY … ON CONFLICT (day, key) DO UPDATE` per level and cut over the
+   facts of the touched days and owners, and the rows of those owners that no demand falls in
+   any more deleted. The same SQL on PostgreSQL and SQLite (both upsert; JSON aggregation by
+   `jsonb_object_agg` / `json_group_object`).
+
+The first build (`rollup_rebuild`) computes every demand's facts once (bulk written, COPY on
+PostgreSQL) and regroups everything in one statement per level and cut. Running a refresh twice,
+or on two workers at once, gives the same rows: every write is an upsert of values derived from
+the demands.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max
+from django.db.models.functions import TruncDate
+
+from wangge.core import clock
+from wangge.dashboards.facts import AreaIndex, day_bounds, demand_rows, local_day, visit_models
+from wangge.dashboards.measures import OPEN, WAITING, bucket, demand_facts
+from wangge.dashboards.models import (
+    COUNTERS,
+    SUMS,
+    ActivityRollup,
+    Cut,
+    DemandFacts,
+    DemandRollup,
+    RollupLevel,
+    RollupState,
+)
+from wangge.demands.models import Demand, DemandEvent
+from wangge.registry.models import Area, Department
+
+# Levels whose rollups are also cut by category (a village's, branch's or grid's demands are few
+# enough to read live; cutting them by 40 categories would multiply the rows for little gain).
+CATEGORY_LEVELS = frozenset({"city", "town", "department"})
+# Levels that keep visit and opinion counts (the public page and the reports read these).
+ACTIVITY_LEVELS = ("city", "town", "village")
+EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+# The facts column naming each area level's owner (the area of that level above the demand).
+LEVEL_COLUMNS = {
+    "city": "city_id",
+    "town": "town_id",
+    "village": "village_id",
+    "branch": "branch_id",
+    "grid": "grid_id",
+}
+OWNER_COLUMNS = (*LEVEL_COLUMNS.values(), "department_id")
+FACT_COLUMNS = (
+    "demand_id",
+    "day",
+    *OWNER_COLUMNS,
+    "category_id",
+    "channel",
+    "bits",
+    "urges",
+    "accept_seconds",
+    "resolve_seconds",
+    "accept_bucket",
+    "resolve_bucket",
+)
+# (level, owner column, cut) of every rollup row kind.
+GROUPS: tuple[tuple[str, str, str], ...] = tuple(
+    (level, column, cut)
+    for level, column in (*LEVEL_COLUMNS.items(), (RollupLevel.DEPARTMENT.value, "department_id"))
+    for cut in (Cut.TOTAL, Cut.CATEGORY, Cut.CHANNEL)
+    if cut == Cut.TOTAL or level in CATEGORY_LEVELS
+)
+ROLLUP_COLUMNS = (
+    "day",
+    "level",
+    "area_id",
+    "area_path",
+    "department_id",
+    "cut",
+    "category_id",
+    "channel",
+    "key",
+    *COUNTERS,
+    *SUMS,
+    "accept_hist",
+    "resolve_hist",
+    "refreshed_at",
+)
+CHUNK = 5000
+
+
+@dataclass
+class RefreshReport:
+    """What one refresh did."""
+
+    days: int = 0
+    demands: int = 0
+    rows: int = 0
+    activity_days: int = 0
+    seconds: float = 0.0
+    days_list: list[dt.date] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return (
+            f"rollups: {self.days} days, {self.demands} demands, {self.rows} rows, "
+            f"{self.activity_days} activity days; {self.seconds * 1000:.0f} ms"
+        )
+
+
+# --- step 1: facts ----------------------------------------------------------------------------
+
+
+def _fact_values(demands: Any, now: dt.datetime, index: AreaIndex) -> Iterator[tuple[Any, ...]]:
+    """One DemandFacts row (FACT_COLUMNS order) per demand of a queryset."""
+    for row, category_id, dept_id in demand_rows(demands):
+        facts = demand_facts(row, now)
+        bits = 0
+        for i, name in enumerate(COUNTERS):
+            if facts[name]:
+                bits |= 1 << i
+        owners: dict[str, int | None] = dict.fromkeys(LEVEL_COLUMNS.values())
+        for level, area_id, _path in index.ancestors(row.area_path):
+            column = LEVEL_COLUMNS.get(level)
+            if column is not None:
+                owners[column] = area_id
+        yield (
+            row.demand_id,
+            local_day(row.created_at),
+            *owners.values(),
+            dept_id,
+            category_id,
+            row.channel,
+            bits,
+            facts["urges"],
+            facts["accept_seconds"],
+            facts["resolve_seconds"],
+            bucket(facts["accept_seconds"]) if facts["accepted"] else None,
+            bucket(facts["resolve_seconds"]) if facts["answered"] else None,
+        )
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _write_facts(facts: list[tuple[Any, ...]], *, upsert: bool) -> None:
+    adapt_day = connection.ops.adapt_datefield_value
+    rows = [(r[0], adapt_day(r[1]), *r[2:]) for r in facts]
+    table = _q(DemandFacts._meta.db_table)
+    columns = ", ".join(_q(c) for c in FACT_COLUMNS)
+    with connection.cursor() as cursor:
+        if not upsert and connection.vendor == "postgresql":
+            # The first build: COPY is several times faster than INSERT on PostgreSQL.
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(FACT_COLUMNS))})"
+        if upsert:
+            sets = ", ".join(f"{_q(c)} = excluded.{_q(c)}" for c in FACT_COLUMNS[1:])
+            sql += f" ON CONFLICT ({_q('demand_id')}) DO UPDATE SET {sets}"
+        for i in range(0, len(rows), CHUNK):
+            cursor.executemany(sql, rows[i : i + CHUNK])
+
+
+# --- step 2: regroup --------------------------------------------------------------------------
+
+
+def _regroup_sql(level: str, column: str, cut: str, where: str) -> str:
+    """INSERT … SELECT … GROUP BY … ON CONFLICT of one level and cut over the facts `where` says.
+
+    Parameters: those of `where`, then the refresh time.
+    """
+    facts = _q(DemandFacts._meta.db_table)
+    if level == RollupLevel.DEPARTMENT:
+        owner_table, path = _q(Department._meta.db_table), "o.area_path"
+        area, department, prefix = "NULL", "g.owner", "d"
+    else:
+        owner_table, path = _q(Area._meta.db_table), "o.path"
+        area, department, prefix = "g.owner", "NULL", "a"
+    if cut == Cut.TOTAL:
+        part, category, channel, tail = "0", "NULL", "''", "':t:0'"
+    elif cut == Cut.CATEGORY:
+        part, category, channel = "COALESCE(f.category_id, 0)", "NULLIF(g.part, 0)", "''"
+        tail = "':c:' || CAST(g.part AS TEXT)"
+    else:
+        part, category, channel, tail = "f.channel", "NULL", "g.part", "':n:' || g.part"
+    json_agg = "jsonb_object_agg" if connection.vendor == "postgresql" else "json_group_object"
+    counters = ", ".join(f"SUM((bits >> {i}) & 1) AS c{i}" for i in range(len(COUNTERS)))
+    hists = {}
+    for name in ("accept", "resolve"):
+        hists[name] = (
+            f"SELECT day, owner, part, {json_agg}(CAST(b AS TEXT), n) AS h FROM ("
+            f"SELECT day, owner, part, {name}_bucket AS b, COUNT(*) AS n FROM base "
+            f"WHERE {name}_bucket IS NOT NULL GROUP BY day, owner, part, {name}_bucket) x GROUP BY day, owner, part"
+        )
+    joins = " ".join(
+        f"LEFT JOIN {h} ON {h}.day = g.day AND {h}.owner = g.owner AND {h}.part = g.part" for h in ("ah", "rh")
+    )
+    values = ", ".join(
+        (
+            "g.day",
+            f"'{level}'",
+            area,
+            f"COALESCE({path}, '')",
+            department,
+            f"'{cut}'",
+            category,
+            channel,
+            f"'{prefix}' || CAST(g.owner AS TEXT) || {tail}",
+            *(f"g.c{i}" for i in range(len(COUNTERS))),
+            *(f"g.{name}" for name in SUMS),
+            "COALESCE(ah.h, '{}')",
+            "COALESCE(rh.h, '{}')",
+            "%s",
+        )
+    )
+    rollups = _q(DemandRollup._meta.db_table)
+    columns = ", ".join(_q(c) for c in ROLLUP_COLUMNS)
+    sets = ", ".join(f"{_q(c)} = excluded.{_q(c)}" for c in ROLLUP_COLUMNS if c not in ("day", "key"))
+    return (
+        f"WITH base AS (SELECT f.day AS day, f.{column} AS owner, {part} AS part, f.bits AS bits, "
+        f"f.urges AS urges, f.accept_seconds AS accept_seconds, f.resolve_seconds AS resolve_seconds, "
+        f"f.accept_bucket AS accept_bucket, f.resolve_bucket AS resolve_bucket "
+        f"FROM {facts} f WHERE f.{column} IS NOT NULL AND ({where})), "
+        f"ah AS ({hists['accept']}), rh AS ({hists['resolve']}), "
+        f"g AS (SELECT day, owner, part, {counters}, SUM(urges) AS urges, SUM(accept_seconds) AS accept_seconds, "
+        f"SUM(resolve_seconds) AS resolve_seconds FROM base GROUP BY day, owner, part) "
+        f"INSERT INTO {rollups} ({columns}) SELECT {values} FROM g {joins} "
+        f"LEFT JOIN {owner_table} o ON o.id = g.owner WHERE true "
+        f"ON CONFLICT ({_q('day')}, {_q('key')}) DO UPDATE SET {sets}"
+    )
+
+
+def _in(values: Iterable[Any]) -> tuple[str, list[Any]]:
+    items = list(values)
+    return ", ".join(["%s"] * len(items)), items
+
+
+def _regroup(days: list[dt.date], owners: dict[str, set[int]] | None, now: dt.datetime) -> int:
+    """Recompute the rollup rows of `days` (every day when empty) of the owners named per owner column (all when None).
+
+    Returns the rows written.
+    """
+    written = 0
+    now_value = connection.ops.adapt_datetimefield_value(now)
+    day_values = [connection.ops.adapt_datefield_value(d) for d in days]
+    rollups = _q(DemandRollup._meta.db_table)
+    with connection.cursor() as cursor:
+        for level, column, cut in GROUPS:
+            ids = None if owners is None else sorted(owners.get(column, ()))
+            if ids is not None and not ids:
+                continue
+            for i in range(0, max(len(day_values), 1), 200):
+                day_sql, day_params = _in(day_values[i : i + 200])
+                where, params = (f"f.day IN ({day_sql})", list(day_params)) if days else ("1 = 1", [])
+                target = "department_id" if level == RollupLevel.DEPARTMENT else "area_id"
+                # The rows of these days and owners go, and come back from the facts (a bucket no
+                # demand falls in any more stays gone); the upsert covers a concurrent refresh.
+                scope, scope_params = "level = %s AND cut = %s", [level, cut]
+                if days:
+                    scope += f" AND day IN ({day_sql})"
+                    scope_params += day_params
+                if ids is not None:
+                    id_sql, id_params = _in(ids)
+                    where += f" AND f.{column} IN ({id_sql})"
+                    params += id_params
+                    scope += f" AND {target} IN ({id_sql})"
+                    scope_params += id_params
+                cursor.execute(f"DELETE FROM {rollups} WHERE {scope}", scope_params)
+                cursor.execute(_regroup_sql(level, column, cut, where), [*params, now_value])
+                written += max(cursor.rowcount, 0)
+    return written
+
+
+# --- refresh ----------------------------------------------------------------------------------
+
+
+def _changed_ids(since: dt.datetime, now: dt.datetime, after_event: int | None, days: Iterable[dt.date]) -> set[int]:
+    """The demands whose facts may have changed: new events (or updated since `since`), limits passed, `days`."""
+    ids: set[int] = set()
+    if after_event is None:
+        ids.update(Demand.objects.filter(updated_at__gte=since).values_list("pk", flat=True))
+    else:
+        # Every change of a demand appends an event: new events name the demands that changed.
+        ids.update(DemandEvent.objects.filter(pk__gt=after_event).values_list("demand_id", flat=True))
+    # Time alone turns a demand overdue or late for its case deadline (no row changes then): read
+    # through the partial indexes over open demands.
+    for states, due in ((WAITING, "accept_due_at"), (OPEN, "resolve_due_at"), (OPEN, "case_due_at")):
+        ids.update(
+            Demand.objects.filter(state__in=states, **{f"{due}__gte": since, f"{due}__lt": now}).values_list(
+                "pk", flat=True
+            )
+        )
+    for day in days:
+        start, end = day_bounds(day)
+        ids.update(Demand.objects.filter(created_at__gte=start, created_at__lt=end).values_list("pk", flat=True))
+    return ids
+
+
+def _touch(touched: dict[str, set[int]], days: set[dt.date], rows: Iterable[tuple[Any, ...]]) -> None:
+    """Note the day and owners of fact rows (day, *OWNER_COLUMNS) as touched."""
+    for row in rows:
+        day = row[0]
+        days.add(day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day)))
+        for column, owner in zip(OWNER_COLUMNS, row[1:], strict=True):
+            if owner is not None:
+                touched[column].add(int(owner))
+
+
+def _refresh_demands(ids: set[int], now: dt.datetime, index: AreaIndex) -> tuple[set[dt.date], int, int]:
+    """Recompute the facts of `ids` and regroup the rows they fall in: (days touched, demands, rows)."""
+    touched: dict[str, set[int]] = defaultdict(set)
+    days: set[dt.date] = set()
+    demands = 0
+    ordered = sorted(ids)
+    for i in range(0, len(ordered), CHUNK):
+        chunk = ordered[i : i + CHUNK]
+        with transaction.atomic():
+            old = {r[0]: r for r in DemandFacts.objects.filter(demand_id__in=chunk).values_list(*FACT_COLUMNS)}
+            rows = list(_fact_values(Demand.objects.filter(pk__in=chunk), now, index))
+            demands += len(rows)
+            # Only facts that differ touch rows: the demands read again for the id margin, or whose
+            # event changed nothing the measures read, cost no regrouping.
+            changed = [r for r in rows if old.get(r[0]) != r]
+            gone = set(chunk) - {r[0] for r in rows}
+            if gone:  # deleted demands leave the rollups too
+                DemandFacts.objects.filter(demand_id__in=gone).delete()
+            _touch(touched, days, (old[pk][1 : 2 + len(OWNER_COLUMNS)] for pk in gone if pk in old))
+            _touch(touched, days, (old[r[0]][1 : 2 + len(OWNER_COLUMNS)] for r in changed if r[0] in old))
+            _write_facts(changed, upsert=True)
+            _touch(touched, days, (r[1 : 2 + len(OWNER_COLUMNS)] for r in changed))
+    written = 0
+    if days:
+        with transaction.atomic():
+            written = _regroup(sorted(days), touched, now)
+    return days, demands, written
+
+
+def rollup_refresh(
+    *,
+    since: dt.datetime,
+    days: Iterable[dt.date] = (),
+    after_event: int | None = None,
+    after_visit: int | None = None,
+) -> RefreshReport:
+    """Recompute the facts of the demands changed since `since` (and of `days`), and the rows they fall in.
+
+    Only facts that differ from the stored ones touch rollup rows; the days of `days` are regrouped whole.
+
+    What changed is found by `updated_at >= since`, or, when given, by events and visits with an
+    id above `after_event` / `after_visit` (the worker's way: a primary-key range). Idempotent.
+    """
+    started = time.perf_counter()
+    now = clock.now()
+    asked = sorted(set(days))
+    ids = _changed_ids(since, now, after_event, asked)
+    report = RefreshReport()
+    touched_days: set[dt.date] = set()
+    if ids:
+        touched_days, report.demands, report.rows = _refresh_demands(ids, now, AreaIndex())
+    if asked:  # the days asked for are regrouped whole, whether their facts changed or not
+        with transaction.atomic():
+            report.rows += _regroup(asked, None, now)
+    report.days_list = sorted(touched_days | set(asked))
+    report.days = len(report.days_list)
+    report.activity_days = activity_refresh(since=since, after_visit=after_visit)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _top_ids() -> tuple[int, int]:
+    models = visit_models()
+    top_event = DemandEvent.objects.aggregate(top=Max("pk"))["top"] or 0
+    top_visit = (models[0].objects.aggregate(top=Max("pk"))["top"] or 0) if models else 0
+    return int(top_event), int(top_visit)
+
+
+def rollup_refresh_recent() -> RefreshReport:
+    """The worker hook: refresh what changed since the last refresh began (a full build the first time).
+
+    Events (and visits) numbered from a margin below the last refresh's highest id are read again:
+    an id handed out but not yet committed then is still caught (DASHBOARD_ROLLUP_ID_MARGIN).
+    """
+    state, _created = RollupState.objects.get_or_create(name="demands")
+    if state.refreshed_at is None:
+        return rollup_rebuild()
+    began = clock.now()
+    top_event, top_visit = _top_ids()
+    overlap = dt.timedelta(seconds=int(getattr(settings, "DASHBOARD_ROLLUP_OVERLAP_SECONDS", 600)))
+    margin = int(getattr(settings, "DASHBOARD_ROLLUP_ID_MARGIN", 1000))
+    report = rollup_refresh(
+        since=state.refreshed_at - overlap,
+        after_event=max(0, state.last_event_id - margin),
+        after_visit=max(0, state.last_visit_id - margin),
+    )
+    RollupState.objects.filter(pk=state.pk).update(
+        refreshed_at=began,
+        last_event_id=max(top_event, state.last_event_id),
+        last_visit_id=max(top_visit, state.last_visit_id),
+        finished_at=clock.now(),
+        days=report.days,
+        seconds=report.seconds,
+    )
+    return report
+
+
+def rollup_rebuild() -> RefreshReport:
+    """Recompute every demand's facts and every rollup row (after a change of definitions, or the first time).
+
+    The facts are written in chunks of demands by id (COPY on PostgreSQL), then each level and cut
+    is one GROUP BY over the whole facts table. The rollups are replaced in one transaction, so a
+    page reads the old rows or the new ones.
+    """
+    started = time.perf_counter()
+    began = clock.now()
+    top_event, top_visit = _top_ids()
+    index = AreaIndex()
+    report = RefreshReport()
+    with transaction.atomic():
+        DemandFacts.objects.all().delete()
+        last = 0
+        chunk = int(getattr(settings, "DASHBOARD_ROLLUP_BUILD_CHUNK", 20000))
+        while True:
+            ids = list(Demand.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:chunk])
+            if not ids:
+                break
+            last = ids[-1]
+            rows = list(_fact_values(Demand.objects.filter(pk__gte=ids[0], pk__lte=last), began, index))
+            _write_facts(rows, upsert=False)
+            report.demands += len(rows)
+        DemandRollup.objects.all().delete()
+        report.rows = _regroup([], None, began)
+    report.days_list = sorted(DemandRollup.objects.values_list("day", flat=True).distinct())
+    report.days = len(report.days_list)
+    report.activity_days = activity_refresh(since=EPOCH)
+    report.seconds = time.perf_counter() - started
+    RollupState.objects.update_or_create(
+        name="demands",
+        defaults={
+            "refreshed_at": began,
+            "last_event_id": top_event,
+            "last_visit_id": top_visit,
+            "finished_at": clock.now(),
+            "days": report.days,
+            "seconds": report.seconds,
+        },
+    )
+    return report
+
+
+# --- visits and opinions --------------------------------------------------------------------
+
+
+def _lock(name: str) -> RollupState:
+    """Take the state row of a rollup inside the current transaction (serialises activity refreshes)."""
+    RollupState.objects.get_or_create(name=name)
+    return RollupState.objects.select_for_update().get(name=name)
+
+
+def activity_refresh(*, since: dt.datetime, after_visit: int | None = None) -> int:
+    """Recompute visit and opinion counts of the days touched by visits logged since `since` (or after an id)."""
+    models = visit_models()
+    if models is None:
+        return 0
+    visit, opinion = models
+    logged = (
+        visit.objects.filter(pk__gt=after_visit)
+        if after_visit is not None
+        else visit.objects.filter(created_at__gte=since)
+    )
+    days = set(
+        logged.annotate(day=TruncDate("visited_at", tzinfo=clock.local_tz())).values_list("day", flat=True).distinct()
+    )
+    days |= set(
+        opinion.objects.filter(visit__in=logged.values("pk"))
+        .annotate(day=TruncDate("created_at", tzinfo=clock.local_tz()))
+        .values_list("day", flat=True)
+        .distinct()
+    )
+    if not days:
+        return 0
+    index = AreaIndex()
+    for day in sorted(days):
+        start, end = day_bounds(day)
+        counts: dict[tuple[str, int, str], list[int]] = defaultdict(lambda: [0, 0])
+        with transaction.atomic():
+            _lock("activity")
+            now = clock.now()
+            for path in visit.objects.filter(visited_at__gte=start, visited_at__lt=end).values_list(
+                "area_path", flat=True
+            ):
+                for level, area_id, prefix in index.ancestors(path):
+                    if level in ACTIVITY_LEVELS:
+                        counts[(level, area_id, prefix)][0] += 1
+            for path in opinion.objects.filter(created_at__gte=start, created_at__lt=end).values_list(
+                "area_path", flat=True
+            ):
+                for level, area_id, prefix in index.ancestors(path):
+                    if level in ACTIVITY_LEVELS:
+                        counts[(level, area_id, prefix)][1] += 1
+            ActivityRollup.objects.filter(day=day).delete()
+            ActivityRollup.objects.bulk_create(
+                ActivityRollup(
+                    day=day, level=level, area_id=area_id, area_path=prefix, visits=v, opinions=o, refreshed_at=now
+                )
+                for (level, area_id, prefix), (v, o) in counts.items()
+            )
+    return len(days)

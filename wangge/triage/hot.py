@@ -1,0 +1,69 @@
+"""The worker's pass over hot issues: the one writer of `HotIssueSet`.
+
+Grouping the recent demands of a city by text takes seconds at millions of demands (up to 20,000
+texts per group run), too long for a page. The worker regroups, each pass, the sets that are
+missing or older than TRIAGE_HOT_REFRESH_SECONDS, oldest first, until TRIAGE_HOT_PASS_SECONDS
+are spent (always at least one): the city-wide set ("") and one per area of TRIAGE_HOT_LEVELS, for
+each window of TRIAGE_HOT_DAYS. The pages read the stored groups (`selectors.hot_issues_recent`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from django.conf import settings
+
+from wangge.core import clock
+from wangge.registry.models import Area
+from wangge.triage.models import HotIssueSet
+from wangge.triage.selectors import group_to_json, hot_issues
+
+# The most groups a set keeps (the API asks for at most 50).
+STORED_TOP = 50
+
+
+def hot_targets() -> list[tuple[str, int]]:
+    """(area path, days) of every set the worker keeps; "" is every area."""
+    levels = tuple(getattr(settings, "TRIAGE_HOT_LEVELS", ("city", "town")))
+    paths = ["", *Area.objects.filter(level__in=levels).order_by("path").values_list("path", flat=True)]
+    windows = tuple(getattr(settings, "TRIAGE_HOT_DAYS", (7, 30, 90)))
+    return [(path, days) for days in windows for path in paths]
+
+
+def hot_issue_set_refresh(*, area_path: str, days: int) -> HotIssueSet:
+    """Regroup one set now (the demands created in the last `days` days under `area_path`)."""
+    started = time.perf_counter()
+    now = clock.now()
+    since = now - dt.timedelta(days=days)
+    groups = hot_issues(since=since, area_path=area_path or None, top=STORED_TOP)
+    row, _created = HotIssueSet.objects.update_or_create(
+        area_path=area_path,
+        days=days,
+        defaults={
+            "since": since,
+            "computed_at": now,
+            "groups": [group_to_json(g) for g in groups],
+            "seconds": time.perf_counter() - started,
+        },
+    )
+    return row
+
+
+def hot_issues_pass() -> int:
+    """The worker hook: regroup the stale sets, oldest first, within the pass's time budget; returns how many."""
+    refresh = dt.timedelta(seconds=int(getattr(settings, "TRIAGE_HOT_REFRESH_SECONDS", 900)))
+    budget = float(getattr(settings, "TRIAGE_HOT_PASS_SECONDS", 5))
+    stale_before = clock.now() - refresh
+    computed = {(p, d): at for p, d, at in HotIssueSet.objects.values_list("area_path", "days", "computed_at")}
+    epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
+    due = [t for t in hot_targets() if computed.get(t, epoch) < stale_before]
+    due.sort(key=lambda t: computed.get(t, epoch))  # missing first, then the oldest
+    started = time.perf_counter()
+    done = 0
+    for area_path, days in due:
+        if done and time.perf_counter() - started >= budget:
+            break
+        hot_issue_set_refresh(area_path=area_path, days=days)
+        done += 1
+    return done
