@@ -7,7 +7,6 @@ from typing import Any, cast
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -49,11 +48,13 @@ def _console_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     raw.setdefault("view", "queue")
     filters = demand_selectors.DemandFilter.from_params(raw, user=user)
     qs = selectors.console_list(user=user, filters=filters, view=selectors.console_view(raw.get("view")))
-    page = Paginator(qs, _page_size(request)).get_page(request.GET.get("page"))
+    # A keyset page and a count capped at COUNT_CAP (shown "1,000+"): no COUNT over the whole history.
+    page = demand_selectors.demand_page(qs, cursor=request.GET.get("cursor"), size=_page_size(request))
     # Rows the user may dispatch now, by the one rule of the demand services (auditors: none).
     dispatchable = {d.pk for d in page if "dispatch" in demand_services.demand_can(demand=d, user=user)}
     query = raw.copy()
     query.pop("page", None)
+    query.pop("cursor", None)
     return {
         "page": page,
         "raw": raw,
