@@ -218,13 +218,14 @@ class Demand(models.Model):
                     state__in=WAITING_STATES, holder_department__isnull=True, holder_level__in=sorted(CAN_ESCALATE)
                 ),
             ),
-            # The queues (my queue, the workbench, the console's queue and "mine"): unfinished demands by holder.
+            # The queues (my queue, the workbench, the console's queue and "mine"): unfinished demands by holder,
+            # in my queue's order (most urgent first), so a holder's first page is read in order and no further.
             # The path column is in pattern order so that a prefix (a town and everything below) is a range.
             models.Index(
-                fields=["holder_path", "created_at"],
+                fields=["holder_path", "resolve_due_at", "id"],
                 name="demand_unfinished_holder",
                 condition=Q(state__in=UNFINISHED_STATES),
-                opclasses=["varchar_pattern_ops", "timestamptz_ops"],
+                opclasses=["varchar_pattern_ops", "timestamptz_ops", "int8_ops"],
             ),
             models.Index(
                 fields=["holder_department", "created_at"],

@@ -163,7 +163,7 @@ def keyset_page(
     decoded = decode_cursor(cursor or "", keys=len(order))
     count = capped_count(qs, cap=cap)
     if decoded is None:
-        rows = list(qs.order_by(*order)[: size + 1])
+        rows = _rows(qs.order_by(*order), size + 1)
         more = len(rows) > size
         rows = rows[:size]
         return KeysetPage(
@@ -171,7 +171,7 @@ def keyset_page(
         )
     direction, values = decoded
     if direction == "a":
-        rows = list(qs.filter(_beyond(order, values, forward=True)).order_by(*order)[: size + 1])
+        rows = _rows(qs.filter(_beyond(order, values, forward=True)).order_by(*order), size + 1)
         more = len(rows) > size
         rows = rows[:size]
         return KeysetPage(
@@ -182,7 +182,7 @@ def keyset_page(
             previous_cursor=encode_cursor("b", _values(rows[0], fields) if rows else values),
         )
     reverse = [name[1:] if name.startswith("-") else f"-{name}" for name in order]
-    rows = list(qs.filter(_beyond(order, values, forward=False)).order_by(*reverse)[: size + 1])
+    rows = _rows(qs.filter(_beyond(order, values, forward=False)).order_by(*reverse), size + 1)
     more = len(rows) > size
     rows = rows[:size][::-1]
     return KeysetPage(
@@ -191,6 +191,15 @@ def keyset_page(
         next_cursor=encode_cursor("a", _values(rows[-1], fields) if rows else values),
         previous_cursor=_cursor("b", rows[0], fields) if more else None,
     )
+
+
+def _rows(ordered: QuerySet[Any], limit: int) -> list[Any]:
+    """The first `limit` rows of `ordered`: their ids first, from the table alone, then those rows with
+    everything the queryset joins. Joined first, the database would join every matching row before
+    sorting and cutting (a queue of thousands) instead of the page."""
+    ids = list(ordered.values_list("pk", flat=True)[:limit])
+    found = {row.pk: row for row in ordered.filter(pk__in=ids)} if ids else {}
+    return [found[pk] for pk in ids if pk in found]
 
 
 def _values(row: Any, fields: Sequence[str]) -> list[Any]:

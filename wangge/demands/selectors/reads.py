@@ -44,7 +44,8 @@ def demand_page(qs: QuerySet[Demand], *, cursor: str | None, size: int) -> Keyse
 
 
 def _base() -> QuerySet[Demand]:
-    return Demand.objects.select_related("category", "area", "holder_area", "holder_department", "holder_user")
+    # Category.__str__ names the parent: fetched with the row, not once per row of a list.
+    return Demand.objects.select_related("category__parent", "area", "holder_area", "holder_department", "holder_user")
 
 
 def demand_list(*, user: Any, filters: DemandFilter | None = None) -> QuerySet[Demand]:
