@@ -14,7 +14,7 @@ from wangge.dashboards.measures import level_of_path
 from wangge.dashboards.models import ExportJob
 from wangge.demands import permissions as demand_permissions
 from wangge.demands import selectors as demand_selectors
-from wangge.demands.models import UNFINISHED_STATES, Demand
+from wangge.demands.models import Demand
 from wangge.registry.models import Area, Department, Level
 
 # --- console ----------------------------------------------------------------------------------
@@ -54,10 +54,11 @@ def console_list(*, user: Any, filters: demand_selectors.DemandFilter, view: str
     department now), "all" (everything in scope).
     """
     qs = demand_selectors.demand_list(user=user, filters=filters)
+    # The queues read the partial indexes over unfinished demands (demands.models: demand_unfinished_*).
     if view == "queue":
-        qs = qs.filter(below_q(user), state__in=UNFINISHED_STATES)
+        qs = demand_selectors.unfinished(qs.filter(below_q(user)))
     elif view == "mine":
-        qs = qs.filter(held_q(user), state__in=UNFINISHED_STATES)
+        qs = demand_selectors.unfinished(qs.filter(held_q(user)))
     # Category.__str__ names the parent: fetch it with the page, not once per row.
     return qs.select_related("category__parent")
 

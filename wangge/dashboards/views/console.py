@@ -7,7 +7,6 @@ from typing import Any, cast
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -17,6 +16,7 @@ from wangge.accounts.models import User
 from wangge.core.errors import ValidationFailed, WanggeError
 from wangge.core.htmx import render_page_or_fragment
 from wangge.dashboards import selectors, services
+from wangge.demands import permissions as demand_permissions
 from wangge.demands import selectors as demand_selectors
 from wangge.demands import services as demand_services
 from wangge.demands.models import Channel, DemandComment, State, Urgency, Visibility
@@ -49,11 +49,20 @@ def _console_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     raw.setdefault("view", "queue")
     filters = demand_selectors.DemandFilter.from_params(raw, user=user)
     qs = selectors.console_list(user=user, filters=filters, view=selectors.console_view(raw.get("view")))
-    page = Paginator(qs, _page_size(request)).get_page(request.GET.get("page"))
+    # A keyset page and a count capped at COUNT_CAP (shown "1,000+"): no COUNT over the whole history.
+    page = demand_selectors.demand_page(qs, cursor=request.GET.get("cursor"), size=_page_size(request))
     # Rows the user may dispatch now, by the one rule of the demand services (auditors: none).
-    dispatchable = {d.pk for d in page if "dispatch" in demand_services.demand_can(demand=d, user=user)}
+    # Dispatching is a holder's move: rows the user does not hold are skipped before `demand_can`, which
+    # reads requests and assists per row (the same answer, without those queries for a queue of other levels).
+    dispatchable = {
+        d.pk
+        for d in page
+        if demand_permissions.can_hold(demand=d, user=user)
+        and "dispatch" in demand_services.demand_can(demand=d, user=user)
+    }
     query = raw.copy()
     query.pop("page", None)
+    query.pop("cursor", None)
     return {
         "page": page,
         "raw": raw,

@@ -11,6 +11,8 @@ from wangge.core.links import new_short_code
 from wangge.core.masking import mask_phone
 from wangge.demands.models.choices import (
     OPEN_STATES,
+    UNFINISHED_STATES,
+    WAITING_STATES,
     Channel,
     Kind,
     ResolveUnit,
@@ -19,6 +21,7 @@ from wangge.demands.models.choices import (
     Urgency,
     WarningLevel,
 )
+from wangge.demands.transitions import CAN_ESCALATE
 from wangge.registry.models import Datum
 
 
@@ -208,6 +211,40 @@ class Demand(models.Model):
             # The rollup refresh: open demands whose case deadline (总办结时限) has just passed.
             models.Index(
                 fields=["state", "case_due_at"], name="demand_open_case_due", condition=Q(state__in=OPEN_STATES)
+            ),
+            # The red flag: open demands not flagged red yet, by their limit. A demand flagged red leaves the
+            # index, so a pass reads only those that crossed the line since the last one.
+            models.Index(
+                fields=["resolve_due_at"],
+                name="demand_open_unred_due",
+                condition=Q(state__in=OPEN_STATES, warning__in=[WarningLevel.NONE, WarningLevel.YELLOW]),
+            ),
+            # Automatic escalation: waiting demands held by a level that can still climb (not a department,
+            # not the city), so the ones that cannot climb are not read again every pass.
+            models.Index(
+                fields=["accept_due_at"],
+                name="demand_escalation_due",
+                condition=Q(
+                    state__in=WAITING_STATES, holder_department__isnull=True, holder_level__in=sorted(CAN_ESCALATE)
+                ),
+            ),
+            # The queues (my queue, the workbench, the console's queue and "mine"): unfinished demands by holder,
+            # in my queue's order (most urgent first), so a holder's first page is read in order and no further.
+            # The path column is in pattern order so that a prefix (a town and everything below) is a range.
+            models.Index(
+                fields=["holder_path", "resolve_due_at", "id"],
+                name="demand_unfinished_holder",
+                condition=Q(state__in=UNFINISHED_STATES),
+                opclasses=["varchar_pattern_ops", "timestamptz_ops", "int8_ops"],
+            ),
+            models.Index(
+                fields=["holder_department", "created_at"],
+                name="demand_unfinished_department",
+                condition=Q(state__in=UNFINISHED_STATES),
+            ),
+            # A wide queue (a city, the whole county) newest first: walked backwards, stopping at a page.
+            models.Index(
+                fields=["created_at", "id"], name="demand_unfinished_created", condition=Q(state__in=UNFINISHED_STATES)
             ),
             models.Index(fields=["holder_path", "state"], name="demand_holder_state"),
             models.Index(fields=["holder_department", "state"], name="demand_holder_dept_state"),
