@@ -465,6 +465,7 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true", help="run rollup_rebuild again and time it here")
     parser.add_argument("--only", nargs="*", help="some pages only (names as in PAGES)")
     parser.add_argument("--skip", nargs="*", default=[], choices=["pages", "intake", "worker", "rollups"])
+    parser.add_argument("--merge", action="store_true", help="merge into this N's existing JSON (parts run apart)")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres") or "scale" not in url.rsplit("/", 1)[-1]:
@@ -521,7 +522,12 @@ def main() -> None:
     result["measured_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     RESULTS.mkdir(parents=True, exist_ok=True)
     label = f"{round(demands / 1_000_000)}m" if demands >= 1_000_000 else f"{demands // 1000}k"
-    (RESULTS / f"scale-report-{label}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    target = RESULTS / f"scale-report-{label}.json"
+    if args.merge and target.exists():  # parts of one report measured in separate runs (--only, --skip)
+        earlier = json.loads(target.read_text())
+        result["pages"] = {**earlier.get("pages", {}), **result.get("pages", {})}
+        result = {**earlier, **result, "runs": [*earlier.get("runs", [earlier["measured_at"]]), result["measured_at"]]}
+    target.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     pages = result.get("pages", {})
     worst = max(pages.items(), key=lambda kv: kv[1]["p95_ms"]) if pages else None
     steady = result.get("worker", [{}])[-1].get("wall_seconds") if result.get("worker") else None
