@@ -16,8 +16,9 @@ What it does, in order:
    built again at the end (their definitions are kept in bench_scale_indexes until then, so an
    interrupted load puts them back on its next run), and foreign-key triggers are off for the session
    (the rows are consistent by construction);
-3. `manage.py rollup_rebuild` (the app's own first build of the dashboard rollups, timed) and
-   VACUUM ANALYZE;
+3. the steady state the worker keeps (STEADY_SQL: no demand still waiting past its accept limit),
+   VACUUM ANALYZE, and `manage.py rollup_rebuild` (the app's own first build of the dashboard
+   rollups, timed), or with --rollup-days D the same per-day service over the last D days only;
 4. prints and writes bench/results/scale-generate-<N>.json: rates, the shape of what was written
    (states, open and overdue shares, channels, levels, ratings) and bytes per demand.
 

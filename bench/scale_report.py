@@ -21,6 +21,10 @@ this script only adds a few hundred intakes and one API token. In one run it:
    again with --rebuild) against a raw GROUP BY over the same rows (day × area × category × channel);
 6. writes bench/results/scale-report-<N>.json (N = demands in the database, with the load average
    before and after: the machine is shared) and one line in bench/results/README.md.
+
+`--only PAGE …` and `--skip pages|intake|worker|rollups` measure a part; `--merge` adds it to the JSON
+an earlier run at the same N wrote. A worker pass that first catches up with generated history can
+recompute many days of rollups on the current code: it is timed as it is (see docs/scaling.md).
 """
 
 from __future__ import annotations
