@@ -17,7 +17,7 @@ LOCK := requirements/prod.lock
 DEV_LOCK := requirements/dev.lock
 UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes -q
 
-.PHONY: run serve worker test test-replica check lint format typecheck imports bench screenshots lock messages clean
+.PHONY: run serve worker test test-replica check lint format typecheck imports bench bench-scale screenshots lock messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -99,6 +99,13 @@ imports: $(VENV)/.installed-dev
 ## bench: every bench/bench_*.py at small scale, results in bench/results/ (BENCH_ARGS="--scale medium")
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
+
+## bench-scale: PostgreSQL at scale (docs/scaling.md): SCALE_N demands into SCALE_DB (dropped and rebuilt), then the report
+SCALE_DB ?= postgres://postgres@127.0.0.1:5432/wangge_scale
+SCALE_N ?= 1000000
+bench-scale: $(VENV)/.installed-dev
+	DATABASE_URL=$(SCALE_DB) $(BIN)/python bench/scale_generate.py --demands $(SCALE_N)
+	DATABASE_URL=$(SCALE_DB) $(BIN)/python bench/scale_report.py
 
 messages: $(VENV)/.installed-dev
 	$(BIN)/python manage.py makemessages -l zh_Hans -l en --ignore '.venv/*' --ignore 'static/vendor/*'
