@@ -156,18 +156,20 @@ def report(request: HttpRequest) -> HttpResponse:
 REPORT_LIMITS = (("report-phone", "WANGGE_REPORT_RATE", True), ("report-ip", "WANGGE_REPORT_IP_RATE", False))
 
 
+def _report_limits(phone: str) -> list[ratelimit.Limit]:
+    return [(scope, getattr(settings, rate), phone if by_phone else None) for scope, rate, by_phone in REPORT_LIMITS]
+
+
 def _report_limited(request: HttpRequest, phone: str) -> ratelimit.RateLimited | None:
     try:
-        for scope, setting, by_phone in REPORT_LIMITS:
-            ratelimit.peek(request, scope, getattr(settings, setting), key=phone if by_phone else None)
+        ratelimit.peek_all(request, _report_limits(phone))
     except ratelimit.RateLimited as exc:
         return exc
     return None
 
 
 def _report_count(request: HttpRequest, phone: str) -> None:
-    for scope, setting, by_phone in REPORT_LIMITS:
-        ratelimit.count(request, scope, getattr(settings, setting), key=phone if by_phone else None)
+    ratelimit.count_all(request, _report_limits(phone))
 
 
 def _report_offers(form: f.ReportForm) -> list[selectors.DuplicateOffer]:
