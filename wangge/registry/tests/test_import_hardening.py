@@ -84,6 +84,29 @@ def test_a_far_cell_under_a_small_dimension_is_refused_too(tmp_path: Path, setti
     assert caught.value.code == "sheet_too_large"
 
 
+def test_a_far_cell_is_found_behind_a_namespace_prefix_single_quotes_or_lower_case(
+    tmp_path: Path, settings: Any
+) -> None:
+    settings.IMPORT_MAX_CELLS = 1000
+    prefixed = (
+        '<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:sheetData>'
+        "<x:row r='1'><x:c t='n' r='$a$1'><x:v>1</x:v></x:c><x:c r='zz3'><x:v>1</x:v></x:c></x:row>"
+        "</x:sheetData></x:worksheet>"
+    )
+    with zipfile.ZipFile(tmp_path / "p.xlsx", "w") as z:
+        for name, text in (
+            ("[Content_Types].xml", CONTENT_TYPES),
+            ("_rels/.rels", ROOT_RELS),
+            ("xl/workbook.xml", WORKBOOK),
+            ("xl/_rels/workbook.xml.rels", WORKBOOK_RELS),
+            ("xl/worksheets/sheet1.xml", '<?xml version="1.0" encoding="UTF-8"?>' + prefixed),
+        ):
+            z.writestr(name, text)
+    with pytest.raises(ValidationFailed) as caught:
+        xlsx_extents(tmp_path / "p.xlsx")
+    assert caught.value.code == "sheet_too_large" and "702" in caught.value.en  # ZZ is column 702, row 3
+
+
 def test_an_ordinary_sheet_reports_its_extent(tmp_path: Path) -> None:
     path = write_xlsx(tmp_path / "a.xlsx", [hh(1), hh(2)])
     assert xlsx_extents(path) == {"户籍": (3, len(HEADERS))}
