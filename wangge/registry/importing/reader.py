@@ -115,6 +115,7 @@ def _damaged(sheet: str) -> ValidationFailed:
 # references and the declared dimension. Regular expressions over the raw bytes cost a fraction of an
 # element tree (which spent ~30 µs a cell: more than calamine's whole read); expat, given no handlers,
 # still checks in C that the XML is well formed.
+_PLAIN_CELL_REFS = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')  # what Excel, WPS and openpyxl write
 _CELL_REFS = re.compile(rb"""<(?:[\w.-]+:)?c\s[^>]*?\br\s*=\s*["']\$?([A-Za-z]{1,4})\$?([0-9]{1,10})["']""")
 _ROW_REFS = re.compile(rb"""<(?:[\w.-]+:)?row\s[^>]*?\br\s*=\s*["']([0-9]{1,10})["']""")
 _ROWS = re.compile(rb"<(?:[\w.-]+:)?row[\s>/]")
@@ -127,6 +128,39 @@ def _column_number(letters: bytes) -> int:
     for ch in letters.upper():
         col = col * 26 + ch - 64
     return col
+
+
+class _Unusual(Exception):
+    """The sheet's XML needs an XML parser to be read right (`_sheet_extent_tree`)."""
+
+
+def _sheet_extent_tree(stream: Any, name: str, limit: int) -> tuple[int, int]:
+    """The slow, sure way: every element through the XML parser (character references decoded)."""
+    rows = cols = 0
+    data = None
+    for event, el in iterparse(stream, events=("start", "end")):
+        tag = el.tag.rsplit("}", 1)[-1]
+        if event == "start":
+            if tag == "sheetData":
+                data = el
+            elif tag == "dimension":
+                rows, cols = _ref(el.get("ref", "A1").rsplit(":", 1)[-1])
+                if rows * cols > limit:
+                    raise _too_large(name, rows, cols)
+                rows = cols = 0  # the cells themselves decide from here
+            continue
+        if tag == "c":
+            r, c = _ref(el.get("r", ""))
+            rows, cols = max(rows, r), max(cols, c)
+        elif tag == "row":
+            rows = max(rows, int(el.get("r") or rows + 1))
+            if rows * cols > limit:
+                raise _too_large(name, rows, cols)
+            if data is not None:
+                data.clear()  # bounded memory: the rows already counted are dropped
+    if rows * cols > limit:
+        raise _too_large(name, rows, cols)
+    return rows, cols
 
 
 def _sheet_extent(stream: Any, name: str, limit: int) -> tuple[int, int]:
@@ -149,7 +183,11 @@ def _sheet_extent(stream: Any, name: str, limit: int) -> tuple[int, int]:
             if r * c > limit:
                 raise _too_large(name, r, c)
         dimension_seen = dimension_seen or b"sheetData" in chunk  # it comes before the data, if at all
-        refs = _CELL_REFS.findall(chunk)
+        if b"&#" in chunk:
+            raise _Unusual  # a reference may hide behind a character reference: read it as a tree
+        refs = _PLAIN_CELL_REFS.findall(chunk)
+        if len(refs) != chunk.count(b"<c ") or b":c " in chunk:
+            refs = _CELL_REFS.findall(chunk)  # prefixed tags, other quotes or attribute orders
         if refs:
             letters, digits = zip(*refs, strict=True)
             cols = max(cols, *(_column_number(x) for x in set(letters)))
@@ -180,11 +218,15 @@ def xlsx_extents(path: Path) -> dict[str, tuple[int, int]]:
             raise _damaged("workbook") from None
         for name, part in parts:
             try:
-                with archive.open(part) as stream:
-                    extents[name] = _sheet_extent(stream, name, limit)
+                try:
+                    with archive.open(part) as stream:
+                        extents[name] = _sheet_extent(stream, name, limit)
+                except _Unusual:
+                    with archive.open(part) as stream:
+                        extents[name] = _sheet_extent_tree(stream, name, limit)
             except ValidationFailed:
                 raise
-            except (KeyError, ValueError, ExpatError, zipfile.BadZipFile, EOFError, OSError):
+            except (KeyError, ValueError, ExpatError, ParseError, zipfile.BadZipFile, EOFError, OSError):
                 raise _damaged(name) from None
     return extents
 

@@ -107,6 +107,18 @@ def test_a_far_cell_is_found_behind_a_namespace_prefix_single_quotes_or_lower_ca
     assert caught.value.code == "sheet_too_large" and "702" in caught.value.en  # ZZ is column 702, row 3
 
 
+def test_a_far_cell_behind_a_character_reference_is_refused_too(tmp_path: Path, settings: Any) -> None:
+    settings.IMPORT_MAX_CELLS = 1000
+    path = planted(
+        tmp_path / "hidden.xlsx",
+        '<sheetData><row r="1"><c r="A1"><v>1</v></c><c r="&#90;&#90;1"><v>1</v></c></row>'
+        '<row r="9"><c r="A9"><v>1</v></c></row></sheetData></worksheet>',
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        xlsx_extents(path)
+    assert caught.value.code == "sheet_too_large" and "702" in caught.value.en
+
+
 def test_an_ordinary_sheet_reports_its_extent(tmp_path: Path) -> None:
     path = write_xlsx(tmp_path / "a.xlsx", [hh(1), hh(2)])
     assert xlsx_extents(path) == {"户籍": (3, len(HEADERS))}
