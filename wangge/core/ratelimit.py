@@ -4,7 +4,8 @@ One counter per client key, rate and window, shared by every process: in Redis w
 (INCR and EXPIRE in one MULTI/EXEC round trip), otherwise in the table `core_ratecounter` with one
 upsert that adds one and reads the count back (`INSERT … ON CONFLICT DO UPDATE … RETURNING`, PostgreSQL
 and SQLite ≥ 3.35). Several limits checked together (a report counts per phone and per client address)
-cost one round trip either way. Keys are hashed: they may hold a phone number.
+cost one round trip either way; a limit that counts only what succeeded reserves its place first
+(`reserve_all`) and releases it when the action fails. Keys are hashed: they may hold a phone number.
 """
 
 from __future__ import annotations
@@ -103,6 +104,9 @@ class Counter(Protocol):
     def read(self, slots: Sequence[Slot]) -> list[int]:
         """The counts of the slots' running windows, without counting."""
 
+    def release(self, slots: Sequence[Slot]) -> None:
+        """Take back one hit from each slot (a reservation that was not used)."""
+
 
 class DatabaseCounter:
     """The table core_ratecounter: one row per slot name, reset when a hit falls in a later window."""
@@ -128,6 +132,16 @@ class DatabaseCounter:
             cursor.execute(sql, params)
             counts = dict(cursor.fetchall())
         return [int(counts[slot.name]) for slot in slots]
+
+    def release(self, slots: Sequence[Slot]) -> None:
+        from django.db.models import F, Q
+
+        from wangge.core.models import RateCounter
+
+        match = Q()
+        for slot in dict.fromkeys(slots):
+            match |= Q(key=slot.name, bucket=slot.bucket)
+        RateCounter.objects.filter(match, hits__gt=0).update(hits=F("hits") - 1)
 
     def read(self, slots: Sequence[Slot]) -> list[int]:
         from wangge.core.models import RateCounter
@@ -161,6 +175,17 @@ class RedisCounter:
         except redis.RedisError as exc:
             return _unreachable(exc, slots)
         return [int(n) for n in replies[0::2]]
+
+    def release(self, slots: Sequence[Slot]) -> None:
+        import redis
+
+        pipe = self.client.pipeline(transaction=True)
+        for slot in slots:
+            pipe.decr(self._key(slot))
+        try:
+            pipe.execute()
+        except redis.RedisError as exc:
+            _unreachable(exc, slots)
 
     def read(self, slots: Sequence[Slot]) -> list[int]:
         import redis
@@ -255,6 +280,31 @@ def peek_all(request: HttpRequest, limits: Iterable[Limit]) -> None:
 def count_all(request: HttpRequest, limits: Iterable[Limit]) -> None:
     """Count one success against each of `limits` (after `peek_all` let it through), in one round trip."""
     _add([slot for slot, _ in _slots(request, limits)])
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """Hits counted ahead of an action that may still fail: `release()` takes them back."""
+
+    slots: tuple[Slot, ...]
+
+    def release(self) -> None:
+        if self.slots:
+            counter().release(self.slots)
+
+
+def reserve_all(request: HttpRequest, limits: Iterable[Limit]) -> Reservation:
+    """Count one hit against each of `limits` in one round trip and raise RateLimited (taking them back)
+    when any went over: for limits that count only what succeeded, `release()` the reservation when the
+    action fails. Two requests racing for the last place cannot both have it (a peek could let both by)."""
+    slots = _slots(request, limits)
+    reservation = Reservation(tuple(slot for slot, _ in slots))
+    counts = _add(list(reservation.slots))
+    for (slot, limit), used in zip(slots, counts, strict=True):
+        if used > limit:
+            reservation.release()
+            raise _limited(slot.window)
+    return reservation
 
 
 def peek(request: HttpRequest, scope: str, rate: str, *, key: str | None = None) -> None:

@@ -127,3 +127,23 @@ def test_an_unreachable_redis_lets_requests_through_and_logs_it(caplog: Any) -> 
     assert counter.add([ratelimit.Slot.of("a", 60)]) == [0]
     assert counter.read([ratelimit.Slot.of("a", 60)]) == [0]
     assert "rate limiter unreachable" in caplog.text
+
+
+def test_a_reservation_counts_at_once_refuses_past_the_limit_and_can_be_taken_back(store: str) -> None:
+    request = _request(f"10.1.{uuid.uuid4().int % 250}.1")
+    phone = f"138{uuid.uuid4().int % 10**8:08d}"
+    limits: list[ratelimit.Limit] = [("report-phone", "2/h", phone), ("report-ip", "5/h", None)]
+    first = ratelimit.reserve_all(request, limits)
+    ratelimit.reserve_all(request, limits)
+    with pytest.raises(ratelimit.RateLimited):
+        ratelimit.reserve_all(request, limits)  # the phone's third: refused, and not counted
+    first.release()  # the first report failed after all: its place comes back
+    ratelimit.reserve_all(request, limits)
+    with pytest.raises(ratelimit.RateLimited):
+        ratelimit.peek_all(request, limits)
+    # The address counted two kept reservations and no refused one: three more fit, then it is spent.
+    other: list[ratelimit.Limit] = [("report-ip", "5/h", None)]
+    for _ in range(3):
+        ratelimit.reserve_all(request, other)
+    with pytest.raises(ratelimit.RateLimited):
+        ratelimit.reserve_all(request, other)
