@@ -113,10 +113,13 @@ def _damaged(sheet: str) -> ValidationFailed:
 
 # What the extent scan looks for in a sheet's XML, with or without a namespace prefix: cell and row
 # references and the declared dimension. Regular expressions over the raw bytes cost a fraction of an
-# element tree (which spent ~30 µs a cell: more than calamine's whole read); expat, given no handlers,
-# still checks in C that the XML is well formed.
-_PLAIN_CELL_REFS = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')  # what Excel, WPS and openpyxl write
+# element tree (which spent several µs a cell: more than calamine's whole read). The plain forms that
+# Excel, WPS and openpyxl write are matched by literal prefixes; the general forms only where a chunk
+# holds prefixed tags or other attribute orders. XML that is not well formed is left to calamine, whose
+# error names the sheet the same way (`read_sheets`); the references it could place are bounded here.
+_PLAIN_CELL_REFS = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
 _CELL_REFS = re.compile(rb"""<(?:[\w.-]+:)?c\s[^>]*?\br\s*=\s*["']\$?([A-Za-z]{1,4})\$?([0-9]{1,10})["']""")
+_PLAIN_ROW_REFS = re.compile(rb'<row r="([0-9]{1,7})"')
 _ROW_REFS = re.compile(rb"""<(?:[\w.-]+:)?row\s[^>]*?\br\s*=\s*["']([0-9]{1,10})["']""")
 _ROWS = re.compile(rb"<(?:[\w.-]+:)?row[\s>/]")
 _DIMENSION = re.compile(rb"""<(?:[\w.-]+:)?dimension\s[^>]*?\bref\s*=\s*["']([^"']*)["']""")
@@ -165,35 +168,36 @@ def _sheet_extent_tree(stream: Any, name: str, limit: int) -> tuple[int, int]:
 
 def _sheet_extent(stream: Any, name: str, limit: int) -> tuple[int, int]:
     """(rows, columns) of one sheet's XML stream, read in chunks (bounded memory); refuses as it goes."""
-    from xml.parsers import expat
-
-    checker = expat.ParserCreate()
     rows = cols = rows_seen = 0
     dimension_seen = False
     carry = b""
     while True:
         block = stream.read(_CHUNK)
-        checker.Parse(block, not block)
         data = carry + block
         cut = data.rfind(b">") + 1 if block else len(data)
         chunk, carry = data[:cut], data[cut:]
         if not dimension_seen and (found := _DIMENSION.search(chunk)):
-            dimension_seen = True
             r, c = _ref(found.group(1).decode("ascii", "replace").rsplit(":", 1)[-1])
             if r * c > limit:
                 raise _too_large(name, r, c)
         dimension_seen = dimension_seen or b"sheetData" in chunk  # it comes before the data, if at all
         if b"&#" in chunk:
             raise _Unusual  # a reference may hide behind a character reference: read it as a tree
+        general = b":c " in chunk or b":row" in chunk
         refs = _PLAIN_CELL_REFS.findall(chunk)
-        if len(refs) != chunk.count(b"<c ") or b":c " in chunk:
-            refs = _CELL_REFS.findall(chunk)  # prefixed tags, other quotes or attribute orders
+        if general or len(refs) != chunk.count(b"<c "):
+            refs = _CELL_REFS.findall(chunk)
         if refs:
             letters, digits = zip(*refs, strict=True)
             cols = max(cols, *(_column_number(x) for x in set(letters)))
             rows = max(rows, *(int(x) for x in set(digits)))
-        rows = max(rows, *(int(x) for x in set(_ROW_REFS.findall(chunk))), 0)
-        rows_seen += len(_ROWS.findall(chunk))
+        plain_rows = chunk.count(b"<row ") + chunk.count(b"<row>")
+        numbered = _PLAIN_ROW_REFS.findall(chunk)
+        if general or len(numbered) != plain_rows:
+            numbered = _ROW_REFS.findall(chunk)
+            plain_rows = len(_ROWS.findall(chunk))
+        rows = max(rows, *(int(x) for x in numbered), 0)
+        rows_seen += plain_rows
         rows = max(rows, rows_seen)  # rows without a number follow one another
         if rows * cols > limit:
             raise _too_large(name, rows, cols)
@@ -203,8 +207,6 @@ def _sheet_extent(stream: Any, name: str, limit: int) -> tuple[int, int]:
 
 def xlsx_extents(path: Path) -> dict[str, tuple[int, int]]:
     """Each sheet's (rows, columns) from A1 to its farthest cell, read as a stream; refuses an absurd one."""
-    from xml.parsers.expat import ExpatError
-
     limit = _cells_limit()
     extents: dict[str, tuple[int, int]] = {}
     try:
@@ -226,7 +228,7 @@ def xlsx_extents(path: Path) -> dict[str, tuple[int, int]]:
                         extents[name] = _sheet_extent_tree(stream, name, limit)
             except ValidationFailed:
                 raise
-            except (KeyError, ValueError, ExpatError, ParseError, zipfile.BadZipFile, EOFError, OSError):
+            except (KeyError, ValueError, ParseError, zipfile.BadZipFile, EOFError, OSError):
                 raise _damaged(name) from None
     return extents
 
