@@ -145,7 +145,14 @@ TEMPLATES = [
 # "database is locked" surprises); DATABASE_URL=postgres://... for a province.
 DEFAULT_SQLITE = VAR_DIR / "wangge.sqlite3"
 DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{DEFAULT_SQLITE}")
-_db = dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")))
+# PostgreSQL keeps each process's connection open (CONN_MAX_AGE seconds, checked before reuse): a new
+# connection per request costs more than a whole intake. SQLite opens a file, so it keeps 0.
+_postgres = DATABASE_URL.startswith(("postgres://", "postgresql://", "pgsql://"))
+_db = dj_database_url.parse(
+    DATABASE_URL,
+    conn_max_age=int(os.environ.get("CONN_MAX_AGE", "600" if _postgres else "0")),
+    conn_health_checks=env_bool("CONN_HEALTH_CHECKS", True),
+)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
@@ -423,9 +430,8 @@ DEMAND_WORKER_BATCH = int(os.environ.get("DEMAND_WORKER_BATCH", "500"))
 DEMAND_URGE_MIN_HOURS = float(os.environ.get("DEMAND_URGE_MIN_HOURS", "4"))
 
 # --- api ------------------------------------------------------------------------------
-# The cache holds rate-limit counters (per API key, per client IP), so it must be shared by every
-# gunicorn worker: Redis when REDIS_URL is set, otherwise a table in the database (created by
-# migration accounts/0003). Under pytest each process gets its own local memory, which tests clear.
+# The cache is shared by every gunicorn worker: Redis when REDIS_URL is set, otherwise a table in the
+# database (created by migration accounts/0003). Under pytest each process gets its own local memory.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
@@ -433,6 +439,10 @@ elif os.environ.get("PYTEST_VERSION"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "wangge-tests"}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "wangge_cache"}}
+# Rate-limit counters (wangge.core.ratelimit): Redis when REDIS_URL is set, else one upsert in core_ratecounter.
+# Tests count in the database, rolled back with each test; the Redis tests name their own database and prefix.
+WANGGE_RATELIMIT_REDIS_URL = "" if os.environ.get("PYTEST_VERSION") else REDIS_URL
+WANGGE_RATELIMIT_PREFIX = os.environ.get("WANGGE_RATELIMIT_PREFIX", "wangge:rl:")
 # Open311 GeoReport v2 under /open311/v2/ (docs/api.md).
 # The jurisdiction_id that names this whole deployment (a city's area code is accepted as well).
 OPEN311_JURISDICTION_ID = os.environ.get("OPEN311_JURISDICTION_ID", "")
@@ -491,6 +501,7 @@ WANGGE_WORKER_HOOKS = [
     "wangge.dashboards.services.export_jobs_run",
     "wangge.registry.importing.jobs.import_jobs_run",
     "wangge.wechat.photos.wechat_photos_pass",
+    "wangge.core.ratelimit.ratelimit_prune",
     "wangge.triage.training.retrain_pass",
 ]
 

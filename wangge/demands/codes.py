@@ -4,6 +4,12 @@ Codes run per city prefix and local day without gaps, even under concurrency: a 
 day is bumped by a conditional UPDATE inside the intake transaction, which holds the row lock
 until commit (PostgreSQL) or the database write lock (SQLite IMMEDIATE). A rolled-back intake
 rolls its number back too, so no number is skipped.
+
+Every intake of the city waits for that one row, so on PostgreSQL intake takes it last: the demand
+is inserted under a provisional code (`provisional`), and `number` bumps the counter and writes the
+code into the row in one statement just before the messages and the commit. SQLite has no row locks
+(a write transaction holds the whole database from its first statement), so there the number is
+taken before the insert, as one statement too.
 """
 
 from __future__ import annotations
@@ -15,7 +21,33 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from wangge.core import clock
-from wangge.demands.models import DemandCounter
+from wangge.demands.models import Demand, DemandCounter
+
+
+def _numbers_last() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def provisional(demand: Demand) -> None:
+    """Give a demand about to be inserted its code: the final one on SQLite, a unique placeholder on
+    PostgreSQL that `number` replaces in the same transaction (it is never committed)."""
+    if _numbers_last():
+        demand.code = "~" + demand.tracking_token[:31]
+    else:
+        demand.code = next_code()
+
+
+def number(demand: Demand) -> None:
+    """Give the inserted demand its public code; call last in the intake transaction (see the module)."""
+    if not _numbers_last():
+        return
+    prefix, day = settings.WANGGE_CITY_PREFIX, clock.today_local()
+    code = _bump_into(demand.pk, prefix, day)
+    if code is None:
+        _make_counter(prefix, day)
+        code = _bump_into(demand.pk, prefix, day)
+    assert code is not None
+    demand.code = code
 
 
 def next_code(*, day: dt.date | None = None, prefix: str | None = None) -> str:
@@ -24,12 +56,16 @@ def next_code(*, day: dt.date | None = None, prefix: str | None = None) -> str:
     day = day or clock.today_local()
     number = _bump(prefix, day)
     if number is None:
-        # The first intake of the day makes the row; a racing twin finds it made (ignore_conflicts).
-        with transaction.atomic():
-            DemandCounter.objects.bulk_create([DemandCounter(prefix=prefix, day=day, last=0)], ignore_conflicts=True)
+        _make_counter(prefix, day)
         number = _bump(prefix, day)
     assert number is not None
     return f"{prefix}-{day:%Y%m%d}-{number:06d}"
+
+
+def _make_counter(prefix: str, day: dt.date) -> None:
+    # The first intake of the day makes the row; a racing twin finds it made (ignore_conflicts).
+    with transaction.atomic():
+        DemandCounter.objects.bulk_create([DemandCounter(prefix=prefix, day=day, last=0)], ignore_conflicts=True)
 
 
 def _bump(prefix: str, day: dt.date) -> int | None:
@@ -41,6 +77,21 @@ def _bump(prefix: str, day: dt.date) -> int | None:
         )
         row = cursor.fetchone()
     return int(row[0]) if row else None
+
+
+def _bump_into(pk: int, prefix: str, day: dt.date) -> str | None:
+    """PostgreSQL: add one to the day's counter and write the code into demand `pk`, in one statement."""
+    counter = connection.ops.quote_name(DemandCounter._meta.db_table)
+    demands = connection.ops.quote_name(Demand._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH bumped AS (UPDATE {counter} SET last = last + 1 WHERE prefix = %s AND day = %s RETURNING last) "
+            f"UPDATE {demands} SET code = %s || lpad(bumped.last::text, greatest(6, length(bumped.last::text)), '0') "
+            f"FROM bumped WHERE {demands}.id = %s RETURNING {demands}.code",
+            [prefix, day, f"{prefix}-{day:%Y%m%d}-", pk],
+        )
+        row = cursor.fetchone()
+    return str(row[0]) if row else None
 
 
 def new_tracking_token() -> str:

@@ -92,6 +92,27 @@ def test_database_url_chooses_database(monkeypatch: pytest.MonkeyPatch) -> None:
     assert [db["ENGINE"], db["NAME"]] == ["django.db.backends.postgresql", "prov"]
 
 
+def test_postgresql_keeps_its_connections_and_sqlite_does_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CONN_MAX_AGE", raising=False)
+    pg = _settings_from(monkeypatch, {"DATABASE_URL": "postgres://u@127.0.0.1:5432/prov"})["DATABASES"]["default"]
+    assert (pg["CONN_MAX_AGE"], pg["CONN_HEALTH_CHECKS"]) == (600, True)
+    lite = _settings_from(monkeypatch, {"DATABASE_URL": "sqlite:////tmp/wangge-x.sqlite3"})["DATABASES"]["default"]
+    assert lite["CONN_MAX_AGE"] == 0
+    chosen = _settings_from(
+        monkeypatch,
+        {"DATABASE_URL": "postgres://u@127.0.0.1:5432/prov", "CONN_MAX_AGE": "0", "CONN_HEALTH_CHECKS": "0"},
+    )["DATABASES"]["default"]
+    assert (chosen["CONN_MAX_AGE"], chosen["CONN_HEALTH_CHECKS"]) == (0, False)
+
+
+def test_the_rate_limiter_uses_redis_when_it_is_configured_outside_tests(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PYTEST_VERSION", raising=False)
+    values = _settings_from(monkeypatch, {"REDIS_URL": "redis://127.0.0.1:6379/0"})
+    assert values["WANGGE_RATELIMIT_REDIS_URL"] == "redis://127.0.0.1:6379/0"
+    monkeypatch.delenv("REDIS_URL")
+    assert _settings_from(monkeypatch, {})["WANGGE_RATELIMIT_REDIS_URL"] == ""
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [

@@ -32,7 +32,9 @@ class _Suggestion:
     auto_apply: bool
 
 
-def _suggest(title: str, description: str) -> _Suggestion | None:
+def _suggest(title: str, description: str, known: Category | None = None) -> _Suggestion | None:
+    """Triage's suggestion; `known` (the category already chosen, if any) is reused when it is the one
+    suggested, so the common case reads no category twice."""
     func = setting_callable("WANGGE_TRIAGE_SUGGEST")
     if func is None:
         return None
@@ -44,7 +46,10 @@ def _suggest(title: str, description: str) -> _Suggestion | None:
     if result is None:
         return None
     code = getattr(result, "category_code", None)
-    category = Category.objects.filter(code=code, is_active=True).first() if code else None
+    if known is not None and code == known.code and known.is_active:
+        category: Category | None = known
+    else:
+        category = Category.objects.filter(code=code, is_active=True).first() if code else None
     confidence = getattr(result, "confidence", None)
     return _Suggestion(
         category=category,

@@ -31,8 +31,9 @@ from wangge.demands.services._common import (
     in_chinese,
 )
 from wangge.demands.services.category import _resolve_category, _suggest
-from wangge.demands.services.notify import _tell_arrival, _tell_resident
+from wangge.demands.services.notify import _holder_recipients, _tell_arrival, _tell_resident
 from wangge.demands.transitions import Move
+from wangge.notifications.services import outbox_batch
 from wangge.registry.models import Area, Datum, Department, Household, Level
 
 
@@ -75,7 +76,6 @@ def _actor_may_file(actor: User, area: Area) -> bool:
     return False
 
 
-@transaction.atomic
 def demand_submit(
     *,
     channel: str,
@@ -107,16 +107,72 @@ def demand_submit(
     `confidential` (保密): the reporter asked that it stay with its holders (`permissions.is_confidential`);
     it outweighs a consent to publish.
     A repeated `idempotency_key` gives back the first demand with `replayed=True`, even when two
-    requests with one key race: the unique key lets one in and the other finds it.
+    requests with one key race: the unique key lets one in, the other's transaction (or savepoint,
+    inside a caller's transaction) rolls back whole, its number too, and it finds the first.
+    The key is not looked up beforehand: a first request, the common case, pays no query for it.
     """
     key = (idempotency_key or "").strip() or None
-    if key is not None:
-        if len(key) > 128:
-            raise ValidationFailed(_("Idempotency-Key is longer than 128 characters"), field="idempotency_key")
-        existing = Demand.objects.filter(idempotency_key=key).first()
-        if existing is not None:
-            return SubmitResult(demand=existing, replayed=True)
+    if key is not None and len(key) > 128:
+        raise ValidationFailed(_("Idempotency-Key is longer than 128 characters"), field="idempotency_key")
+    try:
+        with transaction.atomic():
+            return _submit(
+                channel=channel,
+                title=title,
+                description=description,
+                kind=kind,
+                category=category,
+                urgency=urgency,
+                reporter_name=reporter_name,
+                reporter_phone=reporter_phone,
+                reporter_wechat_openid=reporter_wechat_openid,
+                household=household,
+                grid=grid,
+                area=area,
+                lat=lat,
+                lng=lng,
+                datum=datum,
+                address=address,
+                photos=photos,
+                actor=actor,
+                key=key,
+                reported_at=reported_at,
+                publish_consent=publish_consent,
+                confidential=confidential,
+            )
+    except IntegrityError:
+        existing = Demand.objects.filter(idempotency_key=key).first() if key is not None else None
+        if existing is None:
+            raise
+        return SubmitResult(demand=existing, replayed=True)
 
+
+def _submit(
+    *,
+    channel: str,
+    title: str,
+    description: str,
+    kind: str,
+    category: Any,
+    urgency: str,
+    reporter_name: str,
+    reporter_phone: str,
+    reporter_wechat_openid: str,
+    household: Household | None,
+    grid: Any,
+    area: Area | None,
+    lat: float | None,
+    lng: float | None,
+    datum: str,
+    address: str,
+    photos: Iterable[Any],
+    actor: User | None,
+    key: str | None,
+    reported_at: dt.datetime | None,
+    publish_consent: bool,
+    confidential: bool,
+) -> SubmitResult:
+    """Intake inside its transaction; the writes are ordered so the city's code counter is taken last."""
     _choice(channel, Channel, field="channel")
     _choice(kind, Kind, field="kind")
     _choice(urgency, Urgency, field="urgency")
@@ -165,7 +221,7 @@ def demand_submit(
             field="area",
         )
 
-    suggestion = _suggest(title, description)
+    suggestion = _suggest(title, description, known=chosen_category)
     if chosen_category is None and suggestion is not None and suggestion.auto_apply:
         chosen_category = suggestion.category
 
@@ -207,20 +263,8 @@ def demand_submit(
         confidential=bool(confidential),
         **limits,
     )
-    if key is None:
-        demand.code = codes.next_code()
-        demand.save(force_insert=True)
-    else:
-        try:
-            # The savepoint also takes back the code number if the key turns out to be taken.
-            with transaction.atomic():
-                demand.code = codes.next_code()
-                demand.save(force_insert=True)
-        except IntegrityError:
-            existing = Demand.objects.filter(idempotency_key=key).first()
-            if existing is None:
-                raise
-            return SubmitResult(demand=existing, replayed=True)
+    codes.provisional(demand)
+    demand.save(force_insert=True)
     if channel in (Channel.RESIDENT_WEB, Channel.WECHAT) and not staff_actor:
         actor_kind = ActorKind.RESIDENT
     else:
@@ -240,14 +284,18 @@ def demand_submit(
     )
     _note_calendar_gap(demand, gap_years, now)
     _save_photos(demand, cleaned, event=event, by_resident=not staff_actor)
-    _tell_arrival(demand, event, why=in_chinese(_("New demand")))
-    _tell_resident(
-        demand,
-        body=in_chinese(
-            _("Your demand is registered as %(code)s; %(holder)s will handle it."),
-            {"code": demand.code, "holder": target.name},
-        ),
-        kind="submitted",
-        key="submitted",
-    )
+    recipients = _holder_recipients(demand)
+    # Last: the day's counter row is locked from here to commit (codes.py); the messages carry the code.
+    codes.number(demand)
+    with outbox_batch():
+        _tell_arrival(demand, event, why=in_chinese(_("New demand")), recipients=recipients)
+        _tell_resident(
+            demand,
+            body=in_chinese(
+                _("Your demand is registered as %(code)s; %(holder)s will handle it."),
+                {"code": demand.code, "holder": target.name},
+            ),
+            kind="submitted",
+            key="submitted",
+        )
     return SubmitResult(demand=demand, replayed=False)

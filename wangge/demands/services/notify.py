@@ -32,13 +32,23 @@ def _resident_channel() -> str:
     return str(getattr(settings, "DEMAND_NOTIFY_RESIDENT_CHANNEL", "sms"))
 
 
+class Recipients(list[str]):
+    """Recipients (`user:<id>`, `area:<code>`, …) and, when read with them, the WeCom ids of those users:
+    `_tell_staff` then needs no second query for them."""
+
+    wecom: dict[str, str] | None = None
+
+
 def _staff_ids(*, area: Area | None = None, department_id: int | None = None) -> list[int]:
     return sorted(holder_candidates(area=area, department_id=department_id).values_list("pk", flat=True))
 
 
 def _area_recipients(area: Area) -> list[str]:
-    ids = _staff_ids(area=area)
-    return [f"user:{i}" for i in ids] or [f"area:{area.code}"]
+    # The staff and their WeCom ids in one query (holder_candidates are active users already).
+    rows = sorted(holder_candidates(area=area).values_list("pk", "wecom_userid"))
+    found = Recipients([f"user:{pk}" for pk, _wecom in rows] or [f"area:{area.code}"])
+    found.wecom = {f"user:{pk}": wecom for pk, wecom in rows if wecom}
+    return found
 
 
 def _holder_recipients(demand: Demand) -> list[str]:
@@ -117,7 +127,8 @@ def _tell_staff(
     from wangge.notifications.services import outbox_enqueue
 
     unique = list(dict.fromkeys(recipients))
-    wecom = _wecom_ids(unique)
+    known = recipients.wecom if isinstance(recipients, Recipients) else None
+    wecom = known if known is not None else _wecom_ids(unique)
     card = _textcard(demand, subject=subject) if wecom else None
     for recipient in unique:
         payload = _payload(demand, kind)
@@ -227,11 +238,13 @@ def _tell_follower(demand: Demand, phone: str, *, body: str, kind: str) -> None:
     )
 
 
-def _tell_arrival(demand: Demand, event: DemandEvent, *, why: str) -> None:
-    """Tell the new holder a demand waits for them; `why` is already in Chinese (how it got there)."""
+def _tell_arrival(demand: Demand, event: DemandEvent, *, why: str, recipients: list[str] | None = None) -> None:
+    """Tell the new holder a demand waits for them; `why` is already in Chinese (how it got there).
+
+    `recipients`: `_holder_recipients(demand)` read earlier by the caller (intake reads them before it numbers)."""
     _tell_staff(
         demand,
-        _holder_recipients(demand),
+        _holder_recipients(demand) if recipients is None else recipients,
         subject=in_chinese(_("New demand to accept %(code)s"), {"code": demand.code}),
         body=in_chinese(
             _("%(why)s: %(title)s (%(code)s); please accept it by %(due)s."),

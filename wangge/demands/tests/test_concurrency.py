@@ -82,3 +82,47 @@ def test_concurrent_intake_numbers_without_gaps_and_one_per_idempotency_key(tree
     assert Demand.objects.count() == 3
     numbers = sorted(int(code.rsplit("-", 1)[1]) for code in Demand.objects.values_list("code", flat=True))
     assert numbers == [1, 2, 3]
+
+
+def test_twenty_intakes_at_once_number_one_to_twenty_with_no_placeholder_left(tree: Any) -> None:
+    results = run_threads(20, lambda i: make_demand(grid=tree.grid))
+    assert all(isinstance(r, Demand) for r in results), results
+    codes = list(Demand.objects.values_list("code", flat=True))
+    assert sorted(int(code.rsplit("-", 1)[1]) for code in codes) == list(range(1, 21))
+    assert sorted(r.code for r in results) == sorted(codes)  # each caller got the code that was stored
+    assert not any(code.startswith("~") for code in codes)
+    # Each resident's message names the code of their own demand.
+    bodies = OutboxMessage.objects.filter(kind="demand.resident.submitted").values_list("body", flat=True)
+    assert sorted(next(c for c in codes if c in body) for body in bodies) == sorted(codes)
+
+
+def test_the_day_counter_is_locked_only_at_the_end_of_intake(tree: Any, monkeypatch: Any) -> None:
+    """An intake paused after its inserts holds no lock another intake needs: the counter comes last."""
+    from wangge.demands.services import intake
+
+    make_demand(grid=tree.grid)  # the day's counter row exists
+    paused, release = threading.Event(), threading.Event()
+    real = intake._holder_recipients
+
+    def slow_recipients(demand: Demand) -> list[str]:
+        if demand.title == "慢":
+            paused.set()
+            assert release.wait(30), "the second intake never finished: it waited for the first one's lock"
+        return real(demand)
+
+    monkeypatch.setattr(intake, "_holder_recipients", slow_recipients)
+
+    def work(i: int) -> Demand:
+        if i == 0:
+            return make_demand(grid=tree.grid, title="慢")
+        assert paused.wait(30)
+        try:
+            return make_demand(grid=tree.grid, title="快")
+        finally:
+            release.set()
+
+    results = run_threads(2, work)
+    assert all(isinstance(r, Demand) for r in results), results
+    by_title = {d.title: int(d.code.rsplit("-", 1)[1]) for d in Demand.objects.all()}
+    # The second one finished (and was numbered) while the first was paused after its inserts.
+    assert by_title["快"] == 2 and by_title["慢"] == 3

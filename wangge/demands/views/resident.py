@@ -92,11 +92,11 @@ def report(request: HttpRequest) -> HttpResponse:
                     data = form.cleaned_data
                     if not data["add_anyway"]:
                         offers = _report_offers(form)
-                    limited = _report_limited(request, data["phone"]) if not offers else None
-                    if limited is not None:
-                        form.add_error(None, str(limited))
-                        status = limited.status
-                    elif not offers:
+                    reserved = _report_reserve(request, data["phone"]) if not offers else None
+                    if isinstance(reserved, ratelimit.RateLimited):
+                        form.add_error(None, str(reserved))
+                        status = reserved.status
+                    elif reserved is not None:
                         try:
                             result = services.demand_submit(
                                 channel=Channel.RESIDENT_WEB,
@@ -119,10 +119,14 @@ def report(request: HttpRequest) -> HttpResponse:
                                 confidential=data["confidential"],
                             )
                         except ValidationFailed as exc:
+                            reserved.release()
                             attach_error(form, exc)
+                        except BaseException:
+                            reserved.release()  # only accepted reports count
+                            raise
                         else:
-                            if not result.replayed:
-                                _report_count(request, data["phone"])
+                            if result.replayed:
+                                reserved.release()  # counted once, when it was accepted
                             return redirect(reverse("demands:track", args=[result.demand.tracking_token]) + "?new=1")
             if status == 200 and not offers:
                 status = 400
@@ -165,18 +169,16 @@ def report(request: HttpRequest) -> HttpResponse:
 REPORT_LIMITS = (("report-phone", "WANGGE_REPORT_RATE", True), ("report-ip", "WANGGE_REPORT_IP_RATE", False))
 
 
-def _report_limited(request: HttpRequest, phone: str) -> ratelimit.RateLimited | None:
+def _report_limits(phone: str) -> list[ratelimit.Limit]:
+    return [(scope, getattr(settings, rate), phone if by_phone else None) for scope, rate, by_phone in REPORT_LIMITS]
+
+
+def _report_reserve(request: HttpRequest, phone: str) -> ratelimit.Reservation | ratelimit.RateLimited:
+    """A place under both report limits (one round trip), or the refusal; released if the report fails."""
     try:
-        for scope, setting, by_phone in REPORT_LIMITS:
-            ratelimit.peek(request, scope, getattr(settings, setting), key=phone if by_phone else None)
+        return ratelimit.reserve_all(request, _report_limits(phone))
     except ratelimit.RateLimited as exc:
         return exc
-    return None
-
-
-def _report_count(request: HttpRequest, phone: str) -> None:
-    for scope, setting, by_phone in REPORT_LIMITS:
-        ratelimit.count(request, scope, getattr(settings, setting), key=phone if by_phone else None)
 
 
 def _report_offers(form: f.ReportForm) -> list[selectors.DuplicateOffer]:

@@ -92,3 +92,22 @@ def test_enqueue_never_calls_a_backend(settings: Any) -> None:
     m.refresh_from_db()
     assert m.state == State.PENDING and m.attempts == 0
     assert not DeliveryAttempt.objects.exists()
+
+
+def test_a_batch_writes_its_messages_with_one_insert_and_nothing_when_it_raises() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from wangge.notifications.services import outbox_batch
+
+    with CaptureQueriesContext(connection) as captured, outbox_batch():
+        outbox_enqueue(channel="sms", recipient="13800001111", subject="a", body="one")
+        outbox_enqueue(channel="wechat", recipient="user:1", subject="b", body="two")
+        assert OutboxMessage.objects.count() == 0  # not yet written
+    inserts = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("INSERT")]
+    assert len(inserts) == 1
+    assert sorted(OutboxMessage.objects.values_list("body", flat=True)) == ["one", "two"]
+    with pytest.raises(Boom), outbox_batch():
+        outbox_enqueue(channel="sms", recipient="13800001111", subject="c", body="three")
+        raise Boom
+    assert OutboxMessage.objects.count() == 2
