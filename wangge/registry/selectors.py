@@ -227,3 +227,11 @@ def move_queue(*, user: Any) -> QuerySet[HouseholdMoveRequest]:
         .select_related("household", "from_grid", "to_grid", "proposed_by")
         .order_by("proposed_at", "id")
     )
+
+
+def move_request_get(*, user: Any, pk: int) -> HouseholdMoveRequest:
+    """One move request whose household lies in the user's areas, or NotFound."""
+    found = HouseholdMoveRequest.objects.select_related("to_grid").filter(pk=pk).first()
+    if found is None or not permissions.sees_household(user, found.area_path):
+        raise NotFound(_("move request not found"))
+    return found

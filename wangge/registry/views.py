@@ -5,11 +5,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
 
 from wangge.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, WanggeError
 from wangge.core.htmx import render_page_or_fragment
@@ -20,7 +19,7 @@ from wangge.registry.importing.forms import ImportUploadForm
 from wangge.registry.importing.jobs import live_progress
 from wangge.registry.importing.selectors import can_import, import_cities, import_job_get, import_job_list
 from wangge.registry.importing.template import template_workbook
-from wangge.registry.models import CareTag, HouseholdMoveRequest, Level
+from wangge.registry.models import CareTag, Level
 from wangge.registry.services import household_move_decide, household_move_propose, household_update
 
 
@@ -133,14 +132,16 @@ def move_queue(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
 def move_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    """Approve (the household moves) or refuse one proposed move."""
+    """Approve (the household moves) or refuse one proposed move (POST)."""
+    move = selectors.move_request_get(user=request.user, pk=pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     decision = request.POST.get("decision")
     if decision not in ("approve", "refuse"):
         raise ValidationFailed(_("Decision: choose approve or refuse"), field="decision")
     try:
-        household_move_decide(request=HouseholdMoveRequest(pk=pk), by=request.user, approve=decision == "approve")
+        household_move_decide(request=move, by=request.user, approve=decision == "approve")
     except (NotFound, PermissionDenied):
         raise
     except WanggeError as exc:
