@@ -47,6 +47,7 @@ def test_a_leader_edits_a_household_on_a_phone_and_reads_its_history(
     with phone.expect_navigation():
         phone.click("[data-testid=household-edit]")
     assert fits(phone)
+    screenshot(phone, "register-edit")
 
     # A bad number first: the field is named in Chinese and English, nothing is saved.
     phone.fill("input[name=phone]", "12345")
