@@ -1,8 +1,8 @@
 """The register kept by the people who know it: on a 375 px phone, the grid leader opens a household,
-finds the old lady now lives alone and her son's number changed, saves it, and reads the history; a
-second leader who opened the form before that save is told someone else was first, and nothing of
-theirs is written; then the leader proposes a move that the village approves at its desk, after which the
-household is the next grid's (its old leader no longer opens it)."""
+finds the old lady now lives alone (her grandson moved away) and her son's number changed, saves it,
+and reads the history; a second leader who opened the form before that save is told someone else was
+first, and nothing of theirs is written; then the leader proposes a move that the village approves at
+its desk, after which the household is the next grid's (its old leader no longer opens it)."""
 
 from __future__ import annotations
 
@@ -60,12 +60,17 @@ def test_a_leader_edits_a_household_on_a_phone_and_reads_its_history(
 
     phone.fill("input[name=phone]", "13912345678")
     phone.check("[data-testid=tag-elderly_alone] input")
+    phone.fill("input[name=people-0-name]", "王小明")
+    phone.fill("input[name=people-0-relation]", "孙子")
+    phone.select_option("select[name=people-0-status]", "moved_out")
     with phone.expect_navigation():
         phone.click("[data-testid=household-save]")
     assert phone.locator("[data-testid=household-members]").inner_text() == "1"
     assert "独居老人" in phone.locator("[data-testid=household-tags]").inner_text()
+    assert "王小明（孙子）" in phone.locator("[data-testid=household-people]").inner_text()
     history = phone.locator("[data-testid=history-item]").first.inner_text()
     assert "138****1111" in history and "139****5678" in history and "独居老人" in history
+    assert "王小明（孙子） 已迁出" in history
     assert "13912345678" not in phone.content()
     assert fits(phone)
     screenshot(phone, "register-history")

@@ -12,7 +12,8 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from wangge.registry.models import Area, CareTag, Household
+from wangge.registry.models import Area, CareTag, Household, HouseholdMember, MemberStatus
+from wangge.registry.services import MemberDraft
 
 
 class HouseholdForm(forms.Form):
@@ -82,6 +83,41 @@ class HouseholdForm(forms.Form):
             "moved_out": bool(data.get("moved_out")),
             "head_deceased": bool(data.get("head_deceased")),
         }
+
+
+class MemberForm(forms.Form):
+    """One person of the household: an empty extra row is skipped."""
+
+    pk = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    name = forms.CharField(label=_("Person's name"), required=False, max_length=100)
+    relation = forms.CharField(label=_("Relation"), required=False, max_length=40)
+    status = forms.ChoiceField(label=_("Status"), choices=MemberStatus.choices, initial=MemberStatus.LIVING)
+
+
+MemberFormSet = forms.formset_factory(MemberForm, extra=1, max_num=60, validate_max=True)
+
+
+def people_formset(data: Any, people: list[HouseholdMember]) -> Any:
+    initial = [{"pk": m.pk, "name": m.name, "relation": m.relation, "status": m.status} for m in people]
+    return MemberFormSet(data, initial=initial, prefix="people")
+
+
+def people_drafts(formset: Any) -> list[MemberDraft]:
+    """The people as typed: rows on record (with their pk) and new rows with a name."""
+    drafts = []
+    for form in formset.forms:
+        data = form.cleaned_data
+        if data.get("pk") is None and not (data.get("name") or "").strip():
+            continue
+        drafts.append(
+            MemberDraft(
+                pk=data.get("pk"),
+                name=data.get("name") or "",
+                relation=data.get("relation") or "",
+                status=data.get("status") or MemberStatus.LIVING,
+            )
+        )
+    return drafts
 
 
 def attach_error(form: forms.Form, error: Any) -> None:

@@ -243,6 +243,36 @@ def tags_to_column(tags: list[str] | set[str]) -> str:
     return "," + ",".join(clean) + "," if clean else ""
 
 
+class MemberStatus(models.TextChoices):
+    LIVING = "living", _("Lives here")
+    MOVED_OUT = "moved_out", _("Moved out")
+    DECEASED = "deceased", _("Deceased")
+
+
+class HouseholdMember(models.Model):
+    """A person of the household besides its head, as the grid leader knows them (no ID number is kept).
+
+    Written only by `household_update`, with the household's version; never deleted, a person who left or
+    died keeps their line with that status.
+    """
+
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="people", verbose_name=_("household")
+    )
+    name = models.CharField(_("name"), max_length=50)
+    relation = models.CharField(_("relation to the head"), max_length=20, blank=True, default="")
+    status = models.CharField(_("status"), max_length=10, choices=MemberStatus.choices, default=MemberStatus.LIVING)
+    created_at = models.DateTimeField(_("added at"))
+
+    class Meta:
+        verbose_name = _("household member")
+        verbose_name_plural = _("household members")
+        ordering = ["household_id", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class ChangeKind(models.TextChoices):
     """What a line of a household's history records."""
 

@@ -18,8 +18,10 @@ from wangge.registry.models import (
     Department,
     Household,
     HouseholdChange,
+    HouseholdMember,
     HouseholdMoveRequest,
     Level,
+    MemberStatus,
     MoveState,
 )
 
@@ -160,6 +162,7 @@ FIELD_LABELS: dict[str, Any] = {
     "moved_out": _("Moved out"),
     "head_deceased": _("Head deceased"),
     "grid": _("Micro-grid"),
+    "person": _("Person"),
 }
 
 
@@ -168,6 +171,10 @@ def _shown(field: str, value: Any) -> str:
         return "—"
     if isinstance(value, bool):
         return str(_("yes") if value else _("no"))
+    if field == "person" and isinstance(value, dict):
+        status = dict(MemberStatus.choices).get(value.get("status", ""), value.get("status", ""))
+        relation = value.get("relation") or ""
+        return f"{value.get('name', '')}{'（' + relation + '）' if relation else ''} {status}"
     if field == "care_tags":
         labels = dict(CareTag.choices)
         return "、".join(str(labels.get(t, t)) for t in value)
@@ -235,3 +242,8 @@ def move_request_get(*, user: Any, pk: int) -> HouseholdMoveRequest:
     if found is None or not permissions.sees_household(user, found.area_path):
         raise NotFound(_("move request not found"))
     return found
+
+
+def household_people(*, household: Household) -> QuerySet[HouseholdMember]:
+    """The household's people besides its head (the caller read the household through `household_get`)."""
+    return HouseholdMember.objects.filter(household=household).order_by("id")

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from wangge.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, WanggeError
 from wangge.core.htmx import render_page_or_fragment
 from wangge.registry import permissions, selectors
-from wangge.registry.forms import HouseholdForm, attach_error
+from wangge.registry.forms import HouseholdForm, attach_error, people_drafts, people_formset
 from wangge.registry.importing import import_job_create
 from wangge.registry.importing.forms import ImportUploadForm
 from wangge.registry.importing.jobs import live_progress
@@ -78,6 +78,7 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "household": household,
             "history": selectors.household_history(household=household),
+            "people": selectors.household_people(household=household),
             "pending_move": selectors.pending_move(household=household),
             "can_edit": permissions.can_edit_household(request.user, household.area_path),
         },
@@ -92,13 +93,20 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """
     household = selectors.household_for_edit(user=request.user, pk=pk)
     targets = selectors.move_targets(household=household)
+    people = list(selectors.household_people(household=household))
     status = 200
     if request.method == "POST":
         form = HouseholdForm(request.POST, household=household, targets=targets)
-        if form.is_valid():
+        formset = people_formset(request.POST, people)
+        if form.is_valid() and formset.is_valid():
             try:
                 with transaction.atomic():
-                    household_update(household=household, by=request.user, **form.service_kwargs())
+                    household_update(
+                        household=household,
+                        by=request.user,
+                        people=people_drafts(formset),
+                        **form.service_kwargs(),
+                    )
                     if form.cleaned_data.get("to_grid") is not None:
                         household_move_propose(
                             household=household,
@@ -116,10 +124,16 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
             status = 400
     else:
         form = HouseholdForm(household=household, targets=targets)
+        formset = people_formset(None, people)
     return render(
         request,
         "registry/household_edit.html",
-        {"household": household, "form": form, "pending_move": selectors.pending_move(household=household)},
+        {
+            "household": household,
+            "form": form,
+            "people": formset,
+            "pending_move": selectors.pending_move(household=household),
+        },
         status=status,
     )
 

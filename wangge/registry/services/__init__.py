@@ -20,6 +20,7 @@ from wangge.registry.services.base import (
     registry_recount,
 )
 from wangge.registry.services.register import (
+    MemberDraft,
     household_move_decide,
     household_move_propose,
     household_update,
@@ -27,6 +28,7 @@ from wangge.registry.services.register import (
 
 __all__ = [
     "LEVEL_ORDER",
+    "MemberDraft",
     "area_create",
     "area_move",
     "area_update",

@@ -12,6 +12,7 @@ staff approve it (`household_move_decide`, which calls `household_move`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -30,8 +31,10 @@ from wangge.registry.models import (
     ChangeKind,
     Household,
     HouseholdChange,
+    HouseholdMember,
     HouseholdMoveRequest,
     Level,
+    MemberStatus,
     MoveState,
     tags_to_column,
 )
@@ -41,6 +44,73 @@ MAX_MEMBERS = 50
 MAX_ADDRESS = 200
 MAX_NAME = 50
 MAX_REASON = 200
+MAX_RELATION = 20
+MAX_PEOPLE = 50
+
+
+@dataclass(frozen=True)
+class MemberDraft:
+    """One person of the household as the form gives it: `pk` None for a person added now."""
+
+    name: str
+    relation: str = ""
+    status: str = MemberStatus.LIVING
+    pk: int | None = None
+
+
+def _member_shown(name: str, relation: str, status: str) -> dict[str, str]:
+    return {"name": name, "relation": relation, "status": status}
+
+
+def _people_ops(
+    household: Household, drafts: list[MemberDraft]
+) -> tuple[list[tuple[HouseholdMember | None, dict[str, str]]], list[dict[str, Any]]]:
+    """Check the drafts against the household's people: what to write and the history lines (nothing written)."""
+    if len(drafts) > MAX_PEOPLE:
+        raise ValidationFailed(
+            _("People: at most %(limit)s people per household"), params={"limit": MAX_PEOPLE}, field="people"
+        )
+    existing = {m.pk: m for m in HouseholdMember.objects.filter(household_id=household.pk)}
+    ops: list[tuple[HouseholdMember | None, dict[str, str]]] = []
+    lines: list[dict[str, Any]] = []
+    for i, draft in enumerate(drafts):
+        field, line = f"people.{i}", {"n": i + 1}
+        name = (draft.name or "").strip()
+        relation = (draft.relation or "").strip()
+        if not name or len(name) > MAX_NAME:
+            raise ValidationFailed(
+                _("People, line %(n)s: a name of 1 to %(limit)s characters"),
+                params={**line, "limit": MAX_NAME},
+                field=f"{field}.name",
+            )
+        if len(relation) > MAX_RELATION:
+            raise ValidationFailed(
+                _("People, line %(n)s: the relation is longer than %(limit)s characters"),
+                params={**line, "limit": MAX_RELATION},
+                field=f"{field}.relation",
+            )
+        if draft.status not in MemberStatus.values:
+            raise ValidationFailed(
+                _("People, line %(n)s: unknown status %(status)s"),
+                params={**line, "status": draft.status},
+                field=f"{field}.status",
+            )
+        new = _member_shown(name, relation, draft.status)
+        if draft.pk is None:
+            ops.append((None, new))
+            lines.append({"field": "person", "old": None, "new": new})
+            continue
+        member = existing.get(draft.pk)
+        if member is None:
+            raise ValidationFailed(
+                _("People, line %(n)s: this person is not of this household"), params=line, field=f"{field}.name"
+            )
+        old = _member_shown(member.name, member.relation, member.status)
+        if old != new:
+            ops.append((member, new))
+            lines.append({"field": "person", "old": old, "new": new})
+    return ops, lines
+
 
 STALE = _(
     "Someone else changed this household while you were editing it; nothing of yours was saved. "
@@ -136,6 +206,7 @@ def household_update(
     care_tags: list[str] | None = None,
     moved_out: bool | None = None,
     head_deceased: bool | None = None,
+    people: list[MemberDraft] | None = None,
     kind: str = ChangeKind.EDIT,
 ) -> Household:
     """Change a household's details (its grid moves only by `household_move_decide`); `None` leaves a field.
@@ -143,7 +214,9 @@ def household_update(
     `version` is the household's version the editor saw; if it changed since, `Conflict` and nothing is
     written. An empty `head_id_number` keeps the one on record; a new one is checked, stored encrypted
     with its lookup hash, and becomes the household's identity for re-imports. Returns the household as
-    saved; with nothing changed, nothing is written (no history line, same version).
+    saved; with nothing changed, nothing is written (no history line, same version). `people` adds
+    persons (no `pk`) and changes those on record (name, relation, lives here / moved out / deceased);
+    a person left out of the list is kept as they are.
     """
     current = Household.objects.select_related("grid").filter(pk=household.pk).first()
     if current is None:
@@ -204,13 +277,23 @@ def household_update(
             changes.update(head_id_number_enc=encrypt(id_text), head_id_number_hash=id_hash, key=key)
             lines.append({"field": "head_id_number", "old": old_masked, "new": mask_id_number(id_text)})
 
-    if not changes:
+    people_ops: list[tuple[HouseholdMember | None, dict[str, str]]] = []
+    if people is not None:
+        people_ops, people_lines = _people_ops(current, people)
+        lines.extend(people_lines)
+
+    if not changes and not people_ops:
         return current
     took = Household.objects.filter(pk=current.pk, version=version).update(
         **changes, version=F("version") + 1, updated_at=now()
     )
     if not took:
         raise Conflict(STALE, code="stale_version")
+    for member, values in people_ops:  # after the version is won: a lost race writes none of them
+        if member is None:
+            HouseholdMember.objects.create(household_id=current.pk, created_at=now(), **values)
+        else:
+            HouseholdMember.objects.filter(pk=member.pk).update(**values)
     _record(current, kind=kind, fields=lines, version=version + 1, by=by)
     return Household.objects.select_related("grid").get(pk=current.pk)
 
@@ -300,4 +383,4 @@ def household_move_decide(*, request: HouseholdMoveRequest, by: Any, approve: bo
     return current
 
 
-__all__ = ["household_move_decide", "household_move_propose", "household_update"]
+__all__ = ["MemberDraft", "household_move_decide", "household_move_propose", "household_update"]

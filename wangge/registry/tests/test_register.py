@@ -15,8 +15,16 @@ from wangge.accounts.models import Role
 from wangge.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from wangge.core.masking import lookup_hash
 from wangge.registry import permissions
-from wangge.registry.models import ChangeKind, Household, HouseholdChange, HouseholdMoveRequest, MoveState
-from wangge.registry.services import household_move_decide, household_move_propose, household_update
+from wangge.registry.models import (
+    ChangeKind,
+    Household,
+    HouseholdChange,
+    HouseholdMember,
+    HouseholdMoveRequest,
+    MemberStatus,
+    MoveState,
+)
+from wangge.registry.services import MemberDraft, household_move_decide, household_move_propose, household_update
 from wangge.registry.testing import make_household, make_user
 
 pytestmark = pytest.mark.django_db
@@ -132,6 +140,51 @@ def test_an_id_number_of_another_household_is_refused(tree: Any, personas: Any) 
     assert caught.value.field == "head_id_number" and caught.value.code == "duplicate"
 
 
+def test_people_are_added_and_marked_deceased_with_history(tree: Any, personas: Any) -> None:
+    leader = personas[Role.GRID_LEADER]
+    h = make_household(grid=tree.grid)
+    h = household_update(
+        household=h, by=leader, version=h.version, people=[MemberDraft(name="王小明", relation="孙子")]
+    )
+    person = HouseholdMember.objects.get(household=h)
+    assert (person.name, person.relation, person.status, h.version) == ("王小明", "孙子", MemberStatus.LIVING, 2)
+    h = household_update(
+        household=h,
+        by=leader,
+        version=h.version,
+        people=[MemberDraft(pk=person.pk, name="王小明", relation="孙子", status=MemberStatus.DECEASED)],
+    )
+    person.refresh_from_db()
+    assert person.status == MemberStatus.DECEASED and h.version == 3
+    last = HouseholdChange.objects.filter(household=h).first()
+    assert last is not None and last.fields == [
+        {
+            "field": "person",
+            "old": {"name": "王小明", "relation": "孙子", "status": "living"},
+            "new": {"name": "王小明", "relation": "孙子", "status": "deceased"},
+        }
+    ]
+
+
+def test_people_of_a_lost_race_or_another_household_are_not_written(tree: Any, personas: Any) -> None:
+    leader = personas[Role.GRID_LEADER]
+    h, other = make_household(grid=tree.grid), make_household(grid=tree.grid)
+    other = household_update(household=other, by=leader, version=other.version, people=[MemberDraft(name="甲")])
+    stranger = HouseholdMember.objects.get(household=other)
+    with pytest.raises(ValidationFailed) as caught:
+        household_update(household=h, by=leader, version=h.version, people=[MemberDraft(pk=stranger.pk, name="乙")])
+    assert caught.value.field == "people.0.name"
+    with pytest.raises(ValidationFailed) as caught:
+        household_update(household=h, by=leader, version=h.version, members=5, people=[MemberDraft(name=" ")])
+    assert "家庭成员第 1 行" in caught.value.zh
+    assert "People, line 1" in caught.value.en
+    with pytest.raises(Conflict):
+        household_update(household=h, by=leader, version=h.version + 7, people=[MemberDraft(name="丙")])
+    stranger.refresh_from_db()
+    h.refresh_from_db()
+    assert stranger.name == "甲" and h.members == 3 and not HouseholdMember.objects.filter(household=h).exists()
+
+
 # --- who may ----------------------------------------------------------------------------------
 
 
@@ -191,6 +244,8 @@ def _form(h: Household, **changes: Any) -> dict[str, Any]:
         "members": str(h.members),
         "phone": h.phone_masked,
         "care_tags": h.tag_list,
+        "people-TOTAL_FORMS": "0",
+        "people-INITIAL_FORMS": "0",
     }
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
@@ -221,6 +276,18 @@ def test_the_second_of_two_leaders_gets_a_409_in_both_languages(tree: Any, perso
     assert "Someone else changed this household" in message and " / " in message
     h.refresh_from_db()
     assert h.members == 4 and h.address != "新地址"
+
+
+def test_the_page_adds_a_person_and_shows_them(tree: Any, personas: Any) -> None:
+    h = make_household(grid=tree.grid)
+    client = client_for(personas[Role.GRID_LEADER])
+    url = reverse("registry:household_edit", args=[h.pk])
+    assert 'name="people-0-name"' in client.get(url).content.decode()
+    data = _form(h, **{"people-TOTAL_FORMS": "1", "people-0-name": "王小明", "people-0-relation": "孙子"})
+    data["people-0-status"] = "living"
+    assert client.post(url, data).status_code == 302
+    body = client.get(reverse("registry:household", args=[h.pk])).content.decode()
+    assert "王小明（孙子）" in body
 
 
 def test_a_bad_phone_on_the_page_names_the_field(tree: Any, personas: Any) -> None:
