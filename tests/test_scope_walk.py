@@ -37,6 +37,20 @@ def _import_job_for(grid: Any) -> Any:
     return ImportJob.objects.filter(area_path=city_path).first() or make_import_job(grid=grid)
 
 
+def _move_of(household: Any) -> Any:
+    """A proposed move of the world's household to a new grid of its village (made once, on first use)."""
+    from wangge.registry.models import HouseholdMoveRequest
+    from wangge.registry.services import household_move_propose
+    from wangge.registry.testing import make_area
+
+    found = HouseholdMoveRequest.objects.filter(household=household).first()
+    if found is not None:
+        return found
+    grid = household.grid
+    target = make_area(level=grid.level, parent=grid.parent, name=grid.name + "新")
+    return household_move_propose(household=household, to_grid=target, by=None, reason="搬家")
+
+
 def _follower_of(demand: Any) -> Any:
     """A neighbour following the world's demand (made once, on first use)."""
     from wangge.demands.services import demand_follow
@@ -59,6 +73,12 @@ CASES: dict[str, Case] = {
     "registry:area": lambda w: {"pk": w["grid"].pk},
     "registry:households": None,
     "registry:grid_sizes": None,
+    # The register kept by grid leaders: the household page (history), its form (writers of its areas;
+    # an auditor 403), the village's queue of moves, the decision (POST only; scoped like the household).
+    "registry:household": lambda w: {"pk": w["household"].pk},
+    "registry:household_edit": lambda w: {"pk": w["household"].pk},
+    "registry:moves": None,
+    "registry:move_decide": lambda w: {"pk": _move_of(w["household"]).pk},
     # Imports are city-wide and for city administrators only: everyone else gets 403.
     "registry:import": None,
     "registry:import_template": None,

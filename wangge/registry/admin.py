@@ -395,6 +395,8 @@ class HouseholdForm(ServiceForm):
             household = services.household_move(household=household, grid=data["grid"])
         return services.household_update(
             household=household,
+            by=None,
+            version=household.version,
             address=data["address"],
             head_name=data["head_name"],
             phone=data.get("new_phone") or None,

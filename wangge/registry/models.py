@@ -206,6 +206,13 @@ class Household(models.Model):
     members = models.PositiveSmallIntegerField(_("members"), default=1)
     # Care tags as ",tag,tag," so one `contains` filter works on SQLite and PostgreSQL alike.
     care_tags = models.CharField(_("care tags"), max_length=200, blank=True, default="")
+    # Kept on record (and in its grid) after the family left, or after its head died: the grid leader
+    # says so, the history keeps when and who.
+    moved_out = models.BooleanField(_("moved out"), default=False, db_default=False)
+    head_deceased = models.BooleanField(_("head deceased"), default=False, db_default=False)
+    # Raised by every edit through `household_update` (a conditional UPDATE on it): of two leaders
+    # editing at once, the second is told someone else was first, and nothing of theirs is written.
+    version = models.PositiveIntegerField(_("version"), default=1, db_default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -234,6 +241,130 @@ def tags_to_column(tags: list[str] | set[str]) -> str:
     """Store care tags as ',a,b,' (sorted, unique) or '' when none."""
     clean = sorted({t for t in tags if t})
     return "," + ",".join(clean) + "," if clean else ""
+
+
+class MemberStatus(models.TextChoices):
+    LIVING = "living", _("Lives here")
+    MOVED_OUT = "moved_out", _("Moved out")
+    DECEASED = "deceased", _("Deceased")
+
+
+class HouseholdMember(models.Model):
+    """A person of the household besides its head, as the grid leader knows them (no ID number is kept).
+
+    Written only by `household_update`, with the household's version; never deleted, a person who left or
+    died keeps their line with that status.
+    """
+
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="people", verbose_name=_("household")
+    )
+    name = models.CharField(_("name"), max_length=50)
+    relation = models.CharField(_("relation to the head"), max_length=20, blank=True, default="")
+    status = models.CharField(_("status"), max_length=10, choices=MemberStatus.choices, default=MemberStatus.LIVING)
+    created_at = models.DateTimeField(_("added at"))
+
+    class Meta:
+        verbose_name = _("household member")
+        verbose_name_plural = _("household members")
+        ordering = ["household_id", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ChangeKind(models.TextChoices):
+    """What a line of a household's history records."""
+
+    EDIT = "edit", _("Edited")
+    VISIT = "visit", _("Updated on a visit")
+    MOVE_PROPOSED = "move_proposed", _("Move to another grid proposed")
+    MOVE_APPROVED = "move_approved", _("Move approved")
+    MOVE_REFUSED = "move_refused", _("Move refused")
+
+
+class HouseholdChange(models.Model):
+    """One line of a household's history: who, when, and each field from what to what.
+
+    Written only by the register services (`registry.services.register`), in the same transaction as
+    the change itself. ID numbers appear here masked, never in clear or encrypted.
+    """
+
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="changes", verbose_name=_("household")
+    )
+    area_path_fields = ("area_path",)  # rewritten by registry area_move
+    area_path = models.CharField(max_length=255, db_index=True, editable=False)
+    kind = models.CharField(_("kind"), max_length=16, choices=ChangeKind.choices)
+    # [{"field": "phone", "old": "138****1111", "new": "139****2222"}, …]: display values, masked.
+    fields = models.JSONField(_("fields"), default=list)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="household_changes",
+        verbose_name=_("changed by"),
+    )
+    changed_at = models.DateTimeField(_("changed at"))
+
+    class Meta:
+        verbose_name = _("household change")
+        verbose_name_plural = _("household changes")
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["household", "changed_at"], name="householdchange_household_at")]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.kind} {self.changed_at:%Y-%m-%d}"
+
+
+class MoveState(models.TextChoices):
+    PENDING = "pending", _("Waiting for the village")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+
+
+class HouseholdMoveRequest(models.Model):
+    """A grid leader's proposal to move a household to another grid of its village; the village decides."""
+
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="move_requests", verbose_name=_("household")
+    )
+    from_grid = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+", verbose_name=_("from grid"))
+    to_grid = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+", verbose_name=_("to grid"))
+    # The household's path when proposed: the village that decides covers it.
+    area_path_fields = ("area_path",)  # rewritten by registry area_move
+    area_path = models.CharField(max_length=255, db_index=True, editable=False)
+    reason = models.CharField(_("reason"), max_length=200, blank=True, default="")
+    state = models.CharField(_("state"), max_length=10, choices=MoveState.choices, default=MoveState.PENDING)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("proposed by")
+    )
+    proposed_at = models.DateTimeField(_("proposed at"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("household move request")
+        verbose_name_plural = _("household move requests")
+        ordering = ["proposed_at", "id"]
+        constraints = [
+            # One open proposal per household: a second leader's proposal waits for the first decision.
+            models.UniqueConstraint(
+                fields=["household"], condition=models.Q(state="pending"), name="householdmove_one_pending"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} → {self.to_grid_id} ({self.state})"
 
 
 class ImportJob(models.Model):

@@ -9,8 +9,21 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from wangge.accounts.scope import scope_for
-from wangge.core.errors import NotFound
-from wangge.registry.models import Area, Department, Household, Level
+from wangge.core.errors import NotFound, PermissionDenied
+from wangge.registry import permissions
+from wangge.registry.models import (
+    LEVEL_DEPTH,
+    Area,
+    CareTag,
+    Department,
+    Household,
+    HouseholdChange,
+    HouseholdMember,
+    HouseholdMoveRequest,
+    Level,
+    MemberStatus,
+    MoveState,
+)
 
 
 def area_list(*, user: Any, level: str | None = None, parent: Area | None = None) -> QuerySet[Area]:
@@ -135,3 +148,102 @@ def public_grid_by_code(code: str) -> tuple[Area | None, list[Area]]:
         return None, []
     above = list(Area.objects.filter(path__in=grid.ancestor_paths()[1:-1]).order_by("depth"))
     return grid, above
+
+
+# --- the register kept by grid leaders: history and the village's move queue ----------------------
+
+FIELD_LABELS: dict[str, Any] = {
+    "address": _("Address"),
+    "head_name": _("Head of household"),
+    "head_id_number": _("Head's ID number"),
+    "phone": _("Phone"),
+    "members": _("Members"),
+    "care_tags": _("Care tags"),
+    "moved_out": _("Moved out"),
+    "head_deceased": _("Head deceased"),
+    "grid": _("Micro-grid"),
+    "person": _("Person"),
+}
+
+
+def _shown(field: str, value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    if field == "person" and isinstance(value, dict):
+        status = dict(MemberStatus.choices).get(value.get("status", ""), value.get("status", ""))
+        relation = value.get("relation") or ""
+        return f"{value.get('name', '')}{'（' + relation + '）' if relation else ''} {status}"
+    if field == "care_tags":
+        labels = dict(CareTag.choices)
+        return "、".join(str(labels.get(t, t)) for t in value)
+    return str(value)
+
+
+def household_history(*, household: Household) -> list[dict[str, Any]]:
+    """The household's changes, newest first, each field with its label and masked old and new values.
+
+    The caller has already read the household through `household_get` (the history is as visible as it).
+    """
+    changes = HouseholdChange.objects.filter(household=household).select_related("changed_by")[:200]
+    return [
+        {
+            "change": c,
+            "lines": [
+                {
+                    "label": FIELD_LABELS.get(line.get("field", ""), line.get("field", "")),
+                    "old": _shown(line.get("field", ""), line.get("old")),
+                    "new": _shown(line.get("field", ""), line.get("new")),
+                }
+                for line in c.fields or []
+            ],
+        }
+        for c in changes
+    ]
+
+
+def household_for_edit(*, user: Any, pk: int) -> Household:
+    """A household the user may change: NotFound outside their areas, PermissionDenied for readers."""
+    household = household_get(user=user, pk=pk)
+    if not permissions.can_edit_household(user, household.area_path):
+        raise PermissionDenied(_("your account may not change the household register"))
+    return household
+
+
+def move_targets(*, household: Household) -> QuerySet[Area]:
+    """The other micro-grids of the household's village (where a leader may propose to move it)."""
+    parts = household.area_path.rstrip("/").split("/")
+    village = "/".join(parts[: LEVEL_DEPTH[Level.VILLAGE] + 1]) + "/"
+    grids = Area.objects.filter(level=Level.GRID, path__startswith=village)
+    return grids.exclude(pk=household.grid_id).order_by("path")
+
+
+def pending_move(*, household: Household) -> HouseholdMoveRequest | None:
+    return (
+        HouseholdMoveRequest.objects.filter(household=household, state=MoveState.PENDING)
+        .select_related("to_grid", "proposed_by")
+        .first()
+    )
+
+
+def move_queue(*, user: Any) -> QuerySet[HouseholdMoveRequest]:
+    """Moves waiting for a decision that the user may take (the village's 待审批 list), oldest first."""
+    return (
+        HouseholdMoveRequest.objects.filter(permissions.move_decide_q(user), state=MoveState.PENDING)
+        .select_related("household", "from_grid", "to_grid", "proposed_by")
+        .order_by("proposed_at", "id")
+    )
+
+
+def move_request_get(*, user: Any, pk: int) -> HouseholdMoveRequest:
+    """One move request whose household lies in the user's areas, or NotFound."""
+    found = HouseholdMoveRequest.objects.select_related("to_grid").filter(pk=pk).first()
+    if found is None or not permissions.sees_household(user, found.area_path):
+        raise NotFound(_("move request not found"))
+    return found
+
+
+def household_people(*, household: Household) -> QuerySet[HouseholdMember]:
+    """The household's people besides its head (the caller read the household through `household_get`)."""
+    return HouseholdMember.objects.filter(household=household).order_by("id")

@@ -1,22 +1,26 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 
-from wangge.core.errors import PermissionDenied, ValidationFailed
+from wangge.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, WanggeError
 from wangge.core.htmx import render_page_or_fragment
-from wangge.registry import selectors
+from wangge.registry import permissions, selectors
+from wangge.registry.forms import HouseholdForm, attach_error, people_drafts, people_formset
 from wangge.registry.importing import import_job_create
 from wangge.registry.importing.forms import ImportUploadForm
 from wangge.registry.importing.jobs import live_progress
 from wangge.registry.importing.selectors import can_import, import_cities, import_job_get, import_job_list
 from wangge.registry.importing.template import template_workbook
 from wangge.registry.models import CareTag, Level
+from wangge.registry.services import household_move_decide, household_move_propose, household_update
 
 
 @login_required
@@ -62,6 +66,103 @@ def household_index(request: HttpRequest) -> HttpResponse:
         "registry/partials/_household_table.html",
         {"page": page, "tag": tag or "", "q": q or "", "tags": CareTag.choices},
     )
+
+
+@login_required
+def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One household: its details (phone masked, ID never shown), a pending move, and its history."""
+    household = selectors.household_get(user=request.user, pk=pk)
+    return render(
+        request,
+        "registry/household_detail.html",
+        {
+            "household": household,
+            "history": selectors.household_history(household=household),
+            "people": selectors.household_people(household=household),
+            "pending_move": selectors.pending_move(household=household),
+            "can_edit": permissions.can_edit_household(request.user, household.area_path),
+        },
+    )
+
+
+@login_required
+def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The grid leader's form: details, care tags, moved out, deceased, and a move the village approves.
+
+    The edit and the move proposal are one transaction: a refused proposal leaves the edit unwritten.
+    """
+    household = selectors.household_for_edit(user=request.user, pk=pk)
+    targets = selectors.move_targets(household=household)
+    people = list(selectors.household_people(household=household))
+    status = 200
+    if request.method == "POST":
+        form = HouseholdForm(request.POST, household=household, targets=targets)
+        formset = people_formset(request.POST, people)
+        if form.is_valid() and formset.is_valid():
+            try:
+                with transaction.atomic():
+                    household_update(
+                        household=household,
+                        by=request.user,
+                        people=people_drafts(formset),
+                        **form.service_kwargs(),
+                    )
+                    if form.cleaned_data.get("to_grid") is not None:
+                        household_move_propose(
+                            household=household,
+                            to_grid=form.cleaned_data["to_grid"],
+                            by=request.user,
+                            reason=form.cleaned_data.get("reason") or "",
+                        )
+            except (ValidationFailed, Conflict) as exc:
+                attach_error(form, exc)
+                status = exc.status
+            else:
+                messages.success(request, _("The household register was updated."))
+                return redirect("registry:household", pk=household.pk)
+        else:
+            status = 400
+    else:
+        form = HouseholdForm(household=household, targets=targets)
+        formset = people_formset(None, people)
+    return render(
+        request,
+        "registry/household_edit.html",
+        {
+            "household": household,
+            "form": form,
+            "people": formset,
+            "pending_move": selectors.pending_move(household=household),
+        },
+        status=status,
+    )
+
+
+@login_required
+def move_queue(request: HttpRequest) -> HttpResponse:
+    """Moves between grids waiting for the village's decision."""
+    page = Paginator(selectors.move_queue(user=request.user), 50).get_page(request.GET.get("page"))
+    return render(request, "registry/move_queue.html", {"page": page})
+
+
+@login_required
+def move_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Approve (the household moves) or refuse one proposed move (POST)."""
+    move = selectors.move_request_get(user=request.user, pk=pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    decision = request.POST.get("decision")
+    if decision not in ("approve", "refuse"):
+        raise ValidationFailed(_("Decision: choose approve or refuse"), field="decision")
+    try:
+        household_move_decide(request=move, by=request.user, approve=decision == "approve")
+    except (NotFound, PermissionDenied):
+        raise
+    except WanggeError as exc:
+        messages.error(request, f"{exc.zh} / {exc.en}")
+    else:
+        messages.success(request, _("Move approved.") if decision == "approve" else _("Move refused."))
+    return redirect("registry:moves")
 
 
 @login_required

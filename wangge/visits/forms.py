@@ -15,9 +15,9 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from wangge.demands.models import Category, Urgency
-from wangge.registry.models import Household
+from wangge.registry.models import CareTag, Household
 from wangge.visits.models import FollowUp, How, OpinionCategory
-from wangge.visits.services import MAX_NOTES, MAX_OPINION, DemandDraft, OpinionDraft
+from wangge.visits.services import MAX_NOTES, MAX_OPINION, DemandDraft, OpinionDraft, RegisterDraft
 
 # A service's error field → the field of the visit form that shows it.
 SERVICE_FIELDS: dict[str, str] = {
@@ -38,6 +38,8 @@ SERVICE_FIELDS: dict[str, str] = {
     "demand.image": "demand_photos",
     "answer": "answer",
     "state": "state",
+    "care_tags": "care_tags",
+    "moved_out": "moved_out",
 }
 
 
@@ -88,6 +90,13 @@ class VisitForm(forms.Form):
     demand_category = forms.CharField(required=False, label=_("Category"))
     demand_urgent = forms.BooleanField(required=False, label=_("Urgent"))
     idempotency_key = forms.CharField(required=False, widget=forms.HiddenInput, max_length=64)
+    # The register, updated in the same step (shown when the household was chosen on the workbench):
+    # the version the form was opened on, then the care tags and "moved out" as the leader found them.
+    register_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    care_tags = forms.MultipleChoiceField(
+        required=False, choices=CareTag.choices, widget=forms.CheckboxSelectMultiple, label=_("Care tags")
+    )
+    moved_out = forms.BooleanField(required=False, label=_("The household has moved out"))
 
     def __init__(self, *args: Any, households: QuerySet[Household], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -124,8 +133,16 @@ class VisitForm(forms.Form):
                 urgency=Urgency.URGENT if data.get("demand_urgent") else Urgency.NORMAL,
                 photos=tuple(photos),
             )
+        register = None
+        if data.get("register_version") is not None:
+            register = RegisterDraft(
+                version=data["register_version"],
+                care_tags=tuple(data.get("care_tags") or ()),
+                moved_out=bool(data.get("moved_out")),
+            )
         return {
             "household": data["household"],
+            "register": register,
             "how": data["how"],
             "notes": data.get("notes") or "",
             "visited_at": data.get("visited_at"),

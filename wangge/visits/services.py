@@ -22,7 +22,8 @@ from wangge.core import clock
 from wangge.core.errors import Conflict, PermissionDenied, ValidationFailed
 from wangge.core.phones import is_valid_phone, normalise_phone
 from wangge.core.text import clean_text
-from wangge.registry.models import Household
+from wangge.registry.models import ChangeKind, Household
+from wangge.registry.services import household_update
 from wangge.visits.models import FOLLOW_UP_NEXT, FollowUp, How, Opinion, OpinionCategory, Visit
 
 MAX_NOTES = 5000
@@ -46,6 +47,19 @@ class OpinionDraft:
 
     text: str
     category: str = OpinionCategory.OTHER
+
+
+@dataclass(frozen=True)
+class RegisterDraft:
+    """What the leader saw change on the visit: care tags ticked or unticked, the family gone.
+
+    Written through the register's one writer (`registry.services.household_update`, kind "visit"),
+    against the household version the form was opened on.
+    """
+
+    version: int
+    care_tags: tuple[str, ...] | None = None
+    moved_out: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -161,12 +175,14 @@ def visit_log(
     visited_at: dt.datetime | None = None,
     opinions: Iterable[OpinionDraft | Mapping[str, Any]] = (),
     demand: DemandDraft | Mapping[str, Any] | None = None,
+    register: RegisterDraft | None = None,
     idempotency_key: str | None = None,
 ) -> VisitResult:
     """Log a visit to a household in the visitor's scope, with its opinions and the demand raised, all or nothing.
 
     A repeated `idempotency_key` (a double tap on a slow network) gives back the first visit with
-    `replayed=True` and writes nothing.
+    `replayed=True` and writes nothing. `register` changes the household's record in the same
+    transaction (a stale version refuses the whole visit with a `Conflict`).
     """
     key = (idempotency_key or "").strip() or None
     if key is not None:
@@ -222,6 +238,15 @@ def visit_log(
             for d in drafts
         ]
     )
+    if register is not None:
+        household_update(
+            household=household,
+            by=visitor,
+            version=register.version,
+            care_tags=list(register.care_tags) if register.care_tags is not None else None,
+            moved_out=register.moved_out,
+            kind=ChangeKind.VISIT,
+        )
     if demand_draft is not None:
         visit.demand = _raise_demand(visit, household, demand_draft, visitor, key)
         visit.save(update_fields=["demand"])

@@ -159,7 +159,7 @@ def visit_new(request: HttpRequest) -> HttpResponse:
         elif form.is_valid():
             try:
                 visit = services.visit_log(visitor=cast(User, request.user), **form.service_kwargs(photos=photos)).visit
-            except (ValidationFailed, PermissionDenied) as exc:
+            except (ValidationFailed, PermissionDenied, Conflict) as exc:
                 attach_error(form, exc)
             else:
                 if visit.demand_id and visit.demand is not None:
@@ -178,6 +178,11 @@ def visit_new(request: HttpRequest) -> HttpResponse:
     household = households.filter(pk=int(chosen)).first() if chosen.isdigit() else None
     if request.method != "POST" and chosen and household is None:
         raise NotFound(_("household not found"))
+    if household is not None and not form.is_bound:
+        # The register part of the form starts from the household as it is now (and its version).
+        form.initial.update(
+            register_version=household.version, care_tags=household.tag_list, moved_out=household.moved_out
+        )
     context = {
         "form": form,
         "household": household,

@@ -181,7 +181,7 @@ def test_cannot_move_under_itself_or_wrong_level(tree: Any) -> None:
 
 def test_update_and_delete_keep_counts(tree: Any) -> None:
     h = make_household(grid=tree.grid)
-    household_update(household=h, phone="13912345678", care_tags=["disabled"], members=5)
+    household_update(household=h, by=None, version=h.version, phone="13912345678", care_tags=["disabled"], members=5)
     h.refresh_from_db()
     assert (h.phone, h.care_tags, h.members) == ("13912345678", ",disabled,", 5)
     household_delete(household=h)

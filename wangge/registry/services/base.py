@@ -282,37 +282,6 @@ def household_create(
 
 
 @transaction.atomic
-def household_update(
-    *,
-    household: Household,
-    address: str | None = None,
-    head_name: str | None = None,
-    phone: object | None = None,
-    members: int | None = None,
-    care_tags: list[str] | None = None,
-) -> Household:
-    """Change a household's details (not its grid: that is `household_move`)."""
-    if address is not None:
-        if not address.strip():
-            raise ValidationFailed(_("address is required"), field="address")
-        household.address = address.strip()
-    if head_name is not None:
-        if not head_name.strip():
-            raise ValidationFailed(_("head of household is required"), field="head_name")
-        household.head_name = head_name.strip()
-    if phone is not None:
-        household.phone = clean_phone(phone)
-    if members is not None:
-        if members < 1 or members > 50:
-            raise ValidationFailed(_("members must be between 1 and 50"), field="members")
-        household.members = members
-    if care_tags is not None:
-        household.care_tags = tags_to_column(care_tags)
-    household.save()
-    return household
-
-
-@transaction.atomic
 def household_move(*, household: Household, grid: Area) -> Household:
     """Move a household to another micro-grid; the target's 30-household limit holds."""
     if grid.level != Level.GRID:
@@ -472,7 +441,6 @@ __all__ = [
     "household_delete",
     "household_key",
     "household_move",
-    "household_update",
     "path_columns",
     "person_create",
     "person_update",

@@ -1,0 +1,65 @@
+"""Two leaders saving one household at once on PostgreSQL, with real threads: one wins, the other a 409."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from wangge.accounts.models import Role
+from wangge.core.errors import Conflict
+from wangge.registry.models import Household, HouseholdChange
+from wangge.registry.services import household_update
+from wangge.registry.testing import make_household
+
+pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL row locks; SQLite serialises writers (run with DATABASE_URL=postgres://…)")
+
+
+def run_threads(n: int, target: Any) -> list[Any]:
+    barrier = threading.Barrier(n)
+    results: list[Any] = [None] * n
+
+    def work(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = target(i)
+        except Exception as exc:
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_twenty_leaders_saving_one_household_give_one_change(tree: Any, personas: Any) -> None:
+    editors = [personas[Role.GRID_LEADER], personas[Role.BRANCH], personas[Role.VILLAGE], personas[Role.TOWN]]
+    h = make_household(grid=tree.grid, members=1)
+    seen = h.version
+    results = run_threads(
+        20,
+        lambda i: household_update(
+            household=Household(pk=h.pk), by=editors[i % len(editors)], version=seen, members=i + 2
+        ),
+    )
+    kinds = Counter(type(r).__name__ for r in results)
+    assert kinds == {"Household": 1, "Conflict": 19}, kinds
+    assert all(r.status == 409 for r in results if isinstance(r, Conflict))
+    winner = next(r for r in results if isinstance(r, Household))
+    h.refresh_from_db()
+    assert h.version == seen + 1 and h.members == winner.members
+    change = HouseholdChange.objects.get(household_id=h.pk)
+    assert change.fields == [{"field": "members", "old": 1, "new": winner.members}]
