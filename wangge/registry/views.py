@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 
@@ -13,10 +14,10 @@ from wangge.core.htmx import render_page_or_fragment
 from wangge.registry import selectors
 from wangge.registry.importing import import_job_create
 from wangge.registry.importing.forms import ImportUploadForm
-from wangge.registry.importing.jobs import live_progress
+from wangge.registry.importing.jobs import import_job_context
 from wangge.registry.importing.selectors import can_import, import_cities, import_job_get, import_job_list
 from wangge.registry.importing.template import template_workbook
-from wangge.registry.models import CareTag, Level
+from wangge.registry.models import CareTag, ImportJob, Level
 
 
 @login_required
@@ -123,13 +124,12 @@ def import_template(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def import_job(request: HttpRequest, pk: int) -> HttpResponse:
-    """One import job: a progress bar polled by htmx every second, then the result and every error."""
+    """One registry or boundary import job: a progress bar polled by htmx every second, then the result
+    and every error."""
     job = import_job_get(user=request.user, pk=pk)
-    stage, done, total = live_progress(job)
-    errors = Paginator(job.errors or [], 500).get_page(request.GET.get("page"))
-    return render_page_or_fragment(
-        request,
-        "registry/import_job.html",
-        "registry/partials/_import_job.html",
-        {"job": job, "stage": stage, "done": done, "total": total, "errors": errors},
+    context = import_job_context(
+        job, poll_url=reverse("registry:import_job", args=[job.pk]), page=request.GET.get("page")
     )
+    back = "registry:boundaries" if job.kind == ImportJob.Kind.BOUNDARIES else "registry:import"
+    context["back_url"] = reverse(back)
+    return render_page_or_fragment(request, "registry/import_job.html", "registry/partials/_import_job.html", context)

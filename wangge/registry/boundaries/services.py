@@ -10,6 +10,8 @@ the file. Each written row gets a new `updated_at`, which is the key of the rout
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from django.db import connection, transaction
@@ -19,7 +21,7 @@ from wangge.core.clock import now
 from wangge.core.errors import ValidationFailed
 from wangge.registry.boundaries.checks import Plan, plan_boundaries
 from wangge.registry.boundaries.readers import AUTO, read_boundaries
-from wangge.registry.models import Area, Level
+from wangge.registry.models import Area, ImportJob, Level
 
 
 def boundary_import(
@@ -31,6 +33,7 @@ def boundary_import(
     datum: str = AUTO,
     encoding: str = AUTO,
     preview: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> Plan:
     """Import the boundaries of one file under `root` (a city); `preview` checks and writes nothing.
 
@@ -39,9 +42,12 @@ def boundary_import(
     """
     if root.level != Level.CITY:
         raise ValidationFailed(_("boundaries are imported for a whole city"), field="city")
+    report = progress or (lambda stage, done, total: None)
+    report("read", 0, 0)
     source = read_boundaries(data, filename, code_field=code_field, datum=datum, encoding=encoding)
     if not source.features:
         raise ValidationFailed(_("the file holds no features"), field="file", code="empty")
+    report("validate", 0, len(source.features))
     plan = plan_boundaries(source, root=root, code_field=code_field)
     if preview:
         return plan
@@ -53,8 +59,34 @@ def boundary_import(
             problems=plan.problems,
             code="boundary_problems",
         )
+    report("write", 0, len(plan.planned))
     boundary_plan_write(plan=plan)
+    report("write", len(plan.planned), len(plan.planned))
     return plan
+
+
+def boundary_job_run(job: ImportJob, progress: Callable[[str, int, int], None]) -> dict[str, Any]:
+    """The worker's runner of boundary jobs (settings.WANGGE_IMPORT_RUNNERS): the confirmed file, written.
+
+    The counts kept: features read, boundaries written (created_count), old ones the file left out and
+    that were removed (updated_count). A problem refuses the job with every feature named.
+    """
+    options = job.options or {}
+    plan = boundary_import(
+        data=Path(job.file.path).read_bytes(),
+        filename=job.original_name,
+        root=job.city,
+        code_field=options.get("code_field", "code"),
+        datum=options.get("datum", AUTO),
+        encoding=options.get("encoding", AUTO),
+        progress=progress,
+    )
+    return {
+        "status": ImportJob.Status.DONE,
+        "rows": plan.features,
+        "created_count": len(plan.planned),
+        "updated_count": len(plan.cleared),
+    }
 
 
 @transaction.atomic

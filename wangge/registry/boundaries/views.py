@@ -1,9 +1,11 @@
 """The boundary page (city administrators): upload, preview on the map with every problem, then import.
 
 The preview runs `boundary_import(preview=True)` and writes nothing; the file waits in a private
-folder under var/ with a random name kept in the session, and the confirmation runs the same service
-on it for real (checking again: the tree may have changed meanwhile), then deletes it; a preview never
-confirmed is deleted by the next preview after a day.
+folder under var/ with a random name kept in the session, and the confirmation queues it as an import
+job of kind boundaries (`import_job_create`): the background worker runs the same service on it for
+real (checking again: the tree may have changed meanwhile) and the job page follows it with a
+progress bar, then its counts or every feature's problem. A preview never confirmed is deleted by the
+next preview after a day.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files import File
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
@@ -25,8 +29,9 @@ from wangge.core.errors import ValidationFailed, WanggeError
 from wangge.registry.boundaries.basemap import base_layer, mbtiles_tile
 from wangge.registry.boundaries.forms import BoundaryUploadForm
 from wangge.registry.boundaries.services import boundary_import
-from wangge.registry.importing.selectors import import_cities
-from wangge.registry.models import Level
+from wangge.registry.importing.jobs import import_job_create
+from wangge.registry.importing.selectors import import_cities, import_job_list
+from wangge.registry.models import ImportJob, Level
 
 SESSION_KEY = "boundary_upload"
 PREVIEW_FEATURES = 3000  # more polygons than this make the page slow; the counts say the rest
@@ -98,6 +103,8 @@ def boundary_index(request: HttpRequest) -> HttpResponse:
                     (_folder() / token).write_bytes(content)
                     request.session[SESSION_KEY] = {"token": token, "city": data["city"].pk, **options}
     context["form"] = form
+    jobs = import_job_list(user=request.user, kind=ImportJob.Kind.BOUNDARIES)
+    context["page"] = Paginator(jobs, 20).get_page(request.GET.get("page"))
     return render(request, "registry/boundaries.html", context, status=status)
 
 
@@ -111,22 +118,18 @@ def _confirm(request: HttpRequest, cities: Any) -> HttpResponse:
         _forget(request)
         raise ValidationFailed(_("the previewed file is no longer waiting; upload it again"), field="file")
     try:
-        plan = boundary_import(
-            data=path.read_bytes(),
-            filename=pending["filename"],
-            root=city,
-            code_field=pending["code_field"],
-            datum=pending["datum"],
-            encoding=pending["encoding"],
-        )
+        with path.open("rb") as handle:
+            job = import_job_create(
+                user=request.user,
+                city=city,
+                upload=File(handle, name=Path(pending["filename"]).name),
+                kind=ImportJob.Kind.BOUNDARIES,
+                options={key: pending[key] for key in ("code_field", "datum", "encoding")},
+            )
     finally:
         _forget(request)
-    messages.success(
-        request,
-        _("%(count)s boundaries imported; %(cleared)s old ones left out of the file were removed.")
-        % {"count": len(plan.planned), "cleared": len(plan.cleared)},
-    )
-    return redirect("registry:boundaries")
+    messages.success(request, _("The boundaries are queued: the background worker imports them; this page follows it."))
+    return redirect("registry:import_job", pk=job.pk)
 
 
 def _preview_geojson(plan: Any) -> dict[str, Any]:

@@ -11,7 +11,8 @@ from django.urls import reverse
 from wangge.core import geodesy
 from wangge.core.errors import ValidationFailed
 from wangge.registry.boundaries import boundary_import
-from wangge.registry.models import Area
+from wangge.registry.importing import import_job_create, import_jobs_run
+from wangge.registry.models import Area, ImportJob
 from wangge.registry.testing_boundaries import (
     BEIJING54_PRJ,
     CGCS2000_PRJ,
@@ -215,10 +216,11 @@ def test_broken_files_are_refused_whole(tree: Any) -> None:
 # --- the page -------------------------------------------------------------------------------------
 
 
-def test_the_page_previews_then_imports_for_a_city_administrator_only(
+def test_the_page_previews_then_queues_the_import_for_the_worker_city_administrators_only(
     client: Client, personas: Any, tree: Any, settings: Any, tmp_path: Any
 ) -> None:
     settings.VAR_DIR = tmp_path
+    settings.MEDIA_ROOT = tmp_path / "media"
     url = reverse("registry:boundaries")
     client.force_login(personas["city_admin"])
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -246,9 +248,18 @@ def test_the_page_previews_then_imports_for_a_city_administrator_only(
 
     os.utime(stale, (0, 0))  # a preview nobody confirmed, long ago
     done = client.post(url, {"action": "confirm", "token": token})
-    assert done.status_code == 302
-    assert Area.objects.filter(boundary__isnull=False).count() == 5
+    job = ImportJob.objects.get()
+    assert done.status_code == 302 and done["Location"] == reverse("registry:import_job", args=[job.pk])
+    assert (job.kind, job.status, job.options["code_field"]) == ("boundaries", "queued", "code")
+    assert not Area.objects.filter(boundary__isnull=False).exists()  # the request only queued it
     assert not (tmp_path / "boundary-uploads" / token).exists()  # the waiting file is gone
+    assert import_jobs_run()["status"] == "done"  # the worker's pass writes
+    assert Area.objects.filter(boundary__isnull=False).count() == 5
+    result = client.get(done["Location"]).content.decode()
+    assert 'data-testid="import-result"' in result and "hx-get" not in result
+    job.refresh_from_db()
+    assert (job.rows, job.created_count) == (5, 5)
+    assert job.original_name in client.get(url).content.decode()  # listed on the boundary page
 
     bad = SimpleUploadedFile("bad.geojson", geojson([("430181999999", WEST)]))
     page = client.post(
@@ -262,6 +273,26 @@ def test_the_page_previews_then_imports_for_a_city_administrator_only(
 
     client.force_login(personas["grid_leader"])
     assert client.get(url).status_code == 403
+    assert client.get(reverse("registry:import_job", args=[job.pk])).status_code == 403
+
+
+def test_the_worker_refuses_a_queued_boundary_file_that_went_wrong_naming_every_feature(
+    client: Client, personas: Any, tree: Any, settings: Any, tmp_path: Any
+) -> None:
+    # Checked again by the worker: a code that no longer exists when the job runs is named, nothing written.
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    admin = personas["city_admin"]
+    bad = SimpleUploadedFile("bad.geojson", geojson([("430181999999", WEST)]))
+    job = import_job_create(user=admin, city=tree.city, upload=bad, kind="boundaries", options={})
+    assert import_jobs_run()["status"] == "refused"
+    job.refresh_from_db()
+    assert job.error_count == 1 and job.errors[0]["code"] == "unknown_code"
+    assert not Area.objects.filter(boundary__isnull=False).exists()
+    client.force_login(admin)
+    html = client.get(reverse("registry:import_job", args=[job.pk])).content.decode()
+    assert 'data-testid="import-errors"' in html and job.errors[0]["message"] in html
 
 
 def test_the_page_refuses_an_oversized_upload_before_reading_it(
