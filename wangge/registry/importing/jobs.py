@@ -44,12 +44,12 @@ from django.core.files import File
 from django.core.paginator import Paginator
 from django.db import connection, transaction
 from django.db.models import F, Q
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
 from wangge.core.errors import FieldProblem, PermissionDenied, ValidationFailed, WanggeError
+from wangge.core.hooks import load
 from wangge.core.worker import worker_id
 from wangge.registry.boundaries.forms import EXTENSIONS as BOUNDARY_EXTENSIONS
 from wangge.registry.importing.reader import EXTENSIONS
@@ -143,7 +143,7 @@ def _runner(kind: str) -> Callable[[ImportJob, Progress], dict[str, Any]]:
     runners: dict[str, str] = settings.WANGGE_IMPORT_RUNNERS
     if kind not in runners:
         raise ImproperlyConfigured(f"no runner for import jobs of kind {kind!r} in WANGGE_IMPORT_RUNNERS")
-    runner: Callable[[ImportJob, Progress], dict[str, Any]] = import_string(runners[kind])
+    runner: Callable[[ImportJob, Progress], dict[str, Any]] = load(runners[kind])
     return runner
 
 
