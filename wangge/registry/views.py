@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from wangge.core.errors import PermissionDenied, ValidationFailed
 from wangge.core.htmx import render_page_or_fragment
 from wangge.registry import selectors
+from wangge.registry.boundaries.services import boundary_preview
 from wangge.registry.importing import import_job_create
 from wangge.registry.importing.forms import ImportUploadForm
 from wangge.registry.importing.jobs import import_job_context
@@ -132,4 +133,13 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
     )
     back = "registry:boundaries" if job.kind == ImportJob.Kind.BOUNDARIES else "registry:import"
     context["back_url"] = reverse(back)
-    return render_page_or_fragment(request, "registry/import_job.html", "registry/partials/_import_job.html", context)
+    preview = None if job.is_active else boundary_preview(job)
+    if preview is not None:
+        context["preview"] = preview
+        context["levels"] = [(Level(level).label, n) for level, n in preview.get("levels", [])]
+    response = render_page_or_fragment(
+        request, "registry/import_job.html", "registry/partials/_import_job.html", context
+    )
+    if preview is not None and getattr(request, "htmx", None):
+        response["HX-Refresh"] = "true"  # the map needs the whole page (its script), not the polled fragment
+    return response

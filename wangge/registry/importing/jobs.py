@@ -385,6 +385,13 @@ def _cards(job: ImportJob) -> list[tuple[int, Any]]:
             (job.unchanged_count, _("already imported")),
             (job.error_count, _("problems")),
         ]
+    if job.kind == Kind.BOUNDARIES and (job.options or {}).get("preview"):
+        return [
+            (job.rows, _("features read")),
+            (job.created_count, _("boundaries to import")),
+            (job.updated_count, _("old boundaries to remove")),
+            (job.error_count, _("problems")),
+        ]
     if job.kind == Kind.BOUNDARIES:
         return [
             (job.rows, _("features read")),
