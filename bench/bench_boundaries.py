@@ -143,6 +143,16 @@ def main() -> None:
     grid_count = sum(1 for a in areas if a[2] == Level.GRID)
     Area.objects.exclude(level=Level.CITY).update(boundary=None)
 
+    # What the page does inside the web request: the preview (read and check, nothing written).
+    from wangge.registry.boundaries import boundary_import
+
+    started = time.perf_counter()
+    previewed = boundary_import(
+        data=geojson.read_bytes(), filename=geojson.name, root=Area.objects.get(code="430181"), preview=True
+    )
+    preview_seconds = time.perf_counter() - started
+    assert previewed.ok and not previewed.written
+
     runs: dict[str, float] = {}
     for name, path, extra in (
         ("geojson_first", geojson, []),
@@ -191,6 +201,7 @@ def main() -> None:
         "shapefile_zip_mb": round(archive.stat().st_size / 1e6, 1),
         "tree_build_seconds": round(tree_seconds, 1),
         "import_seconds": runs,
+        "preview_in_process_seconds": round(preview_seconds, 2),
         "grids_with_boundary_after": with_boundary,
         "raw_update_seconds": round(raw_seconds, 2),
         "import_to_raw_ratio": round(raw_seconds / runs["geojson_again"], 3),
@@ -219,7 +230,8 @@ def main() -> None:
     line = (
         f"- {result['measured_at']} boundaries ({label}, {grid_count:,} grids, {result['features_in_geojson']:,} "
         f"features in one {result['geojson_mb']} MB GeoJSON, {os.cpu_count()} cpus, load {load_before:.1f}): "
-        f"import_boundaries runs {runs_text}; raw UPDATE {raw_seconds:.2f} s; "
+        f"import_boundaries runs {runs_text}; the page's preview {preview_seconds:.1f} s; "
+        f"raw UPDATE {raw_seconds:.2f} s; "
         f"a WeChat point {result['routing']['offset_m']} m "
         f"off routes to {as_gcj.code} as GCJ-02 ({result['routing']['as_if_wgs84']} if read as WGS-84)\n"
     )

@@ -252,6 +252,13 @@ IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(200 * 1024 * 1024)
 IMPORT_HEARTBEAT_SECONDS = float(os.environ.get("IMPORT_HEARTBEAT_SECONDS", "5"))
 IMPORT_JOB_STALE_SECONDS = float(os.environ.get("IMPORT_JOB_STALE_SECONDS", "120"))
 IMPORT_JOB_MAX_ATTEMPTS = int(os.environ.get("IMPORT_JOB_MAX_ATTEMPTS", "2"))
+# One job mechanism for every long upload: each ImportJob kind is run by the function named here
+# (dotted path, resolved by the worker), so the registry's job machinery imports no upper layer.
+WANGGE_IMPORT_RUNNERS = {
+    "registry": "wangge.registry.importing.jobs.registry_job_run",
+    "boundaries": "wangge.registry.boundaries.services.boundary_job_run",
+    "hotline": "wangge.demands.hotline.hotline_job_run",
+}
 # Uploaded registry files hold ID numbers: the worker deletes them this many days after their job ended.
 IMPORT_UPLOAD_RETENTION_DAYS = int(os.environ.get("IMPORT_UPLOAD_RETENTION_DAYS", "30"))
 # The most cells (rows × columns from A1) one sheet may span; a bigger one is refused before it is read.

@@ -34,7 +34,16 @@ def _import_job_for(grid: Any) -> Any:
     from wangge.registry.models import ImportJob
 
     city_path = grid.ancestor_paths()[0]
-    return ImportJob.objects.filter(area_path=city_path).first() or make_import_job(grid=grid)
+    return ImportJob.objects.filter(area_path=city_path, kind="registry").first() or make_import_job(grid=grid)
+
+
+def _hotline_job_for(grid: Any) -> Any:
+    """A hotline import job (the 12345 export uploaded on the web) of the grid's city."""
+    from wangge.registry.models import ImportJob
+
+    city_path = grid.ancestor_paths()[0]
+    found = ImportJob.objects.filter(area_path=city_path, kind="hotline").first()
+    return found or make_import_job(grid=grid, kind="hotline", original_name="12345.xlsx")
 
 
 def _move_of(household: Any) -> Any:
@@ -123,6 +132,8 @@ CASES: dict[str, Case] = {
     "demands:verify_queue": None,
     # The 12345 return sheet's page: counts the hotline orders of the user's own scope (demand_list).
     "demands:hotline_results": None,
+    # The uploaded export's job page: city administrators and call-back clerks of the city (registry selectors).
+    "demands:hotline_job": lambda w: {"pk": _hotline_job_for(w["grid"]).pk},
     "triage:hot": None,
     "onestop:catalogue": None,
     "onestop:items": None,

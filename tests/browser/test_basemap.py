@@ -15,6 +15,7 @@ from django.urls import reverse
 from tests.browser.conftest import login, screenshot
 from wangge.accounts.models import Role
 from wangge.registry.boundaries import boundary_import
+from wangge.registry.importing import import_jobs_run
 from wangge.registry.testing_boundaries import geojson, square
 
 pytestmark = pytest.mark.browser
@@ -94,9 +95,11 @@ def test_the_import_page_previews_the_file_on_the_map_before_writing(
     desk_page.set_input_files("input[name=file]", str(upload))
     with desk_page.expect_navigation():
         desk_page.click("[data-testid=boundary-form] button[type=submit]")
-    desk_page.wait_for_selector("#boundary-map[data-ready='1'][data-features='2']")
+    desk_page.wait_for_selector("[data-testid=import-queued]")  # the check runs in the worker
+    assert import_jobs_run()["status"] == "refused"
+    desk_page.wait_for_selector("#boundary-map[data-ready='1'][data-features='2']")  # the page reloads itself
     assert desk_page.locator("#boundary-map svg path").count() == 2  # the two good grids, drawn
-    problems = desk_page.locator("[data-testid=boundary-problems] li")
+    problems = desk_page.locator("[data-testid=import-errors] tbody tr")
     assert problems.count() == 1 and "430181999999" in problems.first.inner_text()
     assert desk_page.locator("[data-testid=boundary-confirm]").count() == 0  # a bad file cannot be confirmed
     assert not Area.objects.filter(boundary__isnull=False).exists()

@@ -6,7 +6,8 @@
 - one optional callable per setting: `WANGGE_TRIAGE_SUGGEST`, `WANGGE_TRIAGE_DUPLICATES`,
   `WANGGE_TRIAGE_FEEDBACK`, `WANGGE_PII_LOG` (the personal-data log), through `setting_callable`
   (None when unset or not importable, so a page goes on without the help);
-- a mapping of paths: `NOTIFY_BACKENDS` (loaded by notifications.backends).
+- mappings of paths: `NOTIFY_BACKENDS` (loaded by notifications.backends) and `WANGGE_IMPORT_RUNNERS`
+  (the runner of each kind of import job, loaded by registry.importing.jobs).
 
 `core.checks` imports every one of these paths at start-up, so a typo refuses `manage.py check`
 instead of failing silently in the first worker pass or the first page that asks triage.
@@ -31,7 +32,7 @@ HOOK_LIST_SETTINGS = ("WANGGE_WORKER_HOOKS", "WANGGE_DEMO_HOOKS", "WANGGE_STARTU
 #: Settings holding one dotted path (empty turns the help off).
 CALLABLE_SETTINGS = ("WANGGE_TRIAGE_SUGGEST", "WANGGE_TRIAGE_DUPLICATES", "WANGGE_TRIAGE_FEEDBACK", "WANGGE_PII_LOG")
 #: Settings holding a mapping of names to dotted paths.
-MAPPING_SETTINGS = ("NOTIFY_BACKENDS",)
+MAPPING_SETTINGS = ("NOTIFY_BACKENDS", "WANGGE_IMPORT_RUNNERS")
 
 
 def load(path: str) -> Callable[..., Any]:

@@ -37,4 +37,5 @@ urlpatterns = [
     path("<int:pk>/decide/", views.request_decide, name="decide"),
     path("requests/", views.requests_to_decide, name="requests"),
     path("hotline/", views.hotline_results, name="hotline_results"),
+    path("hotline/jobs/<int:pk>/", views.hotline_job, name="hotline_job"),
 ]

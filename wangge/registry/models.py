@@ -368,13 +368,18 @@ class HouseholdMoveRequest(models.Model):
 
 
 class ImportJob(models.Model):
-    """One registry spreadsheet uploaded by a city administrator; seen only within its city.
+    """One uploaded file imported by the background worker; seen only within its city, by its kind's roles.
 
     The upload only queues the job; the background worker (`manage.py run_worker`, hook
-    `wangge.registry.importing.jobs.import_jobs_run`) claims and runs it, and the page polls the
-    progress counters. `errors` holds the problems found (sheet, row, column, Chinese and English
-    message) as a JSON list.
+    `wangge.registry.importing.jobs.import_jobs_run`) claims it and runs the runner of its `kind`
+    (settings.WANGGE_IMPORT_RUNNERS), and the page polls the progress counters. `errors` holds the
+    problems found (sheet, row, column, Chinese and English message) as a JSON list.
     """
+
+    class Kind(models.TextChoices):
+        REGISTRY = "registry", _("Household register")
+        BOUNDARIES = "boundaries", _("Boundaries")
+        HOTLINE = "hotline", _("12345 hotline orders")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -383,12 +388,15 @@ class ImportJob(models.Model):
         REFUSED = "refused", _("Refused: nothing written")
         FAILED = "failed", _("Failed")
 
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.REGISTRY)
     city = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="import_jobs", verbose_name=_("city"))
     area_path_fields = ("area_path",)  # rewritten by registry area_move
     area_path = models.CharField(max_length=255, db_index=True, editable=False)
     file = models.FileField(_("file"), upload_to="imports/%Y/%m/", max_length=255)
     original_name = models.CharField(_("file name"), max_length=255)
     keep_good = models.BooleanField(_("keep the good rows"), default=False)
+    # What the runner needs beyond the file (boundaries: code attribute, datum, encoding).
+    options = models.JSONField(_("options"), default=dict, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
     stage = models.CharField(_("stage"), max_length=10, blank=True, default="")
     progress_done = models.PositiveIntegerField(default=0)

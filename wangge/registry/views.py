@@ -7,19 +7,21 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 
 from wangge.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, WanggeError
 from wangge.core.htmx import render_page_or_fragment
 from wangge.registry import permissions, selectors
+from wangge.registry.boundaries.services import boundary_preview
 from wangge.registry.forms import HouseholdForm, attach_error, people_drafts, people_formset
 from wangge.registry.importing import import_job_create
 from wangge.registry.importing.forms import ImportUploadForm
-from wangge.registry.importing.jobs import live_progress
+from wangge.registry.importing.jobs import import_job_context
 from wangge.registry.importing.selectors import can_import, import_cities, import_job_get, import_job_list
 from wangge.registry.importing.template import template_workbook
-from wangge.registry.models import CareTag, Level
+from wangge.registry.models import CareTag, ImportJob, Level
 from wangge.registry.services import household_move_decide, household_move_propose, household_update
 
 
@@ -224,13 +226,21 @@ def import_template(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def import_job(request: HttpRequest, pk: int) -> HttpResponse:
-    """One import job: a progress bar polled by htmx every second, then the result and every error."""
+    """One registry or boundary import job: a progress bar polled by htmx every second, then the result
+    and every error."""
     job = import_job_get(user=request.user, pk=pk)
-    stage, done, total = live_progress(job)
-    errors = Paginator(job.errors or [], 500).get_page(request.GET.get("page"))
-    return render_page_or_fragment(
-        request,
-        "registry/import_job.html",
-        "registry/partials/_import_job.html",
-        {"job": job, "stage": stage, "done": done, "total": total, "errors": errors},
+    context = import_job_context(
+        job, poll_url=reverse("registry:import_job", args=[job.pk]), page=request.GET.get("page")
     )
+    back = "registry:boundaries" if job.kind == ImportJob.Kind.BOUNDARIES else "registry:import"
+    context["back_url"] = reverse(back)
+    preview = None if job.is_active else boundary_preview(job)
+    if preview is not None:
+        context["preview"] = preview
+        context["levels"] = [(Level(level).label, n) for level, n in preview.get("levels", [])]
+    response = render_page_or_fragment(
+        request, "registry/import_job.html", "registry/partials/_import_job.html", context
+    )
+    if preview is not None and getattr(request, "htmx", None):
+        response["HX-Refresh"] = "true"  # the map needs the whole page (its script), not the polled fragment
+    return response

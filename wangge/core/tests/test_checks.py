@@ -26,6 +26,7 @@ def test_the_shipped_settings_pass_and_cover_every_dotted_path_setting() -> None
         "WANGGE_TRIAGE_DUPLICATES",
         "WANGGE_TRIAGE_FEEDBACK",
         "NOTIFY_BACKENDS",
+        "WANGGE_IMPORT_RUNNERS",
         "WANGGE_PII_LOG",
     }
 

@@ -28,7 +28,7 @@ from wangge.demands.views.files import (
     grid_qr_sheet,
     photo,
 )
-from wangge.demands.views.hotline import hotline_results
+from wangge.demands.views.hotline import hotline_job, hotline_results
 from wangge.demands.views.publishing import publishing
 from wangge.demands.views.requests import (
     demand_request,
@@ -82,6 +82,7 @@ __all__ = [
     "follow_track",
     "grid_qr",
     "grid_qr_sheet",
+    "hotline_job",
     "hotline_results",
     "lookup",
     "photo",

@@ -1,21 +1,34 @@
-"""The 12345 round trip on the web (热线工单回传): the clerk picks a period and downloads, per ticket, how
-each hotline order stands, in the hotline's own columns (`demands.hotline_results`)."""
+"""The 12345 round trip on the web (热线工单): the clerk uploads the hotline's export, which the background
+worker imports as an import job of kind hotline (progress bar, then the counts and every row error),
+and picks a period to download, per ticket, how each hotline order stands, in the hotline's own
+columns (`demands.hotline_results`)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext_lazy as _
 
 from wangge.core import clock
 from wangge.core.errors import ValidationFailed
+from wangge.core.htmx import render_page_or_fragment
 from wangge.demands.hotline_results import hotline_orders, hotline_results_workbook
+from wangge.registry.importing.jobs import import_job_context, import_job_create
+from wangge.registry.importing.reader import EXTENSIONS
+from wangge.registry.importing.selectors import can_import, import_cities, import_job_get, import_job_list
+from wangge.registry.models import Area, ImportJob
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+HOTLINE = ImportJob.Kind.HOTLINE
 
 
 class PeriodForm(forms.Form):
@@ -23,13 +36,58 @@ class PeriodForm(forms.Form):
     until = forms.DateField()
 
 
+class HotlineUploadForm(forms.Form):
+    city = forms.ModelChoiceField(queryset=Area.objects.none(), label=_("City"), empty_label=None)
+    file = forms.FileField(
+        label=_("Hotline export (.xlsx, .xls or .csv)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(EXTENSIONS)}),
+    )
+
+    def __init__(self, *args: Any, cities: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["city"].queryset = cities  # type: ignore[attr-defined]
+
+
+def _upload(request: HttpRequest) -> tuple[HotlineUploadForm, HttpResponse | None]:
+    """POST: queue the export as a hotline job (the kind's roles only) and go to its page."""
+    cities = import_cities(user=request.user, kind=HOTLINE)  # PermissionDenied for other roles
+    limit = int(settings.IMPORT_MAX_BYTES)
+    # Refuse an oversized upload before Django reads (and spools) its body.
+    if int(request.META.get("CONTENT_LENGTH") or 0) > limit + 1024 * 1024:
+        raise ValidationFailed(
+            _("the file is too large: at most %(megabytes)s MB"),
+            params={"megabytes": limit // (1024 * 1024)},
+            field="file",
+            code="too_large",
+        )
+    form = HotlineUploadForm(request.POST, request.FILES, cities=cities)
+    if form.is_valid():
+        try:
+            job = import_job_create(
+                user=request.user, city=form.cleaned_data["city"], upload=form.cleaned_data["file"], kind=HOTLINE
+            )
+        except ValidationFailed as exc:
+            form.add_error("file" if exc.field == "file" else None, str(exc))
+        else:
+            return form, redirect("demands:hotline_job", pk=job.pk)
+    return form, None
+
+
 @login_required
 def hotline_results(request: HttpRequest) -> HttpResponse:
-    """GET: the period form and how many orders it holds; with `download`, the return sheet itself."""
+    """GET: the upload form and recent uploads (for those who may import), the period form and how many
+    orders it holds; with `download`, the return sheet itself. POST: an upload."""
     today = clock.today_local()
+    may_upload = can_import(request.user, HOTLINE)
+    upload_form = None
+    status = 200
+    if request.method == "POST":
+        upload_form, done = _upload(request)
+        if done is not None:
+            return done
+        status = 400
     form = PeriodForm(request.GET or {"since": today - dt.timedelta(days=6), "until": today})
     count = None
-    status = 200
     if form.is_valid():
         since, until = form.cleaned_data["since"], form.cleaned_data["until"]
         try:
@@ -44,4 +102,23 @@ def hotline_results(request: HttpRequest) -> HttpResponse:
             status = 400
     else:
         status = 400
-    return render(request, "demands/hotline.html", {"form": form, "count": count}, status=status)
+    context: dict[str, Any] = {"form": form, "count": count, "may_upload": may_upload}
+    if may_upload:
+        cities = import_cities(user=request.user, kind=HOTLINE)
+        context["upload_form"] = upload_form or HotlineUploadForm(cities=cities)
+        context["page"] = Paginator(import_job_list(user=request.user, kind=HOTLINE), 10).get_page(
+            request.GET.get("page")
+        )
+        context["max_mb"] = int(settings.IMPORT_MAX_BYTES) // (1024 * 1024)
+    return render(request, "demands/hotline.html", context, status=status)
+
+
+@login_required
+def hotline_job(request: HttpRequest, pk: int) -> HttpResponse:
+    """One uploaded export: a progress bar polled every second, then the counts and every row error."""
+    job = import_job_get(user=request.user, pk=pk, kinds=(HOTLINE,))
+    context = import_job_context(
+        job, poll_url=reverse("demands:hotline_job", args=[job.pk]), page=request.GET.get("page")
+    )
+    context["back_url"] = reverse("demands:hotline_results")
+    return render_page_or_fragment(request, "registry/import_job.html", "registry/partials/_import_job.html", context)

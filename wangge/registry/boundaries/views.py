@@ -1,66 +1,46 @@
 """The boundary page (city administrators): upload, preview on the map with every problem, then import.
 
-The preview runs `boundary_import(preview=True)` and writes nothing; the file waits in a private
-folder under var/ with a random name kept in the session, and the confirmation runs the same service
-on it for real (checking again: the tree may have changed meanwhile), then deletes it; a preview never
-confirmed is deleted by the next preview after a day.
+Both steps are import jobs of kind boundaries run by the background worker (reading and checking a
+city's 32,000 grids takes longer than a web request may): the upload queues a preview job (options
+preview: read and check, nothing written; the map's polygons kept beside the upload), whose page shows
+the map and every problem; confirming a clean preview queues the import of the same file (checked
+again: the tree may have changed meanwhile), whose page shows the counts or every feature's problem.
 """
 
 from __future__ import annotations
 
 import hashlib
-import secrets
-import time
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files import File
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
-from wangge.core.errors import ValidationFailed, WanggeError
+from wangge.core.errors import ValidationFailed
 from wangge.registry.boundaries.basemap import base_layer, mbtiles_tile
 from wangge.registry.boundaries.forms import BoundaryUploadForm
-from wangge.registry.boundaries.services import boundary_import
-from wangge.registry.importing.selectors import import_cities
-from wangge.registry.models import Level
+from wangge.registry.importing.jobs import import_job_create
+from wangge.registry.importing.selectors import import_cities, import_job_get, import_job_list
+from wangge.registry.models import ImportJob
 
-SESSION_KEY = "boundary_upload"
-PREVIEW_FEATURES = 3000  # more polygons than this make the page slow; the counts say the rest
-
-
-def _folder() -> Path:
-    folder = Path(settings.VAR_DIR) / "boundary-uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _prune(older_than_seconds: float = 24 * 3600) -> None:
-    """Previews nobody confirmed: their files go after a day (each new preview sweeps)."""
-    limit = time.time() - older_than_seconds
-    for path in _folder().iterdir():
-        if path.is_file() and path.stat().st_mtime < limit:
-            path.unlink(missing_ok=True)
-
-
-def _forget(request: HttpRequest) -> None:
-    pending = request.session.pop(SESSION_KEY, None)
-    if pending:
-        (_folder() / pending["token"]).unlink(missing_ok=True)
+BOUNDARIES = ImportJob.Kind.BOUNDARIES
+OPTIONS = ("code_field", "datum", "encoding")
 
 
 @login_required
 def boundary_index(request: HttpRequest) -> HttpResponse:
-    cities = import_cities(user=request.user)  # city administrators only (PermissionDenied otherwise)
+    cities = import_cities(user=request.user, kind=BOUNDARIES)  # city administrators only
     limit = settings.BOUNDARY_IMPORT_MAX_BYTES
     context: dict[str, Any] = {"max_mb": limit // (1024 * 1024)}
     status = 200
     form = BoundaryUploadForm(cities=cities)
     if request.method == "POST" and request.POST.get("action") == "confirm":
-        return _confirm(request, cities)
+        return _confirm(request)
     if request.method == "POST":
         # Refuse an oversized upload before Django reads (and spools) its body.
         if int(request.META.get("CONTENT_LENGTH") or 0) > limit + 1024 * 1024:
@@ -73,74 +53,43 @@ def boundary_index(request: HttpRequest) -> HttpResponse:
         form = BoundaryUploadForm(request.POST, request.FILES, cities=cities)
         status = 400
         if form.is_valid():
-            _forget(request)
-            _prune()
             data = form.cleaned_data
-            upload = data["file"]
-            content = b"".join(upload.chunks())
-            options = {
-                "filename": upload.name,
-                "code_field": data["code_field"],
-                "datum": data["datum"],
-                "encoding": data["encoding"],
-            }
-            try:
-                plan = boundary_import(data=content, root=data["city"], preview=True, **options)
-            except WanggeError as exc:
-                context["error"] = exc
-            else:
-                status = 200
-                context["plan"] = plan
-                context["levels"] = [(Level(level).label, n) for level, n in plan.by_level()]
-                context["preview"] = _preview_geojson(plan)
-                if plan.ok:
-                    token = secrets.token_hex(16)
-                    (_folder() / token).write_bytes(content)
-                    request.session[SESSION_KEY] = {"token": token, "city": data["city"].pk, **options}
+            job = import_job_create(
+                user=request.user,
+                city=data["city"],
+                upload=data["file"],
+                kind=BOUNDARIES,
+                options={key: data[key] for key in OPTIONS} | {"preview": True},
+            )
+            return redirect("registry:import_job", pk=job.pk)
     context["form"] = form
+    jobs = import_job_list(user=request.user, kind=BOUNDARIES)
+    context["page"] = Paginator(jobs, 20).get_page(request.GET.get("page"))
     return render(request, "registry/boundaries.html", context, status=status)
 
 
-def _confirm(request: HttpRequest, cities: Any) -> HttpResponse:
-    pending = request.session.get(SESSION_KEY)
-    if not pending or request.POST.get("token") != pending["token"]:
-        raise ValidationFailed(_("the previewed file is no longer waiting; upload it again"), field="file")
-    city = cities.filter(pk=pending["city"]).first()
-    path = _folder() / pending["token"]
-    if city is None or not path.exists():
-        _forget(request)
-        raise ValidationFailed(_("the previewed file is no longer waiting; upload it again"), field="file")
+def _confirm(request: HttpRequest) -> HttpResponse:
+    """Queue the import of a clean, finished preview's file; its page follows the worker."""
     try:
-        plan = boundary_import(
-            data=path.read_bytes(),
-            filename=pending["filename"],
-            root=city,
-            code_field=pending["code_field"],
-            datum=pending["datum"],
-            encoding=pending["encoding"],
+        pk = int(request.POST.get("job", ""))
+    except ValueError:
+        pk = 0
+    preview = import_job_get(user=request.user, pk=pk, kinds=(BOUNDARIES,))
+    options = preview.options or {}
+    if not options.get("preview") or preview.status != ImportJob.Status.DONE or not preview.file:
+        raise ValidationFailed(_("the previewed file is no longer waiting; upload it again"), field="file")
+    path = Path(preview.file.path)
+    if not path.exists():
+        raise ValidationFailed(_("the previewed file is no longer waiting; upload it again"), field="file")
+    with path.open("rb") as handle:
+        job = import_job_create(
+            user=request.user,
+            city=preview.city,
+            upload=File(handle, name=preview.original_name),
+            kind=BOUNDARIES,
+            options={key: options[key] for key in OPTIONS if key in options},
         )
-    finally:
-        _forget(request)
-    messages.success(
-        request,
-        _("%(count)s boundaries imported; %(cleared)s old ones left out of the file were removed.")
-        % {"count": len(plan.planned), "cleared": len(plan.cleared)},
-    )
-    return redirect("registry:boundaries")
-
-
-def _preview_geojson(plan: Any) -> dict[str, Any]:
-    return {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "geometry": p.geometry,
-                "properties": {"code": p.code, "name": p.name, "level": p.level},
-            }
-            for p in plan.planned[:PREVIEW_FEATURES]
-        ],
-    }
+    return redirect("registry:import_job", pk=job.pk)
 
 
 @login_required

@@ -1,5 +1,12 @@
 """Import jobs: an uploaded file queued by the page, then claimed and run by the background worker.
 
+One mechanism for every long upload: a job has a `kind` (registry workbook, boundary file, 12345
+hotline export), and `_run` calls the runner that settings.WANGGE_IMPORT_RUNNERS names for it
+(a dotted path, so this bottom layer never imports the layers above it that own the hotline). A
+runner takes the job and a progress callback `progress(stage, done, total)` and returns the
+fields the row keeps (status, counts, errors); a WanggeError it raises refuses the job with its
+problems, anything else fails it.
+
 The upload view only stores the file and creates a QUEUED row (`import_job_create`); no request
 starts a thread. The worker hook `import_jobs_run` (in settings.WANGGE_WORKER_HOOKS, called by
 `manage.py run_worker`) first sweeps the jobs whose worker died, then claims the oldest queued job
@@ -27,11 +34,14 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files import File
+from django.core.paginator import Paginator
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -39,32 +49,57 @@ from django.utils.translation import gettext_lazy as _
 from wangge.accounts.scope import scope_for
 from wangge.core import clock
 from wangge.core.errors import FieldProblem, PermissionDenied, ValidationFailed, WanggeError
+from wangge.core.hooks import load
 from wangge.core.worker import worker_id
+from wangge.registry.boundaries.forms import EXTENSIONS as BOUNDARY_EXTENSIONS
 from wangge.registry.importing.reader import EXTENSIONS
-from wangge.registry.importing.selectors import can_import
+from wangge.registry.importing.selectors import can_import, import_denied
 from wangge.registry.importing.services import problem_dict, registry_import
 from wangge.registry.models import Area, ImportJob, Level
 
 log = logging.getLogger(__name__)
 
 Status = ImportJob.Status
+Kind = ImportJob.Kind
+Progress = Callable[[str, int, int], None]
 
 
 def _errors_kept() -> int:
     return int(getattr(settings, "IMPORT_ERRORS_KEPT", 10000))
 
 
+def _limits(kind: str) -> tuple[tuple[str, ...], int]:
+    """The file name endings and the size cap of one kind's uploads."""
+    if kind == Kind.BOUNDARIES:
+        return BOUNDARY_EXTENSIONS, int(settings.BOUNDARY_IMPORT_MAX_BYTES)
+    return EXTENSIONS, int(settings.IMPORT_MAX_BYTES)
+
+
 @transaction.atomic
-def import_job_create(*, user: Any, city: Area, upload: UploadedFile, keep_good: bool = False) -> ImportJob:
-    """Store the upload and queue the job for the worker; only a city administrator of that city may."""
-    if not can_import(user):
-        raise PermissionDenied(_("only city administrators may import the registry"))
+def import_job_create(
+    *,
+    user: Any,
+    city: Area,
+    upload: File,
+    kind: str = Kind.REGISTRY,
+    keep_good: bool = False,
+    options: dict[str, Any] | None = None,
+) -> ImportJob:
+    """Store the upload and queue the job for the worker; only the kind's roles, within a city they cover."""
+    if kind not in Kind.values:
+        raise ValidationFailed(_("unknown kind of import"), field="kind")
+    if not can_import(user, kind):
+        raise import_denied(kind)
     if city.level != Level.CITY or not scope_for(user).covers_path(city.path):
         raise PermissionDenied(_("you may not import into this city"), field="city")
     name = Path(upload.name or "").name
-    if Path(name).suffix.lower() not in EXTENSIONS:
+    endings, limit = _limits(kind)
+    if Path(name).suffix.lower() not in endings:
+        if kind == Kind.BOUNDARIES:
+            raise ValidationFailed(
+                _("Only GeoJSON, KML/KMZ or zipped shapefiles (.zip) can be imported."), field="file", code="bad_type"
+            )
         raise ValidationFailed(_("only .xlsx, .xls or .csv files can be imported"), field="file")
-    limit = settings.IMPORT_MAX_BYTES
     if upload.size is not None and upload.size > limit:
         raise ValidationFailed(
             _("the file is too large: at most %(megabytes)s MB"),
@@ -73,10 +108,12 @@ def import_job_create(*, user: Any, city: Area, upload: UploadedFile, keep_good:
             code="too_large",
         )
     job = ImportJob(
+        kind=kind,
         city=city,
         area_path=city.path,
         original_name=name[:255],
         keep_good=keep_good,
+        options=options or {},
         status=Status.QUEUED,
         created_by=user,
         created_at=clock.now(),
@@ -84,6 +121,30 @@ def import_job_create(*, user: Any, city: Area, upload: UploadedFile, keep_good:
     job.file.save(name, upload, save=False)
     job.save()
     return job
+
+
+def registry_job_run(job: ImportJob, progress: Progress) -> dict[str, Any]:
+    """The runner of registry jobs: the workbook through `registry_import`."""
+    result = registry_import(
+        path=job.file.path, city=job.city, keep_good=job.keep_good, name=job.original_name, progress=progress
+    )
+    return {
+        "status": Status.DONE if result.written or not result.errors else Status.REFUSED,
+        "rows": result.rows,
+        "created_count": result.created if result.written else 0,
+        "updated_count": result.updated if result.written else 0,
+        "unchanged_count": result.unchanged,
+        "error_count": len(result.errors),
+        "errors": [problem_dict(p) for p in result.errors[: _errors_kept()]],
+    }
+
+
+def _runner(kind: str) -> Callable[[ImportJob, Progress], dict[str, Any]]:
+    runners: dict[str, str] = settings.WANGGE_IMPORT_RUNNERS
+    if kind not in runners:
+        raise ImproperlyConfigured(f"no runner for import jobs of kind {kind!r} in WANGGE_IMPORT_RUNNERS")
+    runner: Callable[[ImportJob, Progress], dict[str, Any]] = load(runners[kind])
+    return runner
 
 
 # --- the worker's pass ----------------------------------------------------------------------
@@ -209,26 +270,20 @@ def _claim(worker: str) -> tuple[int, int] | None:
 
 def _run(*, job_id: int, attempt: int) -> ImportJob:
     """Run one claimed job; the outcome is written only if the job is still this run's (not swept meanwhile)."""
-    job = ImportJob.objects.select_related("city").get(pk=job_id)
+    job = ImportJob.objects.select_related("city", "created_by").get(pk=job_id)
     live = _Live(job, attempt)
     live.start()
     fields: dict[str, Any]
     try:
-        result = registry_import(
-            path=job.file.path, city=job.city, keep_good=job.keep_good, name=job.original_name, progress=live.progress
-        )
-        fields = {
-            "status": Status.DONE if result.written or not result.errors else Status.REFUSED,
-            "rows": result.rows,
-            "created_count": result.created if result.written else 0,
-            "updated_count": result.updated if result.written else 0,
-            "unchanged_count": result.unchanged,
-            "error_count": len(result.errors),
-            "errors": [problem_dict(p) for p in result.errors[: _errors_kept()]],
-        }
+        fields = _runner(job.kind)(job, live.progress)
     except WanggeError as e:
-        problem = FieldProblem(code=e.code, zh=e.zh, en=e.en, field=e.field)
-        fields = {"status": Status.REFUSED, "error_count": 1, "errors": [problem_dict(problem)], "message": str(e)}
+        problems = e.problems or [FieldProblem(code=e.code, zh=e.zh, en=e.en, field=e.field)]
+        fields = {
+            "status": Status.REFUSED,
+            "error_count": len(problems),
+            "errors": [problem_dict(p) for p in problems[: _errors_kept()]],
+            "message": str(e),
+        }
     except Exception as e:  # recorded on the job for the person who uploaded it; the worker goes on
         log.exception("import job %s failed", job_id)
         fields = {"status": Status.FAILED, "message": f"{type(e).__name__}: {e}"[:2000]}
@@ -319,3 +374,56 @@ def live_progress(job: ImportJob) -> tuple[str, int, int]:
         if data is not None and data.get("attempt") == job.attempts:
             return str(data.get("stage", "")), int(data.get("done", 0)), int(data.get("total", 0))
     return job.stage, job.progress_done, job.progress_total
+
+
+def _cards(job: ImportJob) -> list[tuple[int, Any]]:
+    """The result's counters, labelled for the job's kind."""
+    if job.kind == Kind.HOTLINE:
+        return [
+            (job.rows, _("rows read")),
+            (job.created_count, _("orders created")),
+            (job.unchanged_count, _("already imported")),
+            (job.error_count, _("problems")),
+        ]
+    if job.kind == Kind.BOUNDARIES and (job.options or {}).get("preview"):
+        return [
+            (job.rows, _("features read")),
+            (job.created_count, _("boundaries to import")),
+            (job.updated_count, _("old boundaries to remove")),
+            (job.error_count, _("problems")),
+        ]
+    if job.kind == Kind.BOUNDARIES:
+        return [
+            (job.rows, _("features read")),
+            (job.created_count, _("boundaries imported")),
+            (job.updated_count, _("old boundaries removed")),
+            (job.error_count, _("problems")),
+        ]
+    return [
+        (job.rows, _("rows read")),
+        (job.created_count, _("households created")),
+        (job.updated_count, _("households updated")),
+        (job.unchanged_count, _("unchanged")),
+        (job.error_count, _("problems")),
+    ]
+
+
+def import_job_context(job: ImportJob, *, poll_url: str, page: Any = None) -> dict[str, Any]:
+    """What the job partial (templates/registry/partials/_import_job.html) shows, for a job of any kind."""
+    stage, done, total = live_progress(job)
+    if job.kind == Kind.REGISTRY:
+        refused = _(
+            "Nothing was written: correct the rows below and upload the file again, or upload it keeping the good rows."
+        )
+    else:
+        refused = _("Nothing was written: correct the problems below and upload the file again.")
+    return {
+        "job": job,
+        "stage": stage,
+        "done": done,
+        "total": total,
+        "errors": Paginator(job.errors or [], 500).get_page(page),
+        "poll_url": poll_url,
+        "cards": _cards(job),
+        "refused_text": refused,
+    }

@@ -11,7 +11,8 @@ from django.urls import reverse
 from wangge.core import geodesy
 from wangge.core.errors import ValidationFailed
 from wangge.registry.boundaries import boundary_import
-from wangge.registry.models import Area
+from wangge.registry.importing import import_job_create, import_jobs_run
+from wangge.registry.models import Area, ImportJob
 from wangge.registry.testing_boundaries import (
     BEIJING54_PRJ,
     CGCS2000_PRJ,
@@ -215,53 +216,75 @@ def test_broken_files_are_refused_whole(tree: Any) -> None:
 # --- the page -------------------------------------------------------------------------------------
 
 
-def test_the_page_previews_then_imports_for_a_city_administrator_only(
+def test_the_page_previews_then_imports_through_worker_jobs_city_administrators_only(
     client: Client, personas: Any, tree: Any, settings: Any, tmp_path: Any
 ) -> None:
-    settings.VAR_DIR = tmp_path
-    url = reverse("registry:boundaries")
-    client.force_login(personas["city_admin"])
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    settings.MEDIA_ROOT = tmp_path
+    url = reverse("registry:boundaries")
+    client.force_login(personas["city_admin"])
     upload = SimpleUploadedFile("bounds.geojson", geojson(layer(tree)))
-    page = client.post(
-        url,
-        {
-            "action": "preview",
-            "city": tree.city.pk,
-            "file": upload,
-            "code_field": "code",
-            "datum": "auto",
-            "encoding": "auto",
-        },
-    )
-    assert page.status_code == 200
-    html = page.content.decode()
-    assert 'data-testid="boundary-preview"' in html and 'id="boundary-preview"' in html
-    assert not Area.objects.filter(boundary__isnull=False).exists()  # a preview writes nothing
-    token = client.session["boundary_upload"]["token"]
-    stale = tmp_path / "boundary-uploads" / "abandoned"
-    stale.write_bytes(b"{}")
-    import os
+    form = {"action": "preview", "city": tree.city.pk, "code_field": "code", "datum": "auto", "encoding": "auto"}
+    sent = client.post(url, {**form, "file": upload})
+    preview = ImportJob.objects.get()
+    assert sent.status_code == 302 and sent["Location"] == reverse("registry:import_job", args=[preview.pk])
+    assert (preview.kind, preview.status, preview.options["preview"]) == ("boundaries", "queued", True)
+    assert 'data-testid="import-queued"' in client.get(sent["Location"]).content.decode()  # the request only queued
 
-    os.utime(stale, (0, 0))  # a preview nobody confirmed, long ago
-    done = client.post(url, {"action": "confirm", "token": token})
-    assert done.status_code == 302
+    assert import_jobs_run()["status"] == "done"  # the worker reads and checks
+    assert not Area.objects.filter(boundary__isnull=False).exists()  # a preview writes nothing
+    polled = client.get(sent["Location"], headers={"HX-Request": "true"})
+    assert polled["HX-Refresh"] == "true"  # the map needs the whole page
+    html = client.get(sent["Location"]).content.decode()
+    assert 'data-testid="boundary-preview"' in html and 'id="boundary-preview"' in html
+    assert 'data-testid="boundary-confirm"' in html
+
+    done = client.post(url, {"action": "confirm", "job": preview.pk})
+    job = ImportJob.objects.exclude(pk=preview.pk).get()
+    assert done.status_code == 302 and done["Location"] == reverse("registry:import_job", args=[job.pk])
+    assert (job.status, "preview" in job.options, job.options["code_field"]) == ("queued", False, "code")
+    assert not Area.objects.filter(boundary__isnull=False).exists()  # the request only queued it
+    assert import_jobs_run()["status"] == "done"  # the worker's pass writes
     assert Area.objects.filter(boundary__isnull=False).count() == 5
-    assert not (tmp_path / "boundary-uploads" / token).exists()  # the waiting file is gone
+    result = client.get(done["Location"]).content.decode()
+    assert 'data-testid="import-result"' in result and "hx-get" not in result
+    assert 'data-testid="boundary-preview"' not in result
+    job.refresh_from_db()
+    assert (job.rows, job.created_count) == (5, 5)
+    assert job.original_name in client.get(url).content.decode()  # listed on the boundary page
 
     bad = SimpleUploadedFile("bad.geojson", geojson([("430181999999", WEST)]))
-    page = client.post(
-        url, {"action": "preview", "city": tree.city.pk, "file": bad, "datum": "auto", "encoding": "auto"}
-    )
-    assert not stale.exists()  # swept by this preview
-    assert (
-        'data-code="unknown_code"' in page.content.decode()
-        and 'data-testid="boundary-confirm"' not in page.content.decode()
-    )
+    client.post(url, {**form, "file": bad})
+    assert import_jobs_run()["status"] == "refused"
+    refused = ImportJob.objects.get(original_name="bad.geojson")
+    page = client.get(reverse("registry:import_job", args=[refused.pk])).content.decode()
+    assert 'data-code="unknown_code"' in page and 'data-testid="boundary-confirm"' not in page
+    assert client.post(url, {"action": "confirm", "job": refused.pk}).status_code == 400  # a bad file: no import
+    assert ImportJob.objects.count() == 3
 
     client.force_login(personas["grid_leader"])
     assert client.get(url).status_code == 403
+    assert client.get(reverse("registry:import_job", args=[job.pk])).status_code == 403
+
+
+def test_the_worker_refuses_a_queued_boundary_file_that_went_wrong_naming_every_feature(
+    client: Client, personas: Any, tree: Any, settings: Any, tmp_path: Any
+) -> None:
+    # Checked again by the worker: a code that no longer exists when the job runs is named, nothing written.
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    admin = personas["city_admin"]
+    bad = SimpleUploadedFile("bad.geojson", geojson([("430181999999", WEST)]))
+    job = import_job_create(user=admin, city=tree.city, upload=bad, kind="boundaries", options={})
+    assert import_jobs_run()["status"] == "refused"
+    job.refresh_from_db()
+    assert job.error_count == 1 and job.errors[0]["code"] == "unknown_code"
+    assert not Area.objects.filter(boundary__isnull=False).exists()
+    client.force_login(admin)
+    html = client.get(reverse("registry:import_job", args=[job.pk])).content.decode()
+    assert 'data-testid="import-errors"' in html and job.errors[0]["message"] in html
 
 
 def test_the_page_refuses_an_oversized_upload_before_reading_it(
@@ -270,10 +293,10 @@ def test_the_page_refuses_an_oversized_upload_before_reading_it(
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     settings.BOUNDARY_IMPORT_MAX_BYTES = 1024 * 1024
-    settings.VAR_DIR = tmp_path
+    settings.MEDIA_ROOT = tmp_path
     client.force_login(personas["city_admin"])
     big = SimpleUploadedFile("big.geojson", b" " * (3 * 1024 * 1024))
     page = client.post(reverse("registry:boundaries"), {"action": "preview", "city": tree.city.pk, "file": big})
     assert page.status_code == 400
     assert "at most 1 MB" in page.content.decode() or "最多 1 MB" in page.content.decode()
-    assert not list(tmp_path.glob("boundary-uploads/*"))  # nothing kept waiting
+    assert not list(tmp_path.rglob("*.geojson")) and not ImportJob.objects.exists()  # nothing kept waiting
