@@ -12,11 +12,11 @@ import os
 from pathlib import Path
 
 from django.db.models.fields.files import FieldFile
-from django.http import FileResponse
+from django.http import FileResponse, HttpRequest
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from wangge.core.errors import NotFound
+from wangge.core.errors import NotFound, ValidationFailed
 
 
 def private_file_response(
@@ -45,3 +45,15 @@ def private_file_response(
     # An uploaded file must be read as what its name says, never sniffed into HTML or script.
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def refuse_oversized_upload(request: HttpRequest, limit: int) -> None:
+    """Refuse an upload larger than `limit` bytes before Django reads (and spools) its body; a little
+    room is left for the form's other fields and the multipart boundaries."""
+    if int(request.META.get("CONTENT_LENGTH") or 0) > limit + 1024 * 1024:
+        raise ValidationFailed(
+            _("the file is too large: at most %(megabytes)s MB"),
+            params={"megabytes": limit // (1024 * 1024)},
+            field="file",
+            code="too_large",
+        )

@@ -12,6 +12,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 
 from wangge.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, WanggeError
+from wangge.core.files import refuse_oversized_upload
 from wangge.core.htmx import render_page_or_fragment
 from wangge.registry import permissions, selectors
 from wangge.registry.boundaries.services import boundary_preview
@@ -185,14 +186,7 @@ def import_index(request: HttpRequest) -> HttpResponse:
     form = ImportUploadForm(cities=cities)
     status = 200
     if request.method == "POST":
-        # Refuse an oversized upload before Django reads (and spools) its body.
-        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.IMPORT_MAX_BYTES + 1024 * 1024:
-            raise ValidationFailed(
-                _("the file is too large: at most %(megabytes)s MB"),
-                params={"megabytes": settings.IMPORT_MAX_BYTES // (1024 * 1024)},
-                field="file",
-                code="too_large",
-            )
+        refuse_oversized_upload(request, settings.IMPORT_MAX_BYTES)
         form = ImportUploadForm(request.POST, request.FILES, cities=cities)
         if form.is_valid():
             job = import_job_create(

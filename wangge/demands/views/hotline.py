@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wangge.core import clock
 from wangge.core.errors import ValidationFailed
+from wangge.core.files import refuse_oversized_upload
 from wangge.core.htmx import render_page_or_fragment
 from wangge.demands.hotline_results import hotline_orders, hotline_results_workbook
 from wangge.registry.importing.jobs import import_job_context, import_job_create
@@ -52,14 +53,7 @@ def _upload(request: HttpRequest) -> tuple[HotlineUploadForm, HttpResponse | Non
     """POST: queue the export as a hotline job (the kind's roles only) and go to its page."""
     cities = import_cities(user=request.user, kind=HOTLINE)  # PermissionDenied for other roles
     limit = int(settings.IMPORT_MAX_BYTES)
-    # Refuse an oversized upload before Django reads (and spools) its body.
-    if int(request.META.get("CONTENT_LENGTH") or 0) > limit + 1024 * 1024:
-        raise ValidationFailed(
-            _("the file is too large: at most %(megabytes)s MB"),
-            params={"megabytes": limit // (1024 * 1024)},
-            field="file",
-            code="too_large",
-        )
+    refuse_oversized_upload(request, limit)
     form = HotlineUploadForm(request.POST, request.FILES, cities=cities)
     if form.is_valid():
         try:

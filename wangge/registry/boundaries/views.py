@@ -22,6 +22,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
 from wangge.core.errors import ValidationFailed
+from wangge.core.files import refuse_oversized_upload
 from wangge.registry.boundaries.basemap import base_layer, mbtiles_tile
 from wangge.registry.boundaries.forms import BoundaryUploadForm
 from wangge.registry.importing.jobs import import_job_create
@@ -42,14 +43,7 @@ def boundary_index(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and request.POST.get("action") == "confirm":
         return _confirm(request)
     if request.method == "POST":
-        # Refuse an oversized upload before Django reads (and spools) its body.
-        if int(request.META.get("CONTENT_LENGTH") or 0) > limit + 1024 * 1024:
-            raise ValidationFailed(
-                _("the file is too large: at most %(megabytes)s MB"),
-                params={"megabytes": limit // (1024 * 1024)},
-                field="file",
-                code="too_large",
-            )
+        refuse_oversized_upload(request, limit)
         form = BoundaryUploadForm(request.POST, request.FILES, cities=cities)
         status = 400
         if form.is_valid():
