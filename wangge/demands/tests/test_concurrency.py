@@ -7,43 +7,16 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from wangge.accounts.models import Role
 from wangge.core.errors import Conflict
+from wangge.core.testing import run_threads
 from wangge.demands import services
 from wangge.demands.models import Demand, DemandEvent, State
 from wangge.demands.testing import make_demand
 from wangge.notifications.models import OutboxMessage
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL row locks; SQLite serialises writers (run with DATABASE_URL=postgres://…)")
-
-
-def run_threads(n: int, target: Any) -> list[Any]:
-    barrier = threading.Barrier(n)
-    results: list[Any] = [None] * n
-
-    def work(i: int) -> None:
-        barrier.wait()
-        try:
-            results[i] = target(i)
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def test_fifty_threads_accepting_one_demand_give_one_acceptance(tree: Any, personas: Any) -> None:

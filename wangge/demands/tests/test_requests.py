@@ -4,17 +4,16 @@ or by the worker; deadlines move on the county's working calendar."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections import Counter
 from typing import Any
 
 import pytest
 import time_machine
-from django.db import connection
 
 from wangge.accounts.models import Role
 from wangge.core.clock import local_tz
 from wangge.core.errors import Conflict, PermissionDenied, ValidationFailed
+from wangge.core.testing import run_threads
 from wangge.demands import services
 from wangge.demands.models import Demand, DemandRequest, RequestState, State, WarningLevel
 from wangge.demands.permissions import can_decide_request, decide_q
@@ -188,38 +187,15 @@ def test_a_second_decider_gets_a_conflict_and_nothing_moves_twice(tree: Any, per
     assert d.extensions == 1 and d.events.filter(action__startswith="extend_").count() == 1
 
 
-def _run_threads(n: int, target: Any) -> list[Any]:
-    barrier = threading.Barrier(n)
-    results: list[Any] = [None] * n
-
-    def work(i: int) -> None:
-        barrier.wait()
-        try:
-            results[i] = target(i)
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
-
-
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_two_deciders_at_once_give_one_winner_and_one_conflict(tree: Any, personas: Any) -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL row locks; SQLite serialises writers (run with DATABASE_URL=postgres://…)")
     d = in_hand(tree, personas)
     request = services.demand_extension_request(
         demand=d, actor=personas[Role.GRID_LEADER], reason="等材料", until=d.resolve_due_at + dt.timedelta(days=5)
     )
     deciders = [personas[Role.BRANCH], personas[Role.VILLAGE]]
-    results = _run_threads(
+    results = run_threads(
         2,
         lambda i: services.demand_extension_decide(
             request=request.pk, actor=deciders[i], approve=i == 0, note="" if i == 0 else "不同意"

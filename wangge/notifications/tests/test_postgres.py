@@ -7,22 +7,13 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 
 from wangge.notifications.models import DeliveryAttempt, OutboxMessage, State
 from wangge.notifications.services import DeliveryReport, outbox_deliver_due, outbox_enqueue
 from wangge.notifications.testing import make_message
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _needs_postgres() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip(
-            "needs PostgreSQL (row locks, SKIP LOCKED); run with "
-            "DATABASE_URL=postgres://postgres@127.0.0.1:5432/wangge_notify"
-        )
 
 
 def _run_threads(n: int, target: Any) -> list[Any]:

@@ -2,47 +2,19 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from wangge.accounts.models import Role
 from wangge.core.errors import Conflict
+from wangge.core.testing import run_threads
 from wangge.registry.models import Household, HouseholdChange
 from wangge.registry.services import household_update
 from wangge.registry.testing import make_household
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL row locks; SQLite serialises writers (run with DATABASE_URL=postgres://…)")
-
-
-def run_threads(n: int, target: Any) -> list[Any]:
-    barrier = threading.Barrier(n)
-    results: list[Any] = [None] * n
-
-    def work(i: int) -> None:
-        barrier.wait()
-        try:
-            results[i] = target(i)
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def test_twenty_leaders_saving_one_household_give_one_change(tree: Any, personas: Any) -> None:
