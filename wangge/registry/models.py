@@ -281,6 +281,7 @@ class ChangeKind(models.TextChoices):
     MOVE_PROPOSED = "move_proposed", _("Move to another grid proposed")
     MOVE_APPROVED = "move_approved", _("Move approved")
     MOVE_REFUSED = "move_refused", _("Move refused")
+    IMPORT = "import", _("Updated by a register import")
 
 
 class HouseholdChange(models.Model):

@@ -126,7 +126,12 @@ def import_job_create(
 def registry_job_run(job: ImportJob, progress: Progress) -> dict[str, Any]:
     """The runner of registry jobs: the workbook through `registry_import`."""
     result = registry_import(
-        path=job.file.path, city=job.city, keep_good=job.keep_good, name=job.original_name, progress=progress
+        path=job.file.path,
+        city=job.city,
+        keep_good=job.keep_good,
+        name=job.original_name,
+        progress=progress,
+        actor=job.created_by,
     )
     return {
         "status": Status.DONE if result.written or not result.errors else Status.REFUSED,

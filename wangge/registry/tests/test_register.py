@@ -372,3 +372,38 @@ def test_approving_into_a_full_grid_writes_nothing(tree: Any, personas: Any, set
     move.refresh_from_db()
     h.refresh_from_db()
     assert move.state == MoveState.PENDING and h.grid_id == tree.grid.pk
+
+
+def test_a_register_import_that_changes_a_household_is_history_and_moves_its_version(
+    tree: Any, personas: Any, tmp_path: Any
+) -> None:
+    """A re-import is a change like a leader's edit: who imported what is in the history (masked), and a
+    form opened before the import gets a conflict instead of silently undoing it."""
+    from wangge.registry.importing import registry_import
+    from wangge.registry.models import ChangeKind, Household, HouseholdChange
+    from wangge.registry.tests.test_import import hh, write_xlsx
+
+    admin = personas[Role.CITY_ADMIN]
+    registry_import(path=write_xlsx(tmp_path / "a.xlsx", [hh(1), hh(2)]), city=tree.city, actor=admin)
+    assert not HouseholdChange.objects.exists()  # created, not changed
+    first = Household.objects.get(head_name="户主1")
+    seen = first.version
+    changed = [hh(1, phone="13512345678", members=6, tags="低保"), hh(2)]
+    registry_import(path=write_xlsx(tmp_path / "b.xlsx", changed), city=tree.city, actor=admin)
+
+    (line,) = HouseholdChange.objects.all()
+    assert (line.household_id, line.kind, line.changed_by, line.version) == (
+        first.pk,
+        ChangeKind.IMPORT,
+        admin,
+        seen + 1,
+    )
+    by_field = {f["field"]: (f["old"], f["new"]) for f in line.fields}
+    assert by_field == {
+        "phone": ("139****0001", "135****5678"),
+        "members": (3, 6),
+        "care_tags": ([], ["low_income"]),
+    }
+    assert Household.objects.get(pk=first.pk).version == seen + 1
+    with pytest.raises(Conflict):
+        household_update(household=first, by=personas[Role.GRID_LEADER], version=seen, members=4)

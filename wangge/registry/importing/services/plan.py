@@ -43,8 +43,8 @@ class _Plan:
     problems: list[tuple[int, int, int, FieldProblem]] = field(default_factory=list)  # sortable
     bad: set[tuple[int, int]] = field(default_factory=set)
     create: list[_Row] = field(default_factory=list)
-    # row, household id, whether the ID changed, the key to store
-    update: list[tuple[_Row, int, bool, str]] = field(default_factory=list)
+    # row, household id, whether the ID changed, the key to store, the household as it was (`_existing`)
+    update: list[tuple[_Row, int, bool, str, tuple[Any, ...]]] = field(default_factory=list)
     unchanged: int = 0
     fingerprint: tuple[Any, ...] = ()
 
@@ -328,7 +328,16 @@ def _existing(city: Area) -> tuple[dict[str, tuple[Any, ...]], dict[int, int]]:
     by_key: dict[str, tuple[Any, ...]] = {}
     per_grid: dict[int, int] = defaultdict(int)
     rows = Household.objects.filter(area_path__startswith=city.path).values_list(
-        "key", "id", "grid_id", "address", "head_name", "phone", "members", "care_tags", "head_id_number_hash"
+        "key",
+        "id",
+        "grid_id",
+        "address",
+        "head_name",
+        "phone",
+        "members",
+        "care_tags",
+        "head_id_number_hash",
+        "version",
     )
     for row in rows.iterator(chunk_size=20000):
         by_key[row[0]] = row
@@ -450,7 +459,7 @@ def _classify(plan: _Plan, checked: list[_Row], problems: _Problems) -> None:
         if ex is None:
             plan.create.append(row)
             continue
-        old_key, _id, grid_id, address, head, phone, members, tags, id_hash = ex
+        old_key, _id, grid_id, address, head, phone, members, tags, id_hash, _version = ex
         key = keys.get((row[0], row[1]), row[10])
         same = (
             grid_id == grid.id
@@ -465,7 +474,7 @@ def _classify(plan: _Plan, checked: list[_Row], problems: _Problems) -> None:
         if same:
             plan.unchanged += 1
         else:
-            plan.update.append((row, ex[1], bool(row[6]) and id_hash != row[6], key))
+            plan.update.append((row, ex[1], bool(row[6]) and id_hash != row[6], key, ex))
 
 
 def _by_address(tree: _Tree, existing: dict[str, tuple[Any, ...]]) -> dict[str, tuple[Any, ...]]:

@@ -15,11 +15,11 @@ from django.utils.translation import gettext_lazy as _
 
 from wangge.core import clock
 from wangge.core.errors import FieldProblem, ValidationFailed
-from wangge.core.masking import encrypt
+from wangge.core.masking import encrypt, mask_id_number, mask_phone
 from wangge.registry.importing.reader import read_sheets
 from wangge.registry.importing.services.plan import ProgressFn, _fingerprint, _Plan, _plan
 from wangge.registry.importing.services.tree import _Grid, _Tree
-from wangge.registry.models import LEVEL_DEPTH, Area, Household, Level, Person
+from wangge.registry.models import LEVEL_DEPTH, Area, ChangeKind, Household, HouseholdChange, Level, Person
 from wangge.registry.services import grid_set_leader, registry_recount
 
 WRITE_BATCH = 5000
@@ -137,12 +137,14 @@ def _insert_batches(model: Any, names: Sequence[str], batches: Iterator[list[tup
         raise failed[0]
 
 
-def _update(model: Any, names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """UPDATE ... WHERE id = the last value of each row."""
+def _update(model: Any, names: Sequence[str], rows: Sequence[Sequence[Any]], *, also: str = "") -> None:
+    """UPDATE ... WHERE id = the last value of each row; `also` is more of the SET clause, as SQL."""
     if not rows:
         return
     table = connection.ops.quote_name(model._meta.db_table)
-    sets = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in _columns(model, names))
+    sets = ", ".join(
+        [*(f"{connection.ops.quote_name(c)} = %s" for c in _columns(model, names)), *([also] if also else [])]
+    )
     with connection.cursor() as cursor:
         cursor.executemany(f"UPDATE {table} SET {sets} WHERE id = %s", rows)
 
@@ -155,7 +157,42 @@ def _max_id(model: Any) -> int:
     return model.objects.aggregate(m=Max("id"))["m"] or 0
 
 
-def _write(plan: _Plan, progress: ProgressFn | None) -> tuple[int, int, int]:
+def _history(
+    batch: Sequence[tuple[Any, ...]], grid_names: dict[int, str], actor: Any, stamp: Any
+) -> list[HouseholdChange]:
+    """A line of each updated household's history, as the register's own edits write them (masked)."""
+    lines = []
+    for r, hid, id_changed, _key, ex in batch:
+        _k, _id, grid_id, address, head, phone, members, tags, _hash, version = ex
+        fields = [
+            {"field": name, "old": old, "new": new}
+            for name, old, new in (
+                ("grid", grid_names.get(grid_id, ""), r[2].name),
+                ("address", address, r[3]),
+                ("head_name", head, r[4]),
+                ("phone", mask_phone(phone), mask_phone(r[7])),
+                ("members", members, r[8]),
+                ("care_tags", [t for t in tags.split(",") if t], [t for t in r[9].split(",") if t]),
+            )
+            if old != new
+        ]
+        if id_changed:
+            fields.append({"field": "head_id_number", "old": "", "new": mask_id_number(r[5])})
+        lines.append(
+            HouseholdChange(
+                household_id=hid,
+                area_path=r[2].path,
+                kind=ChangeKind.IMPORT,
+                fields=fields,
+                version=version + 1,
+                changed_by=actor if getattr(actor, "pk", None) else None,
+                changed_at=stamp,
+            )
+        )
+    return lines
+
+
+def _write(plan: _Plan, progress: ProgressFn | None, actor: Any = None) -> tuple[int, int, int]:
     """Create areas, leaders and households of a checked plan; returns (branches, grids, leaders set)."""
     tree = plan.tree
     total = len(plan.create) + len(plan.update)
@@ -326,17 +363,21 @@ def _write(plan: _Plan, progress: ProgressFn | None) -> tuple[int, int, int]:
     _insert_batches(Household, names, batches())
     plain = ["grid", "area_path", "key", "address", "head_name", "phone", "members", "care_tags", "updated_at"]
     with_id = [*plain, "head_id_number_enc", "head_id_number_hash"]
+    # An update is a change like a grid leader's edit: the version moves (an edit form opened before the
+    # import gets a conflict, not a silent overwrite) and the history says who imported what.
+    grid_names = {g.id: g.name for g in tree.grids_by_code.values() if g.id is not None}
     for i in range(0, len(plan.update), WRITE_BATCH):
         batch = plan.update[i : i + WRITE_BATCH]
         rows_plain, rows_id = [], []
-        for r, hid, id_changed, key in batch:
+        for r, hid, id_changed, key, _ex in batch:
             values = [r[2].id, r[2].path, key, r[3], r[4], r[7], r[8], r[9], stamp]
             if id_changed:
                 rows_id.append((*values, encrypt(r[5]), r[6], hid))
             else:
                 rows_plain.append((*values, hid))
-        _update(Household, plain, rows_plain)
-        _update(Household, with_id, rows_id)
+        _update(Household, plain, rows_plain, also="version = version + 1")
+        _update(Household, with_id, rows_id, also="version = version + 1")
+        HouseholdChange.objects.bulk_create(_history(batch, grid_names, actor, now))
         done += len(batch)
         if progress:
             progress("write", done, total)
@@ -391,6 +432,7 @@ def registry_import(
     keep_good: bool = False,
     name: str | None = None,
     progress: ProgressFn | None = None,
+    actor: Any = None,
 ) -> ImportResult:
     """Import households of one city from a spreadsheet: all rows valid or nothing written (unless keep_good).
 
@@ -421,7 +463,7 @@ def registry_import(
             result = _result(plan)
             if plan.problems and not keep_good:
                 return result
-        branches, grids, leaders = _write(plan, progress)
+        branches, grids, leaders = _write(plan, progress, actor)
     result.written = True
     result.branches_created, result.grids_created, result.leaders_set = branches, grids, leaders
     return result
