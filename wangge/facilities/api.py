@@ -103,6 +103,7 @@ def record_inspection(request: HttpRequest, facility_id: int, payload: Inspectio
         note=payload.note,
         lat=payload.lat,
         lng=payload.lng,
+        datum=payload.datum,
     )
     return Status(201, selectors.inspection_get(user=request.user, pk=inspection.pk))
 

@@ -17,6 +17,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from wangge.core.masking import mask_phone
+from wangge.registry.models import Datum
 
 
 class DirectorLevel(models.TextChoices):
@@ -110,6 +111,10 @@ class Facility(models.Model):
     address = models.CharField(_("address"), max_length=200, blank=True)
     lat = models.FloatField(_("latitude"), null=True, blank=True)
     lng = models.FloatField(_("longitude"), null=True, blank=True)
+    # Stored in WGS-84; the datum the point came in (`registry.points.stored_point`).
+    location_datum = models.CharField(
+        _("datum of the location"), max_length=10, choices=Datum.choices, default=Datum.WGS84, db_default="wgs84"
+    )
     area = models.ForeignKey(
         "registry.Area", on_delete=models.PROTECT, related_name="facilities", verbose_name=_("area")
     )
@@ -203,6 +208,10 @@ class Inspection(models.Model):
     note = models.TextField(_("note"), blank=True)
     lat = models.FloatField(_("latitude"), null=True, blank=True)
     lng = models.FloatField(_("longitude"), null=True, blank=True)
+    # Stored in WGS-84; the datum the point came in (`registry.points.stored_point`).
+    location_datum = models.CharField(
+        _("datum of the location"), max_length=10, choices=Datum.choices, default=Datum.WGS84, db_default="wgs84"
+    )
     area_path_fields = ("area_path",)  # rewritten by registry area_move
     area_path = models.CharField(max_length=255, db_index=True, editable=False)
     created_at = models.DateTimeField(_("created at"))

@@ -7,7 +7,7 @@ directors, inspections and their items, directors' records and missed inspection
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from ninja import Field, Schema
 
@@ -170,6 +170,9 @@ class InspectionIn(BodyIn):
     note: str = ""
     lat: float | None = None
     lng: float | None = None
+    datum: Literal["wgs84", "cgcs2000", "gcj02", "bd09"] = Field(
+        "wgs84", description="of lat/lng: wgs84 (GPS, the browser), cgcs2000, gcj02 (WeChat, Amap), bd09 (Baidu)"
+    )
 
 
 class PeriodOut(Schema):

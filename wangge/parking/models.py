@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from wangge.parking.fees import PeakWindow, Step, TariffRules, yuan
+from wangge.registry.models import Datum
 
 
 class LotKind(models.TextChoices):
@@ -102,6 +103,10 @@ class ParkingLot(models.Model):
     address = models.CharField(_("address"), max_length=200, blank=True)
     lat = models.FloatField(_("latitude"), null=True, blank=True)
     lng = models.FloatField(_("longitude"), null=True, blank=True)
+    # Stored in WGS-84; the datum the point came in (`registry.points.stored_point`).
+    location_datum = models.CharField(
+        _("datum of the location"), max_length=10, choices=Datum.choices, default=Datum.WGS84, db_default="wgs84"
+    )
     area = models.ForeignKey(
         "registry.Area", on_delete=models.PROTECT, related_name="parking_lots", verbose_name=_("town or village")
     )

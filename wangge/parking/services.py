@@ -33,6 +33,7 @@ from wangge.parking.models import (
 )
 from wangge.parking.plates import clean_plate
 from wangge.registry.models import Area, Department, Level
+from wangge.registry.points import stored_point
 
 # A gate's clock may run a little ahead of ours; more than this is a wrong time, not drift.
 CLOCK_SKEW = dt.timedelta(minutes=5)
@@ -133,17 +134,31 @@ def lot_create(
     address: str = "",
     lat: float | None = None,
     lng: float | None = None,
+    datum: str = "wgs84",
     operator: Department | None = None,
 ) -> ParkingLot:
     """A lot lies in a town or village (its scope) and has at least one space and a tariff."""
     lot = ParkingLot(name=name, kind=kind, capacity=capacity, area=area, tariff=tariff, zone=zone)
-    return _lot_apply(lot, address=address, lat=lat, lng=lng, operator=operator)
+    return _lot_apply(lot, address=address, lat=lat, lng=lng, datum=datum, new_point=True, operator=operator)
 
 
 @transaction.atomic
 def lot_update(*, lot: ParkingLot, **changes: Any) -> ParkingLot:
     """Change a lot's details; the same checks as on creation, and its area path follows its area."""
-    allowed = {"name", "kind", "capacity", "area", "tariff", "zone", "address", "lat", "lng", "operator", "is_active"}
+    allowed = {
+        "name",
+        "kind",
+        "capacity",
+        "area",
+        "tariff",
+        "zone",
+        "address",
+        "lat",
+        "lng",
+        "datum",
+        "operator",
+        "is_active",
+    }
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationFailed(_("cannot change %(fields)s"), params={"fields": Listed(sorted(unknown))})
@@ -157,12 +172,22 @@ def lot_update(*, lot: ParkingLot, **changes: Any) -> ParkingLot:
         address=changes.get("address", lot.address),
         lat=changes.get("lat", lot.lat),
         lng=changes.get("lng", lot.lng),
+        datum=changes.get("datum", "wgs84"),
+        # A point not given again is kept as stored (converted when it came, with its datum).
+        new_point=bool({"lat", "lng", "datum"} & set(changes)),
         operator=changes.get("operator", lot.operator),
     )
 
 
 def _lot_apply(
-    lot: ParkingLot, *, address: str, lat: float | None, lng: float | None, operator: Department | None
+    lot: ParkingLot,
+    *,
+    address: str,
+    lat: float | None,
+    lng: float | None,
+    datum: str = "wgs84",
+    new_point: bool = True,
+    operator: Department | None,
 ) -> ParkingLot:
     lot.name = (lot.name or "").strip()
     if not lot.name:
@@ -180,7 +205,8 @@ def _lot_apply(
             _("'%(name)s' already exists in %(area)s"), params={"name": lot.name, "area": lot.area.name}, field="name"
         )
     lot.address = address
-    lot.lat, lot.lng = lat, lng
+    if new_point:
+        lot.lat, lot.lng, lot.location_datum = stored_point(lat, lng, datum)
     lot.operator = operator
     lot.area_path = lot.area.path
     lot.save()

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wangge.accounts.models import Role, User
 from wangge.accounts.scope import scope_for
-from wangge.core import clock, geodesy
+from wangge.core import clock
 from wangge.core.errors import PermissionDenied, ValidationFailed
 from wangge.demands import codes, routing, sla
 from wangge.demands.models import ActorKind, Channel, Demand, DemandEvent, Kind, State, Urgency
@@ -34,7 +34,8 @@ from wangge.demands.services.category import _resolve_category, _suggest
 from wangge.demands.services.notify import _holder_recipients, _tell_arrival, _tell_resident
 from wangge.demands.transitions import Move
 from wangge.notifications.services import outbox_batch
-from wangge.registry.models import Area, Datum, Department, Household, Level
+from wangge.registry.models import Area, Department, Household, Level
+from wangge.registry.points import stored_point
 
 
 @dataclass(frozen=True)
@@ -191,14 +192,8 @@ def _submit(
     grid_area = _resolve_grid(grid)
     lat_f, lng_f = _float_or_none(lat, "location"), _float_or_none(lng, "location")
     routing.check_point(lat_f, lng_f)
-    if datum not in Datum.values:
-        raise ValidationFailed(
-            _("unknown coordinate datum '%(datum)s'"), params={"datum": str(datum)[:20]}, field="datum"
-        )
-    source_datum = datum if lat_f is not None else Datum.WGS84
-    if lat_f is not None and lng_f is not None and datum != Datum.WGS84:
-        # Kept in WGS-84 like every stored point, so lists, maps and nearness compare like with like.
-        lat_f, lng_f = geodesy.convert(lat_f, lng_f, datum, Datum.WGS84)
+    # Kept in WGS-84 like every stored point, so lists, maps and nearness compare like with like.
+    lat_f, lng_f, source_datum = stored_point(lat_f, lng_f, datum)
     staff_actor = is_staff(actor)
     if actor is not None and staff_actor and actor.role == Role.AUDITOR:
         raise PermissionDenied(_("auditors may only read"), code="read_only")

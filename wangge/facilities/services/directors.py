@@ -16,6 +16,7 @@ from wangge.core.phones import clean_phone
 from wangge.core.text import capped_text
 from wangge.facilities.models import ChecklistItem, DirectorLevel, Facility, FacilityDirector, FacilityType, RulePeriod
 from wangge.registry.models import Area, Department, Level
+from wangge.registry.points import stored_point
 
 
 @transaction.atomic
@@ -70,6 +71,7 @@ def facility_create(
     address: str = "",
     lat: float | None = None,
     lng: float | None = None,
+    datum: str = "wgs84",
     department: Department | None = None,
     open_hours: str = "",
     actor: User | None = None,
@@ -85,8 +87,7 @@ def facility_create(
         raise ValidationFailed(_("facility code already exists: %(code)s"), params={"code": code}, field="code")
     if area.level == Level.CITY:
         raise ValidationFailed(_("choose at least a town or street"), field="area", code="area_too_high")
-    if (lat is None) != (lng is None) or (lat is not None and not (-90 <= lat <= 90 and -180 <= lng <= 180)):  # type: ignore[operator]
-        raise ValidationFailed(_("the location is not a valid point"), field="location")
+    lat, lng, datum = stored_point(lat, lng, datum)
     now = clock.now()
     return Facility.objects.create(
         facility_type=facility_type,
@@ -97,6 +98,7 @@ def facility_create(
         address=capped_text(address, 200),
         lat=lat,
         lng=lng,
+        location_datum=datum,
         department=department,
         open_hours=capped_text(open_hours, 50),
         created_at=now,

@@ -34,6 +34,7 @@ from wangge.facilities.models import (
 )
 from wangge.facilities.services._common import _inspector, _told
 from wangge.registry.models import Level
+from wangge.registry.points import stored_point
 
 MAX_NOTE = 500
 MAX_PHOTOS_PER_ITEM = 3
@@ -97,18 +98,6 @@ def _director_for(facility: Facility, actor: User, director: FacilityDirector | 
             field="director",
         )
     return director
-
-
-def _point(lat: Any, lng: Any) -> tuple[float | None, float | None]:
-    if lat in (None, "") and lng in (None, ""):
-        return None, None
-    try:
-        lat_f, lng_f = float(lat), float(lng)
-    except (TypeError, ValueError):
-        raise ValidationFailed(_("the location is not a valid point"), field="location") from None
-    if not (-90 <= lat_f <= 90 and -180 <= lng_f <= 180):
-        raise ValidationFailed(_("the location is not a valid point"), field="location")
-    return lat_f, lng_f
 
 
 def _open_demands(facility: Facility) -> dict[int, Any]:
@@ -221,6 +210,7 @@ def inspection_record(
     note: str = "",
     lat: Any = None,
     lng: Any = None,
+    datum: str = "wgs84",
     photos: Iterable[Any] = (),
     at: dt.datetime | None = None,
 ) -> Inspection:
@@ -269,7 +259,7 @@ def inspection_record(
     check_pixel_budget([p for res in given.values() for p in res.photos] + list(photos))  # before decoding any
     item_photos = {code: [clean_photo(p) for p in res.photos] for code, res in given.items()}
     visit_photos = [clean_photo(p) for p in photos if p is not None]
-    lat_f, lng_f = _point(lat, lng)
+    lat_f, lng_f, datum_from = stored_point(lat, lng, datum)
     if lat_f is None:
         gps = next(
             ((p.lat, p.lng) for p in [*visit_photos, *itertools.chain(*item_photos.values())] if p.lat is not None),
@@ -291,6 +281,7 @@ def inspection_record(
         note=capped_text(note, 2000),
         lat=lat_f,
         lng=lng_f,
+        location_datum=datum_from,
         area_path=facility.area_path,
         created_at=now,
     )
