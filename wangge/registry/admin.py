@@ -391,11 +391,13 @@ class HouseholdForm(ServiceForm):
                 care_tags=tags,
             )
         household = Household.objects.select_related("grid").get(pk=self.instance.pk)
+        # Who changed it goes into the household's history (`HouseholdAdmin.get_form` sets the user).
+        by = getattr(self, "user", None)
         if data["grid"].pk != household.grid_id:
-            household = services.household_move(household=household, grid=data["grid"])
+            household = services.household_move_direct(household=household, grid=data["grid"], by=by)
         return services.household_update(
             household=household,
-            by=None,
+            by=by,
             version=household.version,
             address=data["address"],
             head_name=data["head_name"],
@@ -448,6 +450,11 @@ class HouseholdAdmin(ScopedAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return ["phone_col", "id_col"] if obj is not None else []
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)  # a new class per request
+        form.user = request.user  # type: ignore[attr-defined]
+        return form
 
     def delete_model(self, request: HttpRequest, obj: Household) -> None:
         services.household_delete(household=obj)

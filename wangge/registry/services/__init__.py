@@ -22,6 +22,7 @@ from wangge.registry.services.base import (
 from wangge.registry.services.register import (
     MemberDraft,
     household_move_decide,
+    household_move_direct,
     household_move_propose,
     household_update,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "household_key",
     "household_move",
     "household_move_decide",
+    "household_move_direct",
     "household_move_propose",
     "household_update",
     "path_columns",

@@ -141,6 +141,10 @@ def test_admin_move_and_delete_keep_the_counts(tree: Any, personas: Any, world: 
     tree.grid.refresh_from_db()
     tree.sibling_grid.refresh_from_db()
     assert (tree.grid.household_count, tree.sibling_grid.household_count) == (0, 1)
+    # The move and the edit are lines of the household's history, with who made them.
+    lines = [(c.kind, [f["field"] for f in c.fields], c.changed_by) for c in household.changes.order_by("id")]
+    town = personas[Role.TOWN]
+    assert lines == [("move_approved", ["grid"], town), ("edit", ["members"], town)]
     delete = reverse("admin:registry_household_delete", args=[household.pk])
     assert client.post(delete, {"post": "yes"}).status_code == 302
     assert not Household.objects.filter(pk=household.pk).exists()
