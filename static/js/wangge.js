@@ -6,8 +6,9 @@
      data-select-all="name"    a checkbox that (un)checks every input[name=name]
      data-go="param"           a select that opens ?param=<value> (with its data-keep query string)
      data-reset-on-success     an htmx form emptied after a successful request
-     data-locate="status-id"   a button that puts the device's position into its form's lat and lng
-                               (data-done / data-failed: the words shown in the status element) */
+     data-locate="status-id"   a button that puts the device's position into its form's lat and lng (and
+                               "wgs84" into its datum, if it has one; data-done / data-failed: the words
+                               shown in the status element) */
 (function () {
   "use strict";
   document.addEventListener("change", function (event) {
@@ -31,6 +32,8 @@
     navigator.geolocation.getCurrentPosition(function (pos) {
       form.elements.namedItem("lat").value = pos.coords.latitude.toFixed(6);
       form.elements.namedItem("lng").value = pos.coords.longitude.toFixed(6);
+      var datum = form.elements.namedItem("datum");
+      if (datum) datum.value = "wgs84"; // the browser's geolocation is GPS (WGS-84)
       say("data-done");
     }, function () { say("data-failed"); }, { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
   }
