@@ -91,7 +91,8 @@ def test_a_checked_report_raises_the_figure_on_the_public_page_and_not_before(
         # The city administrator checks at a desk.
         login(desk_page, admin)
         desk_page.goto(reverse("projects:checks"))
-        desk_page.click(f'[data-testid="open-check-{report.pk}"]')
+        with desk_page.expect_navigation():  # count() does not wait: read the check page once it is there
+            desk_page.click(f'[data-testid="open-check-{report.pk}"]')
         assert desk_page.locator("img.thumb").count() == 1  # the photo is there to look at
         screenshot(desk_page, "projects-check")
         with desk_page.expect_navigation():
