@@ -23,10 +23,11 @@ from wangge.core.errors import ValidationFailed
 from wangge.core.files import refuse_oversized_upload
 from wangge.core.htmx import render_page_or_fragment
 from wangge.demands.hotline_results import hotline_orders, hotline_results_workbook
+from wangge.registry.importing.forms import CityUploadForm
 from wangge.registry.importing.jobs import import_job_context, import_job_create
 from wangge.registry.importing.reader import EXTENSIONS
 from wangge.registry.importing.selectors import can_import, import_cities, import_job_get, import_job_list
-from wangge.registry.models import Area, ImportJob
+from wangge.registry.models import ImportJob
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HOTLINE = ImportJob.Kind.HOTLINE
@@ -37,16 +38,11 @@ class PeriodForm(forms.Form):
     until = forms.DateField()
 
 
-class HotlineUploadForm(forms.Form):
-    city = forms.ModelChoiceField(queryset=Area.objects.none(), label=_("City"), empty_label=None)
+class HotlineUploadForm(CityUploadForm):
     file = forms.FileField(
         label=_("Hotline export (.xlsx, .xls or .csv)"),
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(EXTENSIONS)}),
     )
-
-    def __init__(self, *args: Any, cities: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["city"].queryset = cities  # type: ignore[attr-defined]
 
 
 def _upload(request: HttpRequest) -> tuple[HotlineUploadForm, HttpResponse | None]:

@@ -9,7 +9,8 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from wangge.registry.boundaries.readers import AUTO
-from wangge.registry.models import Area, Datum
+from wangge.registry.importing.forms import CityUploadForm
+from wangge.registry.models import Datum
 
 EXTENSIONS = (".geojson", ".json", ".kml", ".kmz", ".zip")
 DATUM_CHOICES = [(AUTO, _("As the file says (GeoJSON and KML: WGS-84; shapefile: its .prj)")), *Datum.choices]
@@ -21,8 +22,7 @@ ENCODING_CHOICES = [
 ]
 
 
-class BoundaryUploadForm(forms.Form):
-    city = forms.ModelChoiceField(queryset=Area.objects.none(), label=_("City"), empty_label=None)
+class BoundaryUploadForm(CityUploadForm):
     file = forms.FileField(
         label=_("Boundary file (GeoJSON, KML/KMZ, or a zipped shapefile)"),
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(EXTENSIONS)}),
@@ -32,10 +32,6 @@ class BoundaryUploadForm(forms.Form):
     )
     datum = forms.ChoiceField(label=_("Coordinate datum"), choices=DATUM_CHOICES, initial=AUTO)
     encoding = forms.ChoiceField(label=_("Attribute text encoding (shapefile)"), choices=ENCODING_CHOICES, initial=AUTO)
-
-    def __init__(self, *args: Any, cities: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["city"].queryset = cities  # type: ignore[attr-defined]
 
     def clean_code_field(self) -> str:
         return (self.cleaned_data.get("code_field") or "").strip() or "code"

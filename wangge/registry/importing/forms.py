@@ -1,4 +1,4 @@
-"""The upload form of the import page."""
+"""The upload forms of the import jobs: each names the city it goes into (`CityUploadForm`)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,17 @@ from wangge.registry.importing.reader import EXTENSIONS
 from wangge.registry.models import Area
 
 
-class ImportUploadForm(forms.Form):
+class CityUploadForm(forms.Form):
+    """A file for one of the cities the person may import into (`cities`, from `import_cities`)."""
+
     city = forms.ModelChoiceField(queryset=Area.objects.none(), label=_("City"), empty_label=None)
+
+    def __init__(self, *args: Any, cities: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["city"].queryset = cities  # type: ignore[attr-defined]
+
+
+class ImportUploadForm(CityUploadForm):
     file = forms.FileField(
         label=_("Spreadsheet (.xlsx, .xls or .csv)"),
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(EXTENSIONS)}),
@@ -22,10 +31,6 @@ class ImportUploadForm(forms.Form):
         label=_("Keep the good rows and report the bad ones (otherwise nothing is written while any row is bad)"),
         required=False,
     )
-
-    def __init__(self, *args: Any, cities: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["city"].queryset = cities  # type: ignore[attr-defined]
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
