@@ -16,10 +16,10 @@ from wangge.accounts.models import User
 from wangge.core.errors import ValidationFailed, WanggeError
 from wangge.core.htmx import render_page_or_fragment
 from wangge.dashboards import selectors, services
-from wangge.demands import permissions as demand_permissions
 from wangge.demands import selectors as demand_selectors
 from wangge.demands import services as demand_services
 from wangge.demands.models import Channel, DemandComment, State, Urgency, Visibility
+from wangge.demands.transitions import Move
 
 MOVE_ORDER = ["accept", "resolve", "escalate", "dispatch", "return_", "reassign", "reject", "merge"]
 
@@ -52,14 +52,7 @@ def _console_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     # A keyset page and a count capped at COUNT_CAP (shown "1,000+"): no COUNT over the whole history.
     page = demand_selectors.demand_page(qs, cursor=request.GET.get("cursor"), size=_page_size(request))
     # Rows the user may dispatch now, by the one rule of the demand services (auditors: none).
-    # Dispatching is a holder's move: rows the user does not hold are skipped before `demand_can`, which
-    # reads requests and assists per row (the same answer, without those queries for a queue of other levels).
-    dispatchable = {
-        d.pk
-        for d in page
-        if demand_permissions.can_hold(demand=d, user=user)
-        and "dispatch" in demand_services.demand_can(demand=d, user=user)
-    }
+    dispatchable = {d.pk for d in page if demand_services.demand_may(demand=d, user=user, move=Move.DISPATCH)}
     query = raw.copy()
     query.pop("page", None)
     query.pop("cursor", None)

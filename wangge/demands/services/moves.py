@@ -424,12 +424,25 @@ def demand_can(*, demand: Demand, user: Any) -> set[str]:
     moves |= request_moves(demand=demand, user=user)
     if can_verify(demand=demand, user=user):
         moves |= {Move.VERIFY.value, Move.VERIFY_BACK.value}  # the verifier's (核查), who never holds it
+    moves |= {m.value for m in _holder_moves(demand, user, Move.RESOLVE) - REQUEST_MOVES}
+    return moves
+
+
+def demand_may(*, demand: Demand, user: Any, move: Move) -> bool:
+    """Whether `user` may make the holder's `move` on `demand` now: the one question `demand_can` answers
+    among others, without the queries it spends on requests, call backs and verification (the console asks
+    it of every row of a page)."""
+    return is_staff(user) and user.role != Role.AUDITOR and move in _holder_moves(demand, user, move)
+
+
+def _holder_moves(demand: Demand, user: Any, move: Move) -> set[Move]:
+    """The staff moves of the table `user` may make as the holder (none when they do not hold it); the
+    facts are those `move` needs (`table_facts`: the open assists are read for a resolve only)."""
     if not can_hold(demand=demand, user=user):
-        return moves
-    facts = table_facts(demand, Move.RESOLVE)
+        return set()
+    facts = table_facts(demand, move)
     facts.pop("needs_verification")
     allowed = allowed_moves(demand.state, demand.holder_kind or "grid", **facts) & STAFF_MOVES
     if Move.ESCALATE in allowed and (demand.holder_area is None or demand.holder_area.parent_id is None):
         allowed.discard(Move.ESCALATE)
-    moves |= {m.value for m in allowed - REQUEST_MOVES}
-    return moves
+    return allowed

@@ -121,3 +121,25 @@ def test_candidates_are_exactly_who_may_hold(held: dict[str, Demand], personas: 
         candidates = set(permissions.demand_holder_candidates(demand=demand).values_list("pk", flat=True))
         may_hold = {user.pk for user in personas.values() if permissions.can_hold(demand=demand, user=user)}
         assert candidates & persona_ids == may_hold, name
+
+
+def test_demand_may_gives_the_answer_demand_can_gives_for_each_holder_move(tree: Any, personas: Any) -> None:
+    """The console asks `demand_may` of every row; it must agree with `demand_can`, move by move."""
+    from wangge.demands.transitions import STAFF_MOVES
+
+    waiting = make_demand(grid=tree.grid)
+    accepted = make_demand(grid=tree.grid)
+    services.demand_accept(demand=accepted, actor=personas[Role.GRID_LEADER])
+    escalated = make_demand(grid=tree.grid)
+    services.demand_escalate(demand=escalated, actor=personas[Role.GRID_LEADER], reason="需要上级协调")
+    elsewhere = make_demand(grid=tree.other_grid)
+    for demand in (waiting, accepted, escalated, elsewhere):
+        demand = Demand.objects.get(pk=demand.pk)
+        for user in personas.values():
+            can = services.demand_can(demand=demand, user=user)
+            for move in STAFF_MOVES:
+                assert services.demand_may(demand=demand, user=user, move=move) == (move.value in can), (
+                    demand.state,
+                    getattr(user, "role", user),
+                    move,
+                )
