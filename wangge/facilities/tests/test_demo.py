@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+import time_machine
 from django.core.management import call_command
 
 from wangge.core import clock
@@ -46,14 +47,16 @@ def test_seventy_two_toilets_with_three_directors_each(tree: Any, personas: Any)
 def test_a_week_of_inspections_with_some_failures(tree: Any, personas: Any, settings: Any, tmp_path: Any) -> None:
     from wangge.facilities.demo import seed_toilets
 
-    seed_toilets(tree.city, total=8, since=clock.today_local() - dt.timedelta(days=7))
-    made = seed_inspections(tree.city, weeks=1)
-    assert made == Inspection.objects.count() > 50
-    assert Inspection.objects.filter(result="fail").exists()
-    assert Demand.objects.filter(channel="inspection").exists()
-    assert seed_inspections(tree.city, weeks=1) == 0
-    records = director_records(user=personas["city_admin"])
-    assert len(records) == 24 and any(r.done for r in records)
+    # A fixed week: the seeded draws fall on the days of the week, so which checks fail depends on the date.
+    with time_machine.travel(dt.datetime(2026, 12, 6, 12, 0, tzinfo=clock.local_tz()), tick=False):
+        seed_toilets(tree.city, total=8, since=clock.today_local() - dt.timedelta(days=7))
+        made = seed_inspections(tree.city, weeks=1)
+        assert made == Inspection.objects.count() > 50
+        assert Inspection.objects.filter(result="fail").exists()
+        assert Demand.objects.filter(channel="inspection").exists()
+        assert seed_inspections(tree.city, weeks=1) == 0
+        records = director_records(user=personas["city_admin"])
+        assert len(records) == 24 and any(r.done for r in records)
 
 
 def test_the_command_needs_a_city(db: Any) -> None:
