@@ -361,12 +361,16 @@ SELECT m.id, m.accepted_at, 'staff', 'accept', 'submitted', 'in_progress', '', '
 
 
 def keep_indexes(cur: Any) -> int:
-    """Drop the secondary indexes of the two tables, keeping their definitions in bench_scale_indexes."""
+    """Drop the secondary indexes of the two tables, keeping their definitions in bench_scale_indexes.
+
+    On partitioned tables (PostgreSQL since demands 0016) these are the parents' indexes: dropping one
+    drops it on every partition, and its definition is kept without ONLY, so building it again builds
+    it on every partition too."""
     cur.execute("CREATE TABLE IF NOT EXISTS bench_scale_indexes (name text PRIMARY KEY, definition text NOT NULL)")
     cur.execute(
         """
         INSERT INTO bench_scale_indexes (name, definition)
-        SELECT i.indexname, i.indexdef FROM pg_indexes i
+        SELECT i.indexname, replace(i.indexdef, ' ON ONLY ', ' ON ') FROM pg_indexes i
         WHERE i.schemaname = current_schema() AND i.tablename IN ('demands_demand', 'demands_demandevent')
           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
         ON CONFLICT (name) DO NOTHING
@@ -444,11 +448,19 @@ def sizes(cur: Any) -> dict[str, Any]:
     cur.execute("SELECT count(*) FROM demands_demand")
     demands = cur.fetchone()[0] or 1
     for table in tables:
-        cur.execute(
-            "SELECT pg_total_relation_size(%s::regclass), pg_relation_size(%s::regclass), "
-            "pg_indexes_size(%s::regclass)",
-            [table, table, table],
-        )
+        cur.execute("SELECT relkind = 'p' FROM pg_class WHERE oid = %s::regclass", [table])
+        if cur.fetchone()[0]:  # a partitioned table's bytes are its partitions'
+            cur.execute(
+                "SELECT sum(pg_total_relation_size(relid))::bigint, sum(pg_relation_size(relid))::bigint, "
+                "sum(pg_indexes_size(relid))::bigint FROM pg_partition_tree(%s::regclass) WHERE isleaf",
+                [table],
+            )
+        else:
+            cur.execute(
+                "SELECT pg_total_relation_size(%s::regclass), pg_relation_size(%s::regclass), "
+                "pg_indexes_size(%s::regclass)",
+                [table, table, table],
+            )
         total, heap, indexes = cur.fetchone()
         out[table] = {"total_bytes": total, "heap_bytes": heap, "index_bytes": indexes}
     out["bytes_per_demand"] = round(sum(v["total_bytes"] for v in out.values()) / demands)
@@ -487,6 +499,9 @@ def main() -> None:
         timings["migrate_seconds"] = manage(url, "migrate", "--no-input", "-v", "0")
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     texts = read_texts(args.texts)
+    # The months of the history must exist before the load, or every row lands in the DEFAULT partition.
+    since = now - dt.timedelta(days=args.days + 31)
+    timings["partitions_seconds"] = manage(url, "partition_history", "--ahead", "3", "--since", f"{since:%Y-%m}")
 
     with psycopg.connect(url, autocommit=True, cursor_factory=psycopg.ClientCursor) as conn, conn.cursor() as cur:
         cur.execute("SET synchronous_commit = off")

@@ -162,6 +162,10 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
     _db["TEST"] = {"NAME": os.environ.get("WANGGE_TEST_SQLITE", "")} if os.environ.get("WANGGE_TEST_SQLITE") else {}
+# PostgreSQL through Django's backend with one change for the partitioned tables below (GROUP BY).
+POSTGRESQL_ENGINE = "wangge.core.postgresql"
+if _db["ENGINE"] == "django.db.backends.postgresql":
+    _db["ENGINE"] = POSTGRESQL_ENGINE
 DATABASES = {"default": _db}
 # A streaming replica of the PostgreSQL primary (DATABASE_REPLICA_URL=postgres://…): dashboards, reports,
 # exports, public pages and Open311 lists read from it inside `wangge.core.replica.use_replica()`; every
@@ -175,7 +179,9 @@ DATABASE_REPLICA_PIN_SECONDS = int(os.environ.get("DATABASE_REPLICA_PIN_SECONDS"
 DATABASE_REPLICA_WAIT_SECONDS = float(os.environ.get("DATABASE_REPLICA_WAIT_SECONDS", "2"))
 if DATABASE_REPLICA_URL:
     _replica = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")))
-    if _db["ENGINE"] != "django.db.backends.postgresql" or _replica["ENGINE"] != _db["ENGINE"]:
+    if _replica["ENGINE"] == "django.db.backends.postgresql":
+        _replica["ENGINE"] = POSTGRESQL_ENGINE
+    if _db["ENGINE"] != POSTGRESQL_ENGINE or _replica["ENGINE"] != _db["ENGINE"]:
         from django.core.exceptions import ImproperlyConfigured
 
         raise ImproperlyConfigured("DATABASE_REPLICA_URL names a PostgreSQL standby of DATABASE_URL's PostgreSQL")
@@ -492,12 +498,24 @@ TRIAGE_RETRAIN_CHECK_SECONDS = float(os.environ.get("TRIAGE_RETRAIN_CHECK_SECOND
 # Below this confidence the department model's answer gives way to the category's default department.
 TRIAGE_DEPARTMENT_MIN_CONFIDENCE = float(os.environ.get("TRIAGE_DEPARTMENT_MIN_CONFIDENCE", "0.4"))
 
+# --- partitions (PostgreSQL) -------------------------------------------------------------------
+# Demands and their events are partitioned by month (wangge/demands/partitioning/, docs/scaling.md,
+# "Partitions"): the one list of the partitioned models, their tables and partition keys. Not an
+# operator's setting: the schema (migration demands 0016) and the database backend follow it.
+WANGGE_PARTITIONED = (
+    ("demands.Demand", "demands_demand", "created_at"),
+    ("demands.DemandEvent", "demands_demandevent", "at"),
+)
+# The worker keeps this month and this many next ones created.
+WANGGE_PARTITION_MONTHS_AHEAD = int(os.environ.get("WANGGE_PARTITION_MONTHS_AHEAD", "3"))
+
 # --- worker ---------------------------------------------------------------------------------
 # Every pass of `run_worker` (wangge.core.worker), by dotted path, called in this order with no
 # arguments: each app registers its own background work here, so the worker imports no domain.
 # The sweeps come before the outbox, so the messages they enqueue leave in the same pass; the
 # long jobs (exports, registry imports) come last, so they never delay a message.
 WANGGE_WORKER_HOOKS = [
+    "wangge.demands.partitioning.months.partitions_ahead_pass",
     "wangge.demands.sweep.sweep_once",
     "wangge.opengov.services.disclosure_sweep",
     "wangge.facilities.services.facilities_sweep",

@@ -290,7 +290,9 @@ class PiiAccessLog(models.Model):
     at = models.DateTimeField(_("when"))
     what = models.CharField(_("what"), max_length=300)
     why = models.TextField(_("why"))
-    demand = models.ForeignKey("demands.Demand", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    demand = models.ForeignKey(
+        "demands.Demand", db_constraint=False, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     export = models.ForeignKey(ExportJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="pii_logs")
     values = models.PositiveIntegerField(_("values shown"), default=0)
 

@@ -5,3 +5,6 @@ class DemandsConfig(AppConfig):
     verbose_name = "诉求 Demands"
     name = "wangge.demands"
     label = "demands"
+
+    def ready(self) -> None:
+        from wangge.demands import checks  # noqa: F401  (registers the partition check)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -37,17 +38,27 @@ def provisional(demand: Demand) -> None:
         demand.code = next_code()
 
 
-def number(demand: Demand) -> None:
-    """Give the inserted demand its public code; call last in the intake transaction (see the module)."""
+def number(demand: Demand, *, idempotency_key: str | None = None) -> int | None:
+    """Give the inserted demand its public code; call last in the intake transaction (see the module).
+
+    With an idempotency key on PostgreSQL, the same statement first claims the key (an advisory lock
+    held to commit, then a look for another demand with it: `wangge_idempotency_claim`, migration
+    demands 0016); when one exists, nothing is numbered and its id comes back, for the caller to roll
+    back and answer with it. The key is unique only together with the month there (partitions), so
+    this lock, not the index, keeps two racing intakes with one key to one demand.
+    """
     if not _numbers_last():
-        return
+        return None
     prefix, day = settings.WANGGE_CITY_PREFIX, clock.today_local()
-    code = _bump_into(demand.pk, prefix, day)
-    if code is None:
+    code, existing = _bump_into(demand.pk, prefix, day, idempotency_key)
+    if code is None and existing is None:
         _make_counter(prefix, day)
-        code = _bump_into(demand.pk, prefix, day)
+        code, existing = _bump_into(demand.pk, prefix, day, idempotency_key)
+    if existing is not None:
+        return existing
     assert code is not None
     demand.code = code
+    return None
 
 
 def next_code(*, day: dt.date | None = None, prefix: str | None = None) -> str:
@@ -79,19 +90,28 @@ def _bump(prefix: str, day: dt.date) -> int | None:
     return int(row[0]) if row else None
 
 
-def _bump_into(pk: int, prefix: str, day: dt.date) -> str | None:
-    """PostgreSQL: add one to the day's counter and write the code into demand `pk`, in one statement."""
+def _bump_into(pk: int, prefix: str, day: dt.date, key: str | None) -> tuple[str | None, int | None]:
+    """PostgreSQL: add one to the day's counter and write the code into demand `pk`, in one statement;
+    with `key`, only when no other demand holds it (else that demand's id, and nothing written)."""
     counter = connection.ops.quote_name(DemandCounter._meta.db_table)
     demands = connection.ops.quote_name(Demand._meta.db_table)
+    claim = (
+        "SELECT wangge_idempotency_claim(%s, %s) AS existing" if key is not None else "SELECT NULL::bigint AS existing"
+    )
+    params: list[Any] = [key, pk] if key is not None else []
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH bumped AS (UPDATE {counter} SET last = last + 1 WHERE prefix = %s AND day = %s RETURNING last) "
-            f"UPDATE {demands} SET code = %s || lpad(bumped.last::text, greatest(6, length(bumped.last::text)), '0') "
-            f"FROM bumped WHERE {demands}.id = %s RETURNING {demands}.code",
-            [prefix, day, f"{prefix}-{day:%Y%m%d}-", pk],
+            f"WITH claim AS ({claim}), "
+            f"bumped AS (UPDATE {counter} SET last = last + 1 FROM claim "
+            f"WHERE claim.existing IS NULL AND prefix = %s AND day = %s RETURNING last), "
+            f"coded AS (UPDATE {demands} "
+            "SET code = %s || lpad(bumped.last::text, greatest(6, length(bumped.last::text)), '0') "
+            f"FROM bumped WHERE {demands}.id = %s RETURNING {demands}.code) "
+            "SELECT (SELECT code FROM coded), (SELECT existing FROM claim)",
+            [*params, prefix, day, f"{prefix}-{day:%Y%m%d}-", pk],
         )
         row = cursor.fetchone()
-    return str(row[0]) if row else None
+    return (str(row[0]) if row[0] is not None else None, int(row[1]) if row[1] is not None else None)
 
 
 def new_tracking_token() -> str:

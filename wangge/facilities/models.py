@@ -238,7 +238,12 @@ class InspectionItem(models.Model):
     passed = models.BooleanField(_("passed"))
     note = models.CharField(_("note"), max_length=500, blank=True)
     demand = models.ForeignKey(
-        "demands.Demand", null=True, blank=True, on_delete=models.SET_NULL, related_name="inspection_items"
+        "demands.Demand",
+        db_constraint=False,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="inspection_items",
     )
     # True when `demand` was already open from an earlier failure (commented, not filed again), or,
     # on a passed item, the demand still open from before: noted, not closed by the inspector.

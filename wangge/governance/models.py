@@ -99,7 +99,7 @@ class TopicDemand(models.Model):
     """A demand that belongs to a topic; `told_at` is when its reporter was told (once)."""
 
     topic = models.ForeignKey(GovernanceTopic, on_delete=models.CASCADE, related_name="links")
-    demand = models.ForeignKey("demands.Demand", on_delete=models.CASCADE, related_name="+")
+    demand = models.ForeignKey("demands.Demand", db_constraint=False, on_delete=models.CASCADE, related_name="+")
     how = models.CharField(_("how"), max_length=10, choices=LinkHow.choices)
     linked_at = models.DateTimeField(_("linked at"))
     linked_by = models.ForeignKey(
@@ -151,7 +151,7 @@ class ProactiveTask(models.Model):
     facility = models.ForeignKey(
         "facilities.Facility", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    demand = models.OneToOneField("demands.Demand", on_delete=models.CASCADE, related_name="+")
+    demand = models.OneToOneField("demands.Demand", db_constraint=False, on_delete=models.CASCADE, related_name="+")
     area_path_fields = ("area_path",)  # rewritten by registry area_move
     area_path = models.CharField(max_length=255, db_index=True, editable=False)
     failures = models.PositiveIntegerField(default=0)  # the failures that opened it (facility source)

@@ -9,7 +9,9 @@ from django.utils.translation import gettext_lazy as _
 class Open311Submission(models.Model):
     """One demand filed through Open311 POST requests; the demand itself is written by demands.services."""
 
-    demand = models.OneToOneField("demands.Demand", on_delete=models.CASCADE, related_name="open311_submission")
+    demand = models.OneToOneField(
+        "demands.Demand", db_constraint=False, on_delete=models.CASCADE, related_name="open311_submission"
+    )
     api_key = models.ForeignKey(
         "accounts.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="open311_submissions"
     )

@@ -137,7 +137,12 @@ class TrainingExample(models.Model):
     """Every confirmation or correction of a suggestion, kept as a labelled example for the next model."""
 
     demand = models.ForeignKey(
-        "demands.Demand", null=True, blank=True, on_delete=models.SET_NULL, related_name="training_examples"
+        "demands.Demand",
+        db_constraint=False,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="training_examples",
     )
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)

@@ -75,6 +75,7 @@ class Visit(models.Model):
     # The demand raised on this visit, created in the same transaction (channel "visit").
     demand = models.ForeignKey(
         "demands.Demand",
+        db_constraint=False,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,

@@ -39,7 +39,9 @@ class WeChatInbound(models.Model):
     openid = models.CharField(max_length=64, db_index=True)
     msg_type = models.CharField(max_length=20)
     reply = models.TextField(blank=True)
-    demand = models.ForeignKey("demands.Demand", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    demand = models.ForeignKey(
+        "demands.Demand", db_constraint=False, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     received_at = models.DateTimeField()
 
     class Meta:
@@ -61,7 +63,9 @@ class WeChatReport(models.Model):
     """A demand filed through the official account, with the photo WeChat holds for it until the worker
     fetches it into the demand's photos (`wangge.wechat.photos`)."""
 
-    demand = models.OneToOneField("demands.Demand", on_delete=models.CASCADE, related_name="wechat_report")
+    demand = models.OneToOneField(
+        "demands.Demand", db_constraint=False, on_delete=models.CASCADE, related_name="wechat_report"
+    )
     openid = models.CharField(max_length=64, db_index=True)
     photo_media_id = models.CharField(max_length=128, blank=True)
     photo_url = models.URLField(max_length=500, blank=True)

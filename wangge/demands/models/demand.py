@@ -174,7 +174,9 @@ class Demand(models.Model):
     # The resident's own answer to "is the problem solved?" (问题是否解决), given with the first rating;
     # 解决率 counts it.
     rated_solved = models.BooleanField(_("solved, says the resident"), null=True, blank=True)
-    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates")
+    merged_into = models.ForeignKey(
+        "self", db_constraint=False, null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
+    )
     idempotency_key = models.CharField(max_length=128, unique=True, null=True, blank=True, editable=False)
     suggested_category = models.ForeignKey(
         Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="suggested_demands"

@@ -17,7 +17,7 @@ from wangge.demands.models.demand import Demand
 class DemandEvent(models.Model):
     """One move in a demand's life; append-only (services only insert, nobody updates or deletes)."""
 
-    demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="events")
+    demand = models.ForeignKey(Demand, db_constraint=False, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(_("at"))
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="demand_events"
@@ -51,8 +51,10 @@ class DemandEvent(models.Model):
 class DemandPhoto(models.Model):
     """A cleaned photo (EXIF stripped) of a demand or of one of its events (e.g. the result)."""
 
-    demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="photos")
-    event = models.ForeignKey(DemandEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
+    demand = models.ForeignKey(Demand, db_constraint=False, on_delete=models.CASCADE, related_name="photos")
+    event = models.ForeignKey(
+        DemandEvent, db_constraint=False, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
+    )
     image = models.ImageField(upload_to="demands/%Y/%m/")
     uploaded_at = models.DateTimeField()
     by_resident = models.BooleanField(default=False)
@@ -69,7 +71,7 @@ class DemandPhoto(models.Model):
 class DemandComment(models.Model):
     """A remark by a resident (always public) or staff (public or staff-only)."""
 
-    demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="comments")
+    demand = models.ForeignKey(Demand, db_constraint=False, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="demand_comments"
     )
@@ -91,7 +93,9 @@ class DemandFollower(models.Model):
     """A resident who reported the same problem follows an open demand by a token of their own and is told
     when it is resolved; the reporter and followers of a demand merged away become followers of its target."""
 
-    demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="followers", verbose_name=_("demand"))
+    demand = models.ForeignKey(
+        Demand, db_constraint=False, on_delete=models.CASCADE, related_name="followers", verbose_name=_("demand")
+    )
     phone = models.CharField(_("phone"), max_length=20)
     # Unguessable like the reporter's tracking token, but a different one: a follower can read the public
     # timeline and comment, never rate or add information in the reporter's name.
@@ -99,7 +103,13 @@ class DemandFollower(models.Model):
     short_code = models.CharField(max_length=16, unique=True, editable=False, default=new_short_code)
     # The demand that was merged into `demand` when this row was made by a merge (else empty).
     merged_from = models.ForeignKey(
-        Demand, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("merged from")
+        Demand,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("merged from"),
     )
     created_at = models.DateTimeField(_("created at"))
 
@@ -123,7 +133,9 @@ class LookupCode(models.Model):
     Only its keyed hash is stored; it expires, and counts the wrong codes typed against it.
     """
 
-    demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="+", verbose_name=_("demand"))
+    demand = models.ForeignKey(
+        Demand, db_constraint=False, on_delete=models.CASCADE, related_name="+", verbose_name=_("demand")
+    )
     phone = models.CharField(_("phone"), max_length=20)
     code_hash = models.CharField(max_length=64, editable=False)
     created_at = models.DateTimeField(_("created at"))
@@ -143,7 +155,9 @@ class LookupCode(models.Model):
 class CallBack(models.Model):
     """One phone call back (回访) to the reporter of a resolved demand, reached or not; never updated."""
 
-    demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="call_backs", verbose_name=_("demand"))
+    demand = models.ForeignKey(
+        Demand, db_constraint=False, on_delete=models.CASCADE, related_name="call_backs", verbose_name=_("demand")
+    )
     at = models.DateTimeField(_("at"))
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("called by")
@@ -172,7 +186,9 @@ class DemandRequest(models.Model):
     One pending request per demand; the decision is written once (services only).
     """
 
-    demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="requests", verbose_name=_("demand"))
+    demand = models.ForeignKey(
+        Demand, db_constraint=False, on_delete=models.CASCADE, related_name="requests", verbose_name=_("demand")
+    )
     kind = models.CharField(_("kind"), max_length=12, choices=RequestKind.choices)
     reason = models.TextField(_("reason"))
     # Extension: the new deadline asked for. Suspension: when the clock resumes by itself (empty: by hand).
@@ -209,7 +225,9 @@ class DemandAssist(models.Model):
     The demand resolves only when every assistant has replied.
     """
 
-    demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="assists", verbose_name=_("demand"))
+    demand = models.ForeignKey(
+        Demand, db_constraint=False, on_delete=models.CASCADE, related_name="assists", verbose_name=_("demand")
+    )
     department = models.ForeignKey(
         "registry.Department", on_delete=models.PROTECT, related_name="assists", verbose_name=_("department")
     )

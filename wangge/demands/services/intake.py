@@ -108,9 +108,11 @@ def demand_submit(
     `confidential` (保密): the reporter asked that it stay with its holders (`permissions.is_confidential`);
     it outweighs a consent to publish.
     A repeated `idempotency_key` gives back the first demand with `replayed=True`, even when two
-    requests with one key race: the unique key lets one in, the other's transaction (or savepoint,
-    inside a caller's transaction) rolls back whole, its number too, and it finds the first.
-    The key is not looked up beforehand: a first request, the common case, pays no query for it.
+    requests with one key race: on SQLite the unique key lets one in; on PostgreSQL, where the key is
+    unique only with the month (partitions), the statement that numbers the demand claims the key
+    first (`codes.number`), so the second waits for the first to commit and finds it. Either way the
+    other's transaction (or savepoint, inside a caller's transaction) rolls back whole, its number
+    too, and it answers with the first. A first request, the common case, pays no extra statement.
     """
     key = (idempotency_key or "").strip() or None
     if key is not None and len(key) > 128:
@@ -141,11 +143,20 @@ def demand_submit(
                 publish_consent=publish_consent,
                 confidential=confidential,
             )
+    except _KeyTaken as taken:
+        return SubmitResult(demand=Demand.objects.get(pk=taken.demand_id), replayed=True)
     except IntegrityError:
         existing = Demand.objects.filter(idempotency_key=key).first() if key is not None else None
         if existing is None:
             raise
         return SubmitResult(demand=existing, replayed=True)
+
+
+class _KeyTaken(Exception):
+    """Raised inside intake's transaction to roll it back: another demand holds the idempotency key."""
+
+    def __init__(self, demand_id: int) -> None:
+        self.demand_id = demand_id
 
 
 def _submit(
@@ -281,7 +292,9 @@ def _submit(
     _save_photos(demand, cleaned, event=event, by_resident=not staff_actor)
     recipients = _holder_recipients(demand)
     # Last: the day's counter row is locked from here to commit (codes.py); the messages carry the code.
-    codes.number(demand)
+    taken = codes.number(demand, idempotency_key=key)
+    if taken is not None:
+        raise _KeyTaken(taken)
     with outbox_batch():
         _tell_arrival(demand, event, why=in_chinese(_("New demand")), recipients=recipients)
         _tell_resident(
