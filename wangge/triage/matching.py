@@ -44,6 +44,8 @@ WORD_WEIGHT = 1.0
 RERANK = 20
 LOCAL_CORPUS = 5
 LOCAL_WEIGHT = 1.0
+# A large index chooses those candidates without the query's terms held by more than this share of its texts.
+COMMON_SHARE = 0.1
 # The first characters (the title, or what a resident wrote first) name the problem: counted twice.
 LEAD_CHARS = 60
 # Only the start of a long text is read (as the classifier does): it bounds the time of a pool's first reading.
@@ -182,25 +184,26 @@ class TextIndex:
         self.average = max(float(lengths.mean()) if len(texts) else 1.0, 1.0)
         self.norm = (1 - B + B * lengths / self.average).astype(np.float32)
 
-    def _scores(self, text: str) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
-        """The figure of every indexed text, and the query's terms, weights and counts."""
+    def _scores(self, text: str, common: float) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray, np.ndarray]:
+        """The figure of every indexed text over the query's terms held by at most `common` texts (all:
+        `similarity`), and the query's terms, weights × IDF, counts and own score (the figure's divisor)."""
         scores = np.zeros(self.size, dtype=np.float32)
         keys, weights, counts = _query(terms(text, rewriter=self.rewriter))
         own_norm = 1 - B + B * counts.sum() / self.average
-        top = 0.0
-        for key, weight, count in zip(keys, weights, counts, strict=True):
+        masses = np.zeros(len(keys))
+        for j, key in enumerate(keys):
             hit = self.postings.get(key)
             df = 0 if hit is None else hit[0].size
-            mass = weight * math.log(1.0 + (self.size - df + 0.5) / (df + 0.5))
-            top += mass * float(_saturated(float(count), own_norm))
-            if hit is not None:
+            masses[j] = weights[j] * math.log(1.0 + (self.size - df + 0.5) / (df + 0.5))
+            if hit is not None and df <= common:
                 ids, tfs = hit
-                scores[ids] += mass * _saturated(tfs, self.norm[ids])
-        return (np.minimum(scores / top, 1.0) if top > 0 else scores), keys, weights, counts
+                scores[ids] += masses[j] * _saturated(tfs, self.norm[ids])
+        top = float((masses * _saturated(counts, own_norm)).sum())
+        return (np.minimum(scores / top, 1.0) if top > 0 else scores), keys, masses, counts, weights
 
     def similarity(self, text: str) -> np.ndarray:
         """0..1 for every indexed text: the same figure as `pool_similarity` (without imagined texts)."""
-        return self._scores(text)[0]
+        return self._scores(text, self.size)[0]
 
     def _counts(self, keys: list[str], rows: np.ndarray) -> np.ndarray:
         """How often each of `keys` occurs in each text of `rows` (read off the posting lists)."""
@@ -221,18 +224,25 @@ class TextIndex:
         Among near rivals (other messages about the same estate, the same school) the terms they all
         share tell nothing: the second stage counts IDF among those candidates (`_pool_scores`, as the
         duplicate finder does over a village) and adds it, × `LOCAL_WEIGHT`, to the figure over the
-        best figure. The similarity given is the figure."""
-        scores, keys, weights, counts = self._scores(text)
+        best figure. The similarity given is the figure. In a large index the candidates are chosen
+        without the query's terms found in more than `COMMON_SHARE` of the texts (single characters
+        such as 市 or 的: long posting lists, little weight), and their figure then counted in full."""
+        common = COMMON_SHARE * self.size if self.size > 10 * RERANK else self.size
+        rough, keys, masses, counts, weights = self._scores(text, common)
         k = min(k, self.size)
         if k <= 0:
             return []
         n = min(RERANK, self.size)
-        best = np.argpartition(-scores, n - 1)[:n]
-        best = best[np.argsort(-scores[best], kind="stable")]
-        first = scores[best].astype(float)
-        order = np.arange(n)
-        if keys and first[0] > 0:
-            tf = self._counts(keys, best)
+        best = np.argpartition(-rough, n - 1)[:n]
+        best = best[np.argsort(-rough[best], kind="stable")]
+        tf = self._counts(keys, best)
+        own = float((masses * _saturated(counts, 1 - B + B * counts.sum() / self.average)).sum())
+        if own <= 0:
+            return [(int(i), 0.0) for i in best[:k]]
+        said = (_saturated(tf, self.norm[best][:, None]) * masses[None, :]).sum(axis=1) / own
+        first = np.minimum(said, 1.0)
+        order = np.argsort(-first, kind="stable")
+        if first[order[0]] > 0:
             local = _pool_scores(weights, counts, tf, self.lengths[best], LOCAL_CORPUS)
-            order = np.argsort(-(first / first[0] + LOCAL_WEIGHT * local), kind="stable")
+            order = np.argsort(-(first / first[order[0]] + LOCAL_WEIGHT * local), kind="stable")
         return [(int(best[i]), float(first[i])) for i in order[:k]]
