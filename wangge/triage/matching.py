@@ -184,9 +184,12 @@ class TextIndex:
         self.average = max(float(lengths.mean()) if len(texts) else 1.0, 1.0)
         self.norm = (1 - B + B * lengths / self.average).astype(np.float32)
 
-    def _scores(self, text: str, common: float) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray, np.ndarray]:
+    def _scores(
+        self, text: str, common: float
+    ) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray, np.ndarray, float]:
         """The figure of every indexed text over the query's terms held by at most `common` texts (all:
-        `similarity`), and the query's terms, weights × IDF, counts and own score (the figure's divisor)."""
+        `similarity`); the query's terms, their weights, weights × IDF and counts, and the query's own
+        score (the figure's divisor, over all its terms)."""
         scores = np.zeros(self.size, dtype=np.float32)
         keys, weights, counts = _query(terms(text, rewriter=self.rewriter))
         own_norm = 1 - B + B * counts.sum() / self.average
@@ -199,7 +202,7 @@ class TextIndex:
                 ids, tfs = hit
                 scores[ids] += masses[j] * _saturated(tfs, self.norm[ids])
         top = float((masses * _saturated(counts, own_norm)).sum())
-        return (np.minimum(scores / top, 1.0) if top > 0 else scores), keys, masses, counts, weights
+        return (np.minimum(scores / top, 1.0) if top > 0 else scores), keys, weights, masses, counts, top
 
     def similarity(self, text: str) -> np.ndarray:
         """0..1 for every indexed text: the same figure as `pool_similarity` (without imagined texts)."""
@@ -228,7 +231,7 @@ class TextIndex:
         without the query's terms found in more than `COMMON_SHARE` of the texts (single characters
         such as 市 or 的: long posting lists, little weight), and their figure then counted in full."""
         common = COMMON_SHARE * self.size if self.size > 10 * RERANK else self.size
-        rough, keys, masses, counts, weights = self._scores(text, common)
+        rough, keys, weights, masses, counts, own = self._scores(text, common)
         k = min(k, self.size)
         if k <= 0:
             return []
@@ -236,7 +239,6 @@ class TextIndex:
         best = np.argpartition(-rough, n - 1)[:n]
         best = best[np.argsort(-rough[best], kind="stable")]
         tf = self._counts(keys, best)
-        own = float((masses * _saturated(counts, 1 - B + B * counts.sum() / self.average)).sum())
         if own <= 0:
             return [(int(i), 0.0) for i in best[:k]]
         said = (_saturated(tf, self.norm[best][:, None]) * masses[None, :]).sum(axis=1) / own

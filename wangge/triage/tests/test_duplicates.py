@@ -191,3 +191,16 @@ def test_search_rereads_the_best_among_themselves(monkeypatch: pytest.MonkeyPatc
     assert index.search("金沙小区三号楼电梯坏了", 1)[0][0] == 10
     monkeypatch.setattr("wangge.triage.matching.LOCAL_WEIGHT", 0.0)  # the first stage alone
     assert index.search("金沙小区三号楼电梯坏了", 1)[0][0] < 10
+
+
+def test_a_large_index_gives_the_full_figure_of_what_it_finds() -> None:
+    """Over 200 texts the candidates are chosen without the query's common terms; the figure is whole."""
+    texts = [f"{place}第{i}号楼前的路灯坏了，晚上很黑" for i, place in enumerate(["荷花小区", "龙湖小区"] * 150)]
+    texts.append(OPEN_DEMAND)
+    index = TextIndex(texts)
+    query = "龙湖小区东门的井盖丢了，晚上很黑"  # 龙湖小区, 晚上很黑: in half or all of the texts
+    full = index.similarity(query)
+    found = index.search(query, 3)
+    assert found[0][0] == len(texts) - 1
+    assert found[1][1] > 0  # a street light of 龙湖小区 says some of it, through the common terms alone
+    assert [score for _, score in found] == pytest.approx([float(full[i]) for i, _ in found], abs=1e-5)
