@@ -172,8 +172,12 @@ def topic_samples(topic: GovernanceTopic) -> list[tuple[str, str]]:
 
 
 def topic_matches(topic: GovernanceTopic, demand: Demand, samples: list[tuple[str, str]]) -> bool:
-    """Same category (or one under it), under the topic's place, and words like the topic's demands or key words."""
-    from wangge.triage.similarity import key_words, text_similarity
+    """Same category (or one under it), under the topic's place, and words like the topic's demands or key words.
+
+    "Like": the duplicate finder's measure (`triage.matching.pool_similarity`: synonyms, BM25, how much of
+    what the new demand says a linked demand says, the samples read as its pool) reaches the threshold."""
+    from wangge.triage.matching import cached_terms, pool_similarity, terms
+    from wangge.triage.similarity import key_words
 
     if not demand.area_path.startswith(topic.match_path):
         return False
@@ -182,8 +186,12 @@ def topic_matches(topic: GovernanceTopic, demand: Demand, samples: list[tuple[st
         if not code.startswith(topic.category.code):  # type: ignore[union-attr]
             return False
     threshold = float(getattr(settings, "GOVERNANCE_AUTOLINK_THRESHOLD", 0.45))
-    if any(text_similarity(t, d, demand.title, demand.description) >= threshold for t, d in samples):
-        return True
+    if samples:
+        said = pool_similarity(
+            terms(f"{demand.title} {demand.description}"), [cached_terms(t or "", d or "") for t, d in samples]
+        )
+        if float(said.max()) >= threshold:
+            return True
     wanted = [w for w in topic.keywords if w][:3]
     if not wanted:
         return False

@@ -173,3 +173,34 @@ def test_the_selector_finds_the_paraphrase_with_its_distance(tree: Any) -> None:
         )
     assert [c.demand.pk for c in found] == [open_one.pk]
     assert found[0].distance_m is not None and 39 <= found[0].distance_m <= 41
+
+
+def test_search_rereads_the_best_among_themselves(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ten messages about one building's other problems say its name twice; the one about its lift says it
+    once. Over the whole index the name is rare and wins; among the best twenty it is what they all share,
+    and the lift tells them apart."""
+    problems = ["停车位被外来车辆占满", "门口垃圾堆放多日无人清运", "外墙瓷砖脱落", "楼道灯不亮", "下水道堵了"]
+    problems += ["绿化带被毁", "噪音扰民", "违章搭建", "漏水严重", "路面坑洼"]
+    texts = [f"金沙小区三号楼{p}，金沙小区三号楼的居民很苦恼" for p in problems]
+    texts.append("金沙小区那栋楼的电梯坏了一个星期，老人上下楼很困难")
+    places = ["龙湖小区", "北正社区", "荷花小区", "东方花园", "新城家园", "阳光小区"]
+    places += ["幸福里", "和平小区", "翠苑", "锦绣花园", "滨江苑", "金色家园"]
+    texts += [f"{place}的电梯坏了" for place in places]
+    texts += [f"孩子入学报名咨询{i}" for i in range(100)]
+    index = TextIndex(texts)
+    assert index.search("金沙小区三号楼电梯坏了", 1)[0][0] == 10
+    monkeypatch.setattr("wangge.triage.matching.LOCAL_WEIGHT", 0.0)  # the first stage alone
+    assert index.search("金沙小区三号楼电梯坏了", 1)[0][0] < 10
+
+
+def test_a_large_index_gives_the_full_figure_of_what_it_finds() -> None:
+    """Over 200 texts the candidates are chosen without the query's common terms; the figure is whole."""
+    texts = [f"{place}第{i}号楼前的路灯坏了，晚上很黑" for i, place in enumerate(["荷花小区", "龙湖小区"] * 150)]
+    texts.append(OPEN_DEMAND)
+    index = TextIndex(texts)
+    query = "龙湖小区东门的井盖丢了，晚上很黑"  # 龙湖小区, 晚上很黑: in half or all of the texts
+    full = index.similarity(query)
+    found = index.search(query, 3)
+    assert found[0][0] == len(texts) - 1
+    assert found[1][1] > 0  # a street light of 龙湖小区 says some of it, through the common terms alone
+    assert [score for _, score in found] == pytest.approx([float(full[i]) for i, _ in found], abs=1e-5)
