@@ -41,9 +41,10 @@ class Rows:
     (for the header near the top); `rows.numbered(start)` gives (index, cells) from a row on.
     """
 
-    def __init__(self, source: Callable[[], Iterator[list[Any]]], length: int) -> None:
+    def __init__(self, source: Callable[[], Iterator[list[Any]]], length: int, width: int | None = None) -> None:
         self._source = source
         self._length = length
+        self.width = width  # every row's number of cells, when the reader knows it (calamine's grid)
 
     @classmethod
     def of(cls, rows: list[list[Any]]) -> Rows:
@@ -87,7 +88,7 @@ def _calamine_rows(sheet: Any) -> Rows:
             return iter(sheet.iter_rows())
         return ([*pad, *row] for row in sheet.iter_rows())
 
-    return Rows(source, sheet.end[0] + 1)
+    return Rows(source, sheet.end[0] + 1, sheet.end[1] + 1)
 
 
 def _csv_rows(text: str) -> Rows:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wangge.core import clock
 from wangge.core.errors import FieldProblem, ValidationFailed
-from wangge.core.masking import encrypt, mask_id_number, mask_phone
+from wangge.core.masking import encrypt_many, mask_id_number, mask_phone
 from wangge.registry.importing.reader import read_sheets
 from wangge.registry.importing.services.plan import ProgressFn, _fingerprint, _Plan, _plan
 from wangge.registry.importing.services.tree import _Grid, _Tree
@@ -352,9 +352,10 @@ def _write(plan: _Plan, progress: ProgressFn | None, actor: Any = None) -> tuple
         nonlocal done
         for i in range(0, len(plan.create), WRITE_BATCH):
             batch = plan.create[i : i + WRITE_BATCH]
+            tokens = encrypt_many([r[5] for r in batch])
             yield [
-                (r[2].id, r[2].path, r[10], r[3], r[4], encrypt(r[5]), r[6], r[7], r[8], r[9], stamp, stamp)
-                for r in batch
+                (r[2].id, r[2].path, r[10], r[3], r[4], token, r[6], r[7], r[8], r[9], stamp, stamp)
+                for r, token in zip(batch, tokens, strict=True)
             ]
             done += len(batch)
             if progress:
@@ -369,10 +370,11 @@ def _write(plan: _Plan, progress: ProgressFn | None, actor: Any = None) -> tuple
     for i in range(0, len(plan.update), WRITE_BATCH):
         batch = plan.update[i : i + WRITE_BATCH]
         rows_plain, rows_id = [], []
+        tokens = iter(encrypt_many([r[5] for r, _hid, id_changed, _key, _ex in batch if id_changed]))
         for r, hid, id_changed, key, _ex in batch:
             values = [r[2].id, r[2].path, key, r[3], r[4], r[7], r[8], r[9], stamp]
             if id_changed:
-                rows_id.append((*values, encrypt(r[5]), r[6], hid))
+                rows_id.append((*values, next(tokens), r[6], hid))
             else:
                 rows_plain.append((*values, hid))
         _update(Household, plain, rows_plain, also="version = version + 1")
