@@ -268,7 +268,7 @@ def main() -> None:
 
     from wangge.core.masking import encrypt
     from wangge.registry.importing import registry_import
-    from wangge.registry.importing.services.write import _insert
+    from wangge.registry.importing.services.bulk import _insert
     from wangge.registry.models import Area, Household, Level
 
     vendor = connection.vendor
