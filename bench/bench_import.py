@@ -268,7 +268,7 @@ def main() -> None:
 
     from wangge.core.masking import encrypt
     from wangge.registry.importing import registry_import
-    from wangge.registry.importing.services.write import _insert
+    from wangge.registry.importing.services.bulk import _insert
     from wangge.registry.models import Area, Household, Level
 
     vendor = connection.vendor
@@ -356,7 +356,8 @@ def main() -> None:
         # the table and its indexes, which the import never did. SQLite's DELETE without WHERE
         # drops the table's pages in one go (and the raw insert then reuses them: if anything,
         # that flatters the raw side).
-        c.execute("TRUNCATE registry_household" if vendor == "postgresql" else "DELETE FROM registry_household")
+        # CASCADE: the members, history and move requests that point at households (all empty here).
+        c.execute("TRUNCATE registry_household CASCADE" if vendor == "postgresql" else "DELETE FROM registry_household")
     c0 = time.process_time()
     t0 = time.perf_counter()
     with transaction.atomic():

@@ -30,6 +30,8 @@ DEMO_PREFIXES = [
 
 def normalise_phone(raw: object) -> str:
     """Digits of a phone number as typed or as Excel stored it (13800001111.0); '' if empty."""
+    if type(raw) is str and raw.isdigit() and raw.isascii():
+        return raw  # the usual cell: nothing to strip or replace
     if raw is None:
         return ""
     if isinstance(raw, float):

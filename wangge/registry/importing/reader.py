@@ -41,9 +41,10 @@ class Rows:
     (for the header near the top); `rows.numbered(start)` gives (index, cells) from a row on.
     """
 
-    def __init__(self, source: Callable[[], Iterator[list[Any]]], length: int) -> None:
+    def __init__(self, source: Callable[[], Iterator[list[Any]]], length: int, width: int | None = None) -> None:
         self._source = source
         self._length = length
+        self.width = width  # every row's number of cells, when the reader knows it (calamine's grid)
 
     @classmethod
     def of(cls, rows: list[list[Any]]) -> Rows:
@@ -87,7 +88,7 @@ def _calamine_rows(sheet: Any) -> Rows:
             return iter(sheet.iter_rows())
         return ([*pad, *row] for row in sheet.iter_rows())
 
-    return Rows(source, sheet.end[0] + 1)
+    return Rows(source, sheet.end[0] + 1, sheet.end[1] + 1)
 
 
 def _csv_rows(text: str) -> Rows:
@@ -225,6 +226,43 @@ def _sheet_extent_tree(stream: Any, name: str, limit: int) -> tuple[int, int]:
     return rows, cols
 
 
+def _letters(col: int) -> str:
+    """12 → "L", 28 → "AB": a column number as Excel's letters."""
+    out = ""
+    while col:
+        col, rest = divmod(col - 1, 26)
+        out = chr(65 + rest) + out
+    return out
+
+
+def _beyond(cols: int, rows: int) -> re.Pattern[bytes]:
+    """A plain cell reference past column `cols` or row `rows`, or one the plain pattern cannot read.
+
+    Searching for it costs no Python object per cell (a `findall` made two a cell, most of the scan's time);
+    only a chunk where it matches is read reference by reference. Row numbers with a leading zero count
+    as past (read exactly then); so do references of four letters or eight digits.
+    """
+    letters = _letters(cols)
+    wide = [f"[A-Z]{{{len(letters) + 1},3}}"] if len(letters) < 3 else []
+    wide += [
+        f"{letters[:i]}[{chr(ord(ch) + 1)}-Z][A-Z]{{{len(letters) - i - 1}}}"
+        for i, ch in enumerate(letters)
+        if ch < "Z"
+    ]
+    if not letters:
+        wide = ["[A-Z]{1,3}"]
+    digits = str(rows)
+    tall = [f"[1-9][0-9]{{{len(digits)},}}", "0[0-9]*"]
+    tall += [f"{digits[:i]}[{int(d) + 1}-9][0-9]{{{len(digits) - i - 1}}}" for i, d in enumerate(digits) if d != "9"]
+    return re.compile(
+        rb'<c r="(?:(?![A-Z]{1,3}[0-9]{1,7}")|(?:'
+        + "|".join(wide).encode()
+        + rb")[0-9]|[A-Z]{1,3}(?:"
+        + "|".join(tall).encode()
+        + rb')")'
+    )
+
+
 def _sheet_extent(stream: Any, name: str, limit: int) -> tuple[int, int]:
     """(rows, columns) of one sheet's XML stream, read in chunks (bounded memory); refuses as it goes."""
     rows = cols = rows_seen = 0
@@ -243,21 +281,26 @@ def _sheet_extent(stream: Any, name: str, limit: int) -> tuple[int, int]:
         if b"&#" in chunk:
             raise _Unusual  # a reference may hide behind a character reference: read it as a tree
         general = b":c " in chunk or b":row" in chunk
-        refs = _PLAIN_CELL_REFS.findall(chunk)
-        if general or len(refs) != chunk.count(b"<c "):
-            refs = _CELL_REFS.findall(chunk)
-        if refs:
-            letters, digits = zip(*refs, strict=True)
-            cols = max(cols, *(_column_number(x) for x in set(letters)))
-            rows = max(rows, *(int(x) for x in set(digits)))
         plain_rows = chunk.count(b"<row ") + chunk.count(b"<row>")
         numbered = _PLAIN_ROW_REFS.findall(chunk)
         if general or len(numbered) != plain_rows:
             numbered = _ROW_REFS.findall(chunk)
             plain_rows = len(_ROWS.findall(chunk))
-        rows = max(rows, *(int(x) for x in numbered), 0)
+        if numbered:
+            rows = max(rows, max(map(int, numbered)))
         rows_seen += plain_rows
         rows = max(rows, rows_seen)  # rows without a number follow one another
+        plain_cells = chunk.count(b'<c r="')
+        refs: list[tuple[bytes, bytes]] = []
+        if general or plain_cells != chunk.count(b"<c "):
+            refs = _CELL_REFS.findall(chunk)
+        elif plain_cells and _beyond(cols, rows).search(chunk):
+            refs = _PLAIN_CELL_REFS.findall(chunk)
+            if len(refs) != plain_cells:
+                refs = _CELL_REFS.findall(chunk)
+        if refs:
+            cols = max(cols, *(_column_number(x) for x in {x for x, _ in refs}))
+            rows = max(rows, *(int(x) for x in {x for _, x in refs}))
         if rows * cols > limit:
             raise _too_large(name, rows, cols)
         if not block:

@@ -158,7 +158,7 @@ def clean_id_number(raw: object, *, field: str = "id_number") -> str:
             code="id_number_float",
         )
     text = str(raw).strip().upper()
-    if "E+" in text or (text.replace(".", "", 1).isdigit() and "." in text):
+    if "E+" in text or ("." in text and text.replace(".", "", 1).isdigit()):
         raise ValidationFailed(
             _("the ID number was turned into a number (scientific notation) and has lost digits"),
             field=field,
@@ -329,7 +329,15 @@ def registry_recount() -> int:
         table = connection.ops.quote_name(Area._meta.db_table)
         column = connection.ops.quote_name(Area._meta.get_field("household_count").column)
         with connection.cursor() as cursor:
-            cursor.executemany(f"UPDATE {table} SET {column} = %s WHERE id = %s", changed)
+            if connection.vendor == "postgresql":
+                # One statement: 34,000 single-row UPDATEs took seconds of round trips and planning.
+                cursor.execute(
+                    f"UPDATE {table} AS a SET {column} = v.n FROM unnest(%s::integer[], %s::bigint[]) AS v(n, id) "
+                    "WHERE a.id = v.id",
+                    [[n for n, _id in changed], [i for _n, i in changed]],
+                )
+            else:
+                cursor.executemany(f"UPDATE {table} SET {column} = %s WHERE id = %s", changed)
     return len(changed)
 
 

@@ -18,10 +18,14 @@ plan was made from, and plans again if anyone wrote in between.
 Speed: the file is read once; areas, people and existing households are each loaded with one
 query into dicts; rows are inserted with the driver's `executemany` (COPY on PostgreSQL), because
 Django's `bulk_create` on SQLite is capped at 999 parameters per statement and runs eight times
-slower than the database can take rows (measured in bench/bench_import.py).
+slower than the database can take rows (measured in bench/bench_import.py); changed households are
+updated on PostgreSQL by one UPDATE from a temporary table filled by COPY. ID numbers are encrypted a
+batch at a time (`core.masking.encrypt_many`); cells that repeat (household size, care tags) are
+cleaned once per distinct value.
 
 Modules: `tree` (the city's areas in memory), `cells` (one cell cleaned), `plan` (every row checked
-and sorted), `write` (the write transaction and `registry_import`).
+and sorted), `bulk` (the SQL: COPY, executemany, the set-based UPDATE), `write` (the write transaction
+and `registry_import`).
 """
 
 from wangge.registry.importing.services.plan import ProgressFn

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from django.utils.translation import gettext_lazy as _
 
@@ -14,6 +16,27 @@ from wangge.registry.services import clean_id_number
 TAG_SPLIT = re.compile(r"[、,，;；\s/]+")
 NO_TAG = {"无", "-", "—", "／", "/", "否"}
 TAG_CODES = {str(c) for c in CareTag.values}
+T = TypeVar("T")
+
+
+class Memo(Generic[T]):
+    """A cell cleaner whose answers (or errors, returned rather than raised) are kept by the cell's type and
+    value: household sizes and care tags repeat on most rows of a city, so most rows clean with one lookup."""
+
+    def __init__(self, clean: Callable[[object], T]) -> None:
+        self.clean = clean
+        self.seen: dict[tuple[type, object], T | ValidationFailed] = {}
+
+    def __call__(self, value: object) -> T | ValidationFailed:
+        key = (type(value), value)  # 1, 1.0 and True are equal keys; their answers are not
+        hit = self.seen.get(key)
+        if hit is None:
+            try:
+                hit = self.clean(value)
+            except ValidationFailed as e:
+                hit = e
+            self.seen[key] = hit
+        return hit
 
 
 def _text(value: object) -> str:

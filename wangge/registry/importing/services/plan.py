@@ -20,7 +20,7 @@ from wangge.core.masking import lookup_hash
 from wangge.core.phones import clean_phone
 from wangge.registry.importing.columns import BY_KEY, REQUIRED, column_letter, match_header
 from wangge.registry.importing.reader import Sheet
-from wangge.registry.importing.services.cells import _id_number, _members, _tags, _text
+from wangge.registry.importing.services.cells import Memo, _id_number, _members, _tags, _text
 from wangge.registry.importing.services.tree import _Grid, _resolve, _Tree
 from wangge.registry.importing.template import HELP_SHEET
 from wangge.registry.models import Area, Household
@@ -102,6 +102,8 @@ def _headerless_columns(problems: _Problems, s: int, header_index: int) -> None:
     each row that has data there: its values would otherwise be dropped without a word."""
     rows = problems.sheets[s].rows
     named = {i for i, cell in enumerate(rows[header_index]) if _text(cell)}
+    if rows.width is not None and named.issuperset(range(rows.width)):
+        return  # every column of the grid has a header: no pass over the rows needed
     for r, cells in rows.numbered(header_index + 1):
         for i, cell in enumerate(cells):
             if i not in named and _text(cell):
@@ -130,6 +132,7 @@ def _plan(*, sheets: Sequence[Sheet], city: Area, progress: ProgressFn | None) -
     checked: list[_Row] = []
     seen: dict[str, tuple[int, int]] = {}
     areas: dict[tuple[object, object, object, object], _Grid | tuple[str, ValidationFailed]] = {}
+    members_of, tags_of = Memo(_members), Memo(_tags)
 
     for s, sheet in enumerate(sheets):
         header = _find_header(sheet)
@@ -192,8 +195,9 @@ def _plan(*, sheets: Sequence[Sheet], city: Area, progress: ProgressFn | None) -
             else:
                 grid = resolved
 
-            address = _text(cells[i_addr])
-            head = _text(cells[i_head])
+            address, head = cells[i_addr], cells[i_head]
+            address = address.strip() if type(address) is str else _text(address)
+            head = head.strip() if type(head) is str else _text(head)
             if not address:
                 problems.add(s, excel_row, "address", ValidationFailed(_("the address is empty"), code="required"))
                 bad = True
@@ -220,18 +224,14 @@ def _plan(*, sheets: Sequence[Sheet], city: Area, progress: ProgressFn | None) -
                 problems.add(s, excel_row, "phone", e)
                 phone = ""
                 bad = True
-            try:
-                members = _members(cells[i_members])
-            except ValidationFailed as e:
-                problems.add(s, excel_row, "members", e)
-                members = 1
-                bad = True
-            try:
-                tags = _tags(cells[i_tags])
-            except ValidationFailed as e:
-                problems.add(s, excel_row, "tags", e)
-                tags = ""
-                bad = True
+            members = members_of(cells[i_members])
+            if isinstance(members, ValidationFailed):
+                problems.add(s, excel_row, "members", members)
+                members, bad = 1, True
+            tags = tags_of(cells[i_tags])
+            if isinstance(tags, ValidationFailed):
+                problems.add(s, excel_row, "tags", tags)
+                tags, bad = "", True
 
             if grid is not None:
                 raw_leader = (cells[i_lname], cells[i_lphone])

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import queue
-import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from wangge.core import clock
 from wangge.core.errors import FieldProblem, ValidationFailed
-from wangge.core.masking import encrypt, mask_id_number, mask_phone
+from wangge.core.masking import encrypt_many, mask_id_number, mask_phone
 from wangge.registry.importing.reader import read_sheets
+from wangge.registry.importing.services.bulk import _ids_after, _insert, _insert_batches, _max_id, _update
 from wangge.registry.importing.services.plan import ProgressFn, _fingerprint, _Plan, _plan
 from wangge.registry.importing.services.tree import _Grid, _Tree
 from wangge.registry.models import LEVEL_DEPTH, Area, ChangeKind, Household, HouseholdChange, Level, Person
@@ -65,96 +64,6 @@ def problem_dict(p: FieldProblem) -> dict[str, Any]:
 
 
 # --- writing ------------------------------------------------------------------------------
-
-
-def _columns(model: Any, names: Sequence[str]) -> list[str]:
-    return [model._meta.get_field(n).column for n in names]
-
-
-def _insert(model: Any, names: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Insert rows the fastest way the database takes them: COPY on PostgreSQL, else executemany."""
-    table = connection.ops.quote_name(model._meta.db_table)
-    cols = ", ".join(connection.ops.quote_name(c) for c in _columns(model, names))
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * len(names))
-            cursor.executemany(
-                f"INSERT INTO {table} ({cols}) VALUES ({marks})", list(rows) if not isinstance(rows, list) else rows
-            )
-
-
-def _insert_batches(model: Any, names: Sequence[str], batches: Iterator[list[tuple[Any, ...]]]) -> None:
-    """Insert batches while the next one is being built (encrypted).
-
-    On SQLite a second thread runs executemany on the same connection (Django opens it with
-    check_same_thread=False) while this thread only builds rows and never touches the
-    connection: sqlite3 releases the GIL inside each step, so the B-tree work and the Fernet
-    encryption overlap on two cores. PostgreSQL's COPY already writes from a worker thread.
-    """
-    if connection.vendor == "postgresql":
-        # One COPY for all batches: psycopg sends from its own thread while the rows are built.
-        _insert(model, names, (row for batch in batches for row in batch))
-        return
-    if connection.vendor != "sqlite":
-        for batch in batches:
-            _insert(model, names, batch)
-        return
-    connection.ensure_connection()
-    raw = connection.connection
-    table = connection.ops.quote_name(model._meta.db_table)
-    cols = ", ".join(connection.ops.quote_name(c) for c in _columns(model, names))
-    sql = f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['?'] * len(names))})"
-    todo: queue.Queue[list[tuple[Any, ...]] | None] = queue.Queue(maxsize=2)
-    failed: list[BaseException] = []
-
-    def writer() -> None:
-        while True:
-            batch = todo.get()
-            if batch is None:
-                return
-            if failed:
-                continue  # drain, so the producer never blocks
-            try:
-                raw.executemany(sql, batch)
-            except BaseException as exc:  # re-raised in the caller's thread below
-                failed.append(exc)
-
-    thread = threading.Thread(target=writer, name="import-writer", daemon=True)
-    thread.start()
-    try:
-        for batch in batches:
-            if failed:
-                break
-            todo.put(batch)
-    finally:
-        todo.put(None)
-        thread.join()
-    if failed:
-        raise failed[0]
-
-
-def _update(model: Any, names: Sequence[str], rows: Sequence[Sequence[Any]], *, also: str = "") -> None:
-    """UPDATE ... WHERE id = the last value of each row; `also` is more of the SET clause, as SQL."""
-    if not rows:
-        return
-    table = connection.ops.quote_name(model._meta.db_table)
-    sets = ", ".join(
-        [*(f"{connection.ops.quote_name(c)} = %s" for c in _columns(model, names)), *([also] if also else [])]
-    )
-    with connection.cursor() as cursor:
-        cursor.executemany(f"UPDATE {table} SET {sets} WHERE id = %s", rows)
-
-
-def _ids_after(model: Any, last_id: int, key: str) -> dict[Any, int]:
-    return {k: i for i, k in model.objects.filter(id__gt=last_id).values_list("id", key)}
-
-
-def _max_id(model: Any) -> int:
-    return model.objects.aggregate(m=Max("id"))["m"] or 0
 
 
 def _history(
@@ -352,9 +261,10 @@ def _write(plan: _Plan, progress: ProgressFn | None, actor: Any = None) -> tuple
         nonlocal done
         for i in range(0, len(plan.create), WRITE_BATCH):
             batch = plan.create[i : i + WRITE_BATCH]
+            tokens = encrypt_many([r[5] for r in batch])
             yield [
-                (r[2].id, r[2].path, r[10], r[3], r[4], encrypt(r[5]), r[6], r[7], r[8], r[9], stamp, stamp)
-                for r in batch
+                (r[2].id, r[2].path, r[10], r[3], r[4], token, r[6], r[7], r[8], r[9], stamp, stamp)
+                for r, token in zip(batch, tokens, strict=True)
             ]
             done += len(batch)
             if progress:
@@ -369,10 +279,11 @@ def _write(plan: _Plan, progress: ProgressFn | None, actor: Any = None) -> tuple
     for i in range(0, len(plan.update), WRITE_BATCH):
         batch = plan.update[i : i + WRITE_BATCH]
         rows_plain, rows_id = [], []
+        tokens = iter(encrypt_many([r[5] for r, _hid, id_changed, _key, _ex in batch if id_changed]))
         for r, hid, id_changed, key, _ex in batch:
             values = [r[2].id, r[2].path, key, r[3], r[4], r[7], r[8], r[9], stamp]
             if id_changed:
-                rows_id.append((*values, encrypt(r[5]), r[6], hid))
+                rows_id.append((*values, next(tokens), r[6], hid))
             else:
                 rows_plain.append((*values, hid))
         _update(Household, plain, rows_plain, also="version = version + 1")
