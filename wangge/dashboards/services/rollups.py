@@ -104,12 +104,16 @@ class RefreshReport:
     rows: int = 0
     activity_days: int = 0
     seconds: float = 0.0
+    # Of which the facts (step 1) and the regrouping (step 2): the rebuild times each.
+    facts_seconds: float = 0.0
+    regroup_seconds: float = 0.0
     days_list: list[dt.date] = field(default_factory=list)
 
     def __str__(self) -> str:
         return (
             f"rollups: {self.days} days, {self.demands} demands, {self.rows} rows, "
-            f"{self.activity_days} activity days; {self.seconds * 1000:.0f} ms"
+            f"{self.activity_days} activity days; {self.seconds * 1000:.0f} ms "
+            f"(facts {self.facts_seconds * 1000:.0f} ms, regroup {self.regroup_seconds * 1000:.0f} ms)"
         )
 
 
@@ -123,8 +127,10 @@ def _q(name: str) -> str:
 # --- step 2: regroup --------------------------------------------------------------------------
 
 
-def _regroup_sql(level: str, column: str, cut: str, where: str) -> str:
+def _regroup_sql(level: str, column: str, cut: str, where: str, *, upsert: bool = True) -> str:
     """INSERT … SELECT … GROUP BY … ON CONFLICT of one level and cut over the facts `where` says.
+
+    Without `upsert` a plain INSERT (the first build, into an emptied table inside its transaction).
 
     Parameters: those of `where`, then the refresh time.
     """
@@ -185,7 +191,7 @@ def _regroup_sql(level: str, column: str, cut: str, where: str) -> str:
         f"SUM(resolve_seconds) AS resolve_seconds FROM base GROUP BY day, owner, part) "
         f"INSERT INTO {rollups} ({columns}) SELECT {values} FROM g {joins} "
         f"LEFT JOIN {owner_table} o ON o.id = g.owner WHERE true "
-        f"ON CONFLICT ({_q('day')}, {_q('key')}) DO UPDATE SET {sets}"
+        + (f"ON CONFLICT ({_q('day')}, {_q('key')}) DO UPDATE SET {sets}" if upsert else "")
     )
 
 
@@ -194,7 +200,7 @@ def _in(values: Iterable[Any]) -> tuple[str, list[Any]]:
     return ", ".join(["%s"] * len(items)), items
 
 
-def _regroup(days: list[dt.date], owners: dict[str, set[int]] | None, now: dt.datetime) -> int:
+def _regroup(days: list[dt.date], owners: dict[str, set[int]] | None, now: dt.datetime, *, upsert: bool = True) -> int:
     """Recompute the rollup rows of `days` (every day when empty) of the owners named per owner column (all when None).
 
     Returns the rows written.
@@ -225,7 +231,7 @@ def _regroup(days: list[dt.date], owners: dict[str, set[int]] | None, now: dt.da
                     scope += f" AND {target} IN ({id_sql})"
                     scope_params += id_params
                 cursor.execute(f"DELETE FROM {rollups} WHERE {scope}", scope_params)
-                cursor.execute(_regroup_sql(level, column, cut, where), [*params, now_value])
+                cursor.execute(_regroup_sql(level, column, cut, where, upsert=upsert), [*params, now_value])
                 written += max(cursor.rowcount, 0)
     return written
 
@@ -366,15 +372,21 @@ def rollup_refresh_recent() -> RefreshReport:
 def rollup_rebuild() -> RefreshReport:
     """Recompute every demand's facts and every rollup row (after a change of definitions, or the first time).
 
-    The facts are written by ranges of ids (DASHBOARD_ROLLUP_BUILD_CHUNK demands a statement), then each level and cut
-    is one GROUP BY over the whole facts table. The rollups are replaced in one transaction, so a
-    page reads the old rows or the new ones.
+    The facts are written by ranges of ids (DASHBOARD_ROLLUP_BUILD_CHUNK demands a statement), then
+    each level and cut is one GROUP BY over the whole facts table. The rollups are replaced in one
+    transaction, so a page reads the old rows or the new ones. On PostgreSQL the transaction's
+    work_mem is raised (DASHBOARD_ROLLUP_BUILD_WORK_MEM) so that its hash joins and aggregates over
+    every demand stay in memory instead of spilling to disk.
     """
     started = time.perf_counter()
     began = clock.now()
     top_event, top_visit = _top_ids()
     report = RefreshReport()
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            work_mem = str(getattr(settings, "DASHBOARD_ROLLUP_BUILD_WORK_MEM", "256MB"))
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
         DemandFacts.objects.all().delete()
         # Ranges of ids, each one INSERT … SELECT (services.fact_sql): a bounded statement, not a loop in Python.
         chunk = int(getattr(settings, "DASHBOARD_ROLLUP_BUILD_CHUNK", 200_000))
@@ -388,8 +400,10 @@ def rollup_rebuild() -> RefreshReport:
                 break
             report.demands += fact_sql.upsert_facts(id_range=(last + 1, upper), now=began)
             last = upper
+        report.facts_seconds = time.perf_counter() - started
         DemandRollup.objects.all().delete()
-        report.rows = _regroup([], None, began)
+        report.rows = _regroup([], None, began, upsert=False)
+        report.regroup_seconds = time.perf_counter() - started - report.facts_seconds
     report.days_list = sorted(DemandRollup.objects.values_list("day", flat=True).distinct())
     report.days = len(report.days_list)
     report.activity_days = activity_refresh(since=EPOCH)
