@@ -110,10 +110,14 @@ class RefreshReport:
     days_list: list[dt.date] = field(default_factory=list)
 
     def __str__(self) -> str:
+        split = (
+            f" (facts {self.facts_seconds * 1000:.0f} ms, regroup {self.regroup_seconds * 1000:.0f} ms)"
+            if self.facts_seconds or self.regroup_seconds
+            else ""
+        )
         return (
             f"rollups: {self.days} days, {self.demands} demands, {self.rows} rows, "
-            f"{self.activity_days} activity days; {self.seconds * 1000:.0f} ms "
-            f"(facts {self.facts_seconds * 1000:.0f} ms, regroup {self.regroup_seconds * 1000:.0f} ms)"
+            f"{self.activity_days} activity days; {self.seconds * 1000:.0f} ms{split}"
         )
 
 
