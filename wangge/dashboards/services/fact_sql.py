@@ -87,6 +87,12 @@ class _Dialect:
     def pg(self) -> bool:
         return self.vendor == "postgresql"
 
+    @property
+    def fence(self) -> str:
+        """Ends a subquery so the planner keeps it (its columns computed once) instead of inlining its
+        expressions into every place the outer query names them."""
+        return " OFFSET 0" if self.pg else " LIMIT -1 OFFSET 0"
+
     def strpos(self, text: str, needle: str) -> str:
         return f"{'STRPOS' if self.pg else 'INSTR'}({text}, {needle})"
 
@@ -186,7 +192,7 @@ def _owners_sql(d: _Dialect, scope: str) -> str:
     for k in range(1, len(LEVELS) + 1):
         found = d.strpos("np" if k == 1 else f"SUBSTR(np, p{k - 1} + 1)", SLASH)
         pos = f"NULLIF({found}, 0)" if k == 1 else f"p{k - 1} + NULLIF({found}, 0)"
-        stages.append(f"SELECT {previous}.*, {pos} AS p{k} FROM ({stages[-1]}) {previous}")
+        stages.append(f"SELECT {previous}.*, {pos} AS p{k} FROM ({stages[-1]}{d.fence}) {previous}")
         previous = f"s{k}"
     joins = " ".join(
         f"LEFT JOIN {areas} a{k} ON a{k}.path = SUBSTR(x.np, 1, x.p{k})" for k in range(1, len(LEVELS) + 1)
@@ -195,7 +201,7 @@ def _owners_sql(d: _Dialect, scope: str) -> str:
     depth = "(LENGTH(x.np) - LENGTH(REPLACE(x.np, '/', '')))"
     level = "CASE " + " ".join(f"WHEN {depth} = {i} THEN '{name}'" for i, name in enumerate(LEVELS, 1)) + " ELSE '' END"
     ids = ", ".join(f"a{k}.id AS {name}_id" for k, name in enumerate(LEVELS, 1))
-    return f"own AS (SELECT x.path AS path, {level} AS area_level, {ids} FROM ({stages[-1]}) x {joins})"
+    return f"own AS (SELECT x.path AS path, {level} AS area_level, {ids} FROM ({stages[-1]}{d.fence}) x {joins})"
 
 
 def _select_sql(d: _Dialect, scope: str, event_scope: str, call_scope: str) -> str:
@@ -265,7 +271,7 @@ def _select_sql(d: _Dialect, scope: str, event_scope: str, call_scope: str) -> s
     resolve_us = d.greatest(f"{clock('r')} - {w_created}", "0")
     b = (
         f"SELECT a.*, {accept_us} AS accept_us, {resolve_us} AS resolve_us, "
-        f"{answer} AS answer, {solved} AS solved_answer FROM ({a}) a "
+        f"{answer} AS answer, {solved} AS solved_answer FROM ({a}{d.fence}) a "
         "LEFT JOIN cal cc ON cc.day = a.c_day LEFT JOIN cal ca ON ca.day = a.a_day LEFT JOIN cal cr ON cr.day = a.r_day"
     )
     # C: seconds as double, as `round(working_hours_between(…) * 3600)` sees them; the conditions as 0/1.
@@ -290,7 +296,7 @@ def _select_sql(d: _Dialect, scope: str, event_scope: str, call_scope: str) -> s
         f"{flag('b.auto_at IS NOT NULL AND (b.accepted_at IS NULL OR b.auto_at < b.accepted_at)')} AS auto, "
         f"{flag(f'{case_due} < {now}')} AS case_late, "
         f"{flag(f'{case_due} IS NULL OR b.resolved_at <= {case_due}')} AS in_case_time "
-        f"FROM ({b}) b"
+        f"FROM ({b}{d.fence}) b"
     )
 
     def half_even(x: str) -> str:
@@ -335,7 +341,7 @@ def _select_sql(d: _Dialect, scope: str, event_scope: str, call_scope: str) -> s
         + f", c.dept AS dept, c.category_id AS category_id, c.channel AS channel, CAST({bits} AS BIGINT) AS bits, "
         f"c.urges AS urges, c.acc AS acc, c.ans AS ans, "
         f"CASE WHEN c.accepted_at IS NULL THEN 0 ELSE {half_even('c.accept_x')} END AS accept_seconds, "
-        f"CASE WHEN c.ans = 1 THEN {half_even('c.resolve_x')} ELSE 0 END AS resolve_seconds FROM ({c}) c"
+        f"CASE WHEN c.ans = 1 THEN {half_even('c.resolve_x')} ELSE 0 END AS resolve_seconds FROM ({c}{d.fence}) c"
     )
 
     def bucket(seconds: str, when: str) -> str:
@@ -349,7 +355,8 @@ def _select_sql(d: _Dialect, scope: str, event_scope: str, call_scope: str) -> s
         "SELECT x.id, x.day, "
         + ", ".join(f"x.{name}_id" for name in LEVELS)
         + ", x.dept, x.category_id, x.channel, x.bits, x.urges, x.accept_seconds, x.resolve_seconds, "
-        f"{bucket('x.accept_seconds', 'x.acc')}, {bucket('x.resolve_seconds', 'x.ans')} FROM ({dd}) x WHERE 1 = 1"
+        f"{bucket('x.accept_seconds', 'x.acc')}, {bucket('x.resolve_seconds', 'x.ans')} "
+        f"FROM ({dd}{d.fence}) x WHERE 1 = 1"
     )
 
 
