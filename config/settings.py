@@ -564,6 +564,10 @@ DASHBOARD_ROLLUP_OVERLAP_SECONDS = int(os.environ.get("DASHBOARD_ROLLUP_OVERLAP_
 # Changed demands are found by new event ids; this many ids below the last refresh's highest are
 # read again, for events whose id was handed out but not yet committed when it looked.
 DASHBOARD_ROLLUP_ID_MARGIN = int(os.environ.get("DASHBOARD_ROLLUP_ID_MARGIN", "1000"))
+# The first build (rollup_rebuild) computes the facts in the database, this many demands a
+# statement, and on PostgreSQL raises its transaction's work_mem to this (hash joins over all demands).
+DASHBOARD_ROLLUP_BUILD_CHUNK = int(os.environ.get("DASHBOARD_ROLLUP_BUILD_CHUNK", "200000"))
+DASHBOARD_ROLLUP_BUILD_WORK_MEM = os.environ.get("DASHBOARD_ROLLUP_BUILD_WORK_MEM", "256MB")
 # Monthly ranking (红黑榜): areas with fewer demands in the month are listed but not ranked.
 # map.json's open and overdue counts per area are grouped over every open demand below the area
 # (seconds at millions): each area's counts are kept this long in the cache (0: always live; the

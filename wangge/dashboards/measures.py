@@ -5,7 +5,10 @@ Every figure is about the demands RECEIVED in a period (by local day of `created
 demand contributes 0 or 1 to each counter (and its urges and working seconds to the sums); a
 measure is one counter divided by another, so sums over days, areas and categories stay exact and
 the rollups can be added up freely. `demand_facts` is the one place the counters are decided;
-docs/measures.md (written from `definitions.MEASURES`) says what each one counts.
+docs/measures.md (written from `definitions.MEASURES`) says what each one counts. The rollups'
+facts are the same conditions written as SQL (services/fact_sql.py, set-based for millions of
+demands); dashboards/tests/test_fact_sql.py checks the two give the same row for every demand,
+so a change here is made there too.
 """
 
 from __future__ import annotations

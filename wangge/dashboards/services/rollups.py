@@ -3,9 +3,10 @@
 Two steps, each touching only what changed:
 
 1. **Facts.** Each demand that changed (a new event, or a limit passed by time alone) has its
-   facts recomputed by `measures.demand_facts` and stored in its `DemandFacts` row (upserted): the
-   counters as bits, the sums, the histogram buckets, and the keys of the rollup rows it falls in
-   (day, the area of each level above it, department, category, channel).
+   `DemandFacts` row recomputed in the database by `fact_sql.upsert_facts` (one INSERT … SELECT …
+   ON CONFLICT over the chunk's ids, the SQL form of `measures.demand_facts`): the counters as
+   bits, the sums, the histogram buckets, and the keys of the rollup rows it falls in (day, the
+   area of each level above it, department, category, channel).
 2. **Regroup.** The rollup rows those demands fall in, before and after the change (a demand
    moved to another area or category leaves its old rows), are recomputed in the database: one
    `INSERT … SELECT … GROUP BY … ON CONFLICT (day, key) DO UPDATE` per level and cut over the
@@ -13,8 +14,9 @@ Two steps, each touching only what changed:
    any more deleted. The same SQL on PostgreSQL and SQLite (both upsert; JSON aggregation by
    `jsonb_object_agg` / `json_group_object`).
 
-The first build (`rollup_rebuild`) computes every demand's facts once (bulk written, COPY on
-PostgreSQL) and regroups everything in one statement per level and cut. Running a refresh twice,
+The first build (`rollup_rebuild`) computes every demand's facts with the same statement over
+ranges of ids (no demand passes through Python) and regroups everything in one statement per
+level and cut. Running a refresh twice,
 or on two workers at once, gives the same rows: every write is an upsert of values derived from
 the demands.
 """
@@ -24,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,8 +36,8 @@ from django.db.models import Max
 from django.db.models.functions import TruncDate
 
 from wangge.core import clock
-from wangge.dashboards.facts import AreaIndex, day_bounds, demand_rows, local_day, visit_models
-from wangge.dashboards.measures import OPEN, WAITING, bucket, demand_facts
+from wangge.dashboards.facts import AreaIndex, day_bounds, visit_models
+from wangge.dashboards.measures import OPEN, WAITING
 from wangge.dashboards.models import (
     COUNTERS,
     SUMS,
@@ -46,6 +48,8 @@ from wangge.dashboards.models import (
     RollupLevel,
     RollupState,
 )
+from wangge.dashboards.services import fact_sql
+from wangge.dashboards.services.fact_sql import FACT_COLUMNS
 from wangge.demands.models import Demand, DemandEvent
 from wangge.registry.models import Area, Department
 
@@ -65,19 +69,6 @@ LEVEL_COLUMNS = {
     "grid": "grid_id",
 }
 OWNER_COLUMNS = (*LEVEL_COLUMNS.values(), "department_id")
-FACT_COLUMNS = (
-    "demand_id",
-    "day",
-    *OWNER_COLUMNS,
-    "category_id",
-    "channel",
-    "bits",
-    "urges",
-    "accept_seconds",
-    "resolve_seconds",
-    "accept_bucket",
-    "resolve_bucket",
-)
 # (level, owner column, cut) of every rollup row kind.
 GROUPS: tuple[tuple[str, str, str], ...] = tuple(
     (level, column, cut)
@@ -113,76 +104,37 @@ class RefreshReport:
     rows: int = 0
     activity_days: int = 0
     seconds: float = 0.0
+    # Of which the facts (step 1) and the regrouping (step 2): the rebuild times each.
+    facts_seconds: float = 0.0
+    regroup_seconds: float = 0.0
     days_list: list[dt.date] = field(default_factory=list)
 
     def __str__(self) -> str:
+        split = (
+            f" (facts {self.facts_seconds * 1000:.0f} ms, regroup {self.regroup_seconds * 1000:.0f} ms)"
+            if self.facts_seconds or self.regroup_seconds
+            else ""
+        )
         return (
             f"rollups: {self.days} days, {self.demands} demands, {self.rows} rows, "
-            f"{self.activity_days} activity days; {self.seconds * 1000:.0f} ms"
+            f"{self.activity_days} activity days; {self.seconds * 1000:.0f} ms{split}"
         )
 
 
-# --- step 1: facts ----------------------------------------------------------------------------
-
-
-def _fact_values(demands: Any, now: dt.datetime, index: AreaIndex) -> Iterator[tuple[Any, ...]]:
-    """One DemandFacts row (FACT_COLUMNS order) per demand of a queryset."""
-    for row, category_id, dept_id in demand_rows(demands):
-        facts = demand_facts(row, now)
-        bits = 0
-        for i, name in enumerate(COUNTERS):
-            if facts[name]:
-                bits |= 1 << i
-        owners: dict[str, int | None] = dict.fromkeys(LEVEL_COLUMNS.values())
-        for level, area_id, _path in index.ancestors(row.area_path):
-            column = LEVEL_COLUMNS.get(level)
-            if column is not None:
-                owners[column] = area_id
-        yield (
-            row.demand_id,
-            local_day(row.created_at),
-            *owners.values(),
-            dept_id,
-            category_id,
-            row.channel,
-            bits,
-            facts["urges"],
-            facts["accept_seconds"],
-            facts["resolve_seconds"],
-            bucket(facts["accept_seconds"]) if facts["accepted"] else None,
-            bucket(facts["resolve_seconds"]) if facts["answered"] else None,
-        )
+# --- step 1: facts (services.fact_sql) ----------------------------------------------------------
 
 
 def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def _write_facts(facts: list[tuple[Any, ...]], *, upsert: bool) -> None:
-    adapt_day = connection.ops.adapt_datefield_value
-    rows = [(r[0], adapt_day(r[1]), *r[2:]) for r in facts]
-    table = _q(DemandFacts._meta.db_table)
-    columns = ", ".join(_q(c) for c in FACT_COLUMNS)
-    with connection.cursor() as cursor:
-        if not upsert and connection.vendor == "postgresql":
-            # The first build: COPY is several times faster than INSERT on PostgreSQL.
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(FACT_COLUMNS))})"
-        if upsert:
-            sets = ", ".join(f"{_q(c)} = excluded.{_q(c)}" for c in FACT_COLUMNS[1:])
-            sql += f" ON CONFLICT ({_q('demand_id')}) DO UPDATE SET {sets}"
-        for i in range(0, len(rows), CHUNK):
-            cursor.executemany(sql, rows[i : i + CHUNK])
-
-
 # --- step 2: regroup --------------------------------------------------------------------------
 
 
-def _regroup_sql(level: str, column: str, cut: str, where: str) -> str:
+def _regroup_sql(level: str, column: str, cut: str, where: str, *, upsert: bool = True) -> str:
     """INSERT … SELECT … GROUP BY … ON CONFLICT of one level and cut over the facts `where` says.
+
+    Without `upsert` a plain INSERT (the first build, into an emptied table inside its transaction).
 
     Parameters: those of `where`, then the refresh time.
     """
@@ -243,7 +195,7 @@ def _regroup_sql(level: str, column: str, cut: str, where: str) -> str:
         f"SUM(resolve_seconds) AS resolve_seconds FROM base GROUP BY day, owner, part) "
         f"INSERT INTO {rollups} ({columns}) SELECT {values} FROM g {joins} "
         f"LEFT JOIN {owner_table} o ON o.id = g.owner WHERE true "
-        f"ON CONFLICT ({_q('day')}, {_q('key')}) DO UPDATE SET {sets}"
+        + (f"ON CONFLICT ({_q('day')}, {_q('key')}) DO UPDATE SET {sets}" if upsert else "")
     )
 
 
@@ -252,7 +204,7 @@ def _in(values: Iterable[Any]) -> tuple[str, list[Any]]:
     return ", ".join(["%s"] * len(items)), items
 
 
-def _regroup(days: list[dt.date], owners: dict[str, set[int]] | None, now: dt.datetime) -> int:
+def _regroup(days: list[dt.date], owners: dict[str, set[int]] | None, now: dt.datetime, *, upsert: bool = True) -> int:
     """Recompute the rollup rows of `days` (every day when empty) of the owners named per owner column (all when None).
 
     Returns the rows written.
@@ -283,7 +235,7 @@ def _regroup(days: list[dt.date], owners: dict[str, set[int]] | None, now: dt.da
                     scope += f" AND {target} IN ({id_sql})"
                     scope_params += id_params
                 cursor.execute(f"DELETE FROM {rollups} WHERE {scope}", scope_params)
-                cursor.execute(_regroup_sql(level, column, cut, where), [*params, now_value])
+                cursor.execute(_regroup_sql(level, column, cut, where, upsert=upsert), [*params, now_value])
                 written += max(cursor.rowcount, 0)
     return written
 
@@ -323,7 +275,7 @@ def _touch(touched: dict[str, set[int]], days: set[dt.date], rows: Iterable[tupl
                 touched[column].add(int(owner))
 
 
-def _refresh_demands(ids: set[int], now: dt.datetime, index: AreaIndex) -> tuple[set[dt.date], int, int]:
+def _refresh_demands(ids: set[int], now: dt.datetime) -> tuple[set[dt.date], int, int]:
     """Recompute the facts of `ids` and regroup the rows they fall in: (days touched, demands, rows)."""
     touched: dict[str, set[int]] = defaultdict(set)
     days: set[dt.date] = set()
@@ -333,17 +285,18 @@ def _refresh_demands(ids: set[int], now: dt.datetime, index: AreaIndex) -> tuple
         chunk = ordered[i : i + CHUNK]
         with transaction.atomic():
             old = {r[0]: r for r in DemandFacts.objects.filter(demand_id__in=chunk).values_list(*FACT_COLUMNS)}
-            rows = list(_fact_values(Demand.objects.filter(pk__in=chunk), now, index))
-            demands += len(rows)
+            fact_sql.upsert_facts(ids=chunk, now=now)
+            # Deleted demands leave the rollups too.
+            gone = set(old) - set(Demand.objects.filter(pk__in=list(old)).values_list("pk", flat=True))
+            if gone:
+                DemandFacts.objects.filter(demand_id__in=gone).delete()
+            new = {r[0]: r for r in DemandFacts.objects.filter(demand_id__in=chunk).values_list(*FACT_COLUMNS)}
+            demands += len(new)
             # Only facts that differ touch rows: the demands read again for the id margin, or whose
             # event changed nothing the measures read, cost no regrouping.
-            changed = [r for r in rows if old.get(r[0]) != r]
-            gone = set(chunk) - {r[0] for r in rows}
-            if gone:  # deleted demands leave the rollups too
-                DemandFacts.objects.filter(demand_id__in=gone).delete()
-            _touch(touched, days, (old[pk][1 : 2 + len(OWNER_COLUMNS)] for pk in gone if pk in old))
+            changed = [r for pk, r in new.items() if old.get(pk) != r]
+            _touch(touched, days, (old[pk][1 : 2 + len(OWNER_COLUMNS)] for pk in gone))
             _touch(touched, days, (old[r[0]][1 : 2 + len(OWNER_COLUMNS)] for r in changed if r[0] in old))
-            _write_facts(changed, upsert=True)
             _touch(touched, days, (r[1 : 2 + len(OWNER_COLUMNS)] for r in changed))
     written = 0
     if days:
@@ -373,7 +326,7 @@ def rollup_refresh(
     report = RefreshReport()
     touched_days: set[dt.date] = set()
     if ids:
-        touched_days, report.demands, report.rows = _refresh_demands(ids, now, AreaIndex())
+        touched_days, report.demands, report.rows = _refresh_demands(ids, now)
     if asked:  # the days asked for are regrouped whole, whether their facts changed or not
         with transaction.atomic():
             report.rows += _regroup(asked, None, now)
@@ -423,29 +376,38 @@ def rollup_refresh_recent() -> RefreshReport:
 def rollup_rebuild() -> RefreshReport:
     """Recompute every demand's facts and every rollup row (after a change of definitions, or the first time).
 
-    The facts are written in chunks of demands by id (COPY on PostgreSQL), then each level and cut
-    is one GROUP BY over the whole facts table. The rollups are replaced in one transaction, so a
-    page reads the old rows or the new ones.
+    The facts are written by ranges of ids (DASHBOARD_ROLLUP_BUILD_CHUNK demands a statement), then
+    each level and cut is one GROUP BY over the whole facts table. The rollups are replaced in one
+    transaction, so a page reads the old rows or the new ones. On PostgreSQL the transaction's
+    work_mem is raised (DASHBOARD_ROLLUP_BUILD_WORK_MEM) so that its hash joins and aggregates over
+    every demand stay in memory instead of spilling to disk.
     """
     started = time.perf_counter()
     began = clock.now()
     top_event, top_visit = _top_ids()
-    index = AreaIndex()
     report = RefreshReport()
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            work_mem = str(getattr(settings, "DASHBOARD_ROLLUP_BUILD_WORK_MEM", "256MB"))
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
         DemandFacts.objects.all().delete()
+        # Ranges of ids, each one INSERT … SELECT (services.fact_sql): a bounded statement, not a loop in Python.
+        chunk = int(getattr(settings, "DASHBOARD_ROLLUP_BUILD_CHUNK", 200_000))
         last = 0
-        chunk = int(getattr(settings, "DASHBOARD_ROLLUP_BUILD_CHUNK", 20000))
         while True:
-            ids = list(Demand.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:chunk])
-            if not ids:
+            nth = list(
+                Demand.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[chunk - 1 : chunk]
+            )
+            upper = int(nth[0]) if nth else int(Demand.objects.aggregate(top=Max("pk"))["top"] or 0)
+            if upper <= last:
                 break
-            last = ids[-1]
-            rows = list(_fact_values(Demand.objects.filter(pk__gte=ids[0], pk__lte=last), began, index))
-            _write_facts(rows, upsert=False)
-            report.demands += len(rows)
+            report.demands += fact_sql.upsert_facts(id_range=(last + 1, upper), now=began)
+            last = upper
+        report.facts_seconds = time.perf_counter() - started
         DemandRollup.objects.all().delete()
-        report.rows = _regroup([], None, began)
+        report.rows = _regroup([], None, began, upsert=False)
+        report.regroup_seconds = time.perf_counter() - started - report.facts_seconds
     report.days_list = sorted(DemandRollup.objects.values_list("day", flat=True).distinct())
     report.days = len(report.days_list)
     report.activity_days = activity_refresh(since=EPOCH)
