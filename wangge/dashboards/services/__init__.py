@@ -19,10 +19,8 @@ from wangge.dashboards.services.jobs import (
     may_unmask_exports,
     pii_access_log,
 )
+from wangge.dashboards.services.rollup_keys import ACTIVITY_LEVELS, CATEGORY_LEVELS, EPOCH
 from wangge.dashboards.services.rollups import (
-    ACTIVITY_LEVELS,
-    CATEGORY_LEVELS,
-    EPOCH,
     RefreshReport,
     activity_refresh,
     rollup_rebuild,

@@ -365,9 +365,24 @@ def upsert_facts(*, ids: Sequence[int] | None = None, id_range: tuple[int, int] 
 
     Existing facts rows are updated only where a value differs. Returns the demands read.
     """
+    return _upsert(ids=ids, id_range=id_range, now=now, returning=False)[0]
+
+
+def upsert_facts_changed(*, ids: Sequence[int], now: dt.datetime) -> set[int]:
+    """`upsert_facts` of a list of ids; returns the ids whose facts row this statement inserted or changed.
+
+    A row another refresh already brought to the same values is not returned: the rollup deltas of a
+    change are applied by the one transaction that wrote it (services.rollup_deltas).
+    """
+    return _upsert(ids=ids, id_range=None, now=now, returning=True)[1]
+
+
+def _upsert(
+    *, ids: Sequence[int] | None, id_range: tuple[int, int] | None, now: dt.datetime, returning: bool
+) -> tuple[int, set[int]]:
     if ids is not None:
         if not ids:
-            return 0
+            return 0, set()
         listed = ", ".join(str(int(i)) for i in ids)
         scope, column_scope = f"d.id IN ({listed})", f"demand_id IN ({listed})"
         plain_scope = f"id IN ({listed})"
@@ -381,7 +396,7 @@ def upsert_facts(*, ids: Sequence[int] | None = None, id_range: tuple[int, int] 
         raise ValueError("upsert_facts needs ids or id_range")
     days = _day_range(demands)
     if days is None:
-        return 0
+        return 0, set()
     d = _Dialect(connection.vendor)
     table = _q(DemandFacts._meta.db_table)
     columns = ", ".join(_q(col) for col in FACT_COLUMNS)
@@ -393,8 +408,10 @@ def upsert_facts(*, ids: Sequence[int] | None = None, id_range: tuple[int, int] 
         f"WITH {_calendar_sql(*days, d.pg)}, {_owners_sql(d, plain_scope)} "
         f"INSERT INTO {table} ({columns}) {_select_sql(d, scope, column_scope, column_scope)} "
         f"ON CONFLICT ({_q('demand_id')}) DO UPDATE SET {sets} WHERE {differs}"
+        + (f" RETURNING {_q('demand_id')}" if returning else "")
     )
     now_value = now if d.pg else connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
         cursor.execute(sql, {"now": now_value})
-    return int(demands.count())
+        written = {int(row[0]) for row in cursor.fetchall()} if returning else set()
+    return (len(written) if returning else int(demands.count())), written

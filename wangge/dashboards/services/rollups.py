@@ -24,6 +24,7 @@ the demands.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -48,50 +49,17 @@ from wangge.dashboards.models import (
     RollupLevel,
     RollupState,
 )
-from wangge.dashboards.services import fact_sql
+from wangge.dashboards.services import fact_sql, rollup_deltas
 from wangge.dashboards.services.fact_sql import FACT_COLUMNS
+from wangge.dashboards.services.rollup_keys import (
+    ACTIVITY_LEVELS,
+    EPOCH,
+    GROUPS,
+    ROLLUP_COLUMNS,
+)
 from wangge.demands.models import Demand, DemandEvent
 from wangge.registry.models import Area, Department
 
-# Levels whose rollups are also cut by category (a village's, branch's or grid's demands are few
-# enough to read live; cutting them by 40 categories would multiply the rows for little gain).
-CATEGORY_LEVELS = frozenset({"city", "town", "department"})
-# Levels that keep visit and opinion counts (the public page and the reports read these).
-ACTIVITY_LEVELS = ("city", "town", "village")
-EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-
-# The facts column naming each area level's owner (the area of that level above the demand).
-LEVEL_COLUMNS = {
-    "city": "city_id",
-    "town": "town_id",
-    "village": "village_id",
-    "branch": "branch_id",
-    "grid": "grid_id",
-}
-OWNER_COLUMNS = (*LEVEL_COLUMNS.values(), "department_id")
-# (level, owner column, cut) of every rollup row kind.
-GROUPS: tuple[tuple[str, str, str], ...] = tuple(
-    (level, column, cut)
-    for level, column in (*LEVEL_COLUMNS.items(), (RollupLevel.DEPARTMENT.value, "department_id"))
-    for cut in (Cut.TOTAL, Cut.CATEGORY, Cut.CHANNEL)
-    if cut == Cut.TOTAL or level in CATEGORY_LEVELS
-)
-ROLLUP_COLUMNS = (
-    "day",
-    "level",
-    "area_id",
-    "area_path",
-    "department_id",
-    "cut",
-    "category_id",
-    "channel",
-    "key",
-    *COUNTERS,
-    *SUMS,
-    "accept_hist",
-    "resolve_hist",
-    "refreshed_at",
-)
 CHUNK = 5000
 
 
@@ -126,6 +94,9 @@ class RefreshReport:
 
 def _q(name: str) -> str:
     return connection.ops.quote_name(name)
+
+
+log = logging.getLogger("wangge.dashboards")
 
 
 # --- step 2: regroup --------------------------------------------------------------------------
@@ -265,43 +236,45 @@ def _changed_ids(since: dt.datetime, now: dt.datetime, after_event: int | None, 
     return ids
 
 
-def _touch(touched: dict[str, set[int]], days: set[dt.date], rows: Iterable[tuple[Any, ...]]) -> None:
-    """Note the day and owners of fact rows (day, *OWNER_COLUMNS) as touched."""
-    for row in rows:
-        day = row[0]
-        days.add(day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day)))
-        for column, owner in zip(OWNER_COLUMNS, row[1:], strict=True):
-            if owner is not None:
-                touched[column].add(int(owner))
-
-
 def _refresh_demands(ids: set[int], now: dt.datetime) -> tuple[set[dt.date], int, int]:
-    """Recompute the facts of `ids` and regroup the rows they fall in: (days touched, demands, rows)."""
-    touched: dict[str, set[int]] = defaultdict(set)
+    """Recompute the facts of `ids` and move the rollup rows by what changed: (days touched, demands, rows).
+
+    Each chunk is one transaction: its facts and the rollup rows they move commit together
+    (services.rollup_deltas).
+    """
     days: set[dt.date] = set()
-    demands = 0
+    demands = written = 0
     ordered = sorted(ids)
     for i in range(0, len(ordered), CHUNK):
         chunk = ordered[i : i + CHUNK]
         with transaction.atomic():
-            old = {r[0]: r for r in DemandFacts.objects.filter(demand_id__in=chunk).values_list(*FACT_COLUMNS)}
-            fact_sql.upsert_facts(ids=chunk, now=now)
+            # Locked (PostgreSQL; SQLite's transactions are IMMEDIATE): a concurrent refresh of these
+            # demands waits here, then finds their facts already up to date.
+            old = {
+                r[0]: r
+                for r in DemandFacts.objects.select_for_update()
+                .filter(demand_id__in=chunk)
+                .order_by("demand_id")
+                .values_list(*FACT_COLUMNS)
+            }
+            changed = fact_sql.upsert_facts_changed(ids=chunk, now=now)
             # Deleted demands leave the rollups too.
             gone = set(old) - set(Demand.objects.filter(pk__in=list(old)).values_list("pk", flat=True))
             if gone:
                 DemandFacts.objects.filter(demand_id__in=gone).delete()
-            new = {r[0]: r for r in DemandFacts.objects.filter(demand_id__in=chunk).values_list(*FACT_COLUMNS)}
-            demands += len(new)
-            # Only facts that differ touch rows: the demands read again for the id margin, or whose
-            # event changed nothing the measures read, cost no regrouping.
-            changed = [r for pk, r in new.items() if old.get(pk) != r]
-            _touch(touched, days, (old[pk][1 : 2 + len(OWNER_COLUMNS)] for pk in gone))
-            _touch(touched, days, (old[r[0]][1 : 2 + len(OWNER_COLUMNS)] for r in changed if r[0] in old))
-            _touch(touched, days, (r[1 : 2 + len(OWNER_COLUMNS)] for r in changed))
-    written = 0
-    if days:
-        with transaction.atomic():
-            written = _regroup(sorted(days), touched, now)
+            new = {r[0]: r for r in DemandFacts.objects.filter(demand_id__in=changed).values_list(*FACT_COLUMNS)}
+            demands += len(chunk) - len(gone)
+            touched, rows, missed = rollup_deltas.apply_fact_deltas(
+                ((old.get(pk), new.get(pk)) for pk in sorted(changed | gone)), now
+            )
+            if missed:  # rollups out of step with the facts there: those rows again from the facts
+                log.warning("rollups: %d rows missing under changed facts, regrouped", len(missed))
+                owners: dict[str, set[int]] = defaultdict(set)
+                for _day, column, owner in missed:
+                    owners[column].add(owner)
+                rows += _regroup(sorted({m[0] for m in missed}), owners, now)
+            days |= touched
+            written += rows
     return days, demands, written
 
 

@@ -17,6 +17,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from wangge.core.testing import run_threads
 from wangge.dashboards import services
 from wangge.dashboards.models import COUNTERS, HISTOGRAMS, SUMS, DemandRollup
 from wangge.dashboards.tests.test_measures import RANDOM_STATES, _random_demands
@@ -95,3 +96,21 @@ def test_incremental_rollups_equal_a_full_rebuild(tree: Any, steps: list[tuple[i
         services.rollup_rebuild()
         assert incremental == _rows()
         transaction.set_rollback(True)
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_refreshes_at_once_move_the_rows_once(tree: Any) -> None:
+    """Deltas are applied exactly once: two workers refreshing the same changes together (each reads the
+    old facts, one waits on the other's row locks) leave the rows a rebuild gives."""
+    with time_machine.travel(NOW, tick=False):
+        _random_demands(tree, 30, seed=11)
+        services.rollup_rebuild()
+        for n, demand in enumerate(Demand.objects.order_by("code")[:20]):
+            _change(demand, KINDS[n % len(KINDS)], 37 * n + 5, tree)
+        results = run_threads(2, lambda _i: services.rollup_refresh_recent())
+        assert not [r for r in results if isinstance(r, Exception)]
+        assert sum(r.demands for r in results) >= 20  # both read the changed demands
+        incremental = _rows()
+        services.rollup_rebuild()
+        assert incremental == _rows()
