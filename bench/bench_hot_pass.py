@@ -74,7 +74,8 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres") or "scale" not in url.rsplit("/", 1)[-1]:
         raise SystemExit("DATABASE_URL must be a PostgreSQL scale database (bench/scale_generate.py)")
-    sys.path.insert(0, str(ROOT))
+    if not os.environ.get("PYTHONPATH"):  # else the tree on PYTHONPATH is the code measured
+        sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 

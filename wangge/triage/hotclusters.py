@@ -49,6 +49,7 @@ BATCH = 2000
 # committed late leaves a gap below the highest id seen).
 LATE_COMMIT = dt.timedelta(minutes=10)
 FEATURES = 2**20
+CLUSTER_FIELDS = ("city_path", "vector", "size", "last_at", "updated_at")
 
 
 def city_of(area_path: str) -> str:
@@ -275,6 +276,7 @@ def _assign_city(
     members: list[HotMember] = []
     if joined:
         clusters = HotCluster.objects.select_for_update().in_bulk(list(joined))
+        changed: list[HotCluster] = []
         for pk, ks in joined.items():
             cluster = clusters.get(pk)
             if cluster is None:  # gone since the pool was read: the demands start a cluster of their own
@@ -286,17 +288,25 @@ def _assign_city(
             cluster.size += len(ks)
             cluster.last_at = max(cluster.last_at, *(rows[positions[k]][4] for k in ks))
             cluster.updated_at = now
-            cluster.save(update_fields=["vector", "size", "last_at", "updated_at"])
+            changed.append(cluster)
             entry.keep(cluster)
             members.extend(HotMember(demand_id=rows[positions[k]][0], cluster=cluster) for k in ks)
-    for ks in started:
-        cluster = HotCluster.objects.create(
-            city_path=city,
-            vector=pack(_sum_into(None, batch[ks])),
-            size=len(ks),
-            last_at=max(rows[positions[k]][4] for k in ks),
-            updated_at=now,
-        )
+        HotCluster.objects.bulk_update(changed, ["vector", "size", "last_at", "updated_at"], batch_size=500)
+    made = HotCluster.objects.bulk_create(
+        [
+            HotCluster(
+                city_path=city,
+                vector=pack(_sum_into(None, batch[ks])),
+                size=len(ks),
+                last_at=max(rows[positions[k]][4] for k in ks),
+                updated_at=now,
+            )
+            for ks in started
+        ]
+    )
+    if made and made[0].pk is None:  # a database that does not return ids from a bulk insert: one at a time
+        made = [HotCluster.objects.create(**{f: getattr(c, f) for f in CLUSTER_FIELDS}) for c in made]
+    for cluster, ks in zip(made, started, strict=True):
         entry.keep(cluster)
         members.extend(HotMember(demand_id=rows[positions[k]][0], cluster=cluster) for k in ks)
     return members
