@@ -45,6 +45,8 @@ CLUSTER_THRESHOLD = 0.3
 MERGE_THRESHOLD = 0.5
 # The most new demands one pass assigns (a backlog is worked off over the next passes).
 BATCH = 2000
+# The most clusters that left the window one pass deletes.
+PRUNE = 500
 # Demands created this long before the last assigned one are looked at again (a transaction that
 # committed late leaves a gap below the highest id seen).
 LATE_COMMIT = dt.timedelta(minutes=10)
@@ -62,11 +64,10 @@ def longest_window() -> dt.timedelta:
     return dt.timedelta(days=max(getattr(settings, "TRIAGE_HOT_DAYS", (7, 30, 90))))
 
 
-def pack(vector: sp.csr_matrix) -> bytes:
-    """A one-row sparse vector as bytes: its int32 feature ids, then its float32 weights."""
-    row = vector.tocsr()
-    row.sum_duplicates()
-    return row.indices.astype(np.int32).tobytes() + row.data.astype(np.float32).tobytes()
+def pack(vector: tuple[np.ndarray, np.ndarray]) -> bytes:
+    """A sparse vector (feature ids, weights) as bytes: its int32 feature ids, then its float32 weights."""
+    indices, data = vector
+    return indices.astype(np.int32).tobytes() + data.astype(np.float32).tobytes()
 
 
 def unpack(data: bytes | memoryview) -> tuple[np.ndarray, np.ndarray]:
@@ -217,10 +218,9 @@ def _join_close(entry: _City, touched: list[int], now: dt.datetime) -> None:
         if len(clusters) < len(group):
             continue  # another worker joined them already
         kept = clusters[keeper]
-        vector = _sum_into(unpack(kept.vector), None)
+        vector = unpack(kept.vector)
         for pk in others:
-            indices, data = unpack(clusters[pk].vector)
-            vector = _sum_into((indices, data), vector)
+            vector = _sum_into(vector, unpack(clusters[pk].vector))
             kept.size += clusters[pk].size
             kept.last_at = max(kept.last_at, clusters[pk].last_at)
         kept.vector, kept.updated_at = pack(vector), now
@@ -248,15 +248,19 @@ def close_groups(
     from sklearn.preprocessing import normalize
 
     pos = {pk: i for i, pk in enumerate(ids)}
-    rows = [pos[pk] for pk in touched if pk in pos and sizes[pos[pk]] >= 2]
-    if not rows or len(ids) < 2:
+    rows = np.array([pos[pk] for pk in touched if pk in pos and sizes[pos[pk]] >= 2], dtype=np.int64)
+    multi = np.flatnonzero(sizes >= 2)  # singletons, most clusters, are never compared
+    if not rows.size or multi.size < 2:
         return []
-    x = normalize(_weigh(centroids, idf_of(np.bincount(centroids.indices, minlength=FEATURES), len(ids))))
-    sims = (x @ x[rows].T).tocoo()  # every cluster × the touched ones
-    keep = (sims.data >= threshold) & (sizes[sims.row] >= 2) & (sims.row != np.asarray(rows)[sims.col])
+    idf = idf_of(np.bincount(centroids.indices, minlength=FEATURES), len(ids))
+    x = normalize(_weigh(centroids[multi], idf))
+    at = np.searchsorted(multi, rows)
+    sims = (x @ x[at].T).tocoo()  # the clusters of two or more × the touched ones
+    a, b = multi[sims.row], rows[sims.col]
+    keep = (sims.data >= threshold) & (a != b)
     if not keep.any():
         return []
-    a, b = sims.row[keep], np.asarray(rows)[sims.col[keep]]
+    a, b = a[keep], b[keep]
     link = sp.csr_matrix((np.ones(a.size), (a, b)), shape=(len(ids), len(ids)))
     _, label = connected_components(link, directed=False)
     groups: dict[int, list[int]] = {}
@@ -367,20 +371,38 @@ def _weigh(x: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
     return out
 
 
-def _sum_into(vector: tuple[np.ndarray, np.ndarray] | None, rows: sp.csr_matrix | None) -> sp.csr_matrix:
-    import scipy.sparse as sp
-
-    if rows is None:
-        total = sp.csr_matrix((1, FEATURES), dtype=np.float32)
-    else:
-        total = (sp.csr_matrix(np.ones((1, rows.shape[0]), dtype=np.float32)) @ rows).tocsr()
-    if vector is not None:
-        indices, data = vector
-        total = total + sp.csr_matrix((data, indices, [0, indices.size]), shape=(1, FEATURES))
-    return total.tocsr()
+def _sum_into(
+    vector: tuple[np.ndarray, np.ndarray] | None, rows: sp.csr_matrix | tuple[np.ndarray, np.ndarray] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """A sparse vector plus the sum of `rows` (feature ids sorted, each once), by numpy alone: a
+    scipy product would allocate a work array as long as the 2^20 features for each cluster."""
+    ids: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
+    for part in (vector, rows):
+        if part is None:
+            continue
+        indices, data = part if isinstance(part, tuple) else (part.indices, part.data)
+        ids.append(indices)
+        weights.append(data)
+    if not ids:
+        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
+    unique, inverse = np.unique(np.concatenate(ids), return_inverse=True)
+    sums = np.bincount(inverse, weights=np.concatenate(weights), minlength=unique.size)
+    return unique.astype(np.int32), sums.astype(np.float32)
 
 
 def hot_clusters_pass(*, limit: int = BATCH) -> int:
-    """The worker's part: the demands created since the last pass, each put in a cluster; returns how many."""
+    """The worker's part: the demands created since the last pass, each put in a cluster; returns how many.
+
+    Clusters whose last demand left the longest window a week ago go, with their members (at most
+    PRUNE a pass): no set reads them again, and the tables stay the size of the window."""
     now = clock.now()
+    gone = list(
+        HotCluster.objects.filter(last_at__lt=now - longest_window() - dt.timedelta(days=7)).values_list(
+            "pk", flat=True
+        )[:PRUNE]
+    )
+    if gone:
+        HotMember.objects.filter(cluster_id__in=gone).delete()
+        HotCluster.objects.filter(pk__in=gone).delete()
     return assign(new_demands(now=now, limit=limit), now=now)

@@ -203,7 +203,7 @@ class HotCluster(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["city_path", "last_at"], name="hotcluster_city_last"),
+            models.Index(fields=["last_at"], name="hotcluster_last"),
             models.Index(fields=["updated_at"], name="hotcluster_updated"),
         ]
 
