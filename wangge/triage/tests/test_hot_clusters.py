@@ -127,3 +127,17 @@ def test_merged_rejected_and_confidential_demands_count_as_they_do_from_scratch(
     assert duplicate.pk not in noise.extra["demand_ids"] and noise.support == 1 and noise.size == 2
     assert withdrawn.pk in lights.extra["demand_ids"] and secret.pk in lights.extra["demand_ids"]
     assert lights.users == 5 + 1 + 1  # five reporters, the confidential one's, one new follower
+
+
+def test_clusters_that_left_every_window_are_deleted(tree: Any) -> None:
+    from wangge.demands.testing import make_demand
+
+    with time_machine.travel(T0 - dt.timedelta(days=120), tick=False):
+        old = [make_demand(grid=tree.grid, title=t, description=t) for t in LIGHTS[:2]]
+        assert hot_clusters_pass() == 2
+    with time_machine.travel(T0, tick=False):
+        new = make_demand(grid=tree.grid, title=LIGHTS[2], description=LIGHTS[2])
+        assert hot_clusters_pass() == 1
+    assert list(HotMember.objects.values_list("demand_id", flat=True)) == [new.pk]
+    assert HotCluster.objects.get().size == 1  # the new one did not join a cluster of four months ago
+    assert not HotMember.objects.filter(demand__in=old).exists()
