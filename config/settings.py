@@ -539,12 +539,13 @@ WANGGE_STARTUP_HOOKS = [
 ]
 
 # --- hot issues (热点问题), grouped by the worker and read by the pages (wangge.triage.hot) ------------
+# Each pass puts the new demands in hot clusters (wangge.triage.hotclusters), then regroups sets by cluster.
 # Sets kept: the city-wide one and one per area of these levels, for each window (days).
 TRIAGE_HOT_LEVELS = ("city", "town")
 TRIAGE_HOT_DAYS = (7, 30, 90)
 TRIAGE_HOT_REFRESH_SECONDS = int(os.environ.get("TRIAGE_HOT_REFRESH_SECONDS", "900"))
 # A pass regroups stale sets until this many seconds are spent (at least one set per pass).
-TRIAGE_HOT_PASS_SECONDS = float(os.environ.get("TRIAGE_HOT_PASS_SECONDS", "5"))
+TRIAGE_HOT_PASS_SECONDS = float(os.environ.get("TRIAGE_HOT_PASS_SECONDS", "1"))
 # A set older than this is not shown; the page groups live instead (the worker has stopped).
 TRIAGE_HOT_MAX_AGE_SECONDS = int(os.environ.get("TRIAGE_HOT_MAX_AGE_SECONDS", "3600"))
 

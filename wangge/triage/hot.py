@@ -1,10 +1,15 @@
 """The worker's pass over hot issues: the one writer of `HotIssueSet`.
 
-Grouping the recent demands of a city by text takes seconds at millions of demands (up to 20,000
-texts per group run), too long for a page. The worker regroups, each pass, the sets that are
-missing or older than TRIAGE_HOT_REFRESH_SECONDS, oldest first, until TRIAGE_HOT_PASS_SECONDS
-are spent (always at least one): the city-wide set ("") and one per area of TRIAGE_HOT_LEVELS, for
-each window of TRIAGE_HOT_DAYS. The pages read the stored groups (`selectors.hot_issues_recent`).
+Grouping a window's demands by text from scratch takes seconds at millions of demands, too long
+for a page and for a pass. Each pass first puts the demands created since the last one in a hot
+cluster (`hotclusters.hot_clusters_pass`: its cost follows the intake, not history), then
+regroups the sets that are missing or older than TRIAGE_HOT_REFRESH_SECONDS, oldest first, until
+TRIAGE_HOT_PASS_SECONDS are spent (always at least one): the city-wide set ("") and one per area
+of TRIAGE_HOT_LEVELS, for each window of TRIAGE_HOT_DAYS. A set is a GROUP BY of the window's
+demands by cluster (`hot_reads.clustered_hot_issues`, milliseconds to a few hundred). While a
+backlog of demands is still being put in clusters (a first pass over an existing database), no
+set is regrouped: the pages group live meanwhile. The pages read the stored groups
+(`selectors.hot_issues_recent`).
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ from django.conf import settings
 
 from wangge.core import clock
 from wangge.registry.models import Area
+from wangge.triage.hot_reads import clustered_hot_issues
+from wangge.triage.hotclusters import BATCH, hot_clusters_pass
 from wangge.triage.models import HotIssueSet
-from wangge.triage.selectors import group_to_json, hot_issues
+from wangge.triage.selectors import group_to_json
 
 # The most groups a set keeps (the API asks for at most 50).
 STORED_TOP = 50
@@ -36,7 +43,7 @@ def hot_issue_set_refresh(*, area_path: str, days: int) -> HotIssueSet:
     started = time.perf_counter()
     now = clock.now()
     since = now - dt.timedelta(days=days)
-    groups = hot_issues(since=since, area_path=area_path or None, top=STORED_TOP)
+    groups = clustered_hot_issues(since=since, area_path=area_path or None, top=STORED_TOP)
     row, _created = HotIssueSet.objects.update_or_create(
         area_path=area_path,
         days=days,
@@ -50,10 +57,14 @@ def hot_issue_set_refresh(*, area_path: str, days: int) -> HotIssueSet:
     return row
 
 
-def hot_issues_pass() -> int:
-    """The worker hook: regroup the stale sets, oldest first, within the pass's time budget; returns how many."""
+def hot_issues_pass() -> dict[str, int]:
+    """The worker hook: the new demands put in clusters, then the stale sets regrouped, oldest first,
+    within the pass's time budget; returns how many of each."""
+    assigned = hot_clusters_pass()
+    if assigned >= BATCH:
+        return {"assigned": assigned, "regrouped": 0}  # a backlog: the sets would miss demands
     refresh = dt.timedelta(seconds=int(getattr(settings, "TRIAGE_HOT_REFRESH_SECONDS", 900)))
-    budget = float(getattr(settings, "TRIAGE_HOT_PASS_SECONDS", 5))
+    budget = float(getattr(settings, "TRIAGE_HOT_PASS_SECONDS", 1))
     stale_before = clock.now() - refresh
     computed = {(p, d): at for p, d, at in HotIssueSet.objects.values_list("area_path", "days", "computed_at")}
     epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
@@ -66,4 +77,4 @@ def hot_issues_pass() -> int:
             break
         hot_issue_set_refresh(area_path=area_path, days=days)
         done += 1
-    return done
+    return {"assigned": assigned, "regrouped": done}

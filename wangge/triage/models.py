@@ -189,3 +189,38 @@ class HotIssueSet(models.Model):
 
     def __str__(self) -> str:
         return f"{self.area_path or '*'} {self.days}d @ {self.computed_at:%Y-%m-%d %H:%M}"
+
+
+class HotCluster(models.Model):
+    """Demands of one city about the same problem, grown one new demand at a time (`hotclusters`; derived data).
+
+    `vector` is the sum of its members' unit character n-gram vectors (hashed feature ids as int32,
+    then float32 weights); a new demand joins the nearest cluster of its city whose last member is
+    inside the longest window, else starts one. The hot sets group the window's demands by cluster.
+    """
+
+    area_path_fields = ("city_path",)  # rewritten by registry area_move
+    city_path = models.CharField(max_length=64)
+    vector = models.BinaryField()
+    size = models.PositiveIntegerField(default=0)
+    last_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["last_at"], name="hotcluster_last"),
+            models.Index(fields=["updated_at"], name="hotcluster_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.city_path} #{self.pk} ({self.size})"
+
+
+class HotMember(models.Model):
+    """The hot cluster a demand was put in when the worker first saw it (one row per demand)."""
+
+    demand = models.OneToOneField("demands.Demand", primary_key=True, on_delete=models.CASCADE, related_name="+")
+    cluster = models.ForeignKey(HotCluster, on_delete=models.CASCADE, related_name="members")
+
+    def __str__(self) -> str:
+        return f"{self.demand_id} → {self.cluster_id}"

@@ -323,6 +323,21 @@ def _edges(x: sp.csr_matrix, *, threshold: float, neighbours: int, chunk: int = 
     return knn.multiply(knn.T).tocsr()  # both must list each other
 
 
+def hot_text(title: str, body: str, *, max_body_chars: int = 200) -> str:
+    """What hot-issue grouping compares of a message: its title twice, then the start of its body."""
+    return squash(f"{title} {title} {(body or '')[:max_body_chars]}")
+
+
+def char_counts(docs: Sequence[str]) -> sp.csr_matrix:
+    """Hashed character 1–3-gram counts (2^20 features, float32), one row a text."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    vectorizer = HashingVectorizer(
+        analyzer="char", ngram_range=(1, 3), n_features=2**20, alternate_sign=False, norm=None, dtype=np.float32
+    )
+    return vectorizer.transform(docs).tocsr()
+
+
 def _char_tfidf(docs: Sequence[str]) -> sp.csr_matrix:
     """Hashed character 1–3-grams, sublinear TF × smoothed IDF, rows of unit length.
 
@@ -332,13 +347,9 @@ def _char_tfidf(docs: Sequence[str]) -> sp.csr_matrix:
     messages keeps them all.
     """
     import scipy.sparse as sp
-    from sklearn.feature_extraction.text import HashingVectorizer
     from sklearn.preprocessing import normalize
 
-    counts = HashingVectorizer(
-        analyzer="char", ngram_range=(1, 3), n_features=2**20, alternate_sign=False, norm=None, dtype=np.float32
-    ).transform(docs)
-    counts = counts.tocsc()
+    counts = char_counts(docs).tocsc()
     n = counts.shape[0]
     df = np.diff(counts.indptr)
     # A pseudo-corpus of 50 documents keeps IDF from wiping out the shared words of a small set
@@ -400,7 +411,7 @@ def hot_groups(
         return []
     from scipy.sparse.csgraph import connected_components
 
-    docs = [squash(f"{r.title} {r.title} {(r.body or '')[:max_body_chars]}") for r in records]
+    docs = [hot_text(r.title, r.body, max_body_chars=max_body_chars) for r in records]
     x = _char_tfidf(docs)
     graph = _edges(x, threshold=threshold, neighbours=neighbours)
     _, labels = connected_components(graph, directed=False)
@@ -409,9 +420,23 @@ def hot_groups(
     for i, g in enumerate(labels):
         members.setdefault(int(g), []).append(i)
     groups = [m for m in members.values() if len(m) >= min_size]
+    return describe_groups(records, groups, top=top, examples=examples, max_body_chars=max_body_chars)
+
+
+def describe_groups(
+    records: Sequence[HotRecord],
+    groups: Sequence[Sequence[int]],
+    *,
+    top: int = 10,
+    examples: int = 5,
+    max_body_chars: int = 200,
+) -> list[HotGroup]:
+    """Each group (positions in `records`) counted, named and ranked, hottest first (see `heat_of`).
+
+    Key words are in most of the group and rare among `records`: `hot_groups` passes the period,
+    the worker's hot sets the members of the groups they keep (`hot_reads`)."""
     if not groups:
         return []
-
     # Key words: in most of the group, rare in the period. Titles name the problem; a body's
     # words count only when its title has none.
     rec_words = [set(key_words(r.title)) or set(key_words((r.body or "")[:max_body_chars])) for r in records]
