@@ -219,7 +219,9 @@ class HotCluster(models.Model):
 class HotMember(models.Model):
     """The hot cluster a demand was put in when the worker first saw it (one row per demand)."""
 
-    demand = models.OneToOneField("demands.Demand", primary_key=True, on_delete=models.CASCADE, related_name="+")
+    demand = models.OneToOneField(
+        "demands.Demand", primary_key=True, db_constraint=False, on_delete=models.CASCADE, related_name="+"
+    )
     cluster = models.ForeignKey(HotCluster, on_delete=models.CASCADE, related_name="members")
 
     def __str__(self) -> str:

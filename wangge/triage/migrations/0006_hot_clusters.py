@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('demands', '0014_queue_and_sweep_indexes'),
-        ('triage', '0004_hot_issue_sets_kept_by_the_worker'),
+        ('triage', '0005_fks_without_db_constraints_for_partitions'),
     ]
 
     operations = [
@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='HotMember',
             fields=[
-                ('demand', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='demands.demand')),
+                ('demand', models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='demands.demand')),
                 ('cluster', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='members', to='triage.hotcluster')),
             ],
         ),
