@@ -14,6 +14,17 @@ def _fast_and_quiet(settings: Any) -> None:
     settings.AXES_ENABLED = False
 
 
+@pytest.fixture(autouse=True)
+def _fresh_holiday_calendar() -> Any:
+    # The process's calendar cache outlives a test's rolled-back transaction: a test that imported a
+    # year (and made, say, 4 March a holiday) would otherwise lend it to the next test on the worker.
+    from wangge.holidays import workdays
+
+    workdays.clear_cache()
+    yield
+    workdays.clear_cache()
+
+
 @pytest.fixture
 def tree(db: Any) -> Any:
     from wangge.registry.testing import make_tree
