@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wangge.core import clock
 from wangge.core.errors import NotFound
+from wangge.registry.models import Area
 from wangge.triage import runtime
 from wangge.triage.ml import TriageClassifier
 from wangge.triage.models import HotIssueSet, TrainingExample, TriageModel
@@ -350,18 +351,29 @@ def hot_issues_recent(*, days: int, area_path: str | None = None, top: int = 10)
     """The hot issues of the last `days` days under an area: as the worker stored them, else grouped now.
 
     The worker keeps the sets of the city-wide view and of each area of TRIAGE_HOT_LEVELS for the
-    TRIAGE_HOT_DAYS windows (`hot.hot_issues_pass`); a set older than TRIAGE_HOT_MAX_AGE_SECONDS,
-    or one the worker does not keep, is grouped live (`hot_issues`).
+    TRIAGE_HOT_DAYS windows (`hot.hot_issues_pass`). Once such a set exists a page never groups it
+    itself, however old it is (a city's 90 days are hundreds of thousands of demands: seconds of work on
+    every view while the worker is behind). A set the worker does not keep (a village, another window),
+    or one it has not made yet (a fresh install before the worker's first pass), is grouped live; a
+    stored one of those is used while younger than TRIAGE_HOT_MAX_AGE_SECONDS.
     """
-    max_age = dt.timedelta(seconds=int(getattr(settings, "TRIAGE_HOT_MAX_AGE_SECONDS", 3600)))
-    stored = (
-        HotIssueSet.objects.filter(area_path=area_path or "", days=days, computed_at__gte=clock.now() - max_age)
-        .values_list("groups", flat=True)
-        .first()
-    )
-    if stored is not None:
-        return [group_from_json(g) for g in stored[:top]]
+    path = area_path or ""
+    row = HotIssueSet.objects.filter(area_path=path, days=days).values_list("groups", "computed_at").first()
+    if row is not None and (row[1] >= clock.now() - _max_age() or _kept(path, days)):
+        return [group_from_json(g) for g in row[0][:top]]
     return hot_issues(since=clock.now() - dt.timedelta(days=days), area_path=area_path, top=top)
+
+
+def _max_age() -> dt.timedelta:
+    return dt.timedelta(seconds=int(getattr(settings, "TRIAGE_HOT_MAX_AGE_SECONDS", 3600)))
+
+
+def _kept(path: str, days: int) -> bool:
+    """Whether the worker keeps the set of this area and window (hot.hot_targets)."""
+    if days not in tuple(getattr(settings, "TRIAGE_HOT_DAYS", (7, 30, 90))):
+        return False
+    levels = tuple(getattr(settings, "TRIAGE_HOT_LEVELS", ("city", "town")))
+    return not path or Area.objects.filter(path=path, level__in=levels).exists()
 
 
 def _as_datetime(value: dt.datetime | dt.date, *, end: bool = False) -> dt.datetime:
