@@ -495,6 +495,9 @@ TRIAGE_CACHE_SECONDS = float(os.environ.get("TRIAGE_CACHE_SECONDS", "30"))
 TRIAGE_RETRAIN_MIN_NEW_LABELS = int(os.environ.get("TRIAGE_RETRAIN_MIN_NEW_LABELS", "200"))
 # ... checked (COUNT queries) at most this often, so the worker's pass stays short at millions of demands.
 TRIAGE_RETRAIN_CHECK_SECONDS = float(os.environ.get("TRIAGE_RETRAIN_CHECK_SECONDS", "3600"))
+# ... on at most this many labelled rows, the newest (a fit on 10,000 takes 1-2 minutes on 2 cores;
+# every demand of a county's years would not fit the worker's memory: 11 GB at 5 M, and hours).
+TRIAGE_RETRAIN_MAX_ROWS = int(os.environ.get("TRIAGE_RETRAIN_MAX_ROWS", "20000"))
 # Below this confidence the department model's answer gives way to the category's default department.
 TRIAGE_DEPARTMENT_MIN_CONFIDENCE = float(os.environ.get("TRIAGE_DEPARTMENT_MIN_CONFIDENCE", "0.4"))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,7 +51,7 @@ def model_list() -> list[TriageModel]:
     return list(TriageModel.objects.defer("file").order_by("name", "-version"))
 
 
-def training_rows_from_db() -> list[tuple[str, str, str]]:
+def training_rows_from_db(*, limit: int | None = None) -> list[tuple[str, str, str]]:
     """(title, description, category code) a person stands behind.
 
     A person's explicit confirmation or correction (TrainingExample, the latest per demand) wins;
@@ -84,13 +85,14 @@ def training_rows_from_db() -> list[tuple[str, str, str]]:
             & (Q(suggestion_confidence__isnull=True) | Q(suggestion_confidence__gte=floor))
             & ~Exists(DemandEvent.objects.filter(demand=OuterRef("pk"), action="recategorise"))
         )
+        .order_by("-pk")
         .values_list("title", "description", "category__code")
     )
-    rows.extend((t, d, c) for t, d, c in handled.iterator())
-    return rows
+    rows.extend(_newest(handled, limit, len(rows)))
+    return rows[:limit] if limit is not None else rows
 
 
-def department_rows_from_db() -> list[tuple[str, str, str]]:
+def department_rows_from_db(*, limit: int | None = None) -> list[tuple[str, str, str]]:
     """(title, description, department code) of where demands were actually sent.
 
     Every demand a level above the grid dispatched to a functional department (the last dispatch:
@@ -110,10 +112,18 @@ def department_rows_from_db() -> list[tuple[str, str, str]]:
     dispatched = (
         Demand.objects.filter(dispatched_department__isnull=False)
         .exclude(pk__in=seen)
+        .order_by("-pk")
         .values_list("title", "description", "dispatched_department__code")
     )
-    rows.extend((t, d, c) for t, d, c in dispatched.iterator())
-    return rows
+    rows.extend(_newest(dispatched, limit, len(rows)))
+    return rows[:limit] if limit is not None else rows
+
+
+def _newest(history: Any, limit: int | None, have: int) -> Iterator[tuple[str, str, str]]:
+    """The newest demands of a labelled history (newest id first), up to what `limit` leaves after `have` rows."""
+    if limit is not None:
+        history = history[: max(limit - have, 0)]
+    return ((t, d, c) for t, d, c in history.iterator())
 
 
 def count_for(target: str) -> int:
@@ -128,9 +138,10 @@ def count_for(target: str) -> int:
     return examples + Demand.objects.filter(category__isnull=False, state__in=["resolved", "closed"]).count()
 
 
-def rows_for(target: str) -> list[tuple[str, str, str]]:
-    """The county's labelled history for a model target ("category" or "department")."""
-    return department_rows_from_db() if target == "department" else training_rows_from_db()
+def rows_for(target: str, *, limit: int | None = None) -> list[tuple[str, str, str]]:
+    """The county's labelled history for a model target ("category" or "department"): people's feedback
+    first, then the newest demands, at most `limit` rows."""
+    return department_rows_from_db(limit=limit) if target == "department" else training_rows_from_db(limit=limit)
 
 
 def infer_target(labels: list[str]) -> str:

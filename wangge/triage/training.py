@@ -104,13 +104,15 @@ def retrain_target(target: str, *, min_new: int | None = None) -> dict[str, Any]
 
     need = int(getattr(settings, "TRIAGE_RETRAIN_MIN_NEW_LABELS", 200) if min_new is None else min_new)
     latest = TriageModel.objects.filter(target=target, trained_on="db").order_by("-created_at", "-id").first()
-    before = latest.trained_rows if latest else 0
-    if selectors.count_for(target) - before < need:  # cheap: COUNT queries, no text read
-        return {"action": "wait", "new": selectors.count_for(target) - before, "need": need}
-    rows = selectors.rows_for(target)
-    new = len(rows) - before
+    # The labels counted when the latest model was trained (its rows, for a model from before the cap).
+    before = int((latest.metrics or {}).get("labels_total", latest.trained_rows)) if latest else 0
+    total = selectors.count_for(target)  # cheap: COUNT queries, no text read
+    new = total - before
     if new < need:
-        return {"action": "wait", "rows": len(rows), "new": new, "need": need}
+        return {"action": "wait", "new": new, "need": need}
+    # The newest labels only: a county's years of history (millions of demands) would not fit a
+    # worker's memory or its interval, and this year's wording and departments are what to learn.
+    rows = selectors.rows_for(target, limit=int(getattr(settings, "TRIAGE_RETRAIN_MAX_ROWS", 20_000)))
     texts = [join_text(t, d) for t, d, _ in rows]
     labels = [c for _, _, c in rows]
     if len(set(labels)) < 2:
@@ -125,7 +127,15 @@ def retrain_target(target: str, *, min_new: int | None = None) -> dict[str, Any]
         figures["active"] = {"model": str(active), "macro_f1": current["macro_f1"], "accuracy": current["accuracy"]}
         if figures["macro_f1"] <= current["macro_f1"]:
             return {"action": "discarded", "rows": len(rows), "candidate": figures["macro_f1"], **figures["active"]}
-    model = train_model(texts, labels, name=AUTO_NAME[Target(target)], target=target, source="db", held_out=figures)
+    model = train_model(
+        texts,
+        labels,
+        name=AUTO_NAME[Target(target)],
+        target=target,
+        source="db",
+        held_out=figures,
+        metrics={"labels_total": total},
+    )
     return {"action": "kept", "model": str(model), "rows": len(rows), "macro_f1": figures["macro_f1"]}
 
 

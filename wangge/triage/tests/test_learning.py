@@ -150,6 +150,26 @@ def test_the_worker_retrains_when_enough_labels_arrive_and_keeps_only_a_better_m
     assert TriageModel.objects.filter(name="county-category").count() == 1
 
 
+def test_retraining_reads_only_the_newest_labels_and_counts_every_one(
+    db: Any, tree: Any, settings: Any, no_default_rules: None
+) -> None:
+    """A county's years of history are not read into the worker: the newest TRIAGE_RETRAIN_MAX_ROWS rows
+    train the model, and the next retraining waits for new labels beyond every one counted then."""
+    from wangge.triage import selectors
+
+    settings.TRIAGE_RETRAIN_MIN_NEW_LABELS = 20
+    settings.TRIAGE_RETRAIN_CHECK_SECONDS = 0
+    settings.TRIAGE_RETRAIN_MAX_ROWS = 24
+    _history(tree, 20)
+    newest = list(Demand.objects.order_by("-pk").values_list("title", flat=True)[:24])
+    assert [t for t, _d, _c in selectors.rows_for("category", limit=24)] == newest
+    kept = retrain_pass()
+    assert kept["category"]["action"] == "kept"
+    model = TriageModel.objects.get(name="county-category")
+    assert model.trained_rows == 24 and model.metrics["labels_total"] == 40
+    assert retrain_pass()["category"] == {"action": "wait", "new": 0, "need": 20}
+
+
 def test_the_check_runs_once_per_interval_and_in_one_worker(db: Any) -> None:
     from wangge.triage.training import _claim, _release
 
