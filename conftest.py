@@ -15,14 +15,18 @@ def _fast_and_quiet(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_holiday_calendar() -> Any:
-    # The process's calendar cache outlives a test's rolled-back transaction: a test that imported a
-    # year (and made, say, 4 March a holiday) would otherwise lend it to the next test on the worker.
+def _fresh_process_caches() -> Any:
+    # The process's calendar cache and hot-cluster centroids outlive a test's rolled-back transaction: a
+    # test that imported a year (and made, say, 4 March a holiday), or made clusters whose ids the next
+    # test's clusters reuse, would otherwise lend them to the next test on the worker.
     from wangge.holidays import workdays
+    from wangge.triage.hotclusters import pool_forget
 
     workdays.clear_cache()
+    pool_forget()
     yield
     workdays.clear_cache()
+    pool_forget()
 
 
 @pytest.fixture

@@ -197,14 +197,19 @@ def assign(rows: list[tuple[int, str, str, str, dt.datetime]], *, now: dt.dateti
         by_city.setdefault(city_of(row[3]), []).append(i)
     raw = unit_counts([hot_text(r[1], r[2]) for r in rows])
     members: list[HotMember] = []
-    with transaction.atomic():
-        for city, positions in by_city.items():
-            members.extend(_assign_city(pool.cities.setdefault(city, _City()), city, rows, positions, raw, now))
-        HotMember.objects.bulk_create(members, ignore_conflicts=True)
-        for city in by_city:
-            entry = pool.cities[city]
-            touched = sorted({m.cluster_id for m in members if m.cluster_id in entry.vectors})
-            _join_close(entry, touched, now)
+    try:
+        with transaction.atomic():
+            for city, positions in by_city.items():
+                members.extend(_assign_city(pool.cities.setdefault(city, _City()), city, rows, positions, raw, now))
+            HotMember.objects.bulk_create(members, ignore_conflicts=True)
+            for city in by_city:
+                entry = pool.cities[city]
+                touched = sorted({m.cluster_id for m in members if m.cluster_id in entry.vectors})
+                _join_close(entry, touched, now)
+    except BaseException:
+        # The centroids in memory were moved with the rows that just rolled back: read them again next time.
+        pool_forget()
+        raise
     return len(members)
 
 
