@@ -551,6 +551,8 @@ TRIAGE_HOT_REFRESH_SECONDS = int(os.environ.get("TRIAGE_HOT_REFRESH_SECONDS", "9
 TRIAGE_HOT_PASS_SECONDS = float(os.environ.get("TRIAGE_HOT_PASS_SECONDS", "1"))
 # A set older than this is not shown; the page groups live instead (the worker has stopped).
 TRIAGE_HOT_MAX_AGE_SECONDS = int(os.environ.get("TRIAGE_HOT_MAX_AGE_SECONDS", "3600"))
+# Before the worker's first set of a kept area and window, a page groups only this many of the newest demands.
+TRIAGE_HOT_LIVE_ROWS = int(os.environ.get("TRIAGE_HOT_LIVE_ROWS", "2000"))
 
 # --- governance topics (每月一题) and proactive tasks (未诉先办) ---------------------------------
 # A new demand is linked to an active topic of its category and place when its text is this similar

@@ -110,3 +110,22 @@ def test_the_worker_stores_hot_issues_and_the_pages_read_them(tree: Any, persona
     # A window the worker does not keep is grouped live (here: refused by the stand-in above).
     with time_machine.travel(t0 + dt.timedelta(hours=3), tick=False), pytest.raises(AssertionError, match="grouped"):
         selectors.hot_issues_for(user=personas["city_admin"], days=14)
+
+
+def test_before_the_workers_first_set_a_page_groups_only_the_newest_demands(
+    tree: Any, personas: Any, settings: Any
+) -> None:
+    """A kept set the worker has not made yet (a big database still being put in clusters) is grouped
+    live from the newest TRIAGE_HOT_LIVE_ROWS demands only; a window the worker does not keep, from all."""
+    from wangge.demands.testing import make_demand
+    from wangge.triage import selectors
+
+    settings.TRIAGE_HOT_LIVE_ROWS = 3
+    t0 = timezone.make_aware(dt.datetime(2026, 4, 6, 9, 0))
+    for i, t in enumerate(LIGHTS):
+        with time_machine.travel(t0 + dt.timedelta(minutes=i), tick=False):
+            make_demand(grid=tree.grid, title=t, description=t, reporter_phone=f"1390000{i:04d}")
+    with time_machine.travel(t0 + dt.timedelta(hours=1), tick=False):
+        kept = selectors.hot_issues_for(user=personas["city_admin"], days=7)
+        other = selectors.hot_issues_for(user=personas["city_admin"], days=14)
+    assert [i.size for i in kept] == [3] and [i.size for i in other] == [len(LIGHTS)]
