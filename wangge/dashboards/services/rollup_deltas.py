@@ -53,6 +53,10 @@ class _Row:
     def is_zero(self) -> bool:
         return not any(self.values) and not any(v for h in self.hists.values() for v in h.values())
 
+    def loses(self) -> bool:
+        """Whether any count of the row goes down (the row must then already exist)."""
+        return min(self.values) < 0 or any(v < 0 for h in self.hists.values() for v in h.values())
+
 
 def _day(value: Any) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
@@ -149,8 +153,10 @@ def apply_fact_deltas(
     pg = connection.vendor == "postgresql"
     hist_param = "CAST(%s AS jsonb)" if pg else "%s"
     now_value = ops.adapt_datetimefield_value(now)
-    gains = [r for r in moved if min(r.values) >= 0 and all(v >= 0 for h in r.hists.values() for v in h.values())]
-    losses = [r for r in moved if r not in gains]
+    gains: list[_Row] = []
+    losses: list[_Row] = []
+    for r in moved:
+        (losses if r.loses() else gains).append(r)
     missed: set[tuple[dt.date, str, int]] = set()
     with connection.cursor() as cursor:
         if gains:
@@ -206,11 +212,16 @@ def apply_fact_deltas(
                 if cursor.rowcount == 0:
                     column = "department_id" if r.level == RollupLevel.DEPARTMENT else LEVEL_COLUMNS[r.level]
                     missed.add((r.day, column, r.owner))
-        # A row no demand falls in any more goes, as the regroup would leave it out.
-        for r in losses:
+        # A row no demand falls in any more goes, as the regroup would leave it out (received is 0 on no
+        # other row, so the days and keys of the losing rows may be crossed).
+        for i in range(0, len(losses), 500):
+            part = losses[i : i + 500]
+            days = list({ops.adapt_datefield_value(r.day) for r in part})
+            keys = sorted({r.key for r in part})
             cursor.execute(
-                f"DELETE FROM {table} WHERE {q('received')} = 0 AND {q('day')} = %s AND {q('key')} = %s",
-                [ops.adapt_datefield_value(r.day), r.key],
+                f"DELETE FROM {table} WHERE {q('received')} = 0 AND {q('day')} IN ({', '.join(['%s'] * len(days))})"
+                f" AND {q('key')} IN ({', '.join(['%s'] * len(keys))})",
+                [*days, *keys],
             )
     return {r.day for r in moved}, len(moved), missed
 
