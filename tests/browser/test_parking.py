@@ -113,6 +113,8 @@ def test_a_stay_is_charged_by_the_tiered_tariff_on_the_phone_and_counted_in_turn
         login(desk_page, warden)
         desk_page.goto(reverse("parking:warden"))
         desk_page.fill('[data-testid="plate-input"]', "湘AD30418")
-        desk_page.click('[data-testid="entry"]')
+        # count() does not wait: without waiting for the answer it may read the page before the POST.
+        with desk_page.expect_navigation():
+            desk_page.click('[data-testid="entry"]')
         assert desk_page.locator('[data-testid="entry-ok"]').count() == 1
         screenshot(desk_page, "parking-warden")
