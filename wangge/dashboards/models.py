@@ -73,18 +73,44 @@ class DemandRollup(models.Model):
 
     day = models.DateField(_("day"))
     level = models.CharField(_("level"), max_length=10, choices=RollupLevel.choices)
+    # The relations below are derived data rebuilt from the demands, so they carry no database
+    # constraint (Django still cascades a deleted area, department or category): a constraint fired a
+    # check per row and relation when the first build committed millions of rows. Nor a single-column
+    # index: the composite indexes of Meta lead with area and department, and category is indexed
+    # only where set (the category cut).
     area = models.ForeignKey(
-        "registry.Area", null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("area")
+        "registry.Area",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("area"),
+        db_constraint=False,
+        db_index=False,
     )
     # The area's path, so that "this area and below" stays one prefix filter (scoping).
     area_path_fields = ("area_path",)  # rewritten by registry area_move
     area_path = models.CharField(max_length=255, blank=True)
     department = models.ForeignKey(
-        "registry.Department", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "registry.Department",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     cut = models.CharField(max_length=8, choices=Cut.choices, default=Cut.TOTAL)
     # With cut "category": the demand's category (null: not yet categorised).
-    category = models.ForeignKey("demands.Category", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey(
+        "demands.Category",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     # With cut "channel": how the demands came in (hotline, WeChat, visit …): 满意率 and 解决率 per channel.
     channel = models.CharField(max_length=16, blank=True)
     key = models.CharField(max_length=64, editable=False)
@@ -136,7 +162,14 @@ class DemandRollup(models.Model):
             # Every dashboard read: one area (or level, or department), one cut, a range of days.
             models.Index(fields=["area", "cut", "day"], name="demandrollup_area_cut_day"),
             models.Index(fields=["level", "cut", "day"], name="demandrollup_level_cut_day"),
-            models.Index(fields=["department", "cut", "day"], name="demandrollup_dept_cut_day"),
+            # Only department rows have one (an index over every row's NULL cost the build for nothing).
+            models.Index(
+                fields=["department", "cut", "day"],
+                name="demandrollup_dept_cut_day",
+                condition=models.Q(department__isnull=False),
+            ),
+            # A deleted category's rows (Django's cascade); only the category cut has one.
+            models.Index(fields=["category"], name="demandrollup_category", condition=models.Q(category__isnull=False)),
         ]
 
     def __str__(self) -> str:
