@@ -29,6 +29,7 @@ from wangge.demands.services._common import (
     _required_text,
     _save_photos,
     in_chinese,
+    one_by,
 )
 from wangge.demands.services.category import _resolve_category, _suggest
 from wangge.demands.services.notify import _holder_recipients, _tell_arrival, _tell_resident
@@ -51,7 +52,8 @@ def _resolve_grid(grid: Any) -> Area | None:
         return None
     if isinstance(grid, Area):
         return grid
-    found = Area.objects.filter(code=str(grid), level=Level.GRID).first()
+    # Not its boundary: intake never reads it, and a grid's polygon is most of the row.
+    found = one_by(Area, code=grid, level=Level.GRID, skip={"boundary"})
     if found is None:
         raise ValidationFailed(_("unknown micro-grid"), field="grid")
     return found
