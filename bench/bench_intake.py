@@ -370,7 +370,7 @@ def bench_gunicorn(n: int, rounds: int, workers: int, concurrency: int) -> dict[
         "budget_ratio_to_bare_insert": 0.5,
         "budget_per_s": 150,
         "met": api / insert >= 0.5 and api >= 150,
-        "queries_note": "api = token, category, grid, scope, demand, event, holders, number, outbox: 9 statements",
+        "queries_note": "api = token, category, grid, scope, demand, event, staff, outbox, number: 9 statements",
     }
 
 

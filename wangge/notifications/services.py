@@ -59,20 +59,22 @@ _batch: ContextVar[list[OutboxMessage] | None] = ContextVar("wangge_outbox_batch
 
 
 @contextmanager
-def outbox_batch() -> Iterator[None]:
+def outbox_batch() -> Iterator[list[OutboxMessage]]:
     """Write the messages enqueued inside the block with one INSERT when it ends (nothing if it raises).
 
     Intake tells the holder and the resident: one statement instead of one per message. A message with a
-    dedupe key is still written at once (its uniqueness is checked when it is enqueued).
+    dedupe key is still written at once (its uniqueness is checked when it is enqueued). The list it gives
+    holds the batch's rows once the block has ended (with their ids where the database returns them).
     """
+    written: list[OutboxMessage] = []
     token = _batch.set([])
     try:
-        yield
+        yield written
         rows = _batch.get() or []
     finally:
         _batch.reset(token)
     if rows:
-        OutboxMessage.objects.bulk_create(rows)
+        written.extend(OutboxMessage.objects.bulk_create(rows))
 
 
 # Not wrapped in atomic: it validates, then writes one row (atomic by itself) in the caller's

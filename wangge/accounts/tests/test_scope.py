@@ -82,3 +82,28 @@ def test_api_token_lifecycle(personas: Any) -> None:
     assert api_token_authenticate(raw + "x") is None
     api_token_revoke(token=token)
     assert api_token_authenticate(raw) is None
+
+
+def test_a_token_stamps_its_last_use_once_a_minute_and_an_inactive_user_is_refused(personas: Any) -> None:
+    import datetime as dt
+
+    from wangge.accounts.models import ApiToken
+    from wangge.core import clock
+
+    user = personas[Role.TOWN]
+    token, raw = api_token_create(user=user, name="乡镇 App")
+    start = dt.datetime(2026, 5, 4, 9, 0, tzinfo=dt.UTC)
+    with clock.travel(start):
+        assert api_token_authenticate(raw) == user
+    token.refresh_from_db()
+    assert token.last_used_at == start
+    with clock.travel(start + dt.timedelta(seconds=50)):
+        assert api_token_authenticate(raw) == user
+    token.refresh_from_db()
+    assert token.last_used_at == start  # within the minute: no write
+    with clock.travel(start + dt.timedelta(seconds=70)):
+        assert api_token_authenticate(raw) == user
+    assert ApiToken.objects.get(pk=token.pk).last_used_at == start + dt.timedelta(seconds=70)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    assert api_token_authenticate(raw) is None

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hmac
 import logging
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Model
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -35,6 +37,33 @@ MAX_TEXT = 5000
 
 # Stored notes and messages to people are written in Chinese, whatever language the acting page uses.
 TOLD_LANGUAGE = "zh-hans"
+
+
+_M = TypeVar("_M", bound=Model)
+
+
+@functools.cache
+def _select_list(model: type[Model], skip: frozenset[str], vendor: str) -> str:
+    qn = connection.ops.quote_name
+    return ", ".join(qn(f.column) for f in model._meta.concrete_fields if f.name not in skip)
+
+
+def one_by(model: type[_M], *, skip: Iterable[str] = (), **equal: Any) -> _M | None:
+    """The row of `model` whose columns equal `equal` (a unique key), or None: one plain SELECT.
+
+    Intake reads its category and grid by code on every request; compiling a QuerySet cost more than
+    the round trip. The instance is the ORM's own (`raw`: converters, `from_db`); fields in `skip` are
+    left unread (deferred), as `defer` would.
+    """
+    qn = connection.ops.quote_name
+    columns = {f.name: f.column for f in model._meta.concrete_fields}
+    where = " AND ".join(f"{qn(columns[name])} = %s" for name in equal)
+    sql = (
+        f"SELECT {_select_list(model, frozenset(skip), connection.vendor)} "
+        f"FROM {qn(model._meta.db_table)} WHERE {where} LIMIT 1"
+    )
+    found = model._default_manager.raw(sql, [str(v) for v in equal.values()], using=connection.alias)
+    return next(iter(found), None)
 
 
 def in_chinese(message: Any, params: Mapping[str, Any] | None = None) -> str:

@@ -19,7 +19,7 @@ from wangge.core.errors import Conflict, PermissionDenied, ValidationFailed
 from wangge.core.hooks import setting_callable
 from wangge.demands.models import FINAL_STATES, Category, Demand, DemandEvent, State
 from wangge.demands.permissions import is_staff
-from wangge.demands.services._common import _note_event, _reload, in_chinese, log
+from wangge.demands.services._common import _note_event, _reload, in_chinese, log, one_by
 from wangge.demands.services.moves import _require_holder
 
 # --- the triage suggestion at intake --------------------------------------------------------
@@ -66,7 +66,7 @@ def _resolve_category(category: Any) -> Category | None:
     elif isinstance(category, int) or (isinstance(category, str) and category.isdigit() and len(category) > 4):
         found = Category.objects.filter(pk=int(category)).first()
     else:
-        found = Category.objects.filter(code=str(category)).first()
+        found = one_by(Category, code=category)
     if found is None or not found.is_active:
         raise ValidationFailed(_("unknown category"), field="category", code="bad_category")
     return found

@@ -29,6 +29,7 @@ from wangge.demands.services._common import (
     _required_text,
     _save_photos,
     in_chinese,
+    one_by,
 )
 from wangge.demands.services.category import _resolve_category, _suggest
 from wangge.demands.services.notify import _holder_recipients, _tell_arrival, _tell_resident
@@ -51,7 +52,8 @@ def _resolve_grid(grid: Any) -> Area | None:
         return None
     if isinstance(grid, Area):
         return grid
-    found = Area.objects.filter(code=str(grid), level=Level.GRID).first()
+    # Not its boundary: intake never reads it, and a grid's polygon is most of the row.
+    found = one_by(Area, code=grid, level=Level.GRID, skip={"boundary"})
     if found is None:
         raise ValidationFailed(_("unknown micro-grid"), field="grid")
     return found
@@ -291,11 +293,8 @@ def _submit(
     _note_calendar_gap(demand, gap_years, now)
     _save_photos(demand, cleaned, event=event, by_resident=not staff_actor)
     recipients = _holder_recipients(demand)
-    # Last: the day's counter row is locked from here to commit (codes.py); the messages carry the code.
-    taken = codes.number(demand, idempotency_key=key)
-    if taken is not None:
-        raise _KeyTaken(taken)
-    with outbox_batch():
+    # The messages are written under the provisional code (on PostgreSQL); `number` gives them the code.
+    with outbox_batch() as told:
         _tell_arrival(demand, event, why=in_chinese(_("New demand")), recipients=recipients)
         _tell_resident(
             demand,
@@ -306,4 +305,8 @@ def _submit(
             kind="submitted",
             key="submitted",
         )
+    # Last: the day's counter row is locked from here to commit (codes.py), so nothing else comes after it.
+    taken = codes.number(demand, idempotency_key=key, messages=[m.pk for m in told if m.pk is not None])
+    if taken is not None:
+        raise _KeyTaken(taken)
     return SubmitResult(demand=demand, replayed=False)

@@ -69,21 +69,23 @@ def test_twenty_intakes_at_once_number_one_to_twenty_with_no_placeholder_left(tr
     assert sorted(next(c for c in codes if c in body) for body in bodies) == sorted(codes)
 
 
-def test_the_day_counter_is_locked_only_at_the_end_of_intake(tree: Any, monkeypatch: Any) -> None:
-    """An intake paused after its inserts holds no lock another intake needs: the counter comes last."""
+@pytest.mark.parametrize("pause_in", ["_holder_recipients", "_tell_resident"])
+def test_the_day_counter_is_locked_only_at_the_end_of_intake(tree: Any, monkeypatch: Any, pause_in: str) -> None:
+    """An intake paused after its inserts, or while it writes its messages, holds no lock another intake
+    needs: the counter comes last."""
     from wangge.demands.services import intake
 
     make_demand(grid=tree.grid)  # the day's counter row exists
     paused, release = threading.Event(), threading.Event()
-    real = intake._holder_recipients
+    real = getattr(intake, pause_in)
 
-    def slow_recipients(demand: Demand) -> list[str]:
+    def slow(demand: Demand, *args: Any, **kwargs: Any) -> Any:
         if demand.title == "慢":
             paused.set()
             assert release.wait(30), "the second intake never finished: it waited for the first one's lock"
-        return real(demand)
+        return real(demand, *args, **kwargs)
 
-    monkeypatch.setattr(intake, "_holder_recipients", slow_recipients)
+    monkeypatch.setattr(intake, pause_in, slow)
 
     def work(i: int) -> Demand:
         if i == 0:

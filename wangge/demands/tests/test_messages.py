@@ -81,3 +81,24 @@ def test_a_new_demand_reaches_the_grid_leaders_wecom_once(tree: Any, personas: A
     assert card["url"] == f"https://wangge.example.cn/demands/{d.pk}/" and "樟树枯死" in card["description"]
     row.refresh_from_db()
     assert row.state == State.SENT and row.attempts == 1
+
+
+def test_every_message_of_an_intake_names_its_final_code_and_never_the_provisional_one(
+    tree: Any, personas: Any
+) -> None:
+    """On PostgreSQL intake writes its messages before the number (codes.py) and the numbering statement
+    puts the code into them: the SMS, the WeChat template message and the staff's WeCom card alike."""
+    from wangge.accounts.services import user_import_wecom_ids
+
+    user_import_wecom_ids(rows=[["p_grid", "zhangjianguo"]])
+    demand = make_demand(grid=tree.grid, reporter_phone="13900001234", reporter_wechat_openid="o-resident-1")
+    rows = list(OutboxMessage.objects.filter(payload__demand_id=demand.pk))
+    assert {r.channel for r in rows} == {"sms", "wechat_mp", "wecom"}
+    provisional = "~" + demand.tracking_token[:31]
+    for row in rows:
+        texts = f"{row.subject} {row.body} {row.payload}"
+        assert provisional not in texts and "~" not in texts, texts
+        assert row.payload["code"] == demand.code
+        assert demand.code in row.subject
+    card = next(r for r in rows if r.channel == "wecom").payload["textcard"]
+    assert f"编号：{demand.code}" in card["description"] and demand.code in card["title"]

@@ -470,3 +470,21 @@ def test_unbound_or_inactive_staff_keep_the_staff_channel(tree: Any, personas: A
     assert [(m.channel, m.recipient) for m in _wecom_rows(d, "demand.arrival")] == [
         ("wechat", "area:" + tree.grid.code)
     ]
+
+
+def test_one_by_reads_the_row_the_orm_reads_and_loads_a_skipped_field_only_when_asked(tree: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from wangge.demands.services._common import one_by
+    from wangge.registry.models import Area
+
+    Area.objects.filter(pk=tree.grid.pk).update(boundary={"type": "Point", "coordinates": [112.9, 28.2]})
+    with CaptureQueriesContext(connection) as captured:
+        grid = one_by(Area, code=tree.grid.code, level="grid", skip={"boundary"})
+    assert len(captured) == 1 and '"boundary",' not in captured[0]["sql"]
+    assert grid is not None and grid.pk == tree.grid.pk and grid.path == tree.grid.path
+    assert grid.get_deferred_fields() == {"boundary"}
+    assert grid.boundary == {"type": "Point", "coordinates": [112.9, 28.2]}  # read when asked for
+    assert one_by(Area, code=tree.grid.code, level="town") is None
+    assert one_by(Area, code="no-such-code") is None
