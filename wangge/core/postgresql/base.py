@@ -29,7 +29,7 @@ class DatabaseFeatures(features.DatabaseFeatures):
 
     @property
     def max_query_params(self) -> int | None:  # type: ignore[override]
-        return MAX_BOUND_PARAMETERS if self.uses_server_side_binding else None
+        return MAX_BOUND_PARAMETERS if self.uses_server_side_binding else None  # type: ignore[attr-defined]
 
 
 class DatabaseOperations(operations.DatabaseOperations):

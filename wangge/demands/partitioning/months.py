@@ -77,7 +77,7 @@ def bound(sql: str, params: list[Any]) -> str:
     """`sql` with its parameters written in as literals, for DDL: a statement such as `CREATE TABLE …
     FOR VALUES FROM (…)` takes no bound parameters, and the connection binds on the server
     (settings.POSTGRESQL_OPTIONS)."""
-    return str(connection.ops.compose_sql(sql, params))
+    return str(connection.ops.compose_sql(sql, params))  # type: ignore[attr-defined]
 
 
 def is_partitioned(cursor: CursorWrapper, table: str) -> bool:
