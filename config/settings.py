@@ -173,10 +173,14 @@ POSTGRESQL_ENGINE = "wangge.core.postgresql"
 # nothing (a pooler in transaction mode before PgBouncer 1.21, or one without max_prepared_statements);
 # DATABASE_SERVER_SIDE_BINDING=0 goes back to Django's default (the parameters merged into the SQL by psycopg).
 _prepare_threshold = os.environ.get("DATABASE_PREPARE_THRESHOLD", "5").strip().lower()
+if _prepare_threshold not in ("off", "none") and not _prepare_threshold.isdigit():
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"DATABASE_PREPARE_THRESHOLD must be a whole number or off, not {_prepare_threshold!r}")
 POSTGRESQL_OPTIONS: dict[str, object] = (
     {
         "server_side_binding": True,
-        "prepare_threshold": None if _prepare_threshold in ("", "off", "none") else int(_prepare_threshold),
+        "prepare_threshold": int(_prepare_threshold) if _prepare_threshold.isdigit() else None,
     }
     if env_bool("DATABASE_SERVER_SIDE_BINDING", True)
     else {}
