@@ -168,14 +168,13 @@ def _attach(demands: list[Demand], name: str, queryset: QuerySet[Any]) -> None:
 def _attach_areas(demands: list[Demand]) -> None:
     """Each demand's area with its parents AREA_LEVELS_UP levels up, and its holding area: one query per level."""
     by_id: dict[int, Area] = {}
-    wanted = {d.area_id for d in demands} | {d.holder_area_id for d in demands}
-    for _level in range(AREA_LEVELS_UP + 1):
-        missing = wanted - by_id.keys() - {None}
-        if not missing:
-            break
-        fetched = Area.objects.only(*AREA_FIELDS).in_bulk(missing)
-        by_id.update(fetched)
-        wanted = {a.parent_id for a in fetched.values()}
+    level = {d.area_id for d in demands} | {d.holder_area_id for d in demands}
+    for _up in range(AREA_LEVELS_UP + 1):
+        missing = level - by_id.keys() - {None}
+        if missing:
+            by_id.update(Area.objects.only(*AREA_FIELDS).in_bulk(missing))
+        # one level up from every area of this level, also those already read (a holding village is a parent)
+        level = {by_id[i].parent_id for i in level if i in by_id} - {None}
     parent = Area._meta.get_field("parent")
     for area in by_id.values():
         if area.parent_id in by_id:  # the top of the chain keeps its parent unread: nothing reads that far
