@@ -8,8 +8,8 @@ backend lets Django group by every selected column, as it does on other database
 
 With server-side binding (settings.POSTGRESQL_OPTIONS, on by default) a statement carries at most
 65,535 parameters (the protocol counts them in 16 bits), where Django 5.2 sets no limit on
-PostgreSQL: a `bulk_create` of a few thousand wide rows would fail. The backend says so, and batches
-the bulk operations under it (what Django does from 6.0, #36822).
+PostgreSQL: a `bulk_update` of a few thousand rows, or the deletion of as many, would fail. The backend
+says so, and batches the bulk operations under it (what Django does from 6.0, #36822).
 """
 
 from __future__ import annotations
@@ -34,10 +34,13 @@ class DatabaseFeatures(features.DatabaseFeatures):
 
 class DatabaseOperations(operations.DatabaseOperations):
     def bulk_batch_size(self, fields: Any, objs: Any) -> int:
+        """Objects a bulk statement may carry. Half of limit / fields: `bulk_update` counts a field once per
+        object (with two "pk" for its `IN`) but sends two values, the CASE's WHEN and THEN, so the exact count
+        would overflow with two fields or more. (`bulk_create` sends one array a column, UNNEST, since 5.2.)"""
         limit = self.connection.features.max_query_params
         if limit is None:
             return int(super().bulk_batch_size(fields, objs))
-        return max(1, limit // max(1, len(fields)))
+        return max(1, limit // (2 * max(1, len(fields))))
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
