@@ -162,10 +162,32 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
     _db["TEST"] = {"NAME": os.environ.get("WANGGE_TEST_SQLITE", "")} if os.environ.get("WANGGE_TEST_SQLITE") else {}
-# PostgreSQL through Django's backend with one change for the partitioned tables below (GROUP BY).
+# PostgreSQL through Django's backend with two changes for the partitioned tables below (GROUP BY, and the
+# limit of 65,535 parameters a statement under server-side binding).
 POSTGRESQL_ENGINE = "wangge.core.postgresql"
+# Plans reused per connection: the parameters go to the server apart from the SQL (psycopg 3's server-side
+# binding) and psycopg prepares a statement once the connection has run it DATABASE_PREPARE_THRESHOLD times
+# (5); PostgreSQL then reuses one generic plan for it. A lookup the partitions cannot prune (a demand by id,
+# its events) is otherwise planned again over every month and each of its indexes at every execution: 8 ms
+# and more a lookup at 29 months (docs/scaling.md, "Partitions"). DATABASE_PREPARE_THRESHOLD=off prepares
+# nothing (a pooler in transaction mode before PgBouncer 1.21, or one without max_prepared_statements);
+# DATABASE_SERVER_SIDE_BINDING=0 goes back to Django's default (the parameters merged into the SQL by psycopg).
+_prepare_threshold = os.environ.get("DATABASE_PREPARE_THRESHOLD", "5").strip().lower()
+if _prepare_threshold not in ("off", "none") and not _prepare_threshold.isdigit():
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"DATABASE_PREPARE_THRESHOLD must be a whole number or off, not {_prepare_threshold!r}")
+POSTGRESQL_OPTIONS: dict[str, object] = (
+    {
+        "server_side_binding": True,
+        "prepare_threshold": int(_prepare_threshold) if _prepare_threshold.isdigit() else None,
+    }
+    if env_bool("DATABASE_SERVER_SIDE_BINDING", True)
+    else {}
+)
 if _db["ENGINE"] == "django.db.backends.postgresql":
     _db["ENGINE"] = POSTGRESQL_ENGINE
+    _db["OPTIONS"] = {**_db.get("OPTIONS", {}), **POSTGRESQL_OPTIONS}
 DATABASES = {"default": _db}
 # A streaming replica of the PostgreSQL primary (DATABASE_REPLICA_URL=postgres://…): dashboards, reports,
 # exports, public pages and Open311 lists read from it inside `wangge.core.replica.use_replica()`; every
@@ -181,6 +203,7 @@ if DATABASE_REPLICA_URL:
     _replica = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")))
     if _replica["ENGINE"] == "django.db.backends.postgresql":
         _replica["ENGINE"] = POSTGRESQL_ENGINE
+        _replica["OPTIONS"] = {**_replica.get("OPTIONS", {}), **POSTGRESQL_OPTIONS}
     if _db["ENGINE"] != POSTGRESQL_ENGINE or _replica["ENGINE"] != _db["ENGINE"]:
         from django.core.exceptions import ImproperlyConfigured
 

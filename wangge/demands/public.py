@@ -18,6 +18,7 @@ before this, with `permissions.confidential_q`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -139,10 +140,17 @@ def neutral_message(demand: Demand) -> Any:
 def neutral_both(demand: Demand) -> str:
     """The neutral sentence in Chinese and English (the Open311 feed says everything in both)."""
     category = demand.category if demand.category_id else None
-    if category is None:
+    return _neutral_both(category.name if category is not None else None)
+
+
+@functools.lru_cache(maxsize=1024)
+def _neutral_both(category_name: str | None) -> str:
+    # Rendered once per category name and process: the feed says it of most of its up to 1,000 rows, and
+    # rendering switches the language twice.
+    if category_name is None:
         zh, en = render_both(_("A demand (not yet classified)"))
     else:
-        zh, en = render_both(_("A demand about “%(category)s”"), {"category": category.name})
+        zh, en = render_both(_("A demand about “%(category)s”"), {"category": category_name})
     return f"{zh} / {en}"
 
 

@@ -224,3 +224,17 @@ def test_deploy_check_has_no_hsts_or_https_redirect_warning_with_debug_off(
 def test_a_trusted_proxy_that_is_not_an_address_stops_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ImproperlyConfigured, match="WANGGE_TRUSTED_PROXIES"):
         _settings_from(monkeypatch, {"WANGGE_TRUSTED_PROXIES": "10.0.0.1,proxy.local"})
+
+
+def test_postgresql_reuses_plans_unless_told_not_to(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    sqlite = _settings_from(monkeypatch, {"WANGGE_VAR_DIR": str(tmp_path)})["DATABASES"]["default"]
+    assert "server_side_binding" not in sqlite["OPTIONS"]
+    base = {"DATABASE_URL": "postgres://wangge@db.example:5432/wangge", "WANGGE_VAR_DIR": str(tmp_path)}
+    options = _settings_from(monkeypatch, base)["DATABASES"]["default"]["OPTIONS"]
+    assert options == {"server_side_binding": True, "prepare_threshold": 5}
+    off = _settings_from(monkeypatch, {**base, "DATABASE_PREPARE_THRESHOLD": "off"})["DATABASES"]["default"]
+    assert off["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": None}
+    client = _settings_from(monkeypatch, {**base, "DATABASE_SERVER_SIDE_BINDING": "0"})["DATABASES"]["default"]
+    assert client["OPTIONS"] == {}
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_PREPARE_THRESHOLD"):
+        _settings_from(monkeypatch, {**base, "DATABASE_PREPARE_THRESHOLD": "five"})

@@ -24,6 +24,7 @@ from wangge.core import clock
 from wangge.demands.partitioning import PARTITIONED, Partitioned, PartitionError
 from wangge.demands.partitioning.months import (
     add_months,
+    bound,
     default_name,
     is_partitioned,
     month_of,
@@ -95,8 +96,10 @@ def convert_table(cursor: CursorWrapper, part: Partitioned, *, ahead: int, drop_
     )
     for month in months:
         cursor.execute(
-            f"CREATE TABLE {qn(partition_name(part, month))} PARTITION OF {qn(new)} FOR VALUES FROM (%s) TO (%s)",
-            [month_start(month), month_start(add_months(month, 1))],
+            bound(
+                f"CREATE TABLE {qn(partition_name(part, month))} PARTITION OF {qn(new)} FOR VALUES FROM (%s) TO (%s)",
+                [month_start(month), month_start(add_months(month, 1))],
+            )
         )
     cursor.execute(f"CREATE TABLE {qn(default_name(part))} PARTITION OF {qn(new)} DEFAULT")
     span = f"{months[0][0]}-{months[0][1]:02d} … {months[-1][0]}-{months[-1][1]:02d}"

@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -72,6 +73,13 @@ def is_postgresql() -> bool:
     return connection.vendor == "postgresql"
 
 
+def bound(sql: str, params: list[Any]) -> str:
+    """`sql` with its parameters written in as literals, for DDL: a statement such as `CREATE TABLE …
+    FOR VALUES FROM (…)` takes no bound parameters, and the connection binds on the server
+    (settings.POSTGRESQL_OPTIONS)."""
+    return str(connection.ops.compose_sql(sql, params))  # type: ignore[attr-defined]
+
+
 def is_partitioned(cursor: CursorWrapper, table: str) -> bool:
     cursor.execute("SELECT relkind FROM pg_class WHERE oid = to_regclass(%s)", [table])
     row = cursor.fetchone()
@@ -113,7 +121,7 @@ def create_month(cursor: CursorWrapper, part: Partitioned, month: Month, *, pare
     with transaction.atomic():
         if not stray:
             cursor.execute(
-                f"CREATE TABLE {qn(name)} PARTITION OF {qn(parent)} FOR VALUES FROM (%s) TO (%s)", [low, high]
+                bound(f"CREATE TABLE {qn(name)} PARTITION OF {qn(parent)} FOR VALUES FROM (%s) TO (%s)", [low, high])
             )
             return
         key = qn(part.key)
@@ -124,7 +132,7 @@ def create_month(cursor: CursorWrapper, part: Partitioned, month: Month, *, pare
             [low, high],
         )
         cursor.execute(
-            f"ALTER TABLE {qn(parent)} ATTACH PARTITION {qn(name)} FOR VALUES FROM (%s) TO (%s)", [low, high]
+            bound(f"ALTER TABLE {qn(parent)} ATTACH PARTITION {qn(name)} FOR VALUES FROM (%s) TO (%s)", [low, high])
         )
 
 

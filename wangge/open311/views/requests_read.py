@@ -90,7 +90,8 @@ def _get_requests(request: HttpRequest, fmt: str, jurisdiction: Any) -> HttpResp
             qs = qs.exclude(state__in=selectors.UNFINISHED_STATES)
         start, end = window(request)
         qs = qs.filter(created_at__gte=start, created_at__lte=end)
-    rows = [selectors.request_out(d, public=public) for d in qs.order_by("-created_at", "-id")[: selectors.MAX_RESULTS]]
+    page = selectors.output_rows(qs.order_by("-created_at", "-id")[: selectors.MAX_RESULTS], public=public)
+    rows = [selectors.request_out(d, public=public) for d in page]
     return respond(fmt, "service_requests", rows, item="request")
 
 
@@ -98,7 +99,9 @@ def _get_requests(request: HttpRequest, fmt: str, jurisdiction: Any) -> HttpResp
 @open311_view
 def request_detail(request: HttpRequest, code: str, *, fmt: str, jurisdiction: Any) -> HttpResponse:
     account, public = _reader(request)
-    demand = selectors.readable(account=account, jurisdiction=jurisdiction).filter(code=code).first()
+    readable = selectors.readable(account=account, jurisdiction=jurisdiction)
+    found = selectors.output_rows(readable.filter(code=code).order_by("pk")[:1], public=public)
+    demand = found[0] if found else None
     if demand is None:
         raise NotFound(_("service_request_id %(code)s not found"), params={"code": code}, field="service_request_id")
     # Always a list, even of one: clients read service_requests/request[0].
