@@ -281,7 +281,9 @@ def _sheet_extent(stream: Any, name: str, limit: int) -> tuple[int, int]:
         if b"&#" in chunk:
             raise _Unusual  # a reference may hide behind a character reference: read it as a tree
         general = b":c " in chunk or b":row" in chunk
-        plain_rows = chunk.count(b"<row ") + chunk.count(b"<row>")
+        # One count for "<row " and "<row>" (a "<rowBreaks" or "<row/>" makes it differ from the plain
+        # references found, and the chunk is read the general way).
+        plain_rows = chunk.count(b"<row")
         numbered = _PLAIN_ROW_REFS.findall(chunk)
         if general or len(numbered) != plain_rows:
             numbered = _ROW_REFS.findall(chunk)

@@ -294,6 +294,7 @@ def _write(plan: _Plan, progress: ProgressFn | None, actor: Any = None) -> tuple
             progress("write", done, total)
 
     if progress:
+        progress("write", total, total)  # the COPY has ended here (the last batch was only handed to it)
         progress("count", 0, 1)
     registry_recount()
     if progress:
