@@ -135,6 +135,7 @@ def _plan(*, sheets: Sequence[Sheet], city: Area, progress: ProgressFn | None) -
     seen: dict[str, tuple[int, int]] = {}
     areas: dict[tuple[object, object, object, object], _Grid | tuple[str, ValidationFailed]] = {}
     members_of, tags_of = Memo(_members), Memo(_tags)
+    members_seen, tags_seen = members_of.seen, tags_of.seen
     hash_id = lookup_hasher()
 
     for s, sheet in enumerate(sheets):
@@ -228,11 +229,16 @@ def _plan(*, sheets: Sequence[Sheet], city: Area, progress: ProgressFn | None) -
                     problems.add(s, excel_row, "phone", e)
                     phone = ""
                     bad = True
-            members = members_of(c_mem)
+            # Memo lookups inline (a method call a cell cost more than the lookup itself).
+            members = members_seen.get((type(c_mem), c_mem))
+            if members is None:
+                members = members_of(c_mem)
             if isinstance(members, ValidationFailed):
                 problems.add(s, excel_row, "members", members)
                 members, bad = 1, True
-            tags = tags_of(c_tags)
+            tags = tags_seen.get((type(c_tags), c_tags))
+            if tags is None:
+                tags = tags_of(c_tags)
             if isinstance(tags, ValidationFailed):
                 problems.add(s, excel_row, "tags", tags)
                 tags, bad = "", True
