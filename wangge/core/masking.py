@@ -6,11 +6,16 @@ import base64
 import hashlib
 import hmac
 import operator
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
+from cryptography.exceptions import InvalidTag
 from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
 ID_RE = re.compile(r"^\d{17}[\dX]$")
@@ -50,12 +55,16 @@ def mask_name(name: str | None) -> str:
 
 
 def id_checksum_ok(value: str) -> bool:
+    if len(value) == 18 and value.isascii():
+        # The usual case, no regular expression: the weighted sum over the bytes, in C (imports check 400,000
+        # at once). A last character other than a digit or X never equals the check character.
+        head = value[:17]
+        if not head.isdigit():
+            return False
+        return _ID_CHECK[(sum(map(operator.mul, head.encode(), _ID_WEIGHTS)) - _ID_ZEROS) % 11] == value[17]
     if not ID_RE.match(value):
         return False
-    if value.isascii():  # the usual case: the weighted sum over the bytes, in C (imports check 400,000 at once)
-        total = sum(map(operator.mul, value[:17].encode(), _ID_WEIGHTS)) - _ID_ZEROS
-    else:  # full-width digits, which \d also matches
-        total = sum(int(value[i]) * _ID_WEIGHTS[i] for i in range(17))
+    total = sum(int(value[i]) * _ID_WEIGHTS[i] for i in range(17))  # full-width digits, which \d also matches
     return _ID_CHECK[total % 11] == value[17]
 
 
@@ -73,22 +82,50 @@ def _fernet() -> Fernet:
     return Fernet(base64.urlsafe_b64encode(_field_key()))
 
 
+# Values are encrypted with AES-256-GCM (`cryptography`'s AESGCM: one call a value, the nonce and the
+# tag its own), under a key derived from the field key by HKDF. Tokens carry this prefix, which no
+# Fernet token can start with (":" is outside its base64 alphabet); Fernet tokens written before still
+# decrypt. Fernet cost 6 µs a value (a cipher, a padder and an HMAC object each); an import encrypts 400,000.
+GCM_PREFIX = "gcm1:"
+_NONCE = 12
+
+
+@lru_cache(maxsize=1)
+def _aesgcm() -> AESGCM:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"wangge field aes-256-gcm").derive(_field_key())
+    return AESGCM(key)
+
+
 def encrypt(value: str) -> str:
     if not value:
         return ""
-    return _fernet().encrypt(value.encode()).decode()
+    return encrypt_many([value])[0]
 
 
 def encrypt_many(values: Sequence[str]) -> list[str]:
-    """`encrypt` of each value, with one Fernet object for the batch (an import encrypts 400,000 ID
-    numbers). Encryption stays the `cryptography` library's own: no home-made cipher modes or MACs."""
-    fernet = _fernet()
-    return [fernet.encrypt(v.encode()).decode() if v else "" for v in values]
+    """`encrypt` of each value with one AESGCM object and one read of random nonces for the batch (an import
+    encrypts 400,000 ID numbers). Encryption stays the `cryptography` library's own: no home-made modes or MACs."""
+    seal = _aesgcm().encrypt
+    nonces = os.urandom(_NONCE * len(values))
+    out = []
+    for i, value in enumerate(values):
+        if not value:
+            out.append("")
+            continue
+        nonce = nonces[i * _NONCE : (i + 1) * _NONCE]
+        out.append(GCM_PREFIX + base64.urlsafe_b64encode(nonce + seal(nonce, value.encode(), None)).decode())
+    return out
 
 
 def decrypt(token: str) -> str:
     if not token:
         return ""
+    if token.startswith(GCM_PREFIX):
+        try:
+            raw = base64.urlsafe_b64decode(token[len(GCM_PREFIX) :])
+            return _aesgcm().decrypt(raw[:_NONCE], raw[_NONCE:], None).decode()
+        except (InvalidTag, ValueError):  # ValueError: bad base64, a short token, bytes that are not UTF-8
+            return ""
     try:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken:
@@ -102,6 +139,22 @@ def lookup_hash(value: str) -> str:
     mac = _lookup_mac(settings.SECRET_KEY).copy()
     mac.update(value.upper().encode())
     return mac.hexdigest()
+
+
+def lookup_hasher() -> Callable[[str], str]:
+    """`lookup_hash` for a batch (an import hashes 400,000 ID numbers): the settings and the keyed hash
+    looked up once, each value hashed by a copy of it. Same digests as `lookup_hash`."""
+    base = _lookup_mac(settings.SECRET_KEY)
+    copy = base.copy
+
+    def lookup(value: str) -> str:
+        if not value:
+            return ""
+        mac = copy()
+        mac.update(value.upper().encode())
+        return mac.hexdigest()
+
+    return lookup
 
 
 @lru_cache(maxsize=4)

@@ -178,6 +178,7 @@ def _damaged(sheet: str) -> ValidationFailed:
 # error names the sheet the same way (`read_sheets`); the references it could place are bounded here.
 _PLAIN_CELL_REFS = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
 _CELL_REFS = re.compile(rb"""<(?:[\w.-]+:)?c\s[^>]*?\br\s*=\s*["']\$?([A-Za-z]{1,4})\$?([0-9]{1,10})["']""")
+_ODD_CELL = re.compile(rb'<c (?!r=")')
 _PLAIN_ROW_REFS = re.compile(rb'<row r="([0-9]{1,7})"')
 _ROW_REFS = re.compile(rb"""<(?:[\w.-]+:)?row\s[^>]*?\br\s*=\s*["']([0-9]{1,10})["']""")
 _ROWS = re.compile(rb"<(?:[\w.-]+:)?row[\s>/]")
@@ -280,8 +281,11 @@ def _sheet_extent(stream: Any, name: str, limit: int) -> tuple[int, int]:
         dimension_seen = dimension_seen or b"sheetData" in chunk  # it comes before the data, if at all
         if b"&#" in chunk:
             raise _Unusual  # a reference may hide behind a character reference: read it as a tree
-        general = b":c " in chunk or b":row" in chunk
-        plain_rows = chunk.count(b"<row ") + chunk.count(b"<row>")
+        # A colon is rare in a sheet's data: one pass finds there is none, else the prefixed tags are looked for.
+        general = b":" in chunk and (b":c " in chunk or b":row" in chunk)
+        # One count for "<row " and "<row>" (a "<rowBreaks" or "<row/>" makes it differ from the plain
+        # references found, and the chunk is read the general way).
+        plain_rows = chunk.count(b"<row")
         numbered = _PLAIN_ROW_REFS.findall(chunk)
         if general or len(numbered) != plain_rows:
             numbered = _ROW_REFS.findall(chunk)
@@ -290,13 +294,13 @@ def _sheet_extent(stream: Any, name: str, limit: int) -> tuple[int, int]:
             rows = max(rows, max(map(int, numbered)))
         rows_seen += plain_rows
         rows = max(rows, rows_seen)  # rows without a number follow one another
-        plain_cells = chunk.count(b'<c r="')
         refs: list[tuple[bytes, bytes]] = []
-        if general or plain_cells != chunk.count(b"<c "):
+        # One search for a "<c " that does not go on with r=" (two counts compared before, one pass more).
+        if general or _ODD_CELL.search(chunk):
             refs = _CELL_REFS.findall(chunk)
-        elif plain_cells and _beyond(cols, rows).search(chunk):
+        elif b'<c r="' in chunk and _beyond(cols, rows).search(chunk):
             refs = _PLAIN_CELL_REFS.findall(chunk)
-            if len(refs) != plain_cells:
+            if len(refs) != chunk.count(b'<c r="'):
                 refs = _CELL_REFS.findall(chunk)
         if refs:
             cols = max(cols, *(_column_number(x) for x in {x for x, _ in refs}))

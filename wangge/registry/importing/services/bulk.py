@@ -36,7 +36,7 @@ def _insert_batches(model: Any, names: Sequence[str], batches: Iterator[list[tup
 
     On SQLite a second thread runs executemany on the same connection (Django opens it with
     check_same_thread=False) while this thread only builds rows and never touches the
-    connection: sqlite3 releases the GIL inside each step, so the B-tree work and the Fernet
+    connection: sqlite3 releases the GIL inside each step, so the B-tree work and the AES-GCM
     encryption overlap on two cores. PostgreSQL's COPY already writes from a worker thread.
     """
     if connection.vendor == "postgresql":

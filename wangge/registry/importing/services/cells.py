@@ -9,6 +9,7 @@ from typing import Generic, TypeVar
 from django.utils.translation import gettext_lazy as _
 
 from wangge.core.errors import ValidationFailed
+from wangge.core.masking import id_checksum_ok
 from wangge.core.text import Listed
 from wangge.registry.models import CARE_TAG_WORDS, CareTag, tags_to_column
 from wangge.registry.services import clean_id_number
@@ -98,6 +99,11 @@ def _tags(value: object) -> str:
 
 
 def _id_number(value: object) -> str:
+    # The usual cell: 18 ASCII characters whose checksum holds need none of clean_id_number's repairs.
+    if type(value) is str and len(value) == 18 and value.isascii():
+        text = value.upper()
+        if id_checksum_ok(text):
+            return text
     # A number cell cannot hold 18 digits: Excel keeps 15 significant ones, so the ID is lost.
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = float(value)

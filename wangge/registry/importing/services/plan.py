@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from django.conf import settings
@@ -16,8 +17,8 @@ from django.db.models import Count, Max, Sum
 from django.utils.translation import gettext_lazy as _
 
 from wangge.core.errors import FieldProblem, ValidationFailed
-from wangge.core.masking import lookup_hash
-from wangge.core.phones import clean_phone
+from wangge.core.masking import lookup_hasher
+from wangge.core.phones import MOBILE_RE, clean_phone
 from wangge.registry.importing.columns import BY_KEY, REQUIRED, column_letter, match_header
 from wangge.registry.importing.reader import Sheet
 from wangge.registry.importing.services.cells import Memo, _id_number, _members, _tags, _text
@@ -30,6 +31,7 @@ ProgressFn = Callable[[str, int, int], None]
 
 HEADER_SCAN_ROWS = 10  # a title row or two above the header is common
 PROGRESS_EVERY = 5000
+_MOBILE = MOBILE_RE.fullmatch
 
 
 # A checked row: (sheet index, excel row, grid, address, head, id text, id hash, phone, members, tags, key)
@@ -133,6 +135,8 @@ def _plan(*, sheets: Sequence[Sheet], city: Area, progress: ProgressFn | None) -
     seen: dict[str, tuple[int, int]] = {}
     areas: dict[tuple[object, object, object, object], _Grid | tuple[str, ValidationFailed]] = {}
     members_of, tags_of = Memo(_members), Memo(_tags)
+    members_seen, tags_seen = members_of.seen, tags_of.seen
+    hash_id = lookup_hasher()
 
     for s, sheet in enumerate(sheets):
         header = _find_header(sheet)
@@ -163,16 +167,13 @@ def _plan(*, sheets: Sequence[Sheet], city: Area, progress: ProgressFn | None) -
                 )
             done += len(sheet.rows)
             continue
-        # Missing optional columns read as -1, which (after the sentinel "" appended to each row)
-        # is an empty cell: the hot loop needs no per-cell bounds checks.
-        ix = {k: cols.get(k, -1) for k in BY_KEY}
-        i_town, i_village, i_branch, i_grid = ix["town"], ix["village"], ix["branch"], ix["grid"]
-        i_lname, i_lphone, i_addr, i_head = ix["leader_name"], ix["leader_phone"], ix["address"], ix["head_name"]
-        i_id, i_phone, i_members, i_tags = ix["head_id"], ix["phone"], ix["members"], ix["tags"]
+        # Missing optional columns read as -1, the sentinel "" appended to each row (short rows padded to
+        # the widest column the header names): the hot loop takes its twelve cells with one itemgetter.
         width = max(cols.values()) + 1
-        for r, cells in sheet.rows.numbered(header_index + 1):
-            cells = [*cells, *[""] * (width - len(cells))] if len(cells) < width else list(cells)
-            cells.append("")
+        take = itemgetter(*(cols.get(k, -1) for k in BY_KEY))
+        pad, tail = [""] * (width + 1), [""]
+        for r, row in sheet.rows.numbered(header_index + 1):
+            cells = row + (pad[len(row) :] if len(row) < width else tail)
             excel_row = r + 1
             done += 1
             if progress and done % PROGRESS_EVERY == 0:
@@ -181,9 +182,12 @@ def _plan(*, sheets: Sequence[Sheet], city: Area, progress: ProgressFn | None) -
                 continue  # blank rows between blocks are common and mean nothing
             plan.rows += 1
             bad = False
+            c_town, c_village, c_branch, c_grid, c_lname, c_lphone, address, head, raw_id, c_phone, c_mem, c_tags = (
+                take(cells)
+            )
 
             # Areas: the same four cells repeat on every row of a grid, so resolve them once.
-            area_cells = (cells[i_town], cells[i_village], cells[i_branch], cells[i_grid])
+            area_cells = (c_town, c_village, c_branch, c_grid)
             resolved = areas.get(area_cells)
             if resolved is None:
                 resolved = _resolve(tree, area_cells)
@@ -195,7 +199,6 @@ def _plan(*, sheets: Sequence[Sheet], city: Area, progress: ProgressFn | None) -
             else:
                 grid = resolved
 
-            address, head = cells[i_addr], cells[i_head]
             address = address.strip() if type(address) is str else _text(address)
             head = head.strip() if type(head) is str else _text(head)
             if not address:
@@ -210,31 +213,38 @@ def _plan(*, sheets: Sequence[Sheet], city: Area, progress: ProgressFn | None) -
                 )
                 bad = True
             id_text = id_hash = ""
-            raw_id = cells[i_id]
             if raw_id != "" and raw_id is not None:
                 try:
                     id_text = _id_number(raw_id)
-                    id_hash = lookup_hash(id_text)
+                    id_hash = hash_id(id_text)
                 except ValidationFailed as e:
                     problems.add(s, excel_row, "head_id", e)
                     bad = True
-            try:
-                phone = clean_phone(cells[i_phone])
-            except ValidationFailed as e:
-                problems.add(s, excel_row, "phone", e)
-                phone = ""
-                bad = True
-            members = members_of(cells[i_members])
+            if type(c_phone) is str and len(c_phone) == 11 and _MOBILE(c_phone):
+                phone = c_phone  # the usual cell, already what clean_phone returns
+            else:
+                try:
+                    phone = clean_phone(c_phone)
+                except ValidationFailed as e:
+                    problems.add(s, excel_row, "phone", e)
+                    phone = ""
+                    bad = True
+            # Memo lookups inline (a method call a cell cost more than the lookup itself).
+            members = members_seen.get((type(c_mem), c_mem))
+            if members is None:
+                members = members_of(c_mem)
             if isinstance(members, ValidationFailed):
                 problems.add(s, excel_row, "members", members)
                 members, bad = 1, True
-            tags = tags_of(cells[i_tags])
+            tags = tags_seen.get((type(c_tags), c_tags))
+            if tags is None:
+                tags = tags_of(c_tags)
             if isinstance(tags, ValidationFailed):
                 problems.add(s, excel_row, "tags", tags)
                 tags, bad = "", True
 
             if grid is not None:
-                raw_leader = (cells[i_lname], cells[i_lphone])
+                raw_leader = (c_lname, c_lphone)
                 # Only a row whose leader cells differ from the grid's first one needs checking.
                 if (grid.leader_raw is None or grid.leader_raw != raw_leader) and _leader(
                     problems, grid, raw_leader, s, excel_row
@@ -411,7 +421,7 @@ def _classify(plan: _Plan, checked: list[_Row], problems: _Problems) -> None:
         leaving: dict[int, int] = defaultdict(int)
         arriving: dict[int, list[_Row]] = defaultdict(list)
         for row, ex in actions:
-            if (row[0], row[1]) in refused or row[10] in taken:
+            if (refused and (row[0], row[1]) in refused) or (taken and row[10] in taken):
                 continue
             grid = row[2]
             if ex is None:
@@ -424,6 +434,8 @@ def _classify(plan: _Plan, checked: list[_Row], problems: _Problems) -> None:
             grid = rows[0][2]
             staying = (per_grid.get(grid.id, 0) - leaving.get(grid.id, 0)) if grid.id else 0
             room = limit - staying
+            if len(rows) <= room:
+                continue  # the usual grid: every arrival fits
             for n, row in enumerate(rows, start=1):
                 if n > room and (row[0], row[1]) not in refused:
                     newly.add((row[0], row[1]))
@@ -432,7 +444,7 @@ def _classify(plan: _Plan, checked: list[_Row], problems: _Problems) -> None:
         refused |= newly
     for row, ex in actions:
         grid = row[2]
-        if row[10] in taken:
+        if taken and row[10] in taken:
             problems.add(
                 row[0],
                 row[1],
@@ -440,7 +452,7 @@ def _classify(plan: _Plan, checked: list[_Row], problems: _Problems) -> None:
                 ValidationFailed(_("this household is registered in another city"), code="elsewhere"),
             )
             continue
-        if (row[0], row[1]) in refused:
+        if refused and (row[0], row[1]) in refused:
             staying = per_grid.get(grid.id, 0) if grid.id else 0
             problems.add(
                 row[0],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,6 +114,15 @@ def _write(plan: _Plan, progress: ProgressFn | None, actor: Any = None) -> tuple
     grids = [g for g in tree.new_grids if id(g) in used]
     branches_used = {id(g.branch) for g in grids}
     branches = [b for b in tree.new_branches if id(b) in branches_used]
+    # New areas are inserted with the households they will hold (every row that goes into a new grid is
+    # written below), so that registry_recount has only the existing areas above them left to change:
+    # 33,600 fewer rows to update for a city's first import. The recount still checks every count.
+    arriving = Counter(id(r[2]) for r in plan.create)
+    arriving.update(id(u[0][2]) for u in plan.update)
+    grid_counts = {id(g): arriving[id(g)] for g in grids}
+    branch_counts: Counter[int] = Counter()
+    for g in grids:
+        branch_counts[id(g.branch)] += grid_counts[id(g)]
 
     # 1. Branches, then their ids (codes are unique).
     if branches:
@@ -140,7 +150,7 @@ def _write(plan: _Plan, progress: ProgressFn | None, actor: Any = None) -> tuple
                     b.path,
                     LEVEL_DEPTH[Level.BRANCH],
                     b.number,
-                    0,
+                    branch_counts[id(b)],
                     stamp,
                     stamp,
                 )
@@ -221,7 +231,7 @@ def _write(plan: _Plan, progress: ProgressFn | None, actor: Any = None) -> tuple
                     LEVEL_DEPTH[Level.GRID],
                     g.number,
                     leaders.get(id(g)),
-                    0,
+                    grid_counts[id(g)],
                     stamp,
                     stamp,
                 )
@@ -294,6 +304,7 @@ def _write(plan: _Plan, progress: ProgressFn | None, actor: Any = None) -> tuple
             progress("write", done, total)
 
     if progress:
+        progress("write", total, total)  # the COPY has ended here (the last batch was only handed to it)
         progress("count", 0, 1)
     registry_recount()
     if progress:
