@@ -567,8 +567,12 @@ GOVERNANCE_FACILITY_WINDOW_DAYS = int(os.environ.get("GOVERNANCE_FACILITY_WINDOW
 # Each refresh re-reads demands changed this many seconds before the previous one started, so a
 # transaction that committed late (its updated_at older than the refresh) is never missed.
 DASHBOARD_ROLLUP_OVERLAP_SECONDS = int(os.environ.get("DASHBOARD_ROLLUP_OVERLAP_SECONDS", "600"))
-# Changed demands are found by new event ids; this many ids below the last refresh's highest are
-# read again, for events whose id was handed out but not yet committed when it looked.
+# Changed demands are found by new event ids. The ids below the highest read that a refresh did not
+# see (handed out but not yet committed, or rolled back) are read again by the next refreshes for this
+# many seconds (wangge/dashboards/services/rollup_frontier.py).
+DASHBOARD_ROLLUP_PENDING_SECONDS = int(os.environ.get("DASHBOARD_ROLLUP_PENDING_SECONDS", "3600"))
+# This many ids below the last refresh's highest are read again when the ids it did not see are not
+# known (the first refresh after a full build or an upgrade), and by the live figures of today.
 DASHBOARD_ROLLUP_ID_MARGIN = int(os.environ.get("DASHBOARD_ROLLUP_ID_MARGIN", "1000"))
 # The first build (rollup_rebuild) computes the facts in the database, this many demands a
 # statement, and on PostgreSQL raises its transaction's work_mem to this (hash joins over all demands).
