@@ -415,6 +415,7 @@ def _upsert(
 ) -> tuple[int, set[int]]:
     params: dict[str, Any] = {}
     days: tuple[dt.date, dt.date] | None
+    event_scope: str | None = None
     if ids is not None and heads is not None:
         ids = [i for i in ids if int(i) in heads]
         if not ids:
@@ -422,11 +423,16 @@ def _upsert(
         listed = ", ".join(str(int(i)) for i in ids)
         scope, column_scope = f"d.id IN ({listed})", f"demand_id IN ({listed})"
         plain_scope = f"id IN ({listed})"
+        event_scope = column_scope
         if connection.vendor == "postgresql":
-            # The partition key's values: PostgreSQL prunes the months none of them falls in.
-            params["created"] = sorted({heads[int(i)][0] for i in ids})
+            # The partition key's values: PostgreSQL prunes the months none of them falls in. A
+            # demand's events are never before its creation (the events' months are detached on that
+            # rule too, docs/scaling.md); a day's slack all the same.
+            created = sorted({heads[int(i)][0] for i in ids})
+            params.update(created=created, events_from=created[0] - dt.timedelta(days=1))
             scope += " AND d.created_at = ANY(CAST(%(created)s AS timestamptz[]))"
             plain_scope += " AND created_at = ANY(CAST(%(created)s AS timestamptz[]))"
+            event_scope += " AND at >= %(events_from)s"
         days = _moments_range([m for i in ids for m in heads[int(i)] if m is not None])
         demands = None
     elif ids is not None:
@@ -456,7 +462,7 @@ def _upsert(
     sets = ", ".join(f"{_q(col)} = excluded.{_q(col)}" for col in FACT_COLUMNS[1:])
     sql = (
         f"WITH {_calendar_sql(*days, d.pg)}, {_owners_sql(d, plain_scope)} "
-        f"INSERT INTO {table} ({columns}) {_select_sql(d, scope, column_scope, column_scope)} "
+        f"INSERT INTO {table} ({columns}) {_select_sql(d, scope, event_scope or column_scope, column_scope)} "
         f"ON CONFLICT ({_q('demand_id')}) DO UPDATE SET {sets} WHERE {differs}"
         + (f" RETURNING {_q('demand_id')}" if returning else "")
     )
