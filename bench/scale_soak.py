@@ -163,15 +163,21 @@ def main() -> None:
             passes.append({})
         passes[-1][m["path"]] = float(m["ms"] or m["failed"])
     pass_seconds = [sum(p.values()) / 1000 for p in passes if len(p) == len(settings.WANGGE_WORKER_HOOKS)]
-    hook_seconds: dict[str, list[float]] = {}
-    for p in passes:
-        for hook, ms in p.items():
-            hook_seconds.setdefault(hook, []).append(ms / 1000)
-    # Each hook's p50/p95/max over the passes, slowest p95 first: the pass can be read hook by hook.
-    hooks = {
-        hook: summary(samples)
-        for hook, samples in sorted(hook_seconds.items(), key=lambda kv: -percentile(kv[1], 0.95))
-    }
+
+    def by_hook(some: list[dict[str, float]]) -> dict[str, dict[str, float]]:
+        """Each hook's p50/p95/max over `some` passes, slowest p95 first: the pass read hook by hook."""
+        seconds: dict[str, list[float]] = {}
+        for p in some:
+            for hook, ms in p.items():
+                seconds.setdefault(hook, []).append(ms / 1000)
+        return {
+            hook: summary(samples) for hook, samples in sorted(seconds.items(), key=lambda kv: -percentile(kv[1], 0.95))
+        }
+
+    hooks = by_hook(passes)
+    # The first pass catches up with whatever the database held (reminders, escalations, the margin of
+    # ids below the last refresh): the passes after it are the steady state.
+    hooks_after_first = by_hook(passes[1:])
 
     ok_intake = [s for st, s in intakes if st in (200, 201)]
     errors = [st for st, _s in intakes if st not in (200, 201)]
@@ -198,6 +204,7 @@ def main() -> None:
         "worker_pass": summary(pass_seconds) if pass_seconds else None,
         "worker_pass_after_first": summary(pass_seconds[1:]) if len(pass_seconds) > 1 else None,
         "worker_hooks": hooks,
+        "worker_hooks_after_first": hooks_after_first,
         "note": args.note,
         "goal": "zero errors and intake p95 ≤ 300 ms; worker pass ≤ its interval",
         "machine": {
