@@ -423,8 +423,11 @@ NOTIFY_BACKOFF_BASE_SECONDS = int(os.environ.get("NOTIFY_BACKOFF_BASE_SECONDS", 
 NOTIFY_BACKOFF_MAX_SECONDS = int(os.environ.get("NOTIFY_BACKOFF_MAX_SECONDS", "3600"))
 # A message left in "sending" longer than this (its worker died) is claimed again.
 NOTIFY_CLAIM_TIMEOUT_SECONDS = int(os.environ.get("NOTIFY_CLAIM_TIMEOUT_SECONDS", "300"))
-# Messages one worker pass delivers at most (DEMAND_WORKER_OUTBOX_LIMIT is its former name, still read).
+# Messages one round of the worker's outbox pass claims at most (DEMAND_WORKER_OUTBOX_LIMIT is its former
+# name, still read); a pass makes another round while the last came back full and this many seconds
+# are not spent (one round at least).
 NOTIFY_OUTBOX_BATCH = int(os.environ.get("NOTIFY_OUTBOX_BATCH", os.environ.get("DEMAND_WORKER_OUTBOX_LIMIT", "200")))
+NOTIFY_OUTBOX_PASS_SECONDS = float(os.environ.get("NOTIFY_OUTBOX_PASS_SECONDS", "1"))
 
 # --- demands (core: time limits, worker, notifications of moves) -----------------------
 # A resolved demand the resident does not rate is closed after this many days of silence.
