@@ -231,11 +231,8 @@ def _send(message: OutboxMessage) -> tuple[DeliveryResult, int]:
     return result, int((time.perf_counter() - started) * 1000)
 
 
-def _record(
-    *, message: OutboxMessage, attempt: DeliveryAttempt, token: str, result: DeliveryResult, duration_ms: int
-) -> str:
-    """Complete the attempt and move the message on; returns the state it reached."""
-    now = clock.now()
+def _outcome(message: OutboxMessage, result: DeliveryResult, now: dt.datetime) -> dict[str, Any]:
+    """The message's fields after a send that gave `result`."""
     max_attempts = int(_setting("NOTIFY_MAX_ATTEMPTS", 8))
     fields: dict[str, Any] = {"claimed_by": "", "claimed_at": None}
     if result.ok:
@@ -246,44 +243,109 @@ def _record(
         fields.update(
             state=State.FAILED, last_error=result.error, next_attempt_at=now + backoff_delay(message.attempts)
         )
+    return fields
+
+
+Sent = tuple[OutboxMessage, DeliveryAttempt, DeliveryResult, int]
+
+
+def _record_many(*, sent: list[Sent], token: str) -> list[str]:
+    """Complete the attempts and move the messages on, in one transaction; returns the state each reached.
+
+    A message whose claim was taken back while we sent (we were slower than the claim timeout) is
+    "skipped": the other worker owns it now; its attempt row still tells what happened.
+    """
+    if not sent:
+        return []
+    now = clock.now()
+    states: list[str] = []
     with transaction.atomic():
         _no_flush_wait()
-        DeliveryAttempt.objects.filter(pk=attempt.pk).update(
-            ok=result.ok, status_code=result.status_code, error=trim(result.error, 1000), duration_ms=duration_ms
+        for message, attempt, result, duration_ms in sent:
+            fields = _outcome(message, result, now)
+            DeliveryAttempt.objects.filter(pk=attempt.pk).update(
+                ok=result.ok, status_code=result.status_code, error=trim(result.error, 1000), duration_ms=duration_ms
+            )
+            moved = OutboxMessage.objects.filter(pk=message.pk, claimed_by=token, state=State.SENDING).update(**fields)
+            states.append(str(fields["state"]) if moved else "skipped")
+    return states
+
+
+def _record(
+    *, message: OutboxMessage, attempt: DeliveryAttempt, token: str, result: DeliveryResult, duration_ms: int
+) -> str:
+    """Complete the attempt and move the message on; returns the state it reached."""
+    return _record_many(sent=[(message, attempt, result, duration_ms)], token=token)[0]
+
+
+# Messages renewed together (their attempts written in one statement), then sent one by one, then
+# recorded together: two short transactions per group instead of two per message. A group is sent
+# well within the claim timeout (20 × NOTIFY_TIMEOUT, 5 s, is 100 s of 300).
+GROUP = 20
+
+
+def _renew_many(*, messages: list[OutboxMessage], token: str) -> dict[int, DeliveryAttempt]:
+    """`_renew` of several messages in one transaction: the attempt of each message still ours, by id."""
+    now = clock.now()
+    with transaction.atomic():
+        _no_flush_wait()
+        ours = list(
+            OutboxMessage.objects.select_for_update()
+            .filter(pk__in=[m.pk for m in messages], claimed_by=token, state=State.SENDING)
+            .values_list("pk", flat=True)
         )
-        moved = OutboxMessage.objects.filter(pk=message.pk, claimed_by=token, state=State.SENDING).update(**fields)
-    if not moved:
-        # Our claim was taken back while we sent (we were slower than the claim timeout): the
-        # other worker owns the message now; the attempt row above still tells what happened.
-        return "skipped"
-    return str(fields["state"])
+        if not ours:
+            return {}
+        OutboxMessage.objects.filter(pk__in=ours).update(claimed_at=now)
+        mine = set(ours)
+        rows = [
+            DeliveryAttempt(message=m, number=m.attempts, at=now, ok=False, error=INTERRUPTED, worker=token[:100])
+            for m in messages
+            if m.pk in mine
+        ]
+        made = DeliveryAttempt.objects.bulk_create(rows)
+        if made and made[0].pk is None:  # a database that does not return ids from a bulk insert
+            made = [
+                DeliveryAttempt.objects.get(message_id=r.message_id, number=r.number, worker=r.worker, at=now)
+                for r in rows
+            ]
+    return {a.message_id: a for a in made}
 
 
 def outbox_deliver_due(*, limit: int = 200, worker_id: str = "") -> DeliveryReport:
     """Deliver due messages once each; retry failures with backoff; dead after NOTIFY_MAX_ATTEMPTS; never raise.
 
     Deliberately not one transaction: a network call must never hold row locks (or, on SQLite,
-    the single write lock that every user's action needs). Each claim and each record is its own
-    short transaction.
+    the single write lock that every user's action needs). Each claim, each group's renewal and each
+    group's record is its own short transaction (`GROUP`); a worker stopped in the middle of a group
+    records what it sent before it stops, and a worker killed there leaves those messages `sending`
+    until the claim timeout, when they are sent again (at least once).
     """
     token, claimed = _claim(limit=limit, worker_id=worker_id or core_worker.worker_id())
     counts = {"sent": 0, "failed": 0, "dead": 0, "skipped": 0}
-    for message in claimed:
-        attempt = _renew(message=message, token=token)
-        if attempt is None:
-            counts["skipped"] += 1
-            continue
-        result, duration_ms = _send(message)
-        state = _record(message=message, attempt=attempt, token=token, result=result, duration_ms=duration_ms)
-        counts[state if state in counts else "skipped"] += 1
-        if not result.ok:
-            logger.warning(
-                "notification #%s via %s failed (try %s): %s",
-                message.pk,
-                message.channel,
-                message.attempts,
-                result.error,
-            )
+    for i in range(0, len(claimed), GROUP):
+        group = claimed[i : i + GROUP]
+        attempts = _renew_many(messages=group, token=token)
+        sent: list[Sent] = []
+        try:
+            for message in group:
+                attempt = attempts.get(message.pk)
+                if attempt is None:
+                    counts["skipped"] += 1
+                    continue
+                result, duration_ms = _send(message)
+                sent.append((message, attempt, result, duration_ms))
+                if not result.ok:
+                    logger.warning(
+                        "notification #%s via %s failed (try %s): %s",
+                        message.pk,
+                        message.channel,
+                        message.attempts,
+                        result.error,
+                    )
+        finally:
+            for state in _record_many(sent=sent, token=token):
+                counts[state if state in counts else "skipped"] += 1
     return DeliveryReport(claimed=len(claimed), **counts)
 
 
