@@ -21,7 +21,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, IntegerField, Q, TextField, Value, When
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 from wangge.core import clock
@@ -259,9 +260,33 @@ def _record_many(*, sent: list[Sent], token: str) -> list[str]:
         return []
     now = clock.now()
     states: list[str] = []
+    delivered = [entry for entry in sent if entry[2].ok]
     with transaction.atomic():
         _no_flush_wait()
+        if delivered:
+            # The common case in two statements for the group: the attempts completed, the messages sent.
+            attempts = [a.pk for _m, a, _r, _d in delivered]
+            DeliveryAttempt.objects.filter(pk__in=attempts).update(
+                ok=True,
+                # Cast: a CASE whose branches are all NULL is text to PostgreSQL.
+                status_code=Cast(
+                    Case(*(When(pk=a.pk, then=Value(r.status_code)) for _m, a, r, _d in delivered)), IntegerField()
+                ),
+                error=Case(
+                    *(When(pk=a.pk, then=Value(trim(r.error, 1000))) for _m, a, r, _d in delivered),
+                    output_field=TextField(),
+                ),
+                duration_ms=Cast(Case(*(When(pk=a.pk, then=Value(d)) for _m, a, _r, d in delivered)), IntegerField()),
+            )
+            ours = OutboxMessage.objects.filter(
+                pk__in=[m.pk for m, _a, _r, _d in delivered], claimed_by=token, state=State.SENDING
+            )
+            mine = set(ours.select_for_update().values_list("pk", flat=True))
+            OutboxMessage.objects.filter(pk__in=mine).update(**_outcome(delivered[0][0], delivered[0][2], now))
+            states.extend(State.SENT if m.pk in mine else "skipped" for m, _a, _r, _d in delivered)
         for message, attempt, result, duration_ms in sent:
+            if result.ok:
+                continue
             fields = _outcome(message, result, now)
             DeliveryAttempt.objects.filter(pk=attempt.pk).update(
                 ok=result.ok, status_code=result.status_code, error=trim(result.error, 1000), duration_ms=duration_ms
