@@ -446,8 +446,11 @@ NOTIFY_BACKOFF_BASE_SECONDS = int(os.environ.get("NOTIFY_BACKOFF_BASE_SECONDS", 
 NOTIFY_BACKOFF_MAX_SECONDS = int(os.environ.get("NOTIFY_BACKOFF_MAX_SECONDS", "3600"))
 # A message left in "sending" longer than this (its worker died) is claimed again.
 NOTIFY_CLAIM_TIMEOUT_SECONDS = int(os.environ.get("NOTIFY_CLAIM_TIMEOUT_SECONDS", "300"))
-# Messages one worker pass delivers at most (DEMAND_WORKER_OUTBOX_LIMIT is its former name, still read).
+# Messages one round of the worker's outbox pass claims at most (DEMAND_WORKER_OUTBOX_LIMIT is its former
+# name, still read); a pass makes another round while the last came back full and this many seconds
+# are not spent (one round at least).
 NOTIFY_OUTBOX_BATCH = int(os.environ.get("NOTIFY_OUTBOX_BATCH", os.environ.get("DEMAND_WORKER_OUTBOX_LIMIT", "200")))
+NOTIFY_OUTBOX_PASS_SECONDS = float(os.environ.get("NOTIFY_OUTBOX_PASS_SECONDS", "1"))
 
 # --- demands (core: time limits, worker, notifications of moves) -----------------------
 # A resolved demand the resident does not rate is closed after this many days of silence.
@@ -590,8 +593,12 @@ GOVERNANCE_FACILITY_WINDOW_DAYS = int(os.environ.get("GOVERNANCE_FACILITY_WINDOW
 # Each refresh re-reads demands changed this many seconds before the previous one started, so a
 # transaction that committed late (its updated_at older than the refresh) is never missed.
 DASHBOARD_ROLLUP_OVERLAP_SECONDS = int(os.environ.get("DASHBOARD_ROLLUP_OVERLAP_SECONDS", "600"))
-# Changed demands are found by new event ids; this many ids below the last refresh's highest are
-# read again, for events whose id was handed out but not yet committed when it looked.
+# Changed demands are found by new event ids. The ids below the highest read that a refresh did not
+# see (handed out but not yet committed, or rolled back) are read again by the next refreshes for this
+# many seconds (wangge/dashboards/services/rollup_frontier.py).
+DASHBOARD_ROLLUP_PENDING_SECONDS = int(os.environ.get("DASHBOARD_ROLLUP_PENDING_SECONDS", "3600"))
+# This many ids below the last refresh's highest are read again when the ids it did not see are not
+# known (the first refresh after a full build or an upgrade), and by the live figures of today.
 DASHBOARD_ROLLUP_ID_MARGIN = int(os.environ.get("DASHBOARD_ROLLUP_ID_MARGIN", "1000"))
 # The first build (rollup_rebuild) computes the facts in the database, this many demands a
 # statement, and on PostgreSQL raises its transaction's work_mem to this (hash joins over all demands).

@@ -38,43 +38,72 @@ def hot_targets() -> list[tuple[str, int]]:
     return [(path, days) for days in windows for path in paths]
 
 
-def hot_issue_set_refresh(*, area_path: str, days: int) -> HotIssueSet:
-    """Regroup one set now (the demands created in the last `days` days under `area_path`)."""
+def hot_issue_set_refresh(*, area_path: str, days: int, also: tuple[str, ...] = ()) -> HotIssueSet:
+    """Regroup one set now (the demands created in the last `days` days under `area_path`).
+
+    `also`: other paths whose set is the same demands (every area "" and the only city), stored from
+    the same grouping.
+    """
     started = time.perf_counter()
     now = clock.now()
     since = now - dt.timedelta(days=days)
-    groups = clustered_hot_issues(since=since, area_path=area_path or None, top=STORED_TOP)
-    row, _created = HotIssueSet.objects.update_or_create(
-        area_path=area_path,
-        days=days,
-        defaults={
-            "since": since,
-            "computed_at": now,
-            "groups": [group_to_json(g) for g in groups],
-            "seconds": time.perf_counter() - started,
-        },
-    )
-    return row
+    groups = [group_to_json(g) for g in clustered_hot_issues(since=since, area_path=area_path or None, top=STORED_TOP)]
+    seconds = time.perf_counter() - started
+    for path in (area_path, *also):
+        row, _created = HotIssueSet.objects.update_or_create(
+            area_path=path,
+            days=days,
+            defaults={"since": since, "computed_at": now, "groups": groups, "seconds": seconds},
+        )
+        if path == area_path:
+            first = row
+    return first
+
+
+def _same_sets() -> dict[str, tuple[str, ...]]:
+    """Paths whose sets hold the same demands: with one city, every area ("") is that city."""
+    levels = tuple(getattr(settings, "TRIAGE_HOT_LEVELS", ("city", "town")))
+    if "city" not in levels:
+        return {}
+    cities = list(Area.objects.filter(level="city").values_list("path", flat=True)[:2])
+    if len(cities) != 1 or Area.objects.filter(parent__isnull=True).exclude(path=cities[0]).exists():
+        return {}
+    return {"": (cities[0],), cities[0]: ("",)}
 
 
 def hot_issues_pass() -> dict[str, int]:
     """The worker hook: the new demands put in clusters, then the stale sets regrouped, oldest first,
-    within the pass's time budget; returns how many of each."""
+    within the pass's time budget; returns how many of each.
+
+    A set is not started when the time it took last would carry the pass past its budget (but the
+    first of a pass always is: the oldest set is never passed over), so a pass costs about the budget,
+    not the budget plus the biggest set. With one city, the city's sets and the sets of every area
+    ("") are one grouping stored twice."""
     assigned = hot_clusters_pass()
     if assigned >= BATCH:
         return {"assigned": assigned, "regrouped": 0}  # a backlog: the sets would miss demands
     refresh = dt.timedelta(seconds=int(getattr(settings, "TRIAGE_HOT_REFRESH_SECONDS", 900)))
     budget = float(getattr(settings, "TRIAGE_HOT_PASS_SECONDS", 1))
     stale_before = clock.now() - refresh
-    computed = {(p, d): at for p, d, at in HotIssueSet.objects.values_list("area_path", "days", "computed_at")}
     epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
-    due = [t for t in hot_targets() if computed.get(t, epoch) < stale_before]
-    due.sort(key=lambda t: computed.get(t, epoch))  # missing first, then the oldest
+    computed = {
+        (p, d): (at, seconds)
+        for p, d, at, seconds in HotIssueSet.objects.values_list("area_path", "days", "computed_at", "seconds")
+    }
+    due = [t for t in hot_targets() if computed.get(t, (epoch, 0.0))[0] < stale_before]
+    due.sort(key=lambda t: computed.get(t, (epoch, 0.0))[0])  # missing first, then the oldest
+    same = _same_sets() if due else {}
+    due_set = set(due)
     started = time.perf_counter()
     done = 0
+    stored: set[tuple[str, int]] = set()
     for area_path, days in due:
-        if done and time.perf_counter() - started >= budget:
+        if (area_path, days) in stored:
+            continue
+        if done and time.perf_counter() - started + computed.get((area_path, days), (epoch, 0.0))[1] > budget:
             break
-        hot_issue_set_refresh(area_path=area_path, days=days)
+        also = tuple(p for p in same.get(area_path, ()) if (p, days) in due_set)
+        hot_issue_set_refresh(area_path=area_path, days=days, also=also)
+        stored.update((p, days) for p in (area_path, *also))
         done += 1
     return {"assigned": assigned, "regrouped": done}

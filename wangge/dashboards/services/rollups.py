@@ -33,7 +33,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.db.models.functions import TruncDate
 
 from wangge.core import clock
@@ -51,6 +51,7 @@ from wangge.dashboards.models import (
 )
 from wangge.dashboards.services import fact_sql, rollup_deltas
 from wangge.dashboards.services.fact_sql import FACT_COLUMNS
+from wangge.dashboards.services.rollup_frontier import Frontier, advance, frontier_of
 from wangge.dashboards.services.rollup_keys import (
     ACTIVITY_LEVELS,
     EPOCH,
@@ -76,6 +77,9 @@ class RefreshReport:
     facts_seconds: float = 0.0
     regroup_seconds: float = 0.0
     days_list: list[dt.date] = field(default_factory=list)
+    # The event and visit ids read (the worker's hook keeps which it has not seen: rollup_frontier).
+    event_ids: set[int] = field(default_factory=set, repr=False)
+    visit_ids: set[int] = field(default_factory=set, repr=False)
 
     def __str__(self) -> str:
         split = (
@@ -217,26 +221,31 @@ def _regroup(days: list[dt.date], owners: dict[str, set[int]] | None, now: dt.da
 # --- refresh ----------------------------------------------------------------------------------
 
 
-def _changed_ids(since: dt.datetime, now: dt.datetime, after_event: int | None, days: Iterable[dt.date]) -> set[int]:
-    """The demands whose facts may have changed: new events (or updated since `since`), limits passed, `days`."""
+def _changed_ids(
+    since: dt.datetime, now: dt.datetime, events: Frontier | None, days: Iterable[dt.date]
+) -> tuple[set[int], set[int]]:
+    """The demands whose facts may have changed (new events, or updated since `since`; limits passed since
+    `since`; received on `days`), and the ids of the events read."""
     ids: set[int] = set()
-    if after_event is None:
+    seen: set[int] = set()
+    if events is None:
         ids.update(Demand.objects.filter(updated_at__gte=since).values_list("pk", flat=True))
     else:
         # Every change of a demand appends an event: new events name the demands that changed.
-        ids.update(DemandEvent.objects.filter(pk__gt=after_event).values_list("demand_id", flat=True))
+        for pk, demand_id in DemandEvent.objects.filter(events.q()).values_list("pk", "demand_id"):
+            seen.add(pk)
+            ids.add(demand_id)
     # Time alone turns a demand overdue or late for its case deadline (no row changes then): read
-    # through the partial indexes over open demands.
+    # through the partial indexes over open demands, in one statement (each statement on the
+    # partitioned table is planned over every month).
+    crossed = Q()
     for states, due in ((WAITING, "accept_due_at"), (OPEN, "resolve_due_at"), (OPEN, "case_due_at")):
-        ids.update(
-            Demand.objects.filter(state__in=states, **{f"{due}__gte": since, f"{due}__lt": now}).values_list(
-                "pk", flat=True
-            )
-        )
+        crossed |= Q(state__in=states, **{f"{due}__gte": since, f"{due}__lt": now})
+    ids.update(Demand.objects.filter(crossed).values_list("pk", flat=True))
     for day in days:
         start, end = day_bounds(day)
         ids.update(Demand.objects.filter(created_at__gte=start, created_at__lt=end).values_list("pk", flat=True))
-    return ids
+    return ids, seen
 
 
 def _refresh_demands(ids: set[int], now: dt.datetime) -> tuple[set[dt.date], int, int]:
@@ -260,9 +269,12 @@ def _refresh_demands(ids: set[int], now: dt.datetime) -> tuple[set[dt.date], int
                 .order_by("demand_id")
                 .values_list(*FACT_COLUMNS)
             }
-            changed = fact_sql.upsert_facts_changed(ids=chunk, now=now)
+            # One read of the demands by id (on PostgreSQL every month's partition is probed): it
+            # tells which are gone, and names their months to the facts' statement.
+            heads = fact_sql.demand_heads(chunk)
+            changed = fact_sql.upsert_facts_changed(ids=chunk, now=now, heads=heads)
             # Deleted demands leave the rollups too.
-            gone = set(old) - set(Demand.objects.filter(pk__in=list(old)).values_list("pk", flat=True))
+            gone = set(old) - set(heads)
             if gone:
                 DemandFacts.objects.filter(demand_id__in=gone).delete()
             new = {r[0]: r for r in DemandFacts.objects.filter(demand_id__in=changed).values_list(*FACT_COLUMNS)}
@@ -287,19 +299,26 @@ def rollup_refresh(
     days: Iterable[dt.date] = (),
     after_event: int | None = None,
     after_visit: int | None = None,
+    events: Frontier | None = None,
+    visits: Frontier | None = None,
 ) -> RefreshReport:
     """Recompute the facts of the demands changed since `since` (and of `days`), and the rows they fall in.
 
     Only facts that differ from the stored ones touch rollup rows; the days of `days` are regrouped whole.
 
     What changed is found by `updated_at >= since`, or, when given, by events and visits with an
-    id above `after_event` / `after_visit` (the worker's way: a primary-key range). Idempotent.
+    id above `after_event` / `after_visit`, or those a frontier names (the worker's way: primary-key
+    ranges, services.rollup_frontier). Idempotent.
     """
     started = time.perf_counter()
     now = clock.now()
     asked = sorted(set(days))
-    ids = _changed_ids(since, now, after_event, asked)
-    report = RefreshReport()
+    if events is None and after_event is not None:
+        events = Frontier(top=after_event)
+    if visits is None and after_visit is not None:
+        visits = Frontier(top=after_visit)
+    ids, report_events = _changed_ids(since, now, events, asked)
+    report = RefreshReport(event_ids=report_events)
     touched_days: set[dt.date] = set()
     if ids:
         touched_days, report.demands, report.rows = _refresh_demands(ids, now)
@@ -308,7 +327,7 @@ def rollup_refresh(
             report.rows += _regroup(asked, None, now)
     report.days_list = sorted(touched_days | set(asked))
     report.days = len(report.days_list)
-    report.activity_days = activity_refresh(since=since, after_visit=after_visit)
+    report.activity_days, report.visit_ids = _activity_refresh(since=since, visits=visits)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -323,25 +342,25 @@ def _top_ids() -> tuple[int, int]:
 def rollup_refresh_recent() -> RefreshReport:
     """The worker hook: refresh what changed since the last refresh began (a full build the first time).
 
-    Events (and visits) numbered from a margin below the last refresh's highest id are read again:
-    an id handed out but not yet committed then is still caught (DASHBOARD_ROLLUP_ID_MARGIN).
+    Changed demands are named by the events (and visits) above the highest id the last refresh read,
+    and by those below it that it did not see then (in flight, or rolled back): an id handed out but
+    committed late is still caught (services.rollup_frontier). Limits passed by time alone are read
+    from when the last refresh began: its facts were computed after that.
     """
     state, _created = RollupState.objects.get_or_create(name="demands")
     if state.refreshed_at is None:
         return rollup_rebuild()
     began = clock.now()
-    top_event, top_visit = _top_ids()
-    overlap = dt.timedelta(seconds=int(getattr(settings, "DASHBOARD_ROLLUP_OVERLAP_SECONDS", 600)))
-    margin = int(getattr(settings, "DASHBOARD_ROLLUP_ID_MARGIN", 1000))
-    report = rollup_refresh(
-        since=state.refreshed_at - overlap,
-        after_event=max(0, state.last_event_id - margin),
-        after_visit=max(0, state.last_visit_id - margin),
-    )
+    events = frontier_of(state.pending, "events", state.last_event_id)
+    visits = frontier_of(state.pending, "visits", state.last_visit_id)
+    report = rollup_refresh(since=state.refreshed_at, events=events, visits=visits)
+    events = advance(events, report.event_ids, began)
+    visits = advance(visits, report.visit_ids, began)
     RollupState.objects.filter(pk=state.pk).update(
         refreshed_at=began,
-        last_event_id=max(top_event, state.last_event_id),
-        last_visit_id=max(top_visit, state.last_visit_id),
+        last_event_id=events.top,
+        last_visit_id=visits.top,
+        pending={"events": events.to_json(), "visits": visits.to_json()},
         finished_at=clock.now(),
         days=report.days,
         seconds=report.seconds,
@@ -413,26 +432,30 @@ def _lock(name: str) -> RollupState:
 
 def activity_refresh(*, since: dt.datetime, after_visit: int | None = None) -> int:
     """Recompute visit and opinion counts of the days touched by visits logged since `since` (or after an id)."""
+    return _activity_refresh(since=since, visits=None if after_visit is None else Frontier(top=after_visit))[0]
+
+
+def _activity_refresh(*, since: dt.datetime, visits: Frontier | None) -> tuple[int, set[int]]:
+    """`activity_refresh` of the visits a frontier names (else logged since `since`): (days, visit ids read)."""
     models = visit_models()
     if models is None:
-        return 0
+        return 0, set()
     visit, opinion = models
-    logged = (
-        visit.objects.filter(pk__gt=after_visit)
-        if after_visit is not None
-        else visit.objects.filter(created_at__gte=since)
-    )
-    days = set(
-        logged.annotate(day=TruncDate("visited_at", tzinfo=clock.local_tz())).values_list("day", flat=True).distinct()
-    )
-    days |= set(
-        opinion.objects.filter(visit__in=logged.values("pk"))
-        .annotate(day=TruncDate("created_at", tzinfo=clock.local_tz()))
-        .values_list("day", flat=True)
-        .distinct()
-    )
+    logged = visit.objects.filter(visits.q()) if visits is not None else visit.objects.filter(created_at__gte=since)
+    seen: set[int] = set()
+    days: set[dt.date] = set()
+    for pk, day in logged.annotate(day=TruncDate("visited_at", tzinfo=clock.local_tz())).values_list("pk", "day"):
+        seen.add(pk)
+        days.add(day)
+    if seen:
+        days |= set(
+            opinion.objects.filter(visit__in=logged.values("pk"))
+            .annotate(day=TruncDate("created_at", tzinfo=clock.local_tz()))
+            .values_list("day", flat=True)
+            .distinct()
+        )
     if not days:
-        return 0
+        return 0, seen
     index = AreaIndex()
     for day in sorted(days):
         start, end = day_bounds(day)
@@ -459,4 +482,4 @@ def activity_refresh(*, since: dt.datetime, after_visit: int | None = None) -> i
                 )
                 for (level, area_id, prefix), (v, o) in counts.items()
             )
-    return len(days)
+    return len(days), seen

@@ -129,3 +129,49 @@ def test_before_the_workers_first_set_a_page_groups_only_the_newest_demands(
         kept = selectors.hot_issues_for(user=personas["city_admin"], days=7)
         other = selectors.hot_issues_for(user=personas["city_admin"], days=14)
     assert [i.size for i in kept] == [3] and [i.size for i in other] == [len(LIGHTS)]
+
+
+def test_a_pass_within_its_budget_stores_the_city_and_every_area_from_one_grouping(
+    tree: Any, settings: Any, monkeypatch: Any
+) -> None:
+    """With one city, the sets of every area ("") and of the city are one grouping; a set whose last
+    grouping would carry the pass past its budget waits for the next pass (the first set never waits)."""
+    from wangge.demands.testing import make_demand
+    from wangge.triage import hot
+    from wangge.triage.models import HotIssueSet
+
+    t0 = timezone.make_aware(dt.datetime(2026, 4, 6, 9, 0))
+    with time_machine.travel(t0, tick=False):
+        for i, t in enumerate(LIGHTS):
+            make_demand(grid=tree.grid, title=t, description=t, reporter_phone=f"1390000{i:04d}")
+    settings.TRIAGE_HOT_PASS_SECONDS = 0  # one grouping a pass
+    with time_machine.travel(t0 + dt.timedelta(hours=1), tick=False):
+        assert hot.hot_issues_pass()["regrouped"] == 1
+    week = {row.area_path: row for row in HotIssueSet.objects.filter(days=7)}
+    assert set(week) == {"", tree.city.path}
+    assert week[""].groups == week[tree.city.path].groups and week[""].groups[0]["size"] == len(LIGHTS)
+    assert week[""].computed_at == week[tree.city.path].computed_at
+    # Every set done once; then one that took long last time is not started past the budget.
+    settings.TRIAGE_HOT_PASS_SECONDS = 60
+    with time_machine.travel(t0 + dt.timedelta(hours=2), tick=False):
+        hot.hot_issues_pass()
+    assert HotIssueSet.objects.count() == len(hot.hot_targets())
+    HotIssueSet.objects.update(seconds=0.01)
+    HotIssueSet.objects.filter(area_path=tree.town.path, days=30).update(seconds=120)
+    calls: list[tuple[str, int]] = []
+    real = hot.hot_issue_set_refresh
+
+    def counted(**kwargs: Any) -> Any:
+        calls.append((kwargs["area_path"], kwargs["days"]))
+        return real(**kwargs)
+
+    monkeypatch.setattr(hot, "hot_issue_set_refresh", counted)
+    HotIssueSet.objects.filter(area_path=tree.town.path, days=30).update(computed_at=t0)  # the only one due
+    with time_machine.travel(t0 + dt.timedelta(hours=2, minutes=10), tick=False):
+        assert hot.hot_issues_pass()["regrouped"] == 1  # the first of a pass is done, although it took long
+    assert calls == [(tree.town.path, 30)]
+    HotIssueSet.objects.filter(area_path=tree.town.path, days=30).update(computed_at=t0, seconds=120)
+    HotIssueSet.objects.filter(area_path=tree.town.path, days=7).update(computed_at=t0 - dt.timedelta(minutes=1))
+    with time_machine.travel(t0 + dt.timedelta(hours=2, minutes=10), tick=False):
+        assert hot.hot_issues_pass()["regrouped"] == 1  # the 7 days; the 30 days (120 s) would pass the budget
+    assert calls[1:] == [(tree.town.path, 7)]
