@@ -9,6 +9,8 @@ a `PiiAccessLog` row that nobody updates.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -68,49 +70,37 @@ class Cut(models.TextChoices):
     CHANNEL = "channel", _("One channel")
 
 
+def _derived_key(to: str, **kwargs: Any) -> models.ForeignKey[Any]:
+    """A rollup row's optional relation: derived data rebuilt from the demands, so no database constraint
+    (Django still cascades a deleted area, department or category; a constraint fired a check per row and
+    relation when the first build committed millions of rows) and no single-column index (the composite
+    indexes of Meta lead with area and department; category is indexed only where set)."""
+    return models.ForeignKey(
+        to,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+        **kwargs,
+    )
+
+
 class DemandRollup(models.Model):
     """Counts of one day's demands for one area (or department) and category; rewritten whole, never edited."""
 
     day = models.DateField(_("day"))
     level = models.CharField(_("level"), max_length=10, choices=RollupLevel.choices)
-    # The relations below are derived data rebuilt from the demands, so they carry no database
-    # constraint (Django still cascades a deleted area, department or category): a constraint fired a
-    # check per row and relation when the first build committed millions of rows. Nor a single-column
-    # index: the composite indexes of Meta lead with area and department, and category is indexed
-    # only where set (the category cut).
-    area = models.ForeignKey(
-        "registry.Area",
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        verbose_name=_("area"),
-        db_constraint=False,
-        db_index=False,
-    )
+    # The relations below are derived data rebuilt from the demands (`_derived_key`).
+    area = _derived_key("registry.Area", verbose_name=_("area"))
     # The area's path, so that "this area and below" stays one prefix filter (scoping).
     area_path_fields = ("area_path",)  # rewritten by registry area_move
     area_path = models.CharField(max_length=255, blank=True)
-    department = models.ForeignKey(
-        "registry.Department",
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
+    department = _derived_key("registry.Department")
     cut = models.CharField(max_length=8, choices=Cut.choices, default=Cut.TOTAL)
     # With cut "category": the demand's category (null: not yet categorised).
-    category = models.ForeignKey(
-        "demands.Category",
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
+    category = _derived_key("demands.Category")
     # With cut "channel": how the demands came in (hotline, WeChat, visit …): 满意率 and 解决率 per channel.
     channel = models.CharField(max_length=16, blank=True)
     key = models.CharField(max_length=64, editable=False)
