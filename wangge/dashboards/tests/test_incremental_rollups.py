@@ -75,7 +75,11 @@ def _change(demand: Demand, kind: str, n: int, tree: Any) -> None:
     if fields:
         Demand.objects.filter(pk=demand.pk).update(**fields)
     action = EVENT_ACTIONS[n % len(EVENT_ACTIONS)] if kind == "event" else "comment"
-    DemandEvent.objects.create(demand=demand, at=NOW, action=action, to_state=fields.get("state", demand.state))
+    # At the frozen now, or at the demand's arrival for the random demands received after it: an event
+    # is never dated before its demand (the services stamp it at the change). The refresh reads a
+    # demand's events from a day before its arrival only (fact_sql: the events' months are pruned).
+    at = max(NOW, demand.created_at)
+    DemandEvent.objects.create(demand=demand, at=at, action=action, to_state=fields.get("state", demand.state))
 
 
 @pytest.mark.django_db
