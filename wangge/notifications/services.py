@@ -206,19 +206,9 @@ def _renew(*, message: OutboxMessage, token: str) -> DeliveryAttempt | None:
     """Renew our claim and write the attempt just before sending; None when another worker took the message.
 
     The attempt is written before the send (ok=False, `INTERRUPTED`) and completed after it, so a send
-    cut off by a dying worker still has its row in the delivery-attempt table.
+    cut off by a dying worker still has its row in the delivery-attempt table (`_renew_many` of one).
     """
-    now = clock.now()
-    with transaction.atomic():
-        _no_flush_wait()
-        renewed = OutboxMessage.objects.filter(pk=message.pk, claimed_by=token, state=State.SENDING).update(
-            claimed_at=now
-        )
-        if renewed != 1:
-            return None
-        return DeliveryAttempt.objects.create(
-            message=message, number=message.attempts, at=now, ok=False, error=INTERRUPTED, worker=token[:100]
-        )
+    return _renew_many(messages=[message], token=token).get(message.pk)
 
 
 def _send(message: OutboxMessage) -> tuple[DeliveryResult, int]:
@@ -330,12 +320,8 @@ def _renew_many(*, messages: list[OutboxMessage], token: str) -> dict[int, Deliv
             for m in messages
             if m.pk in mine
         ]
+        # PostgreSQL and SQLite (3.35+) return the ids of a bulk insert.
         made = DeliveryAttempt.objects.bulk_create(rows)
-        if made and made[0].pk is None:  # a database that does not return ids from a bulk insert
-            made = [
-                DeliveryAttempt.objects.get(message_id=r.message_id, number=r.number, worker=r.worker, at=now)
-                for r in rows
-            ]
     return {a.message_id: a for a in made}
 
 
