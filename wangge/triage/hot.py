@@ -73,12 +73,7 @@ def _same_sets() -> dict[str, tuple[str, ...]]:
 
 def hot_issues_pass() -> dict[str, int]:
     """The worker hook: the new demands put in clusters, then the stale sets regrouped, oldest first,
-    within the pass's time budget; returns how many of each.
-
-    A set is not started when the time it took last would carry the pass past its budget (but the
-    first of a pass always is: the oldest set is never passed over), so a pass costs about the budget,
-    not the budget plus the biggest set. With one city, the city's sets and the sets of every area
-    ("") are one grouping stored twice."""
+    within the pass's time budget (`regroup`); returns how many of each."""
     assigned = hot_clusters_pass()
     if assigned >= BATCH:
         return {"assigned": assigned, "regrouped": 0}  # a backlog: the sets would miss demands
@@ -92,6 +87,17 @@ def hot_issues_pass() -> dict[str, int]:
     }
     due = [t for t in hot_targets() if computed.get(t, (epoch, 0.0))[0] < stale_before]
     due.sort(key=lambda t: computed.get(t, (epoch, 0.0))[0])  # missing first, then the oldest
+    done = regroup(due, took={t: seconds for t, (_at, seconds) in computed.items()}, budget=budget)
+    return {"assigned": assigned, "regrouped": done}
+
+
+def regroup(due: list[tuple[str, int]], *, took: dict[tuple[str, int], float], budget: float | None = None) -> int:
+    """Regroup the sets `due`, in order, within `budget` seconds (None: all); returns how many groupings ran.
+
+    A set is not started when the time it took last (`took`) would carry the pass past its budget (but
+    the first always is: the oldest set is never passed over), so a pass costs about the budget, not the
+    budget plus the biggest set. With one city, the city's sets and the sets of every area ("") are one
+    grouping stored twice."""
     same = _same_sets() if due else {}
     due_set = set(due)
     started = time.perf_counter()
@@ -100,10 +106,10 @@ def hot_issues_pass() -> dict[str, int]:
     for area_path, days in due:
         if (area_path, days) in stored:
             continue
-        if done and time.perf_counter() - started + computed.get((area_path, days), (epoch, 0.0))[1] > budget:
+        if budget is not None and done and time.perf_counter() - started + took.get((area_path, days), 0.0) > budget:
             break
         also = tuple(p for p in same.get(area_path, ()) if (p, days) in due_set)
         hot_issue_set_refresh(area_path=area_path, days=days, also=also)
         stored.update((p, days) for p in (area_path, *also))
         done += 1
-    return {"assigned": assigned, "regrouped": done}
+    return done

@@ -141,3 +141,33 @@ def test_clusters_that_left_every_window_are_deleted(tree: Any) -> None:
     assert list(HotMember.objects.values_list("demand_id", flat=True)) == [new.pk]
     assert HotCluster.objects.get().size == 1  # the new one did not join a cluster of four months ago
     assert not HotMember.objects.filter(demand__in=old).exists()
+
+
+def test_the_backfill_command_works_off_the_backlog_then_stores_every_set(tree: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from wangge.triage.hot import hot_targets
+    from wangge.triage.models import HotIssueSet
+
+    with time_machine.travel(T0, tick=False):
+        made = _file(tree)
+    demands = sum(len(v) for v in made.values())
+    out = StringIO()
+    with time_machine.travel(T0 + dt.timedelta(hours=1), tick=False):
+        call_command("triage_hot_backfill", "--batch", "5", stdout=out)
+        assert HotMember.objects.count() == demands
+        lines = out.getvalue().splitlines()
+        assert len(lines) == demands // 5 + 2  # one line a batch (the last one short), then the summary
+        stored = set(HotIssueSet.objects.values_list("area_path", "days"))
+        assert stored == set(hot_targets())
+        # The stored city set is what the pages would group from the clusters now.
+        week = HotIssueSet.objects.get(area_path="", days=7)
+        assert [g["name"] for g in week.groups] == [
+            g.name for g in clustered_hot_issues(since=T0 + dt.timedelta(hours=1) - dt.timedelta(days=7), top=50)
+        ]
+        # A second run finds nothing to do.
+        again = StringIO()
+        call_command("triage_hot_backfill", "--batch", "5", stdout=again)
+        assert again.getvalue().splitlines()[0].startswith("已归入 0 条")
