@@ -572,6 +572,8 @@ WANGGE_STARTUP_HOOKS = [
 # Sets kept: the city-wide one and one per area of these levels, for each window (days).
 TRIAGE_HOT_LEVELS = ("city", "town")
 TRIAGE_HOT_DAYS = (7, 30, 90)
+# A set of the shortest window is regrouped after this long; a longer window after as long as it takes
+# to move by the same share of itself (hot.refresh_period: 900 s → 7 days 15 min, 30 days 64 min, 90 days 3.2 h).
 TRIAGE_HOT_REFRESH_SECONDS = int(os.environ.get("TRIAGE_HOT_REFRESH_SECONDS", "900"))
 # A pass regroups stale sets until this many seconds are spent (at least one set per pass).
 TRIAGE_HOT_PASS_SECONDS = float(os.environ.get("TRIAGE_HOT_PASS_SECONDS", "1"))

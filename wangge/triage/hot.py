@@ -3,7 +3,8 @@
 Grouping a window's demands by text from scratch takes seconds at millions of demands, too long
 for a page and for a pass. Each pass first puts the demands created since the last one in a hot
 cluster (`hotclusters.hot_clusters_pass`: its cost follows the intake, not history), then
-regroups the sets that are missing or older than TRIAGE_HOT_REFRESH_SECONDS, oldest first, until
+regroups the sets that are missing or older than their refresh period (`refresh_period`: 15 minutes
+for the 7-day window, longer for longer ones), the most overdue first, until
 TRIAGE_HOT_PASS_SECONDS are spent (always at least one): the city-wide set ("") and one per area
 of TRIAGE_HOT_LEVELS, for each window of TRIAGE_HOT_DAYS. A set is a GROUP BY of the window's
 demands by cluster (`hot_reads.clustered_hot_issues`, milliseconds to a few hundred). While a
@@ -77,18 +78,33 @@ def hot_issues_pass() -> dict[str, int]:
     assigned = hot_clusters_pass()
     if assigned >= BATCH:
         return {"assigned": assigned, "regrouped": 0}  # a backlog: the sets would miss demands
-    refresh = dt.timedelta(seconds=int(getattr(settings, "TRIAGE_HOT_REFRESH_SECONDS", 900)))
     budget = float(getattr(settings, "TRIAGE_HOT_PASS_SECONDS", 1))
-    stale_before = clock.now() - refresh
+    now = clock.now()
     epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
     computed = {
         (p, d): (at, seconds)
         for p, d, at, seconds in HotIssueSet.objects.values_list("area_path", "days", "computed_at", "seconds")
     }
-    due = [t for t in hot_targets() if computed.get(t, (epoch, 0.0))[0] < stale_before]
-    due.sort(key=lambda t: computed.get(t, (epoch, 0.0))[0])  # missing first, then the oldest
+
+    def due_at(target: tuple[str, int]) -> dt.datetime:
+        at = computed.get(target, (None, 0.0))[0]
+        return epoch if at is None else at + refresh_period(target[1])
+
+    due = sorted((t for t in hot_targets() if due_at(t) <= now), key=due_at)  # missing first, then the most overdue
     done = regroup(due, took={t: seconds for t, (_at, seconds) in computed.items()}, budget=budget)
     return {"assigned": assigned, "regrouped": done}
+
+
+def refresh_period(days: int) -> dt.timedelta:
+    """How long a set of a `days`-day window is kept before it is regrouped: TRIAGE_HOT_REFRESH_SECONDS for
+    the shortest window, and as long as it takes each longer one to move by the same share of itself
+    (15 minutes for 7 days, about 64 minutes for 30, about 3.2 hours for 90). A 90-day set changes by a
+    ten-thousandth of its demands in 15 minutes, and its grouping costs most (the 102 sets of the 1 M
+    benchmark took 35 s to regroup, the 90-day ones most of it): regrouping every set every 15
+    minutes spent the pass's whole budget on every pass."""
+    refresh = int(getattr(settings, "TRIAGE_HOT_REFRESH_SECONDS", 900))
+    shortest = min(tuple(getattr(settings, "TRIAGE_HOT_DAYS", (7, 30, 90))) or (days,))
+    return dt.timedelta(seconds=refresh * max(days, shortest) / max(shortest, 1))
 
 
 def regroup(due: list[tuple[str, int]], *, took: dict[tuple[str, int], float], budget: float | None = None) -> int:

@@ -169,8 +169,9 @@ class HotIssueSet(models.Model):
     """The hot issues of one area over the last `days` days as the worker last grouped them (derived data).
 
     Grouping thousands of demands by text takes seconds; the pages read this row instead
-    (`selectors.hot_issues_for`), and the worker regroups it every TRIAGE_HOT_REFRESH_SECONDS
-    (`hot.hot_issues_pass`). `area_path` "" is every area (city-wide roles).
+    (`selectors.hot_issues_for`), and the worker regroups it when its refresh period has passed
+    (`hot.refresh_period`: TRIAGE_HOT_REFRESH_SECONDS for the shortest window, longer for longer ones).
+    `area_path` "" is every area (city-wide roles).
     """
 
     area_path_fields = ("area_path",)  # rewritten by registry area_move

@@ -175,3 +175,35 @@ def test_a_pass_within_its_budget_stores_the_city_and_every_area_from_one_groupi
     with time_machine.travel(t0 + dt.timedelta(hours=2, minutes=10), tick=False):
         assert hot.hot_issues_pass()["regrouped"] == 1  # the 7 days; the 30 days (120 s) would pass the budget
     assert calls[1:] == [(tree.town.path, 7)]
+
+
+def test_longer_windows_are_regrouped_less_often(tree: Any, settings: Any, monkeypatch: Any) -> None:
+    """Each set waits until its window has moved by the same share of itself: 15 minutes for 7 days,
+    about 64 minutes for 30, about 3 h 13 min for 90."""
+    from wangge.demands.testing import make_demand
+    from wangge.triage import hot
+
+    settings.TRIAGE_HOT_REFRESH_SECONDS = 900
+    settings.TRIAGE_HOT_PASS_SECONDS = 600
+    assert hot.refresh_period(7) == dt.timedelta(minutes=15)
+    assert hot.refresh_period(90) == dt.timedelta(seconds=900 * 90 / 7)
+    t0 = timezone.make_aware(dt.datetime(2026, 4, 6, 9, 0))
+    with time_machine.travel(t0, tick=False):
+        for i, t in enumerate(LIGHTS):
+            make_demand(grid=tree.grid, title=t, description=t, reporter_phone=f"1390000{i:04d}")
+    start = t0 + dt.timedelta(hours=1)
+    with time_machine.travel(start, tick=False):
+        hot.hot_issues_pass()  # every set, once
+    calls: list[int] = []
+    real = hot.hot_issue_set_refresh
+
+    def counted(**kwargs: Any) -> Any:
+        calls.append(kwargs["days"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(hot, "hot_issue_set_refresh", counted)
+    for minutes, windows in ((14, set()), (16, {7}), (65, {7, 30}), (3 * 60 + 14, {7, 30, 90})):
+        calls.clear()
+        with time_machine.travel(start + dt.timedelta(minutes=minutes), tick=False):
+            hot.hot_issues_pass()
+        assert set(calls) == windows, minutes
