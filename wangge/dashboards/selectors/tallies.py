@@ -14,19 +14,29 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 
 from wangge.core import clock
 from wangge.dashboards.facts import day_bounds, demand_rows, local_day
 from wangge.dashboards.measures import LEVELS, OPEN, WAITING, Tally, demand_facts
-from wangge.dashboards.models import COUNTERS, HISTOGRAMS, SUMS, Cut, DemandFacts, DemandRollup, RollupState
+from wangge.dashboards.models import (
+    COUNTERS,
+    FACTS_LEVELS,
+    HISTOGRAMS,
+    LEVEL_COLUMNS,
+    SUMS,
+    Cut,
+    DemandFacts,
+    DemandRollup,
+    RollupState,
+)
 from wangge.dashboards.selectors.subjects import Period, Subject
 from wangge.demands.models import Category, Channel, Demand, DemandEvent
 from wangge.registry.models import Area, Level
@@ -187,12 +197,43 @@ def live_demands(runs: Runs) -> QuerySet[Demand]:
     return Demand.objects.filter(cond)
 
 
+def fact_rows(
+    *, level: str, ids: list[int], start: dt.date, end: dt.date, by_day: bool = False, hists: bool = True
+) -> list[dict[str, Any]]:
+    """The rollup rows (TOTAL cut) of owners of a level kept only as facts (`rollup_keys.FACTS_LEVELS`), as
+    `DemandRollup.values()` would give them: grouped from their `DemandFacts` by owner (and day), the
+    counters unpacked from the bits, the histograms from the buckets. `area_id` names the owner."""
+    column = LEVEL_COLUMNS[level]
+    keys = [column, "day"] if by_day else [column]
+    counters = {name: Sum(F("bits").bitrightshift(i).bitand(1)) for i, name in enumerate(COUNTERS)}
+    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for i in range(0, len(ids), 500):
+        facts = DemandFacts.objects.filter(**{f"{column}__in": ids[i : i + 500]}, day__gte=start, day__lte=end)
+        for row in facts.values(*keys).annotate(**counters, **{name: Sum(name) for name in SUMS}).order_by():
+            rows[tuple(row[k] for k in keys)] = {**row, "area_id": row[column], "accept_hist": {}, "resolve_hist": {}}
+        if not hists:
+            continue
+        for hist, bucket in (("accept_hist", "accept_bucket"), ("resolve_hist", "resolve_bucket")):
+            counted = facts.filter(**{f"{bucket}__isnull": False}).values(*keys, bucket).annotate(n=Count("pk"))
+            for row in counted.order_by():
+                rows[tuple(row[k] for k in keys)][hist][str(row[bucket])] = row["n"]
+    return list(rows.values())
+
+
+def _past_rows(subject: Subject, past: Period, *, by_day: bool = False) -> Iterable[Any]:
+    """The subject's rollup rows (TOTAL cut) of the past days: stored, or grouped from its facts."""
+    if subject.area is not None and subject.area.level in FACTS_LEVELS:
+        return fact_rows(level=subject.area.level, ids=[subject.area.pk], start=past.start, end=past.end, by_day=by_day)
+    rows = subject.rollups().filter(cut=Cut.TOTAL, day__gte=past.start, day__lte=past.end)
+    return rows.values("day", *FIELDS) if by_day else rows.values(*FIELDS)
+
+
 def figures(*, subject: Subject, period: Period) -> Tally:
     """The subject's tally over a period (rollups, plus the days not rolled up computed live)."""
     tally = Tally()
     past, runs = _split(period)
     if past is not None:
-        for row in subject.rollups().filter(cut=Cut.TOTAL, day__gte=past.start, day__lte=past.end).values(*FIELDS):
+        for row in _past_rows(subject, past):
             tally.add_row(row)
     if runs:
         for _row, _cat, _dept, facts in _live(subject.demands(), runs):
@@ -205,8 +246,7 @@ def daily(*, subject: Subject, period: Period) -> list[tuple[dt.date, Tally]]:
     by_day: dict[dt.date, Tally] = defaultdict(Tally)
     past, runs = _split(period)
     if past is not None:
-        rows = subject.rollups().filter(cut=Cut.TOTAL, day__gte=past.start, day__lte=past.end)
-        for row in rows.values("day", *FIELDS):
+        for row in _past_rows(subject, past, by_day=True):
             by_day[row["day"]].add_row(row)
     if runs:
         for demand, _cat, _dept, facts in _live(subject.demands(), runs):
@@ -293,8 +333,12 @@ def area_tallies(*, areas: list[Area], period: Period) -> dict[int, Tally]:
     if not areas:
         return result
     past, runs = _split(period)
-    ids = [a.pk for a in areas]
+    ids = [a.pk for a in areas if a.level not in FACTS_LEVELS]
     if past is not None:
+        for level in {a.level for a in areas} & FACTS_LEVELS:
+            kept = [a.pk for a in areas if a.level == level]
+            for row in fact_rows(level=level, ids=kept, start=past.start, end=past.end, hists=False):
+                result[row["area_id"]].add_row(row)
         # The database adds the counters up per area (one grouped query; no histograms needed here).
         sums = {name: Sum(name) for name in (*COUNTERS, *SUMS)}
         for i in range(0, len(ids), 500):

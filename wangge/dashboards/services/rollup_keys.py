@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from wangge.dashboards.models import COUNTERS, SUMS, Cut, RollupLevel
+from wangge.dashboards.models import COUNTERS, FACTS_LEVELS, LEVEL_COLUMNS, SUMS, Cut, RollupLevel
 
 # Levels whose rollups are also cut by category (a village's, branch's or grid's demands are few
 # enough to read live; cutting them by 40 categories would multiply the rows for little gain).
@@ -14,21 +14,13 @@ CATEGORY_LEVELS = frozenset({"city", "town", "department"})
 ACTIVITY_LEVELS = ("city", "town", "village")
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
-# The facts column naming each area level's owner (the area of that level above the demand).
-LEVEL_COLUMNS = {
-    "city": "city_id",
-    "town": "town_id",
-    "village": "village_id",
-    "branch": "branch_id",
-    "grid": "grid_id",
-}
 OWNER_COLUMNS = (*LEVEL_COLUMNS.values(), "department_id")
 # (level, owner column, cut) of every rollup row kind.
 GROUPS: tuple[tuple[str, str, str], ...] = tuple(
     (level, column, cut)
     for level, column in (*LEVEL_COLUMNS.items(), (RollupLevel.DEPARTMENT.value, "department_id"))
     for cut in (Cut.TOTAL, Cut.CATEGORY, Cut.CHANNEL)
-    if cut == Cut.TOTAL or level in CATEGORY_LEVELS
+    if level not in FACTS_LEVELS and (cut == Cut.TOTAL or level in CATEGORY_LEVELS)
 )
 ROLLUP_COLUMNS = (
     "day",

@@ -19,7 +19,7 @@ from django.db.models.functions import Coalesce
 
 from wangge.dashboards import measures, selectors, services
 from wangge.dashboards.measures import bucket, bucket_bounds, exact_percentile, percentile
-from wangge.dashboards.models import COUNTERS, SUMS, Cut, DemandRollup
+from wangge.dashboards.models import COUNTERS, FACTS_LEVELS, SUMS, Cut, DemandRollup
 from wangge.dashboards.tests.conftest import ACCEPT_TIMES, CITY, NOW, RESOLVE_TIMES, at
 from wangge.demands.models import CallBack, Category, Demand, DemandEvent
 from wangge.demands.sla import LOCAL_TZ
@@ -122,9 +122,16 @@ def in_days(qs: QuerySet[Demand], first: dt.date, last: dt.date) -> QuerySet[Dem
 
 
 def rollup_counts(**where: Any) -> dict[str, int]:
-    """Counters summed from the rollup rows alone (no live part)."""
+    """Counters summed from the rollup rows alone (no live part); a grid's from its facts (FACTS_LEVELS)."""
     tally = measures.Tally()
-    for row in DemandRollup.objects.filter(**where):
+    area = where.get("area")
+    if area is not None and area.level in FACTS_LEVELS and where.get("cut") == Cut.TOTAL:
+        assert not DemandRollup.objects.filter(**where).exists()  # no rows are kept for a grid
+        start, end = where.get("day__gte", dt.date(2000, 1, 1)), where.get("day__lte", dt.date(2100, 1, 1))
+        rows: Any = selectors.fact_rows(level=area.level, ids=[area.pk], start=start, end=end)
+    else:
+        rows = DemandRollup.objects.filter(**where)
+    for row in rows:
         tally.add_row(row)
     return tally.counts
 
@@ -462,3 +469,32 @@ def test_call_backs_count_in_satisfaction_and_resolution(story: Any, now: Any, s
     ):
         expected[channel] = expected.get(channel, 0) + 1
     assert live == expected
+
+
+@pytest.mark.django_db
+def test_a_grids_figures_read_from_its_facts_equal_its_figures_computed_live(story: Any, now: Any) -> None:
+    """A grid keeps no rollup rows (FACTS_LEVELS): its past days are grouped from its facts, percentiles
+    included, and its parent's drill-down reads its grids the same way."""
+    tree = story.tree
+    month = selectors.period_from("month")
+    grid, branch = selectors.Subject(area=tree.grid), selectors.Subject(area=tree.branch)
+
+    def seen() -> tuple[Any, ...]:
+        with selectors.one_reading():
+            return (
+                selectors.figures(subject=grid, period=month).measures(),
+                [(d, t.measures()) for d, t in selectors.daily(subject=grid, period=month)],
+                [
+                    (r["area"].pk, r["received"], r["resolved"])
+                    for r in selectors.children(subject=branch, period=month)
+                ],  # noqa: E501
+            )
+
+    live = seen()  # before the worker's first refresh every day is computed from the demands
+    services.rollup_refresh_recent()
+    assert DemandRollup.objects.filter(level="branch").exists()
+    assert not DemandRollup.objects.filter(level="grid").exists()
+    stored = seen()
+    assert stored == live
+    assert stored[0]["received"] == 7 and stored[0]["accept_median"] is not None
+    assert any(received for _pk, received, _resolved in stored[2])

@@ -48,7 +48,9 @@ The worker keeps one rollup row per day, area (or department) and category with 
 (`DemandRollup`, written by `services.rollups`). Each demand's counters are kept in its
 `DemandFacts` row; a refresh recomputes the facts of the demands that changed (a new event, or a
 limit passed by time alone) and regroups only the rollup rows those demands fall in, before and
-after the change, with one `INSERT … SELECT … GROUP BY … ON CONFLICT` per level and cut. Today,
+after the change, with one `INSERT … SELECT … GROUP BY … ON CONFLICT` per level and cut. A micro-grid
+keeps no rollup rows: it has a demand on few days, so its rows would be about one a demand, and its
+figures are grouped from its facts when read (`selectors.tallies.fact_rows`). Today,
 and a day without rollup rows, is computed live by the same code (`selectors.tallies`): from the
 stored facts of the demands unchanged since the last refresh, and computed now for the others (a
 newer event, a limit passed since, not refreshed yet), so the figures are exact, and a fresh
