@@ -12,6 +12,8 @@ def _fast_and_quiet(settings: Any) -> None:
     # argon2 is deliberately slow; tests only need a hasher that works.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.AXES_ENABLED = False
+    # A retraining started in a process of its own would open the configured database, not the test one.
+    settings.TRIAGE_RETRAIN_COMMAND = []
 
 
 @pytest.fixture(autouse=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -524,6 +525,8 @@ TRIAGE_RETRAIN_CHECK_SECONDS = float(os.environ.get("TRIAGE_RETRAIN_CHECK_SECOND
 # ... on at most this many labelled rows, the newest (a fit on 10,000 takes 1-2 minutes on 2 cores;
 # every demand of a county's years would not fit the worker's memory: 11 GB at 5 M, and hours).
 TRIAGE_RETRAIN_MAX_ROWS = int(os.environ.get("TRIAGE_RETRAIN_MAX_ROWS", "20000"))
+# ... in a process of its own, started by the worker's hook, which returns at once (empty: inside the pass).
+TRIAGE_RETRAIN_COMMAND = [sys.executable, str(BASE_DIR / "manage.py"), "triage_retrain"]
 # Below this confidence the department model's answer gives way to the category's default department.
 TRIAGE_DEPARTMENT_MIN_CONFIDENCE = float(os.environ.get("TRIAGE_DEPARTMENT_MIN_CONFIDENCE", "0.4"))
 

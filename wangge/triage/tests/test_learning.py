@@ -293,3 +293,51 @@ def test_the_commands_train_and_evaluate_a_department_column_of_a_csv(db: Any, t
     last = json.loads(out.getvalue().strip().splitlines()[-1])
     assert last["target"] == "department" and set(last["per_label"]) == set(units.values())
     assert 0.5 < last["accuracy"] <= 1
+
+
+def test_the_hook_starts_the_retraining_in_a_process_of_its_own_and_returns(
+    db: Any, settings: Any, tmp_path: Any
+) -> None:
+    """The worker's pass is not held while a model fits: the hook starts TRIAGE_RETRAIN_COMMAND (here a
+    stand-in that waits for a file, then writes one) and returns; while it runs, a pass says so and
+    starts no other; once it has ended, the next due check starts one again."""
+    import sys
+    import time
+
+    from wangge.triage import training
+
+    go, done = tmp_path / "go", tmp_path / "done"
+    script = (
+        "import pathlib, sys, time\n"
+        "go, done = map(pathlib.Path, sys.argv[1:])\n"
+        "while not go.exists(): time.sleep(0.02)\n"
+        "done.write_text('retrained')\n"
+    )
+    settings.TRIAGE_RETRAIN_COMMAND = [sys.executable, "-c", script, str(go), str(done)]
+    settings.TRIAGE_RETRAIN_CHECK_SECONDS = 0
+    started = time.perf_counter()
+    first = training.retrain_pass()
+    assert first["action"] == "started" and time.perf_counter() - started < 5
+    assert training.retrain_pass() == {"action": "running", "pid": first["pid"]}
+    go.write_text("")
+    child = training._child
+    assert child is not None and child.wait(timeout=30) == 0
+    assert done.read_text() == "retrained"
+    again = training.retrain_pass()
+    assert again["action"] == "started" and again["pid"] != first["pid"]
+    go.write_text("")
+    assert training._child is not None and training._child.wait(timeout=30) == 0
+
+
+def test_the_retrain_command_prints_what_it_did(db: Any, tree: Any, settings: Any, no_default_rules: None) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.TRIAGE_RETRAIN_MIN_NEW_LABELS = 20
+    _history(tree, 10)
+    out = StringIO()
+    call_command("triage_retrain", stdout=out)
+    done = json.loads(out.getvalue().splitlines()[-1])
+    assert done["category"]["action"] == "kept" and done["category"]["rows"] == 20
+    assert TriageModel.objects.filter(name="county-category", is_active=False).count() == 1
