@@ -7,4 +7,4 @@ class CoreConfig(AppConfig):
     verbose_name = "核心 Core"
 
     def ready(self) -> None:
-        from wangge.core import checks  # noqa: F401  (registers the system checks)
+        from wangge.core import checks, lookups  # noqa: F401  (register the system checks and `__any`)

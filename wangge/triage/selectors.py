@@ -454,10 +454,11 @@ def hot_issues_for(
     from wangge.demands.models import Demand
 
     ids = [i for g in groups for i in g.extra.get("demand_ids", [])]  # type: ignore[attr-defined]
-    by_id = {
-        d.pk: d
-        for d in Demand.objects.filter(visible_q(user), pk__in=ids).only("id", "code", "title", "state", "created_at")
-    }
+    members = Demand.objects.filter(visible_q(user), pk__any=ids)
+    firsts = [g.first_at for g in groups]
+    if firsts and all(firsts):  # no member came before its group's first: only those months are read
+        members = members.filter(created_at__gte=min(f for f in firsts if f is not None))
+    by_id = {d.pk: d for d in members.only("id", "code", "title", "state", "created_at")}
     return [
         HotIssue(
             name=g.name,
