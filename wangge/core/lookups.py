@@ -4,7 +4,7 @@ Django writes `field__in=[…]` as one placeholder a value. On a table partition
 plans each of those constants against every partition: 560 demand ids cost 50 ms of planning for 3 ms of
 execution (the city dashboard's hot issues at 5 M demands), and a list of another length is another
 statement to plan. As one array parameter the statement is the same whatever the list (planned in
-12 ms, then reused). SQLite has no arrays: the lookup is `IN` there. Registered on every field
+12 ms, then reused). SQLite has no arrays: the lookup is `IN` there. Registered on every field and relation
 (`core.apps`); an empty list matches nothing.
 """
 
@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Field, Lookup
+from django.db.models import Field, ForeignObject, Lookup
 
 
+@ForeignObject.register_lookup  # a relation keeps its own lookups: `demand_id__any` needs it there too
 @Field.register_lookup
 class AnyOf(Lookup):  # type: ignore[type-arg]
     lookup_name = "any"

@@ -22,3 +22,13 @@ def test_any_finds_what_in_finds_with_one_parameter_on_postgresql(db: Any, tree:
     assert list(Demand.objects.filter(pk__any=[])) == []
     assert Demand.objects.exclude(pk__any=[made[1].pk]).count() == 3
     assert Demand.objects.filter(code__any=[made[1].code]).get().pk == made[1].pk  # other fields too
+
+
+def test_any_on_a_relation(db: Any, tree: Any) -> None:
+    from wangge.demands.models import DemandEvent
+
+    first, second = make_demand(grid=tree.grid), make_demand(grid=tree.grid)
+    got = set(DemandEvent.objects.filter(demand_id__any=[first.pk]).values_list("demand_id", flat=True))
+    assert got == {first.pk}
+    events = DemandEvent.objects.filter(demand__any=[second.pk])
+    assert events.count() == DemandEvent.objects.filter(demand=second).count() > 0

@@ -127,7 +127,7 @@ def _compute_live(demands: QuerySet[Demand]) -> list[LiveRow]:
     ids = sorted(heads.keys() - changed)
     found: set[int] = set()
     for i in range(0, len(ids), 5000):
-        stored = DemandFacts.objects.filter(demand_id__in=ids[i : i + 5000]).values_list(
+        stored = DemandFacts.objects.filter(demand_id__any=ids[i : i + 5000]).values_list(
             "demand_id", "category_id", "department_id", "bits", "urges", "accept_seconds", "resolve_seconds"
         )
         for pk, cat, dept, *values in stored:
@@ -136,7 +136,8 @@ def _compute_live(demands: QuerySet[Demand]) -> list[LiveRow]:
     missing = set(ids) - found  # not refreshed yet: computed now
     todo = sorted(changed | missing)
     for i in range(0, len(todo), 5000):
-        chunk = Demand.objects.filter(pk__in=todo[i : i + 5000])
+        # Within `demands` (its days): PostgreSQL reads only those months (the ids as one array parameter).
+        chunk = demands.filter(pk__any=todo[i : i + 5000])
         rows.extend((row, cat, dept, demand_facts(row, now)) for row, cat, dept in demand_rows(chunk))
     return rows
 

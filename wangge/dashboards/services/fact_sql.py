@@ -35,7 +35,7 @@ from django.db import connection, transaction
 from django.db.models import Max, Min
 
 from wangge.core.clock import local_tz
-from wangge.dashboards.facts import EVENT_ACTIONS
+from wangge.dashboards.facts import EVENT_ACTIONS, EVENT_SLACK
 from wangge.dashboards.measures import (
     ANSWERED,
     HIST_MAX,
@@ -425,11 +425,10 @@ def _upsert(
         plain_scope = f"id IN ({listed})"
         event_scope = column_scope
         if connection.vendor == "postgresql":
-            # The partition key's values: PostgreSQL prunes the months none of them falls in. A
-            # demand's events are never before its creation (the events' months are detached on that
-            # rule too, docs/scaling.md); a day's slack all the same.
+            # The partition key's values: PostgreSQL prunes the months none of them falls in (the
+            # events from the first creation on, facts.EVENT_SLACK).
             created = sorted({heads[int(i)][0] for i in ids})
-            params.update(created=created, events_from=created[0] - dt.timedelta(days=1))
+            params.update(created=created, events_from=created[0] - EVENT_SLACK)
             scope += " AND d.created_at = ANY(CAST(%(created)s AS timestamptz[]))"
             plain_scope += " AND created_at = ANY(CAST(%(created)s AS timestamptz[]))"
             event_scope += " AND at >= %(events_from)s"

@@ -487,7 +487,7 @@ def test_a_grids_figures_read_from_its_facts_equal_its_figures_computed_live(sto
                 [
                     (r["area"].pk, r["received"], r["resolved"])
                     for r in selectors.children(subject=branch, period=month)
-                ],  # noqa: E501
+                ],
             )
 
     live = seen()  # before the worker's first refresh every day is computed from the demands
