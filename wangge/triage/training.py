@@ -155,7 +155,7 @@ def retrain_pass() -> dict[str, Any]:
     """Worker hook: when the check is due, start `retrain_all` in a process of its own and return at once.
 
     A retraining fits for minutes (20,000 labels, twice); inside the worker's pass it held the outbox,
-    the time limits and every other hook for that long (a 14-minute pass on the 5 M benchmark). The
+    the time limits and every other hook for that long (over 20 minutes on the 5 M benchmark). The
     process is settings.TRIAGE_RETRAIN_COMMAND (`manage.py triage_retrain`); with that setting empty
     the retraining runs in this pass instead (the tests, whose database another process cannot see).
     """

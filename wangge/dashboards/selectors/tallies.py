@@ -201,7 +201,7 @@ def live_demands(runs: Runs) -> QuerySet[Demand]:
 def fact_rows(
     *, level: str, ids: list[int], start: dt.date, end: dt.date, by_day: bool = False, hists: bool = True
 ) -> list[dict[str, Any]]:
-    """The rollup rows (TOTAL cut) of owners of a level kept only as facts (`rollup_keys.FACTS_LEVELS`), as
+    """The rollup rows (TOTAL cut) of owners of a level kept only as facts (`models.FACTS_LEVELS`), as
     `DemandRollup.values()` would give them: grouped from their `DemandFacts` by owner (and day), the
     counters unpacked from the bits, the histograms from the buckets. `area_id` names the owner."""
     column = LEVEL_COLUMNS[level]
