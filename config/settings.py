@@ -600,10 +600,10 @@ GOVERNANCE_FACILITY_WINDOW_DAYS = int(os.environ.get("GOVERNANCE_FACILITY_WINDOW
 DASHBOARD_ROLLUP_OVERLAP_SECONDS = int(os.environ.get("DASHBOARD_ROLLUP_OVERLAP_SECONDS", "600"))
 # Changed demands are found by new event ids. The ids below the highest read that a refresh did not
 # see (handed out but not yet committed, or rolled back) are read again by the next refreshes for this
-# many seconds (wangge/dashboards/services/rollup_frontier.py).
+# many seconds (wangge/dashboards/frontier.py).
 DASHBOARD_ROLLUP_PENDING_SECONDS = int(os.environ.get("DASHBOARD_ROLLUP_PENDING_SECONDS", "3600"))
 # This many ids below the last refresh's highest are read again when the ids it did not see are not
-# known (the first refresh after a full build or an upgrade), and by the live figures of today.
+# known (the first refresh after a full build or an upgrade); today's live figures read what it reads.
 DASHBOARD_ROLLUP_ID_MARGIN = int(os.environ.get("DASHBOARD_ROLLUP_ID_MARGIN", "1000"))
 # The first build (rollup_rebuild) computes the facts in the database, this many demands a
 # statement, and on PostgreSQL raises its transaction's work_mem to this (hash joins over all demands).

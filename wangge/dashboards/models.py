@@ -256,7 +256,7 @@ class RollupState(models.Model):
     last_visit_id = models.BigIntegerField(default=0)
     # The ids at or below last_event_id / last_visit_id not seen yet (in flight then, or rolled back): ranges
     # [lo, hi, first missed (epoch seconds)] the next refresh reads again, with the top they were kept
-    # for (services.rollup_frontier).
+    # for (frontier).
     pending = models.JSONField(default=dict, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     days = models.PositiveIntegerField(default=0)

@@ -25,6 +25,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 
 from wangge.core import clock
 from wangge.dashboards.facts import day_bounds, demand_rows, local_day
+from wangge.dashboards.frontier import frontier_of
 from wangge.dashboards.measures import LEVELS, OPEN, WAITING, Tally, demand_facts
 from wangge.dashboards.models import (
     COUNTERS,
@@ -100,22 +101,23 @@ def _compute_live(demands: QuerySet[Demand]) -> list[LiveRow]:
     now = _memo("now", clock.now)
     state = _memo(
         "state",
-        lambda: RollupState.objects.filter(name="demands").values_list("refreshed_at", "last_event_id").first(),
+        lambda: (
+            RollupState.objects.filter(name="demands").values_list("refreshed_at", "last_event_id", "pending").first()
+        ),
     )
     if state is None or state[0] is None:
         return [(row, cat, dept, demand_facts(row, now)) for row, cat, dept in demand_rows(demands)]
-    refreshed_at, last_event = state
+    refreshed_at, last_event, pending = state
     heads = {
         pk: (at, path, channel)
         for pk, at, path, channel in demands.values_list("pk", "created_at", "area_path", "channel")
     }
     if not heads:
         return []
-    margin = int(getattr(settings, "DASHBOARD_ROLLUP_ID_MARGIN", 1000))
-    changed = (
-        set(DemandEvent.objects.filter(pk__gt=max(0, last_event - margin)).values_list("demand_id", flat=True))
-        & heads.keys()
-    )
+    # The events the last refresh has not read (above its top, and the ids in flight below it: the
+    # refresh's own frontier), so a demand's stored facts are used exactly when nothing changed since.
+    unseen = frontier_of(pending, "events", last_event).q()
+    changed = set(DemandEvent.objects.filter(unseen).values_list("demand_id", flat=True)) & heads.keys()
     since = refreshed_at - dt.timedelta(seconds=int(getattr(settings, "DASHBOARD_ROLLUP_OVERLAP_SECONDS", 600)))
     crossed = (
         Q(state__in=WAITING, accept_due_at__gte=since, accept_due_at__lt=now)

@@ -38,6 +38,7 @@ from django.db.models.functions import TruncDate
 
 from wangge.core import clock
 from wangge.dashboards.facts import AreaIndex, day_bounds, visit_models
+from wangge.dashboards.frontier import Frontier, advance, frontier_of
 from wangge.dashboards.measures import OPEN, WAITING
 from wangge.dashboards.models import (
     COUNTERS,
@@ -51,7 +52,6 @@ from wangge.dashboards.models import (
 )
 from wangge.dashboards.services import fact_sql, rollup_deltas
 from wangge.dashboards.services.fact_sql import FACT_COLUMNS
-from wangge.dashboards.services.rollup_frontier import Frontier, advance, frontier_of
 from wangge.dashboards.services.rollup_keys import (
     ACTIVITY_LEVELS,
     EPOCH,
@@ -77,7 +77,7 @@ class RefreshReport:
     facts_seconds: float = 0.0
     regroup_seconds: float = 0.0
     days_list: list[dt.date] = field(default_factory=list)
-    # The event and visit ids read (the worker's hook keeps which it has not seen: rollup_frontier).
+    # The event and visit ids read (the worker's hook keeps which it has not seen: frontier).
     event_ids: set[int] = field(default_factory=set, repr=False)
     visit_ids: set[int] = field(default_factory=set, repr=False)
 
@@ -308,7 +308,7 @@ def rollup_refresh(
 
     What changed is found by `updated_at >= since`, or, when given, by events and visits with an
     id above `after_event` / `after_visit`, or those a frontier names (the worker's way: primary-key
-    ranges, services.rollup_frontier). Idempotent.
+    ranges, frontier). Idempotent.
     """
     started = time.perf_counter()
     now = clock.now()
@@ -344,7 +344,7 @@ def rollup_refresh_recent() -> RefreshReport:
 
     Changed demands are named by the events (and visits) above the highest id the last refresh read,
     and by those below it that it did not see then (in flight, or rolled back): an id handed out but
-    committed late is still caught (services.rollup_frontier). Limits passed by time alone are read
+    committed late is still caught (frontier). Limits passed by time alone are read
     from when the last refresh began: its facts were computed after that.
     """
     state, _created = RollupState.objects.get_or_create(name="demands")
@@ -414,7 +414,7 @@ def rollup_rebuild() -> RefreshReport:
             "last_event_id": top_event,
             "last_visit_id": top_visit,
             # The ids in flight during the build are not known: the next refresh reads the margin below
-            # the top once (rollup_frontier.frontier_of).
+            # the top once (frontier.frontier_of).
             "pending": {},
             "finished_at": clock.now(),
             "days": report.days,

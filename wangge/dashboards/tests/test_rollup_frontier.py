@@ -6,10 +6,11 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from wangge.dashboards import services
+from wangge.dashboards.frontier import MAX_RANGES, Frontier, advance, frontier_of
 from wangge.dashboards.models import DemandFacts, RollupState
-from wangge.dashboards.services.rollup_frontier import MAX_RANGES, Frontier, advance, frontier_of
 from wangge.demands.models import DemandEvent
 from wangge.demands.testing import make_demand
 
@@ -76,3 +77,37 @@ def test_an_event_committed_late_under_the_top_is_caught_and_nothing_is_read_twi
     assert RollupState.objects.get(name="demands").pending["events"]["ranges"] == []
     # Nothing new: nothing is read again (no margin of old events re-derived every pass).
     assert services.rollup_refresh_recent().demands == 0
+
+
+@pytest.mark.django_db
+def test_a_page_computes_only_the_demands_whose_events_the_refresh_has_not_read(
+    tree: Any, settings: Any, monkeypatch: Any
+) -> None:
+    """Today's part of a page uses the stored facts of every demand whose events the last refresh read, and
+    computes the others: those named by events above its top, and by an event in flight below it (a
+    pending range), not a margin of the last 1,000 events."""
+    from wangge.dashboards import selectors
+    from wangge.dashboards.selectors import tallies
+
+    settings.DASHBOARD_ROLLUP_ID_MARGIN = 0
+    make_demand(grid=tree.grid)
+    services.rollup_refresh_recent()
+    services.rollup_refresh_recent()
+    quiet, late, touched = (make_demand(grid=tree.grid) for _ in range(3))
+    event = late.events.get()
+    DemandEvent.objects.filter(pk=event.pk).delete()  # in flight while the refresh reads
+    services.rollup_refresh_recent()
+    event.save(force_insert=True)  # committed below the refresh's top: pending
+    DemandEvent.objects.create(demand=touched, action="comment", to_state=touched.state, at=timezone.now())  # above
+    computed: list[int] = []
+    real = tallies.demand_facts
+
+    def counting(row: Any, now: Any) -> Any:
+        computed.append(row.demand_id)
+        return real(row, now)
+
+    monkeypatch.setattr(tallies, "demand_facts", counting)
+    today = selectors.period_from("today")
+    tally = selectors.figures(subject=selectors.Subject(area=tree.city), period=today)
+    assert sorted(computed) == sorted([late.pk, touched.pk])
+    assert tally.counts["received"] == 4 and quiet.pk not in computed
