@@ -171,3 +171,14 @@ def test_the_backfill_command_works_off_the_backlog_then_stores_every_set(tree: 
         again = StringIO()
         call_command("triage_hot_backfill", "--batch", "5", stdout=again)
         assert again.getvalue().splitlines()[0].startswith("已归入 0 条")
+
+
+def test_the_backfill_command_refuses_a_batch_or_time_it_cannot_use(db: Any) -> None:
+    import pytest
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="--batch must be at least 1, got 0"):
+        call_command("triage_hot_backfill", "--batch", "0")
+    with pytest.raises(CommandError, match="--minutes cannot be negative"):
+        call_command("triage_hot_backfill", "--minutes", "-1")
+    assert not HotMember.objects.exists()

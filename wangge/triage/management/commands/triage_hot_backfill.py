@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from wangge.triage.hot import hot_targets, regroup
 from wangge.triage.hotclusters import BATCH, hot_clusters_pass
@@ -32,6 +32,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        batch, minutes = opts["batch"], opts["minutes"]
+        if batch < 1:
+            raise CommandError(f"--batch 须为正整数，收到 {batch} / --batch must be at least 1, got {batch}")
+        if minutes < 0:
+            raise CommandError(f"--minutes 不能为负，收到 {minutes} / --minutes cannot be negative, got {minutes}")
         started = time.perf_counter()
         limit = opts["minutes"] * 60
         total = 0
