@@ -595,9 +595,6 @@ GOVERNANCE_FACILITY_FAILURES = int(os.environ.get("GOVERNANCE_FACILITY_FAILURES"
 GOVERNANCE_FACILITY_WINDOW_DAYS = int(os.environ.get("GOVERNANCE_FACILITY_WINDOW_DAYS", "30"))
 
 # --- dashboards -----------------------------------------------------------------------------
-# Each refresh re-reads demands changed this many seconds before the previous one started, so a
-# transaction that committed late (its updated_at older than the refresh) is never missed.
-DASHBOARD_ROLLUP_OVERLAP_SECONDS = int(os.environ.get("DASHBOARD_ROLLUP_OVERLAP_SECONDS", "600"))
 # Changed demands are found by new event ids. The ids below the highest read that a refresh did not
 # see (handed out but not yet committed, or rolled back) are read again by the next refreshes for this
 # many seconds (wangge/dashboards/frontier.py).

@@ -30,6 +30,8 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Q
 
+from wangge.dashboards.measures import OPEN, WAITING
+
 # The most ranges kept per table (neighbours are joined past this: over-reading, never missing).
 MAX_RANGES = 200
 
@@ -113,3 +115,14 @@ def _cap(pending: list[list[int]]) -> list[list[int]]:
             joined.append([pair[0][0], pair[-1][1], max(r[2] for r in pair)])
         pending = joined
     return pending
+
+
+def limits_passed_q(since: dt.datetime, now: dt.datetime) -> Q:
+    """Demands that time alone changed between `since` and `now`: a limit passed (overdue, late for its
+    accept or case deadline), with no event written. The refresh reads them from when the last one began
+    (its facts were computed after that); today's live figures recompute the same ones. One condition, so
+    that the partitioned table is planned once (the partial indexes over open demands serve each part)."""
+    passed = Q()
+    for states, due in ((WAITING, "accept_due_at"), (OPEN, "resolve_due_at"), (OPEN, "case_due_at")):
+        passed |= Q(state__in=states, **{f"{due}__gte": since, f"{due}__lt": now})
+    return passed

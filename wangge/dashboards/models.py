@@ -248,7 +248,7 @@ class RollupState(models.Model):
     """When a rollup was last refreshed; its row is also the lock that serialises refreshes."""
 
     name = models.CharField(max_length=32, unique=True)
-    # Start of the last refresh that finished: the next one re-reads what changed since (minus an overlap).
+    # Start of the last refresh that finished: the next one reads the limits passed since (frontier.limits_passed_q).
     refreshed_at = models.DateTimeField(null=True, blank=True)
     # The highest event (and visit) id when that refresh began: the next one reads from there on
     # (an id range on the primary key, where `updated_at` has no index to scan).

@@ -202,15 +202,6 @@ def _claim(*, limit: int, worker_id: str) -> tuple[str, list[OutboxMessage]]:
 INTERRUPTED = "no answer recorded: the worker stopped during this try (or is still sending)"
 
 
-def _renew(*, message: OutboxMessage, token: str) -> DeliveryAttempt | None:
-    """Renew our claim and write the attempt just before sending; None when another worker took the message.
-
-    The attempt is written before the send (ok=False, `INTERRUPTED`) and completed after it, so a send
-    cut off by a dying worker still has its row in the delivery-attempt table (`_renew_many` of one).
-    """
-    return _renew_many(messages=[message], token=token).get(message.pk)
-
-
 def _send(message: OutboxMessage) -> tuple[DeliveryResult, int]:
     """Call the channel's backend; any exception becomes a failed result (a backend never stops the round)."""
     started = time.perf_counter()
@@ -288,13 +279,6 @@ def _record_many(*, sent: list[Sent], token: str) -> list[str]:
     return states
 
 
-def _record(
-    *, message: OutboxMessage, attempt: DeliveryAttempt, token: str, result: DeliveryResult, duration_ms: int
-) -> str:
-    """Complete the attempt and move the message on; returns the state it reached."""
-    return _record_many(sent=[(message, attempt, result, duration_ms)], token=token)[0]
-
-
 # Messages renewed together (their attempts written in one statement), then sent one by one, then
 # recorded together: two short transactions per group instead of two per message. A group is sent
 # well within the claim timeout (20 × NOTIFY_TIMEOUT, 5 s, is 100 s of 300).
@@ -302,7 +286,11 @@ GROUP = 20
 
 
 def _renew_many(*, messages: list[OutboxMessage], token: str) -> dict[int, DeliveryAttempt]:
-    """`_renew` of several messages in one transaction: the attempt of each message still ours, by id."""
+    """Renew our claim on the messages and write their attempts just before sending, in one transaction;
+    returns the attempt of each message still ours, by message id (another worker took the others).
+
+    The attempt is written before the send (ok=False, `INTERRUPTED`) and completed after it, so a send
+    cut off by a dying worker still has its row in the delivery-attempt table."""
     now = clock.now()
     with transaction.atomic():
         _no_flush_wait()

@@ -19,14 +19,13 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, NamedTuple
 
-from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db.models import Count, F, Q, QuerySet, Sum
 
 from wangge.core import clock
 from wangge.dashboards.facts import day_bounds, demand_rows, local_day
-from wangge.dashboards.frontier import frontier_of
-from wangge.dashboards.measures import LEVELS, OPEN, WAITING, Tally, demand_facts
+from wangge.dashboards.frontier import frontier_of, limits_passed_q
+from wangge.dashboards.measures import LEVELS, Tally, demand_facts
 from wangge.dashboards.models import (
     COUNTERS,
     FACTS_LEVELS,
@@ -118,13 +117,7 @@ def _compute_live(demands: QuerySet[Demand]) -> list[LiveRow]:
     # refresh's own frontier), so a demand's stored facts are used exactly when nothing changed since.
     unseen = frontier_of(pending, "events", last_event).q()
     changed = set(DemandEvent.objects.filter(unseen).values_list("demand_id", flat=True)) & heads.keys()
-    since = refreshed_at - dt.timedelta(seconds=int(getattr(settings, "DASHBOARD_ROLLUP_OVERLAP_SECONDS", 600)))
-    crossed = (
-        Q(state__in=WAITING, accept_due_at__gte=since, accept_due_at__lt=now)
-        | Q(state__in=OPEN, resolve_due_at__gte=since, resolve_due_at__lt=now)
-        | Q(state__in=OPEN, case_due_at__gte=since, case_due_at__lt=now)
-    )
-    changed |= set(demands.filter(crossed).values_list("pk", flat=True))
+    changed |= set(demands.filter(limits_passed_q(refreshed_at, now)).values_list("pk", flat=True))
     rows: list[LiveRow] = []
     ids = sorted(heads.keys() - changed)
     found: set[int] = set()

@@ -33,13 +33,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.db.models.functions import TruncDate
 
 from wangge.core import clock
 from wangge.dashboards.facts import AreaIndex, day_bounds, visit_models
-from wangge.dashboards.frontier import Frontier, advance, frontier_of
-from wangge.dashboards.measures import OPEN, WAITING
+from wangge.dashboards.frontier import Frontier, advance, frontier_of, limits_passed_q
 from wangge.dashboards.models import (
     COUNTERS,
     SUMS,
@@ -235,13 +234,8 @@ def _changed_ids(
         for pk, demand_id in DemandEvent.objects.filter(events.q()).values_list("pk", "demand_id"):
             seen.add(pk)
             ids.add(demand_id)
-    # Time alone turns a demand overdue or late for its case deadline (no row changes then): read
-    # through the partial indexes over open demands, in one statement (each statement on the
-    # partitioned table is planned over every month).
-    crossed = Q()
-    for states, due in ((WAITING, "accept_due_at"), (OPEN, "resolve_due_at"), (OPEN, "case_due_at")):
-        crossed |= Q(state__in=states, **{f"{due}__gte": since, f"{due}__lt": now})
-    ids.update(Demand.objects.filter(crossed).values_list("pk", flat=True))
+    # Time alone turns a demand overdue or late for its case deadline (no row changes then).
+    ids.update(Demand.objects.filter(limits_passed_q(since, now)).values_list("pk", flat=True))
     for day in days:
         start, end = day_bounds(day)
         ids.update(Demand.objects.filter(created_at__gte=start, created_at__lt=end).values_list("pk", flat=True))

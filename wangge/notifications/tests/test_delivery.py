@@ -198,7 +198,7 @@ def test_a_message_left_sending_by_a_dead_worker_is_reclaimed_and_sent_once(webh
     m.refresh_from_db()
     assert m.state == State.SENT and m.attempts == 2  # the lost try counts
     # The first worker wakes up: its claim is gone, so it does not send again.
-    assert services._renew(message=claimed_a[0], token=token_a) is None
+    assert services._renew_many(messages=[claimed_a[0]], token=token_a) == {}
     assert webhook.message_ids() == [str(m.pk)]
 
 
@@ -206,16 +206,16 @@ def test_a_worker_slower_than_the_claim_timeout_does_not_overwrite_the_new_owner
     with time_machine.travel(T0, tick=False):
         m = make_message(channel="webhook", recipient="ops")
         token_a, claimed_a = services._claim(limit=10, worker_id="slow")
-        attempt_a = services._renew(message=claimed_a[0], token=token_a)
+        attempt_a = services._renew_many(messages=[claimed_a[0]], token=token_a).get(m.pk)
         assert attempt_a is not None
     with time_machine.travel(T0 + dt.timedelta(minutes=6), tick=False):
         token_b, claimed_b = services._claim(limit=10, worker_id="fast")
         assert [x.pk for x in claimed_b] == [m.pk]
         # The slow worker finishes its old try late: the attempt is kept, the state is not its to set.
-        state = services._record(
-            message=claimed_a[0], attempt=attempt_a, token=token_a, result=DeliveryResult.failure("late"), duration_ms=1
+        states = services._record_many(
+            sent=[(claimed_a[0], attempt_a, DeliveryResult.failure("late"), 1)], token=token_a
         )
-    assert state == "skipped"
+    assert states == ["skipped"]
     m.refresh_from_db()
     assert m.state == State.SENDING and m.claimed_by == token_b
     assert DeliveryAttempt.objects.filter(message=m, error="late").exists()
