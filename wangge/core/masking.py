@@ -134,11 +134,7 @@ def decrypt(token: str) -> str:
 
 def lookup_hash(value: str) -> str:
     """Keyed hash for finding an encrypted value by equality (ID numbers), never reversible."""
-    if not value:
-        return ""
-    mac = _lookup_mac(settings.SECRET_KEY).copy()
-    mac.update(value.upper().encode())
-    return mac.hexdigest()
+    return lookup_hasher()(value)
 
 
 def lookup_hasher() -> Callable[[str], str]:

@@ -155,12 +155,7 @@ def _day_range(demands: Any) -> tuple[dt.date, dt.date] | None:
         c0=Min("created_at"), c1=Max("created_at"), a0=Min("accepted_at"), a1=Max("accepted_at"),
         r0=Min("resolved_at"), r1=Max("resolved_at"),
     )  # fmt: skip
-    moments = [v for v in agg.values() if v is not None]
-    if not moments:
-        return None
-    tz = local_tz()
-    days = [m.astimezone(tz).date() for m in moments]
-    return min(days) - dt.timedelta(days=1), max(days) + dt.timedelta(days=1)
+    return _moments_range([v for v in agg.values() if v is not None])
 
 
 def _calendar_sql(first: dt.date, last: dt.date, pg: bool) -> str:
@@ -376,7 +371,7 @@ def demand_heads(ids: Sequence[int]) -> Heads:
     """(created_at, accepted_at, resolved_at) of each of `ids` that exists: one read of the demands."""
     return {
         int(pk): (created, accepted, resolved)
-        for pk, created, accepted, resolved in Demand.objects.filter(pk__in=list(ids)).values_list(
+        for pk, created, accepted, resolved in Demand.objects.filter(pk__any=list(ids)).values_list(
             "pk", "created_at", "accepted_at", "resolved_at"
         )
     }
@@ -397,7 +392,7 @@ def upsert_facts_changed(*, ids: Sequence[int], now: dt.datetime, heads: Heads |
 
 
 def _moments_range(moments: list[dt.datetime]) -> tuple[dt.date, dt.date] | None:
-    """`_day_range` of times already read."""
+    """First and last local day of `moments`, a day beyond each (the calendar's bounds)."""
     if not moments:
         return None
     tz = local_tz()
